@@ -1,0 +1,58 @@
+package nats_test
+
+import (
+	"testing"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+)
+
+// MustStartServer starts an embedded NATS server with JetStream on a random
+// loopback port and a temporary store, shut down when the test ends.
+func MustStartServer(tb testing.TB) *plaintnats.Server {
+	tb.Helper()
+	s, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Shutdown)
+	return s
+}
+
+func TestStartServerAcceptsJetStreamClients(t *testing.T) {
+	s := MustStartServer(t)
+	nc, err := natsgo.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AccountInfo(); err != nil {
+		t.Fatalf("JetStream not enabled: %v", err)
+	}
+}
+
+func TestServerConfigValidateJoinsProblems(t *testing.T) {
+	err := (&plaintnats.ServerConfig{Listen: "nope"}).Validate()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"StoreDir is required", "listen address"} {
+		if !contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,287 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Rejection reasons carried by the *Error a Decoder returns. They become the
+// Plaint-Reason header of a dead-lettered message.
+const (
+	ReasonOversize        = "oversize"
+	ReasonInvalidUTF8     = "invalid_utf8"
+	ReasonBadJSON         = "bad_json"
+	ReasonUnknownType     = "unknown_type"
+	ReasonSubjectMismatch = "subject_mismatch"
+	ReasonMissingField    = "missing_field"
+	ReasonInvalidField    = "invalid_field"
+	ReasonTimeRange       = "time_out_of_range"
+)
+
+// MaxEventSize is the largest payload accepted, in bytes.
+const MaxEventSize = 64 << 10
+
+// Limits on the events plaint accepts.
+const (
+	MaxIDLen     = 256
+	MaxDetailLen = 4096
+	MaxTopicLen  = 512
+)
+
+// EarliestEventTime is the earliest event time accepted.
+var EarliestEventTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Decoder turns CloudEvents 1.0 JSON (structured mode) into validated Events.
+// The zero value is ready to use: it allows event times up to 24h in the future
+// of the wall clock and rejects alert types, which only plaint itself writes.
+type Decoder struct {
+	Now         func() time.Time // defaults to time.Now
+	MaxFuture   time.Duration    // defaults to 24h
+	AllowAlerts bool             // accept alert.* types (replaying plaint's own export)
+}
+
+type wireEvent struct {
+	SpecVersion   string          `json:"specversion"`
+	ID            string          `json:"id"`
+	Source        string          `json:"source"`
+	Type          string          `json:"type"`
+	Time          string          `json:"time"`
+	Subject       string          `json:"subject"`
+	ContentType   string          `json:"datacontenttype"`
+	SchemaVersion *json.Number    `json:"schemaversion"`
+	Data          json.RawMessage `json:"data"`
+}
+
+type wireData struct {
+	CustomerID  string          `json:"customer_id"`
+	Category    string          `json:"category"`
+	Segment     string          `json:"segment"`
+	Channel     string          `json:"channel"`
+	RootCause   string          `json:"root_cause"`
+	Product     string          `json:"product"`
+	Region      string          `json:"region"`
+	Severity    json.RawMessage `json:"severity"`
+	ComplaintID string          `json:"complaint_id"`
+	Resolution  string          `json:"resolution"`
+	Reason      string          `json:"reason"`
+	ReferredID  string          `json:"referred_customer_id"`
+	Amount      json.RawMessage `json:"amount"`
+	Currency    string          `json:"currency"`
+	Topic       string          `json:"topic"`
+	Detail      string          `json:"detail"`
+}
+
+func reject(reason, field, format string, args ...any) *Error {
+	e := FieldErrorf(field, format, args...)
+	e.Reason = reason
+	return e
+}
+
+// Decode parses and validates one message. natsSubject is the subject the
+// message arrived on; when it is not empty it must be the subject of the
+// event's type. Every failure is an *Error with Code EINVALID and a Reason.
+func (d *Decoder) Decode(natsSubject string, payload []byte) (Event, error) {
+	if len(payload) > MaxEventSize {
+		return Event{}, reject(ReasonOversize, "", "payload is %d bytes, over the %d byte limit", len(payload), MaxEventSize)
+	}
+	if !utf8.Valid(payload) {
+		return Event{}, reject(ReasonInvalidUTF8, "", "payload is not valid UTF-8")
+	}
+	var w wireEvent
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(&w); err != nil {
+		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: trailing data after the event")
+	}
+	return d.fromWire(natsSubject, &w)
+}
+
+func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
+	var ev Event
+	if w.SpecVersion != "1.0" {
+		if w.SpecVersion == "" {
+			return ev, reject(ReasonMissingField, "specversion", "is required and must be \"1.0\"")
+		}
+		return ev, reject(ReasonInvalidField, "specversion", "is %q; only \"1.0\" is supported", w.SpecVersion)
+	}
+	if w.Type == "" {
+		return ev, reject(ReasonMissingField, "type", "is required")
+	}
+	ev.Type = ParseType(w.Type)
+	if !ev.Type.Valid() || (ev.Type.IsAlert() && !d.AllowAlerts) {
+		return ev, reject(ReasonUnknownType, "type", "unknown event type %q", w.Type)
+	}
+	if natsSubject != "" && natsSubject != ev.Type.Subject() {
+		return ev, reject(ReasonSubjectMismatch, "type", "type %q arrived on subject %q; expected %q", w.Type, natsSubject, ev.Type.Subject())
+	}
+	var err *Error
+	if ev.ID, err = identifier("id", w.ID, MaxIDLen); err != nil {
+		return ev, err
+	}
+	if ev.Source, err = identifier("source", w.Source, MaxIDLen); err != nil {
+		return ev, err
+	}
+	if w.Subject != "" {
+		if ev.Subject, err = identifier("subject", w.Subject, MaxIDLen); err != nil {
+			return ev, err
+		}
+	}
+	if w.ContentType != "" && !strings.HasPrefix(w.ContentType, "application/json") {
+		return ev, reject(ReasonInvalidField, "datacontenttype", "is %q; only application/json data is supported", w.ContentType)
+	}
+	if w.Time == "" {
+		return ev, reject(ReasonMissingField, "time", "is required (RFC 3339 event time)")
+	}
+	t, perr := time.Parse(time.RFC3339Nano, w.Time)
+	if perr != nil {
+		return ev, reject(ReasonInvalidField, "time", "%q is not an RFC 3339 timestamp", w.Time)
+	}
+	ev.Time = t.UTC()
+	if err := d.checkTime(ev.Time); err != nil {
+		return ev, err
+	}
+	ev.Schema = CurrentSchema
+	if w.SchemaVersion != nil {
+		v, perr := strconv.Atoi(w.SchemaVersion.String())
+		if perr != nil || v < 0 || v > CurrentSchema {
+			return ev, reject(ReasonInvalidField, "schemaversion", "%s is not a supported schema version (0..%d)", w.SchemaVersion.String(), CurrentSchema)
+		}
+		ev.Schema = uint8(v)
+	}
+	if len(w.Data) == 0 || string(w.Data) == "null" {
+		return ev, reject(ReasonMissingField, "data", "is required")
+	}
+	var wd wireData
+	if err := json.Unmarshal(w.Data, &wd); err != nil {
+		return ev, reject(ReasonBadJSON, "data", "must be a JSON object with the fields of %s: %v", ev.Type, err)
+	}
+	if err := fillData(&ev, &wd); err != nil {
+		return ev, err
+	}
+	if err := Validate(&ev); err != nil {
+		return ev, err
+	}
+	return ev, nil
+}
+
+func (d *Decoder) checkTime(t time.Time) *Error {
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	maxFuture := d.MaxFuture
+	if maxFuture == 0 {
+		maxFuture = 24 * time.Hour
+	}
+	if t.Before(EarliestEventTime) {
+		return reject(ReasonTimeRange, "time", "%s is before %s", t.Format(time.RFC3339), EarliestEventTime.Format("2006-01-02"))
+	}
+	if limit := now().Add(maxFuture); t.After(limit) {
+		return reject(ReasonTimeRange, "time", "%s is more than %s in the future", t.Format(time.RFC3339), maxFuture)
+	}
+	return nil
+}
+
+// identifier checks an id-like string: required, bounded, no control characters.
+func identifier(field, s string, max int) (string, *Error) {
+	if s == "" {
+		return "", reject(ReasonMissingField, field, "is required")
+	}
+	if len(s) > max {
+		return "", reject(ReasonInvalidField, field, "is %d bytes, over the %d byte limit", len(s), max)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", reject(ReasonInvalidField, field, "contains a control character")
+		}
+	}
+	return s, nil
+}
+
+func fillData(ev *Event, w *wireData) *Error {
+	d := &ev.Data
+	var err *Error
+	ids := []struct {
+		field string
+		in    string
+		out   *string
+	}{
+		{"data.customer_id", w.CustomerID, &d.CustomerID},
+		{"data.complaint_id", w.ComplaintID, &d.ComplaintID},
+		{"data.referred_customer_id", w.ReferredID, &d.ReferredID},
+	}
+	for _, f := range ids {
+		if f.in == "" {
+			continue
+		}
+		if *f.out, err = identifier(f.field, f.in, MaxIDLen); err != nil {
+			return err
+		}
+	}
+	slugs := []struct {
+		field string
+		in    string
+		out   *string
+	}{
+		{"data.category", w.Category, &d.Category},
+		{"data.segment", w.Segment, &d.Segment},
+		{"data.channel", w.Channel, &d.Channel},
+		{"data.root_cause", w.RootCause, &d.RootCause},
+		{"data.product", w.Product, &d.Product},
+		{"data.region", w.Region, &d.Region},
+		{"data.resolution", w.Resolution, &d.Resolution},
+		{"data.reason", w.Reason, &d.Reason},
+	}
+	for _, f := range slugs {
+		if f.in == "" {
+			continue
+		}
+		s := Slug(f.in)
+		if s == "" {
+			return reject(ReasonInvalidField, f.field, "%q has no letters or digits", f.in)
+		}
+		if len(s) > MaxSlugLen {
+			return reject(ReasonInvalidField, f.field, "is longer than %d characters", MaxSlugLen)
+		}
+		*f.out = s
+	}
+	if len(w.Severity) > 0 && string(w.Severity) != "null" {
+		n, perr := strconv.Atoi(strings.Trim(string(w.Severity), `"`))
+		if perr != nil || n < 1 || n > 5 {
+			return reject(ReasonInvalidField, "data.severity", "%s is not an integer from 1 to 5", string(w.Severity))
+		}
+		d.Severity = uint8(n)
+	}
+	if w.Currency != "" {
+		c := strings.ToUpper(w.Currency)
+		if len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return reject(ReasonInvalidField, "data.currency", "%q is not an ISO 4217 code", w.Currency)
+		}
+		d.Currency = c
+	}
+	if len(w.Amount) > 0 && string(w.Amount) != "null" {
+		if d.Currency == "" {
+			d.Currency = DefaultCurrency
+		}
+		m, perr := ParseMoney(strings.Trim(string(w.Amount), `"`), d.Currency)
+		if perr != nil {
+			return reject(ReasonInvalidField, "data.amount", "%v", perr)
+		}
+		d.Amount = m
+	}
+	if len(w.Topic) > MaxTopicLen {
+		return reject(ReasonInvalidField, "data.topic", "is longer than %d bytes", MaxTopicLen)
+	}
+	d.Topic = strings.TrimSpace(w.Topic)
+	if len(w.Detail) > MaxDetailLen {
+		return reject(ReasonInvalidField, "data.detail", "is longer than %d bytes", MaxDetailLen)
+	}
+	d.Detail = w.Detail
+	return nil
+}

@@ -1,0 +1,72 @@
+package domain
+
+// Type is the CloudEvents type of a plaint event, for example "complaint.filed".
+type Type uint8
+
+// The event types of wire format v1, and the alert events plaint writes itself.
+// The numeric values are stored in the log and must never be reused.
+const (
+	TypeUnknown           Type = 0
+	TypeComplaintFiled    Type = 1
+	TypeComplaintResolved Type = 2
+	TypeCustomerAcquired  Type = 3
+	TypeCustomerRenewed   Type = 4
+	TypeCustomerDefected  Type = 5
+	TypeReferralMade      Type = 6
+	TypeRevenueRecorded   Type = 7
+	TypeAlertRaised       Type = 8
+	TypeAlertUpdated      Type = 9
+	TypeAlertCleared      Type = 10
+)
+
+var typeNames = [...]string{
+	TypeComplaintFiled:    "complaint.filed",
+	TypeComplaintResolved: "complaint.resolved",
+	TypeCustomerAcquired:  "customer.acquired",
+	TypeCustomerRenewed:   "customer.renewed",
+	TypeCustomerDefected:  "customer.defected",
+	TypeReferralMade:      "referral.made",
+	TypeRevenueRecorded:   "revenue.recorded",
+	TypeAlertRaised:       "alert.raised",
+	TypeAlertUpdated:      "alert.updated",
+	TypeAlertCleared:      "alert.cleared",
+}
+
+// Types lists every known type in numeric order.
+func Types() []Type {
+	out := make([]Type, 0, len(typeNames)-1)
+	for t := TypeComplaintFiled; int(t) < len(typeNames); t++ {
+		out = append(out, t)
+	}
+	return out
+}
+
+// String returns the CloudEvents type name, or "unknown".
+func (t Type) String() string {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
+	return "unknown"
+}
+
+// Valid reports whether t is a known type.
+func (t Type) Valid() bool { return t != TypeUnknown && int(t) < len(typeNames) }
+
+// IsAlert reports whether t is one of the alert types written by plaint's detector.
+func (t Type) IsAlert() bool { return t >= TypeAlertRaised && t <= TypeAlertCleared }
+
+// ParseType returns the Type named s, or TypeUnknown.
+func ParseType(s string) Type {
+	for i, n := range typeNames {
+		if n != "" && n == s {
+			return Type(i)
+		}
+	}
+	return TypeUnknown
+}
+
+// SubjectPrefix is the NATS subject prefix events are published under.
+const SubjectPrefix = "plaint.events."
+
+// Subject returns the NATS subject events of type t are published to.
+func (t Type) Subject() string { return SubjectPrefix + t.String() }

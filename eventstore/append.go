@@ -1,0 +1,144 @@
+package eventstore
+
+import (
+	"fmt"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// Result says what became of one appended event.
+type Result = domain.AppendResult
+
+// Batch is the unit of one append transaction.
+type Batch struct {
+	Events []domain.Event
+	// DeadLettered is added to the dead-letter counter in the same transaction,
+	// so that the counter survives restarts with the log.
+	DeadLettered uint64
+}
+
+// Append stores events in one transaction and returns after it committed
+// (with fsync). Events whose (source, id) is already stored, or repeated
+// earlier in the same call, are reported as duplicates and counted. The
+// events must be valid (see domain.Validate); invalid ones are rejected with
+// an EINVALID error and nothing is stored.
+func (l *Log) Append(events ...domain.Event) ([]Result, error) {
+	return l.AppendBatch(Batch{Events: events})
+}
+
+// AppendBatch is Append with the extra counters of a Batch.
+func (l *Log) AppendBatch(b Batch) ([]Result, error) {
+	for i := range b.Events {
+		if err := domain.Validate(&b.Events[i]); err != nil {
+			return nil, fmt.Errorf("append event %d: %w", i, err)
+		}
+	}
+	if l.opts.readOnly {
+		return nil, ErrReadOnly
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
+	results := make([]Result, len(b.Events))
+	td := l.dict.begin()
+	cnt := l.counters
+	rt := l.opts.now().UnixNano()
+	if rt < l.lastRT {
+		rt = l.lastRT // record time never goes backwards
+	}
+	seq := l.last.Load()
+	var newKeys []eventKey
+	var batchKeys map[eventKey]struct{}
+	if len(b.Events) > 1 {
+		batchKeys = make(map[eventKey]struct{}, len(b.Events))
+	}
+	buf := make([]byte, 0, 128*len(b.Events))
+	type put struct {
+		seq uint64
+		off int
+	}
+	puts := make([]put, 0, len(b.Events))
+	for i := range b.Events {
+		ev := &b.Events[i]
+		k := keyOf(ev.Source, ev.ID)
+		if l.keys.has(k) {
+			results[i].Duplicate = true
+			cnt.duplicates++
+			continue
+		}
+		if batchKeys != nil {
+			if _, dup := batchKeys[k]; dup {
+				results[i].Duplicate = true
+				cnt.duplicates++
+				continue
+			}
+			batchKeys[k] = struct{}{}
+		}
+		newKeys = append(newKeys, k)
+		seq++
+		results[i].Seq = seq
+		puts = append(puts, put{seq, len(buf)})
+		buf = encodeRecord(buf, ev, rt, td)
+		cnt.byType[ev.Type]++
+		et := ev.Time.UnixNano()
+		if cnt.firstTime == 0 || et < cnt.firstTime {
+			cnt.firstTime = et
+		}
+		if et > cnt.lastTime {
+			cnt.lastTime = et
+		}
+	}
+	cnt.deadLettered += b.DeadLettered
+	if len(puts) == 0 && cnt == l.counters {
+		return results, nil
+	}
+	tx, err := l.db.Begin(true)
+	if err != nil {
+		return nil, fmt.Errorf("append: begin: %w", err)
+	}
+	defer tx.Rollback()
+	evb := tx.Bucket(bucketEvents)
+	evb.FillPercent = 1.0
+	for i, p := range puts {
+		end := len(buf)
+		if i+1 < len(puts) {
+			end = puts[i+1].off
+		}
+		if err := evb.Put(seqKey(p.seq), buf[p.off:end]); err != nil {
+			return nil, fmt.Errorf("append: put %d: %w", p.seq, err)
+		}
+	}
+	if len(td.added) > 0 {
+		fwd, rev := tx.Bucket(bucketDict), tx.Bucket(bucketDictIDs)
+		rev.FillPercent = 1.0
+		base := td.next - uint32(len(td.added))
+		for i, s := range td.added {
+			id := dictKey(base + uint32(i))
+			if err := fwd.Put([]byte(s), id); err != nil {
+				return nil, fmt.Errorf("append: dictionary: %w", err)
+			}
+			if err := rev.Put(id, []byte(s)); err != nil {
+				return nil, fmt.Errorf("append: dictionary: %w", err)
+			}
+		}
+	}
+	if err := cnt.write(tx.Bucket(bucketMeta)); err != nil {
+		return nil, fmt.Errorf("append: counters: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("append: commit: %w", err)
+	}
+	// Committed: publish in this order so readers that see the new last
+	// sequence also see every dictionary entry its records use.
+	td.publish()
+	for _, k := range newKeys {
+		l.keys.add(k)
+	}
+	l.counters = cnt
+	l.lastRT = rt
+	l.last.Store(seq)
+	l.notify()
+	return results, nil
+}

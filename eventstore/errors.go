@@ -1,0 +1,23 @@
+package eventstore
+
+import "errors"
+
+var (
+	// ErrLocked is returned by Open when another process (normally a running
+	// plaint server) holds the log open for writing.
+	ErrLocked = errors.New("event log is in use by another process (is plaint serve running?)")
+
+	// ErrClosed is returned when the log is used after Close.
+	ErrClosed = errors.New("event log is closed")
+
+	// ErrReadOnly is returned by Append on a log opened read-only.
+	ErrReadOnly = errors.New("event log is opened read-only")
+
+	// ErrCorrupt is returned (wrapped, with the details) when a record, the
+	// dictionary or the counters fail a consistency check.
+	ErrCorrupt = errors.New("event log is corrupt")
+
+	// ErrNotExist is returned by Open with WithReadOnly when there is no log at
+	// the path.
+	ErrNotExist = errors.New("event log does not exist")
+)

@@ -1,0 +1,251 @@
+// Package eventstore is plaint's append-only event log, kept in a bbolt file.
+//
+// Every event gets a global sequence number (1, 2, 3...), a record time and a
+// checksum. (source, id) is deduplicated permanently: appending an event whose
+// identity was ever stored returns it as a duplicate and stores nothing.
+// Appends are transactional: Append returns only after the bbolt transaction
+// holding the batch has been committed and fsynced.
+package eventstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/plaint/plaint/domain"
+)
+
+var (
+	bucketEvents  = []byte("events")
+	bucketDict    = []byte("dict")
+	bucketDictIDs = []byte("dict_ids")
+	bucketMeta    = []byte("meta")
+
+	metaFormat       = []byte("format")
+	metaDuplicates   = []byte("duplicates")
+	metaDeadLettered = []byte("dead_lettered")
+	metaFirstTime    = []byte("first_event_time")
+	metaLastTime     = []byte("last_event_time")
+	metaTypePrefix   = "count/"
+)
+
+// Log is the append-only event log. It is safe for concurrent use: appends
+// are serialised, reads run in their own read transactions.
+type Log struct {
+	db   *bolt.DB
+	path string
+	opts options
+
+	mu       sync.Mutex // serialises appends and guards the fields below
+	keys     *keySet
+	lastRT   int64
+	counters counters
+
+	dict    *dict
+	last    atomic.Uint64
+	closed  atomic.Bool
+	changed atomic.Pointer[chan struct{}]
+}
+
+// counters are the running totals kept in the meta bucket.
+type counters struct {
+	byType       [256]uint64
+	duplicates   uint64
+	deadLettered uint64
+	firstTime    int64
+	lastTime     int64
+}
+
+// Open opens (creating if needed and writable) the log at path. A writable
+// open rebuilds the deduplication index from the log, which takes about a
+// second per few million events.
+func Open(path string, opts ...Option) (*Log, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.readOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open log %s: %w", path, ErrNotExist)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         o.lockTimeout,
+		ReadOnly:        o.readOnly,
+		NoSync:          o.noSync,
+		InitialMmapSize: o.mmapSize,
+		FreelistType:    bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open log %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	l := &Log{db: db, path: path, opts: o, dict: newDict()}
+	ch := make(chan struct{})
+	l.changed.Store(&ch)
+	if err := l.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	return l, nil
+}
+
+func (l *Log) init() error {
+	if !l.opts.readOnly {
+		err := l.db.Update(func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			m := tx.Bucket(bucketMeta)
+			if m.Get(metaFormat) == nil {
+				return m.Put(metaFormat, []byte{formatVersion})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return l.db.View(func(tx *bolt.Tx) error {
+		ev := tx.Bucket(bucketEvents)
+		if ev == nil {
+			return nil // a read-only open of an empty, new file
+		}
+		if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || f[0] != formatVersion {
+			return fmt.Errorf("%w: unsupported log format %v", ErrCorrupt, f)
+		}
+		// Dictionary.
+		strs := []string{""}
+		c := tx.Bucket(bucketDictIDs).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if id := binary.BigEndian.Uint32(k); int(id) != len(strs) {
+				return fmt.Errorf("%w: dictionary id %d out of order (expected %d)", ErrCorrupt, id, len(strs))
+			}
+			s := string(v)
+			strs = append(strs, s)
+			l.dict.ids[s] = uint32(len(strs) - 1)
+		}
+		l.dict.strs.Store(&strs)
+		// Position and counters.
+		if k, v := ev.Cursor().Last(); k != nil {
+			l.last.Store(binary.BigEndian.Uint64(k))
+			l.lastRT = Record(v).RecordTime()
+		}
+		l.counters = readCounters(tx.Bucket(bucketMeta))
+		if l.opts.readOnly {
+			return nil
+		}
+		// Deduplication index.
+		l.keys = &keySet{}
+		view := l.dict.snapshot()
+		cur := ev.Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			r := Record(v)
+			if len(r) < fixedLen {
+				return fmt.Errorf("%w: record %d is truncated", ErrCorrupt, binary.BigEndian.Uint64(k))
+			}
+			id, err := r.ID()
+			if err != nil {
+				return fmt.Errorf("%w: record %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
+			}
+			src, err := view.str(r.Dim(FieldSource))
+			if err != nil {
+				return fmt.Errorf("%w: record %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
+			}
+			l.keys.add(keyOf(src, id))
+		}
+		return nil
+	})
+}
+
+func readCounters(m *bolt.Bucket) counters {
+	var c counters
+	get := func(k []byte) uint64 {
+		if v := m.Get(k); len(v) == 8 {
+			return binary.BigEndian.Uint64(v)
+		}
+		return 0
+	}
+	for _, t := range domain.Types() {
+		c.byType[t] = get([]byte(metaTypePrefix + t.String()))
+	}
+	c.duplicates = get(metaDuplicates)
+	c.deadLettered = get(metaDeadLettered)
+	c.firstTime = int64(get(metaFirstTime))
+	c.lastTime = int64(get(metaLastTime))
+	return c
+}
+
+func (c *counters) write(m *bolt.Bucket) error {
+	put := func(k []byte, v uint64) error {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], v)
+		return m.Put(k, b[:])
+	}
+	for _, t := range domain.Types() {
+		if err := put([]byte(metaTypePrefix+t.String()), c.byType[t]); err != nil {
+			return err
+		}
+	}
+	if err := put(metaDuplicates, c.duplicates); err != nil {
+		return err
+	}
+	if err := put(metaDeadLettered, c.deadLettered); err != nil {
+		return err
+	}
+	if err := put(metaFirstTime, uint64(c.firstTime)); err != nil {
+		return err
+	}
+	return put(metaLastTime, uint64(c.lastTime))
+}
+
+// Path returns the file the log is stored in.
+func (l *Log) Path() string { return l.path }
+
+// LastSeq returns the sequence of the last committed event, 0 when empty.
+func (l *Log) LastSeq() uint64 { return l.last.Load() }
+
+// Changed returns a channel that is closed at the next commit that changes the
+// log. Followers wait on it instead of polling.
+func (l *Log) Changed() <-chan struct{} { return *l.changed.Load() }
+
+func (l *Log) notify() {
+	ch := make(chan struct{})
+	old := l.changed.Swap(&ch)
+	close(*old)
+}
+
+// Close closes the log. Appends in progress finish first.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Swap(true) {
+		return nil
+	}
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("close log: %w", err)
+	}
+	return nil
+}
+
+// Sync forces the file to disk; appends already do this unless WithNoSync.
+func (l *Log) Sync() error { return l.db.Sync() }
+
+func timeFromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}

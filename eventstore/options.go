@@ -1,0 +1,38 @@
+package eventstore
+
+import "time"
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	readOnly    bool
+	lockTimeout time.Duration
+	noSync      bool
+	now         func() time.Time
+	mmapSize    int
+}
+
+func defaultOptions() options {
+	return options{lockTimeout: 500 * time.Millisecond, now: time.Now, mmapSize: 1 << 30}
+}
+
+// WithReadOnly opens the log for reading only. Several read-only opens may
+// share a log, but not with a writer: Open then fails with ErrLocked.
+func WithReadOnly() Option { return func(o *options) { o.readOnly = true } }
+
+// WithLockTimeout sets how long Open waits for the file lock held by another
+// process before it returns ErrLocked. The default is 500ms.
+func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockTimeout = d } }
+
+// WithNoSync skips fsync on commit. It is for tests and benchmarks that
+// measure something else; a crash may then lose acknowledged events.
+func WithNoSync() Option { return func(o *options) { o.noSync = true } }
+
+// WithClock sets the clock that stamps record times (tests use a fixed one).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithInitialMmapSize sets the initial memory map size. A map large enough for
+// the log keeps long read transactions (replays) from delaying appends while
+// the map grows. The default is 1 GiB of address space.
+func WithInitialMmapSize(n int) Option { return func(o *options) { o.mmapSize = n } }
