@@ -1,0 +1,187 @@
+// Package http is plaint's HTTP API: health, stats, Prometheus metrics,
+// backups, the event tail, trends and projections.
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// Config configures the HTTP server.
+type Config struct {
+	// Addr is the listen address. Default 127.0.0.1:8080; port 0 picks one.
+	Addr string
+	// Log is the event log. Required.
+	Log *eventstore.Log
+	// Ready reports whether the engine can serve (nil error) — for /readyz.
+	Ready func() error
+	// Ingest returns the ingest counters shown in /v1/stats; may be nil.
+	Ingest func() any
+	// Registry is where /metrics reads from; nil makes a new one.
+	Registry *prometheus.Registry
+	// Logger logs requests that fail; nil uses slog.Default.
+	Logger *slog.Logger
+	// Version is reported by /healthz.
+	Version string
+}
+
+func (c *Config) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Ready == nil {
+		c.Ready = func() error { return nil }
+	}
+}
+
+// Validate returns every problem with the configuration, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Log == nil {
+		errs = append(errs, errors.New("http: Log is required"))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("http: listen address %q: %w", c.Addr, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg   Config
+	mux   *http.ServeMux
+	srv   *http.Server
+	ln    net.Listener
+	start time.Time
+}
+
+// New builds the server; Start listens.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), start: time.Now()}
+	s.routes()
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// Handler returns the router, for tests that use httptest.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.HandleFunc("GET /v1/stats", s.handleStats)
+	s.mux.HandleFunc("GET /v1/backup", s.handleBackup)
+	s.mux.HandleFunc("GET /v1/events", s.handleEvents)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
+	s.registerProjectionRoutes()
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("http listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on (after Start).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.cfg.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// Shutdown stops accepting requests and waits for those in progress.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.cfg.Version, "uptime_seconds": int(time.Since(s.start).Seconds())})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	st, err := s.cfg.Log.Stats()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := map[string]any{
+		"events": st.Events, "duplicates": st.Duplicates, "dead_lettered": st.DeadLettered,
+		"last_seq": st.LastSeq, "log": st,
+	}
+	if s.cfg.Ingest != nil {
+		out["ingest"] = s.cfg.Ingest()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="events.db"`)
+	if _, err := s.cfg.Log.Backup(w); err != nil {
+		// Headers are gone; abort the response so the client sees a broken body.
+		s.cfg.Logger.Error("backup failed", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// writeJSON writes v as indented JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// error maps plaint's error codes to HTTP statuses and writes a JSON body
+// {"error": {"code": ..., "message": ...}}. Internal details are logged, not sent.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	code := domain.ErrorCode(err)
+	status := map[string]int{
+		domain.EINVALID: http.StatusBadRequest, domain.ENOTFOUND: http.StatusNotFound,
+		domain.ECONFLICT: http.StatusConflict, domain.EUNAVAILABLE: http.StatusServiceUnavailable,
+	}[code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": domain.ErrorMessage(err)}})
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// BackupCmd writes a consistent copy of the event log.
+type BackupCmd struct {
+	Out string `help:"File to write the copy to." required:"" type:"path"`
+}
+
+// Run copies the log directly when no server runs, or asks the running
+// server for a hot copy.
+func (c *BackupCmd) Run(g *Globals) error {
+	start := time.Now()
+	var n int64
+	l, err := openLogOffline(g)
+	switch {
+	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
+		n, err = eventstore.WriteFileAtomic(c.Out, func(w io.Writer) (int64, error) { return backupFromServer(g, w) })
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		n, err = l.BackupFile(c.Out)
+		l.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(g.Stdout, "backup: wrote %d bytes to %s in %s\n", n, c.Out, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func backupFromServer(g *Globals, w io.Writer) (int64, error) {
+	u, err := url.JoinPath(g.Server, "/v1/backup")
+	if err != nil {
+		return 0, domain.FieldErrorf("server", "%q is not a URL", g.Server)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0, fmt.Errorf("the data directory is in use and the server at %s does not answer: %w", g.Server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("backup from %s: %s", u, resp.Status)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("backup from %s: %w", u, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// Globals are the flags every subcommand shares. Each has a PLAINT_*
+// environment variable.
+type Globals struct {
+	Data   string `help:"Data directory (event log, projections, JetStream files)." default:"./data" env:"PLAINT_DATA" type:"path"`
+	Server string `help:"URL of a running plaint server, for commands that can ask it." default:"http://127.0.0.1:8080" env:"PLAINT_SERVER"`
+
+	Stdout io.Writer `kong:"-"`
+	Stderr io.Writer `kong:"-"`
+	Ctx    context.Context `kong:"-"`
+}
+
+// NATSFlags select the NATS server to use instead of the embedded one.
+type NATSFlags struct {
+	NATSURL      string `name:"nats-url" help:"External NATS server or cluster URL(s), comma separated. Empty: use the embedded server." env:"PLAINT_NATS_URL"`
+	NATSCreds    string `name:"nats-creds" help:"NATS credentials file." env:"PLAINT_NATS_CREDS" type:"path"`
+	NATSUser     string `name:"nats-user" help:"NATS user name." env:"PLAINT_NATS_USER"`
+	NATSPassword string `name:"nats-password" help:"NATS password." env:"PLAINT_NATS_PASSWORD"`
+	NATSCA       string `name:"nats-tls-ca" help:"CA certificate file to verify the NATS server." env:"PLAINT_NATS_TLS_CA" type:"path"`
+	NATSCert     string `name:"nats-tls-cert" help:"Client certificate file for NATS TLS." env:"PLAINT_NATS_TLS_CERT" type:"path"`
+	NATSKey      string `name:"nats-tls-key" help:"Client key file for NATS TLS." env:"PLAINT_NATS_TLS_KEY" type:"path"`
+}
+
+// CLI is the command line of plaint.
+type CLI struct {
+	Globals
+
+	Serve      ServeCmd      `cmd:"" help:"Run the engine: NATS ingest, event log, projections and the HTTP API."`
+	Emit       EmitCmd       `cmd:"" help:"Publish events to NATS from a JSONL file, a CSV file with a mapping, or a synthetic history."`
+	Log        LogCmd        `cmd:"" help:"Inspect the event log."`
+	Verify     VerifyCmd     `cmd:"" help:"Check every record, index and counter of the event log."`
+	Backup     BackupCmd     `cmd:"" help:"Write a consistent copy of the event log (works while the server runs)."`
+	Trend      TrendCmd      `cmd:"" help:"Month-over-month complaint trends by any dimension."`
+	Projection ProjectionCmd `cmd:"" help:"Manage analysts' projections on the running server."`
+	Replay     ReplayCmd     `cmd:"" help:"Run a projection spec once, offline, over a data directory or backup file."`
+	Version    VersionCmd    `cmd:"" help:"Print the version."`
+}
+
+// Main runs plaint's command line. Tests build one with other writers.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Exit           func(int) // kong calls it on --help; tests replace it
+}
+
+// NewMain returns a Main writing to the process's stdout and stderr.
+func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr} }
+
+type exitCode int
+
+// Run parses args, runs the chosen command and returns the exit code:
+// 0 success, 1 failure, 2 usage error, 3 data problem (corrupt log, rejected
+// events), 4 resource busy (the data directory is in use).
+func (m *Main) Run(ctx context.Context, args []string) (code int) {
+	var cli CLI
+	cli.Stdout, cli.Stderr, cli.Ctx = m.Stdout, m.Stderr, ctx
+	exit := m.Exit
+	if exit == nil {
+		exit = func(c int) { panic(exitCode(c)) }
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if c, ok := r.(exitCode); ok {
+				code = int(c)
+				return
+			}
+			panic(r)
+		}
+	}()
+	parser, err := kong.New(&cli,
+		kong.Name("plaint"),
+		kong.Description("Event-sourced complaint trend engine: ingest complaint and customer events from NATS, trend them month over month, and act before a rising problem sends customers away."),
+		kong.UsageOnError(),
+		kong.Writers(m.Stdout, m.Stderr),
+		kong.Exit(exit),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "plaint:", err)
+		return 1
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "plaint:", err)
+		return 2
+	}
+	if err := kctx.Run(&cli.Globals); err != nil {
+		fmt.Fprintln(m.Stderr, "plaint:", err)
+		return exitCodeOf(err)
+	}
+	return 0
+}
+
+func exitCodeOf(err error) int {
+	switch {
+	case errors.Is(err, eventstore.ErrLocked):
+		return 4
+	case errors.Is(err, eventstore.ErrCorrupt):
+		return 3
+	}
+	switch domain.ErrorCode(err) {
+	case domain.EINVALID:
+		return 2
+	case domain.EUNAVAILABLE:
+		return 4
+	}
+	return 1
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+
+	planthttp "github.com/plaint/plaint/adapters/http"
+)
+
+// LogCmd groups the log inspection commands.
+type LogCmd struct {
+	Tail  LogTailCmd  `cmd:"" help:"Print the last events (or follow new ones) as CloudEvents JSON lines."`
+	Stats LogStatsCmd `cmd:"" help:"Events by type, first/last sequence and event time, bytes per event."`
+}
+
+// LogTailCmd prints stored events.
+type LogTailCmd struct {
+	N      uint64 `short:"n" help:"How many of the last events to print." default:"10"`
+	From   uint64 `help:"Start at this sequence instead of the last N."`
+	Follow bool   `short:"f" help:"Keep printing new events as they are appended (reads the data directory; stop the server or use the HTTP API)."`
+}
+
+// Run prints events from the data directory, or from the running server when
+// it holds the directory.
+func (c *LogTailCmd) Run(g *Globals) error {
+	l, err := openLogOffline(g)
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE && !c.Follow {
+		return c.fromServer(g)
+	}
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	from := c.From
+	if from == 0 {
+		if last := l.LastSeq(); last > c.N {
+			from = last - c.N + 1
+		} else {
+			from = 1
+		}
+	}
+	w := bufio.NewWriter(g.Stdout)
+	defer w.Flush()
+	print := func(snap *eventstore.Snapshot) func(uint64, eventstore.Record) error {
+		return func(seq uint64, rec eventstore.Record) error {
+			ev, err := snap.Decode(rec)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", seq, err)
+			}
+			line, err := planthttp.MarshalStored(seq, rec, ev)
+			if err != nil {
+				return err
+			}
+			w.Write(line)
+			return w.WriteByte('\n')
+		}
+	}
+	for {
+		changed := l.Changed()
+		var last uint64
+		err := l.View(func(s *eventstore.Snapshot) error {
+			last = s.LastSeq()
+			return s.Scan(from, 0, print(s))
+		})
+		if err != nil {
+			return err
+		}
+		w.Flush()
+		if !c.Follow {
+			return nil
+		}
+		from = last + 1
+		// A read-only open does not see another process's appends through
+		// Changed; poll the file's position instead.
+		select {
+		case <-g.Ctx.Done():
+			return nil
+		case <-changed:
+		case <-time.After(500 * time.Millisecond):
+			l.Close()
+			if l, err = openLogOffline(g); err != nil {
+				return err
+			}
+			defer l.Close()
+		}
+	}
+}
+
+func (c *LogTailCmd) fromServer(g *Globals) error {
+	st, err := serverStats(g)
+	if err != nil {
+		return err
+	}
+	from := c.From
+	if from == 0 {
+		from = 1
+		if st.LastSeq > c.N {
+			from = st.LastSeq - c.N + 1
+		}
+	}
+	resp, err := http.Get(fmt.Sprintf("%s/v1/events?from=%d&limit=%d", g.Server, from, max(c.N, 1)))
+	if err != nil {
+		return fmt.Errorf("tail from server: %w", err)
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(g.Stdout, resp.Body)
+	return err
+}
+
+// LogStatsCmd prints log statistics.
+type LogStatsCmd struct {
+	JSON bool `help:"Print JSON instead of a table."`
+}
+
+// Run prints stats from the data directory, or from the running server.
+func (c *LogStatsCmd) Run(g *Globals) error {
+	var st eventstore.Stats
+	l, err := openLogOffline(g)
+	switch {
+	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
+		if st, err = serverStats(g); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		st, err = l.Stats()
+		l.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if c.JSON {
+		enc := json.NewEncoder(g.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "events\t%d\n", st.Events)
+	fmt.Fprintf(tw, "sequences\t%d..%d\n", st.FirstSeq, st.LastSeq)
+	if st.FirstEventTime != nil {
+		fmt.Fprintf(tw, "event time\t%s .. %s\n", st.FirstEventTime.Format(time.RFC3339), st.LastEventTime.Format(time.RFC3339))
+	}
+	fmt.Fprintf(tw, "duplicates dropped\t%d\n", st.Duplicates)
+	fmt.Fprintf(tw, "dead-lettered\t%d\n", st.DeadLettered)
+	fmt.Fprintf(tw, "file size\t%d bytes\n", st.FileBytes)
+	fmt.Fprintf(tw, "bytes per event\t%.1f\n", st.BytesPerEvent)
+	fmt.Fprintf(tw, "dictionary entries\t%d\n", st.DictEntries)
+	types := make([]string, 0, len(st.ByType))
+	for t := range st.ByType {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		fmt.Fprintf(tw, "  %s\t%d\n", t, st.ByType[t])
+	}
+	return tw.Flush()
+}
+
+// serverStats asks the running server for the log's stats.
+func serverStats(g *Globals) (eventstore.Stats, error) {
+	var out struct {
+		Log eventstore.Stats `json:"log"`
+	}
+	u, err := url.JoinPath(g.Server, "/v1/stats")
+	if err != nil {
+		return out.Log, domain.FieldErrorf("server", "%q is not a URL", g.Server)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		return out.Log, fmt.Errorf("the data directory is in use and the server at %s does not answer: %w", g.Server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out.Log, fmt.Errorf("server %s: %s", u, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out.Log, fmt.Errorf("server %s: %w", u, err)
+	}
+	return out.Log, nil
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// The files plaint keeps in its data directory.
+const (
+	logFile         = "events.db"
+	projectionsFile = "projections.db"
+	jetstreamDir    = "jetstream"
+)
+
+func logPath(data string) string { return filepath.Join(data, logFile) }
+
+// openLogOffline opens the data directory's log read-only for a command that
+// reads it directly. When a running server holds it, it says so at once.
+func openLogOffline(g *Globals) (*eventstore.Log, error) {
+	return openLogFileOffline(g, "")
+}
+
+// openLogFileOffline is openLogOffline for a given log or backup file; ""
+// means the data directory's log.
+func openLogFileOffline(g *Globals, path string) (*eventstore.Log, error) {
+	if path == "" {
+		path = logPath(g.Data)
+	}
+	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithLockTimeout(300*time.Millisecond))
+	switch {
+	case errors.Is(err, eventstore.ErrLocked):
+		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
+			"the data directory %s is in use by a running plaint server; stop it, or ask it through --server %s", g.Data, g.Server)}
+	case errors.Is(err, eventstore.ErrNotExist):
+		return nil, &domain.Error{Code: domain.ENOTFOUND, Message: fmt.Sprintf("no event log at %s (start `plaint serve --data DIR` first, or pass --data)", path)}
+	}
+	return l, err
+}
