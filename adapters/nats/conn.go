@@ -1,0 +1,154 @@
+package nats
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ConnConfig configures the client connection to a NATS server or cluster:
+// the embedded server (URL from Server.ClientURL) or an external one.
+type ConnConfig struct {
+	// URL is one server URL or a comma-separated list of a cluster's URLs
+	// (nats://, tls://, ws:// or wss://). Default nats://127.0.0.1:4222.
+	URL string
+	// CredsFile is a NATS credentials file (JWT and seed). It excludes User.
+	CredsFile string
+	// User and Password authenticate with a user name and password.
+	User     string
+	Password string
+	// TLSCA is a PEM file of the certificate authorities that sign the
+	// server's certificate; empty means the system roots.
+	TLSCA string
+	// TLSCert and TLSKey are the PEM client certificate and key for mutual
+	// TLS; both or neither.
+	TLSCert string
+	TLSKey  string
+	// Name names the connection in the server's monitoring. Default "plaint".
+	Name string
+	// ReconnectWait is the pause between reconnect attempts. Default 1s.
+	ReconnectWait time.Duration
+	// ReconnectBufSize bounds the bytes published while disconnected that
+	// the client buffers to send after it reconnects. Default 64 MiB.
+	ReconnectBufSize int
+}
+
+func (c *ConnConfig) setDefaults() {
+	if c.URL == "" {
+		c.URL = nats.DefaultURL
+	}
+	if c.Name == "" {
+		c.Name = "plaint"
+	}
+	if c.ReconnectWait == 0 {
+		c.ReconnectWait = time.Second
+	}
+	if c.ReconnectBufSize == 0 {
+		c.ReconnectBufSize = 64 << 20
+	}
+}
+
+// Validate returns every problem with the configuration, joined. It checks
+// the URLs, that the authentication options do not conflict and that the
+// files named exist.
+func (c *ConnConfig) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.URL) == "" {
+		errs = append(errs, errors.New("nats: URL is required"))
+	}
+	for _, u := range strings.Split(c.URL, ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("nats: URL %q: %w", u, err))
+			continue
+		}
+		switch p.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			errs = append(errs, fmt.Errorf("nats: URL %q: scheme must be nats, tls, ws or wss", u))
+		}
+		if p.Host == "" {
+			errs = append(errs, fmt.Errorf("nats: URL %q has no host", u))
+		}
+	}
+	if c.CredsFile != "" && c.User != "" {
+		errs = append(errs, errors.New("nats: CredsFile and User are mutually exclusive"))
+	}
+	if c.Password != "" && c.User == "" {
+		errs = append(errs, errors.New("nats: Password needs User"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("nats: TLSCert and TLSKey must be given together"))
+	}
+	for _, f := range []struct{ name, path string }{
+		{"CredsFile", c.CredsFile}, {"TLSCA", c.TLSCA}, {"TLSCert", c.TLSCert}, {"TLSKey", c.TLSKey},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("nats: %s: %w", f.name, err))
+		}
+	}
+	if c.ReconnectWait < 0 {
+		errs = append(errs, errors.New("nats: ReconnectWait must not be negative"))
+	}
+	if c.ReconnectBufSize < 0 {
+		errs = append(errs, errors.New("nats: ReconnectBufSize must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Connect connects to NATS. The connection reconnects for ever (a plaint
+// server outlives restarts of its NATS cluster) and buffers what is published
+// while disconnected. Close it with Drain or Close.
+func Connect(cfg ConnConfig) (*nats.Conn, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts := []nats.Option{
+		nats.Name(cfg.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(cfg.ReconnectWait),
+		nats.ReconnectBufSize(cfg.ReconnectBufSize),
+		nats.Timeout(5 * time.Second),
+	}
+	if cfg.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	if cfg.User != "" {
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	}
+	if cfg.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCA))
+	}
+	if cfg.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %s: %w", redactURL(cfg.URL), err)
+	}
+	return nc, nil
+}
+
+// redactURL hides passwords embedded in URLs before they reach an error.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
+}

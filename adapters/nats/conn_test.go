@@ -1,0 +1,63 @@
+package nats_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+)
+
+func TestConnectToEmbeddedServer(t *testing.T) {
+	s := MustStartServer(t)
+	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: s.ClientURL(), Name: "conn-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if !nc.IsConnected() {
+		t.Fatal("not connected")
+	}
+	if got := nc.Opts.MaxReconnect; got != -1 {
+		t.Errorf("MaxReconnect = %d, want -1 (for ever)", got)
+	}
+	if got := nc.Opts.Name; got != "conn-test" {
+		t.Errorf("Name = %q", got)
+	}
+}
+
+func TestConnectReportsUnreachableServerWithoutPassword(t *testing.T) {
+	_, err := plaintnats.Connect(plaintnats.ConnConfig{URL: "nats://bob:secret@127.0.0.1:1"})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if contains(err.Error(), "secret") {
+		t.Errorf("error leaks the password: %v", err)
+	}
+}
+
+func TestConnConfigValidateJoinsProblems(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.pem")
+	cfg := plaintnats.ConnConfig{
+		URL:       "http://example.com,nats://",
+		CredsFile: missing,
+		User:      "u",
+		TLSCert:   missing,
+		TLSCA:     missing,
+	}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{
+		"scheme must be nats", "has no host", "mutually exclusive",
+		"TLSCert and TLSKey", "CredsFile:", "TLSCA:",
+	} {
+		if !contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	ok := plaintnats.ConnConfig{URL: "nats://a:4222, tls://b:4222", User: "u", Password: "p"}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+}

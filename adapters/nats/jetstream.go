@@ -1,0 +1,175 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the JetStream resources plaint uses.
+const (
+	// EventsStream captures every published event.
+	EventsStream = "PLAINT_EVENTS"
+	// EventsSubjects is the subject filter of EventsStream.
+	EventsSubjects = "plaint.events.>"
+	// DLQStream holds messages plaint could not accept, with the reason.
+	DLQStream = "PLAINT_DLQ"
+	// DLQSubjects is the subject filter of DLQStream.
+	DLQSubjects = "plaint.dlq.>"
+	// DLQSubjectPrefix prefixes a dead-lettered message's subject; the last
+	// token of the original subject (or "unknown") follows.
+	DLQSubjectPrefix = "plaint.dlq."
+	// DefaultConsumer is the default name of the durable ingest consumer.
+	DefaultConsumer = "plaint"
+)
+
+// StreamConfig configures the streams and the ingest consumer EnsureStreams
+// creates. The zero value gives a single-node setup.
+type StreamConfig struct {
+	// MaxAge bounds how long events stay in EventsStream (the bbolt log is
+	// the source of truth; the stream is a buffer). Default 30 days.
+	MaxAge time.Duration
+	// DLQMaxAge bounds how long dead-lettered messages are kept. Default 90 days.
+	DLQMaxAge time.Duration
+	// Replicas is the stream and consumer replication factor: 1 on one node,
+	// 3 on an R3 cluster. Default 1.
+	Replicas int
+	// Consumer names the durable pull consumer. Default DefaultConsumer. Each
+	// plaint node of a cluster uses its own name.
+	Consumer string
+	// AckWait is how long the server waits for an ack before redelivering.
+	// Default 30s.
+	AckWait time.Duration
+	// MaxAckPending bounds the messages delivered but not yet acknowledged.
+	// It must exceed the ingest's in-flight limit plus its pull batch.
+	// Default 65536.
+	MaxAckPending int
+	// DuplicateWindow is the window in which JetStream drops a republished
+	// message with the same Nats-Msg-Id. Default 2 minutes. plaint's own
+	// deduplication on (source, id) is permanent regardless.
+	DuplicateWindow time.Duration
+}
+
+func (c *StreamConfig) setDefaults() {
+	if c.MaxAge == 0 {
+		c.MaxAge = 30 * 24 * time.Hour
+	}
+	if c.DLQMaxAge == 0 {
+		c.DLQMaxAge = 90 * 24 * time.Hour
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = 65536
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+}
+
+// Validate returns every problem with the configuration, joined.
+func (c *StreamConfig) Validate() error {
+	var errs []error
+	if c.MaxAge < 0 || c.DLQMaxAge < 0 {
+		errs = append(errs, errors.New("nats: MaxAge and DLQMaxAge must not be negative"))
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("nats: Replicas is %d; it must be from 1 to 5", c.Replicas))
+	}
+	for _, r := range c.Consumer {
+		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == '/' || r == '\\' {
+			errs = append(errs, fmt.Errorf("nats: consumer name %q may not contain spaces, '.', '*', '>', '/' or '\\'", c.Consumer))
+			break
+		}
+	}
+	if c.AckWait < 0 {
+		errs = append(errs, errors.New("nats: AckWait must not be negative"))
+	}
+	if c.MaxAckPending < 0 {
+		errs = append(errs, errors.New("nats: MaxAckPending must not be negative"))
+	}
+	if c.DuplicateWindow < 0 || (c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge) {
+		errs = append(errs, errors.New("nats: DuplicateWindow must be from 0 to MaxAge"))
+	}
+	return errors.Join(errs...)
+}
+
+// EventsStreamConfig returns the configuration EnsureStreams gives EventsStream.
+func EventsStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
+	cfg.setDefaults()
+	return jetstream.StreamConfig{
+		Name:        EventsStream,
+		Description: "plaint: published events (CloudEvents 1.0 JSON), a buffer in front of the event log",
+		Subjects:    []string{EventsSubjects},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      cfg.MaxAge,
+		Replicas:    cfg.Replicas,
+		Duplicates:  cfg.DuplicateWindow,
+	}
+}
+
+// DLQStreamConfig returns the configuration EnsureStreams gives DLQStream.
+func DLQStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
+	cfg.setDefaults()
+	return jetstream.StreamConfig{
+		Name:        DLQStream,
+		Description: "plaint: rejected messages with Plaint-Reason, Plaint-Error and Plaint-Original-Subject headers",
+		Subjects:    []string{DLQSubjects},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      cfg.DLQMaxAge,
+		Replicas:    cfg.Replicas,
+		Duplicates:  cfg.DuplicateWindow,
+	}
+}
+
+// ConsumerConfig returns the configuration EnsureStreams gives the durable
+// ingest consumer. MaxDeliver is unlimited: a message plaint fails to store
+// is retried until it is stored, never dropped.
+func ConsumerConfig(cfg StreamConfig) jetstream.ConsumerConfig {
+	cfg.setDefaults()
+	return jetstream.ConsumerConfig{
+		Durable:       cfg.Consumer,
+		Description:   "plaint ingest: appends events to the event log",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxDeliver:    -1,
+		FilterSubject: EventsSubjects,
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+		MaxAckPending: cfg.MaxAckPending,
+		Replicas:      cfg.Replicas,
+	}
+}
+
+// EnsureStreams creates EventsStream, DLQStream and the durable pull
+// consumer on EventsStream, or updates them to cfg. It is idempotent, so
+// every start of plaint calls it.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	for _, sc := range []jetstream.StreamConfig{EventsStreamConfig(cfg), DLQStreamConfig(cfg)} {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("ensure stream %s: %w", sc.Name, err)
+		}
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, EventsStream, ConsumerConfig(cfg)); err != nil {
+		return fmt.Errorf("ensure consumer %s on %s: %w", cfg.Consumer, EventsStream, err)
+	}
+	return nil
+}

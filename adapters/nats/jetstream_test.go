@@ -1,0 +1,82 @@
+package nats_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+)
+
+func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
+	s := MustStartServer(t)
+	nc, err := natsgo.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	// Publish, then ensure again with another MaxAge: nothing is lost.
+	if _, err := js.Publish(ctx, "plaint.events.complaint.filed", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{MaxAge: 7 * 24 * time.Hour}); err != nil {
+		t.Fatalf("second EnsureStreams: %v", err)
+	}
+	st, err := js.Stream(ctx, plaintnats.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := info.Config
+	if c.Storage != jetstream.FileStorage || c.Retention != jetstream.LimitsPolicy ||
+		c.MaxAge != 7*24*time.Hour || c.Duplicates != 2*time.Minute || c.Replicas != 1 ||
+		len(c.Subjects) != 1 || c.Subjects[0] != "plaint.events.>" {
+		t.Errorf("events stream config = %+v", c)
+	}
+	if info.State.Msgs != 1 {
+		t.Errorf("events stream holds %d messages after the update, want 1", info.State.Msgs)
+	}
+	dlq, err := js.Stream(ctx, plaintnats.DLQStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dc := dlq.CachedInfo().Config; dc.Storage != jetstream.FileStorage || dc.Subjects[0] != "plaint.dlq.>" {
+		t.Errorf("dlq stream config = %+v", dc)
+	}
+	cons, err := js.Consumer(ctx, plaintnats.EventsStream, plaintnats.DefaultConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := cons.CachedInfo().Config
+	if cc.Durable != "plaint" || cc.AckPolicy != jetstream.AckExplicitPolicy || cc.MaxDeliver != -1 ||
+		cc.AckWait != 30*time.Second || cc.MaxAckPending != 65536 {
+		t.Errorf("consumer config = %+v", cc)
+	}
+}
+
+func TestStreamConfigValidateJoinsProblems(t *testing.T) {
+	err := (&plaintnats.StreamConfig{Replicas: 7, Consumer: "a.b", AckWait: -1}).Validate()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"Replicas", "consumer name", "AckWait"} {
+		if !contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
