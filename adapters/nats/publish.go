@@ -1,0 +1,514 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// PublisherConfig configures a Publisher.
+type PublisherConfig struct {
+	// Window bounds the messages published but not yet acknowledged by
+	// JetStream. Default 4096.
+	Window int
+	// MaxPending is the nats.go async publisher's own cap on outstanding
+	// acks; a publish that finds it full waits StallWait and then fails with
+	// "stalled", which the Publisher retries. Default Window.
+	MaxPending int
+	// StallWait is how long one async publish may wait for room under
+	// MaxPending before it reports a stall. Default 200ms.
+	StallWait time.Duration
+	// AckTimeout is how long to wait for the PubAck of one message before it
+	// counts as timed out and is retried. Default 30s.
+	AckTimeout time.Duration
+	// MaxAttempts bounds how often one message is sent (first send plus
+	// retries) before it counts as failed. Default 10.
+	MaxAttempts int
+	// RetryBackoff is the pause before the first retry; it doubles per
+	// attempt up to MaxBackoff. Defaults 50ms and 2s.
+	RetryBackoff time.Duration
+	MaxBackoff   time.Duration
+	// Progress, when set, receives the counts every ProgressEvery and once
+	// more when Wait returns. It runs on its own goroutine.
+	Progress func(PublishStats)
+	// ProgressEvery is the period of Progress calls. Default 500ms.
+	ProgressEvery time.Duration
+}
+
+func (c *PublisherConfig) setDefaults() {
+	if c.Window == 0 {
+		c.Window = 4096
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = c.Window
+	}
+	if c.StallWait == 0 {
+		c.StallWait = 200 * time.Millisecond
+	}
+	if c.AckTimeout == 0 {
+		c.AckTimeout = 30 * time.Second
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 10
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = 50 * time.Millisecond
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 2 * time.Second
+	}
+	if c.ProgressEvery == 0 {
+		c.ProgressEvery = 500 * time.Millisecond
+	}
+}
+
+// Validate returns every problem with the configuration, joined.
+func (c *PublisherConfig) Validate() error {
+	var errs []error
+	if c.Window < 1 {
+		errs = append(errs, fmt.Errorf("nats: publisher Window is %d; it must be at least 1", c.Window))
+	}
+	if c.MaxPending < 1 {
+		errs = append(errs, fmt.Errorf("nats: publisher MaxPending is %d; it must be at least 1", c.MaxPending))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("nats: publisher MaxAttempts is %d; it must be at least 1", c.MaxAttempts))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"StallWait", c.StallWait}, {"AckTimeout", c.AckTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MaxBackoff", c.MaxBackoff}, {"ProgressEvery", c.ProgressEvery}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("nats: publisher %s must be positive", d.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PublishStats counts what a Publisher did.
+type PublishStats struct {
+	// Published counts messages handed to the Publisher and sent at least once.
+	Published int64
+	// Acked counts messages JetStream acknowledged (stored or duplicate).
+	Acked int64
+	// Duplicates counts acks in which JetStream reported the message as a
+	// duplicate of one it stored within its duplicate window.
+	Duplicates int64
+	// Failed counts messages given up on after MaxAttempts or a permanent error.
+	Failed int64
+	// Retries counts re-sends after a stall, timeout or missing responder.
+	Retries int64
+	// Pending is the number of messages sent and not yet resolved.
+	Pending int64
+	// Elapsed is the time since the Publisher was created.
+	Elapsed time.Duration
+}
+
+// Rate returns acknowledged messages per second.
+func (s PublishStats) Rate() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Acked) / s.Elapsed.Seconds()
+}
+
+// PublishError reports messages that could not be published.
+type PublishError struct {
+	Failed int64
+	// First holds the first few failures, "msg-id: cause".
+	First []string
+}
+
+// Error says how many messages were lost and why.
+func (e *PublishError) Error() string {
+	msg := fmt.Sprintf("%d event(s) could not be published", e.Failed)
+	if len(e.First) > 0 {
+		msg += "; first: " + e.First[0]
+		if len(e.First) > 1 {
+			msg += fmt.Sprintf(" (and %d more listed)", len(e.First)-1)
+		}
+	}
+	return msg
+}
+
+const maxFailuresKept = 10
+
+// pubItem is one message on its way to JetStream.
+type pubItem struct {
+	msg      *nats.Msg
+	attempts int
+	due      time.Time
+	fut      jetstream.PubAckFuture
+}
+
+// Publisher publishes messages to JetStream asynchronously without losing
+// any: at most Window are unacknowledged at once, each PubAck is awaited,
+// stalls, timeouts and missing responders are retried with backoff, and Wait
+// reports every message that could not be published. Publish is not safe for
+// concurrent use; call it from one goroutine, then Wait.
+type Publisher struct {
+	cfg   PublisherConfig
+	js    jetstream.JetStream
+	start time.Time
+
+	sem     chan struct{}  // one token per unresolved message
+	pending chan *pubItem  // FIFO of sent messages, read by the collector
+	wake    chan struct{}  // collector → publisher: something resolved
+	done    chan struct{}  // collector finished
+	stopPr  chan struct{}  // stops the progress goroutine
+	abort   chan struct{}  // closed when Wait gives up: unresolved messages fail
+	prDone  sync.WaitGroup // progress goroutine finished
+
+	mu       sync.Mutex
+	retry    []*pubItem
+	failures []string
+
+	published, acked, dups, failed, retries, inflight atomic.Int64
+	closed                                            bool
+}
+
+// NewPublisher returns a Publisher on the connection nc.
+func NewPublisher(nc *nats.Conn, cfg PublisherConfig) (*Publisher, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(cfg.MaxPending),
+		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("nats: jetstream context: %w", err)
+	}
+	p := &Publisher{
+		cfg:     cfg,
+		js:      js,
+		start:   time.Now(),
+		sem:     make(chan struct{}, cfg.Window),
+		pending: make(chan *pubItem, cfg.Window),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		stopPr:  make(chan struct{}),
+		abort:   make(chan struct{}),
+	}
+	go p.collect()
+	if cfg.Progress != nil {
+		p.prDone.Add(1)
+		go p.progress()
+	}
+	return p, nil
+}
+
+// MsgID returns the Nats-Msg-Id of an event: source "/" id, so JetStream's
+// duplicate window drops a re-sent copy.
+func MsgID(ev *domain.Event) string { return ev.Source + "/" + ev.ID }
+
+// PublishEvent encodes ev as CloudEvents JSON and publishes it to its type's
+// subject.
+func (p *Publisher) PublishEvent(ctx context.Context, ev *domain.Event) error {
+	data, err := ev.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", MsgID(ev), err)
+	}
+	return p.Publish(ctx, ev.Type.Subject(), MsgID(ev), data)
+}
+
+// Publish sends data to subject with the given Nats-Msg-Id (none when
+// empty). It returns once the message is sent, blocking while Window
+// messages await their acks; the ack itself is awaited by Wait. It fails only
+// when ctx ends or the Publisher is already waited on; messages that cannot
+// be published are counted and reported by Wait.
+func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []byte) error {
+	if p.closed {
+		return errors.New("nats: publish after Wait")
+	}
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	if msgID != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
+	if err := p.resendDue(ctx); err != nil {
+		return err
+	}
+	p.published.Add(1)
+	return p.send(ctx, &pubItem{msg: msg})
+}
+
+// send takes a window slot and publishes it, retrying stalls in place.
+func (p *Publisher) send(ctx context.Context, it *pubItem) error {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("publish: %w", ctx.Err())
+	}
+	for {
+		it.attempts++
+		fut, err := p.js.PublishMsgAsync(it.msg, jetstream.WithStallWait(p.cfg.StallWait))
+		if err == nil {
+			it.fut = fut
+			p.inflight.Add(1)
+			p.pending <- it
+			return nil
+		}
+		if !retriable(err) || it.attempts >= p.cfg.MaxAttempts {
+			<-p.sem
+			p.fail(it, err)
+			return nil
+		}
+		p.retries.Add(1)
+		t := time.NewTimer(p.backoff(it.attempts))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-p.sem
+			p.fail(it, ctx.Err())
+			return fmt.Errorf("publish: %w", ctx.Err())
+		}
+	}
+}
+
+// collect resolves sent messages in order: acks are counted, retriable
+// errors go to the retry list, others fail.
+func (p *Publisher) collect() {
+	defer close(p.done)
+	for it := range p.pending {
+		var err error
+		select {
+		case ack := <-it.fut.Ok():
+			p.acked.Add(1)
+			if ack.Duplicate {
+				p.dups.Add(1)
+			}
+		case err = <-it.fut.Err():
+		case <-p.abort:
+			err = errAborted
+		}
+		it.fut = nil
+		<-p.sem
+		if err != nil {
+			if retriable(err) && it.attempts < p.cfg.MaxAttempts && !isClosed(p.abort) {
+				p.retries.Add(1)
+				it.due = time.Now().Add(p.backoff(it.attempts))
+				p.mu.Lock()
+				p.retry = append(p.retry, it)
+				p.mu.Unlock()
+			} else {
+				p.fail(it, err)
+			}
+		}
+		p.inflight.Add(-1)
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// resendDue re-sends the retries whose backoff has passed.
+func (p *Publisher) resendDue(ctx context.Context) error {
+	p.mu.Lock()
+	if len(p.retry) == 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	now := time.Now()
+	var due []*pubItem
+	keep := p.retry[:0]
+	for _, it := range p.retry {
+		if !it.due.After(now) {
+			due = append(due, it)
+		} else {
+			keep = append(keep, it)
+		}
+	}
+	p.retry = keep
+	p.mu.Unlock()
+	for _, it := range due {
+		if err := p.send(ctx, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextDue returns how long until the earliest queued retry is due, and
+// whether there is one.
+func (p *Publisher) nextDue() (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.retry) == 0 {
+		return 0, false
+	}
+	first := p.retry[0].due
+	for _, it := range p.retry[1:] {
+		if it.due.Before(first) {
+			first = it.due
+		}
+	}
+	return time.Until(first), true
+}
+
+// Wait waits until every published message is acknowledged or given up on,
+// re-sending retries as they fall due, then stops the Publisher. It returns
+// the final counts and a *PublishError when any message failed.
+func (p *Publisher) Wait(ctx context.Context) (PublishStats, error) {
+	var werr error
+	for !p.closed {
+		if err := p.resendDue(ctx); err != nil {
+			werr = err
+			break
+		}
+		d, queued := p.nextDue()
+		if !queued && p.inflight.Load() == 0 {
+			break
+		}
+		var timer *time.Timer
+		var due <-chan time.Time
+		if queued {
+			if d <= 0 {
+				continue
+			}
+			timer = time.NewTimer(d)
+			due = timer.C
+		}
+		select {
+		case <-p.wake:
+		case <-due:
+		case <-ctx.Done():
+			werr = fmt.Errorf("wait for acks: %w", ctx.Err())
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if werr != nil {
+			break
+		}
+	}
+	if !p.closed {
+		p.closed = true
+		if werr != nil {
+			close(p.abort)
+			p.abandon(werr)
+		}
+		close(p.pending)
+		<-p.done
+		close(p.stopPr)
+		p.prDone.Wait()
+	}
+	st := p.Stats()
+	if p.cfg.Progress != nil {
+		p.cfg.Progress(st)
+	}
+	if werr != nil {
+		return st, werr
+	}
+	if st.Failed > 0 {
+		p.mu.Lock()
+		first := append([]string(nil), p.failures...)
+		p.mu.Unlock()
+		return st, &PublishError{Failed: st.Failed, First: first}
+	}
+	return st, nil
+}
+
+// abandon counts every queued retry as failed after the context ended; the
+// collector fails the messages still in flight.
+func (p *Publisher) abandon(cause error) {
+	p.mu.Lock()
+	retry := p.retry
+	p.retry = nil
+	p.mu.Unlock()
+	for _, it := range retry {
+		p.fail(it, cause)
+	}
+}
+
+var errAborted = errors.New("gave up waiting for the ack")
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stats returns the counts so far.
+func (p *Publisher) Stats() PublishStats {
+	return PublishStats{
+		Published:  p.published.Load(),
+		Acked:      p.acked.Load(),
+		Duplicates: p.dups.Load(),
+		Failed:     p.failed.Load(),
+		Retries:    p.retries.Load(),
+		Pending:    p.inflight.Load(),
+		Elapsed:    time.Since(p.start),
+	}
+}
+
+func (p *Publisher) progress() {
+	defer p.prDone.Done()
+	t := time.NewTicker(p.cfg.ProgressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			p.cfg.Progress(p.Stats())
+		case <-p.stopPr:
+			return
+		}
+	}
+}
+
+func (p *Publisher) fail(it *pubItem, err error) {
+	p.failed.Add(1)
+	p.mu.Lock()
+	if len(p.failures) < maxFailuresKept {
+		id := it.msg.Header.Get(jetstream.MsgIDHeader)
+		if id == "" {
+			id = it.msg.Subject
+		}
+		p.failures = append(p.failures, fmt.Sprintf("%s: %v (after %d attempt(s))", id, err, it.attempts))
+	}
+	p.mu.Unlock()
+}
+
+func (p *Publisher) backoff(attempt int) time.Duration {
+	d := p.cfg.RetryBackoff
+	for i := 1; i < attempt && d < p.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, p.cfg.MaxBackoff)
+}
+
+// retriable reports whether a publish error is transient: the server fell
+// behind, an ack timed out, no stream answered yet or the connection dropped.
+func retriable(err error) bool {
+	switch {
+	case errors.Is(err, jetstream.ErrTooManyStalledMsgs),
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout),
+		errors.Is(err, jetstream.ErrNoStreamResponse),
+		errors.Is(err, nats.ErrNoResponders),
+		errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, nats.ErrDisconnected),
+		errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		// 503: JetStream not ready or no quorum; 408: request timeout.
+		return apiErr.Code == 503 || apiErr.Code == 408
+	}
+	return false
+}

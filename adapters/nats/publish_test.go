@@ -1,0 +1,259 @@
+package nats_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/domain"
+)
+
+// publishFixture is an embedded server, a client connection and a stream
+// capturing plaint.events.>.
+type publishFixture struct {
+	nc *natsgo.Conn
+	js jetstream.JetStream
+}
+
+func newPublishFixture(t *testing.T, withStream bool) *publishFixture {
+	t.Helper()
+	s := MustStartServer(t)
+	nc, err := natsgo.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &publishFixture{nc: nc, js: js}
+	if withStream {
+		f.createStream(t)
+	}
+	return f
+}
+
+func (f *publishFixture) createStream(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := f.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: "PLAINT_EVENTS", Subjects: []string{"plaint.events.>"}, Storage: jetstream.FileStorage,
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *publishFixture) storedCount(t *testing.T) uint64 {
+	t.Helper()
+	st, err := f.js.Stream(context.Background(), "PLAINT_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func testEvent(i int) domain.Event {
+	return domain.Event{
+		ID: fmt.Sprintf("ev-%06d", i), Source: "test/publisher", Type: domain.TypeComplaintFiled,
+		Time: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
+		Schema: domain.CurrentSchema, Subject: "C-1",
+		Data: domain.Data{CustomerID: "C-1", Category: "billing", Severity: 2},
+	}
+}
+
+func publishN(t *testing.T, p *plaintnats.Publisher, n int) (plaintnats.PublishStats, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	for i := range n {
+		ev := testEvent(i)
+		if err := p.PublishEvent(ctx, &ev); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	return p.Wait(ctx)
+}
+
+func TestPublisherStoresEveryEvent(t *testing.T) {
+	f := newPublishFixture(t, true)
+	var calls atomic.Int64
+	var last atomic.Value
+	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+		Window: 256, ProgressEvery: time.Millisecond,
+		Progress: func(s plaintnats.PublishStats) { calls.Add(1); last.Store(s) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	st, err := publishN(t, p, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Published != n || st.Acked != n || st.Failed != 0 || st.Duplicates != 0 || st.Pending != 0 {
+		t.Fatalf("stats %+v, want %d published and acked", st, n)
+	}
+	if got := f.storedCount(t); got != n {
+		t.Fatalf("stream holds %d messages, want %d", got, n)
+	}
+	if calls.Load() == 0 || last.Load().(plaintnats.PublishStats).Acked != n {
+		t.Fatalf("progress not reported with final counts: %d calls, last %+v", calls.Load(), last.Load())
+	}
+}
+
+// TestPublisherRetriesStalls publishes much faster than the server acks: the
+// nats.go async publisher may hold only 2 unacknowledged messages and stalls
+// after 1ms, so most sends fail with "stalled" at first. Every event must
+// still be stored exactly once.
+func TestPublisherRetriesStalls(t *testing.T) {
+	f := newPublishFixture(t, true)
+	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+		Window: 512, MaxPending: 2, StallWait: time.Millisecond,
+		RetryBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	st, err := publishN(t, p, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Retries == 0 {
+		t.Errorf("no stall was retried; the test did not exercise the stall path (stats %+v)", st)
+	}
+	if st.Acked != n || st.Failed != 0 {
+		t.Fatalf("stats %+v, want %d acked and none failed", st, n)
+	}
+	if got := f.storedCount(t); got != n {
+		t.Fatalf("stream holds %d messages, want %d", got, n)
+	}
+}
+
+func TestPublisherCountsDuplicates(t *testing.T) {
+	f := newPublishFixture(t, true)
+	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := testEvent(1)
+	for range 3 {
+		if err := p.PublishEvent(ctx, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := p.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Acked != 3 || st.Duplicates != 2 {
+		t.Fatalf("stats %+v, want 3 acked of which 2 duplicates", st)
+	}
+	if got := f.storedCount(t); got != 1 {
+		t.Fatalf("stream holds %d messages, want 1", got)
+	}
+}
+
+func TestPublisherReportsEventsItCouldNotPublish(t *testing.T) {
+	f := newPublishFixture(t, false) // no stream: nobody answers
+	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+		MaxAttempts: 2, RetryBackoff: time.Millisecond, AckTimeout: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := publishN(t, p, 7)
+	var pe *plaintnats.PublishError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a *PublishError", err)
+	}
+	if pe.Failed != 7 || st.Failed != 7 || st.Acked != 0 {
+		t.Fatalf("failed %d, stats %+v; want 7 failed", pe.Failed, st)
+	}
+	if want := "7 event(s) could not be published; first: test/publisher/ev-"; !contains(err.Error(), want) {
+		t.Fatalf("error %q does not start with %q", err, want)
+	}
+}
+
+// TestPublisherRetriesUntilTheStreamExists starts publishing before the
+// stream exists (as when emit starts before serve has set up JetStream) and
+// creates it once retries are seen: nothing is lost.
+func TestPublisherRetriesUntilTheStreamExists(t *testing.T) {
+	f := newPublishFixture(t, false)
+	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+		MaxAttempts: 1000, RetryBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 200
+	for i := range n {
+		ev := testEvent(i)
+		if err := p.PublishEvent(ctx, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p.Stats().Retries == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("no retry seen before the deadline")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	f.createStream(t)
+	st, err := p.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Acked != n || f.storedCount(t) != n {
+		t.Fatalf("stats %+v, stored %d; want %d", st, f.storedCount(t), n)
+	}
+}
+
+func TestPublisherWaitHonoursContext(t *testing.T) {
+	f := newPublishFixture(t, false)
+	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{MaxAttempts: 1000, RetryBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := testEvent(1)
+	if err := p.PublishEvent(context.Background(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	st, err := p.Wait(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || st.Failed != 1 {
+		t.Fatalf("err %v, stats %+v; want deadline exceeded and 1 failed", err, st)
+	}
+}
+
+func TestPublisherConfigValidate(t *testing.T) {
+	err := (&plaintnats.PublisherConfig{Window: -1, MaxPending: 1, MaxAttempts: 0, StallWait: -1}).Validate()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"Window is -1", "MaxAttempts is 0", "StallWait must be positive"} {
+		if !contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
