@@ -1,9 +1,206 @@
 package main
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	planthttp "github.com/plaint/plaint/adapters/http"
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
 // ServeCmd runs the engine.
 type ServeCmd struct {
 	NATSFlags
+	NATSListen   string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
+	HTTP         string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
+	Consumer     string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
+	Replicas     int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
+	StreamMaxAge time.Duration `name:"stream-max-age" help:"How long events stay in the JetStream buffer (the log keeps them for ever)." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
+	LogFormat    string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
+	LogLevel     string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
 }
 
-// Run starts the engine.
-func (c *ServeCmd) Run(g *Globals) error { return nil }
+// engine is everything serve starts, in the order it stops them (reversed).
+type engine struct {
+	logger    *slog.Logger
+	log       *eventstore.Log
+	committer *eventstore.Committer
+	natsSrv   *plaintnats.Server
+	nc        *natsgo.Conn
+	http      *planthttp.Server
+	closers   []func() error // run in reverse on stop
+}
+
+// Run starts the engine and blocks until the context is cancelled (SIGINT,
+// SIGTERM), then drains in-flight work and closes the store.
+func (c *ServeCmd) Run(g *Globals) error {
+	logger := c.logger(g)
+	e, err := c.start(g, logger)
+	if err != nil {
+		if e != nil {
+			e.stop()
+		}
+		return err
+	}
+	<-g.Ctx.Done()
+	logger.Info("stopping: draining in-flight events")
+	return e.stop()
+}
+
+func (c *ServeCmd) logger(g *Globals) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(g.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(g.Stderr, opts))
+}
+
+func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
+	e := &engine{logger: logger}
+	if err := os.MkdirAll(g.Data, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	l, err := eventstore.Open(logPath(g.Data), eventstore.WithLockTimeout(time.Second))
+	if errors.Is(err, eventstore.ErrLocked) {
+		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf("another plaint server is using %s; stop it or pass another --data", g.Data)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.log = l
+	e.closers = append(e.closers, l.Close)
+
+	// NATS: embedded unless an external URL is given.
+	natsURL := c.NATSURL
+	if natsURL == "" {
+		srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: c.NATSListen, StoreDir: filepath.Join(g.Data, jetstreamDir)})
+		if err != nil {
+			return e, err
+		}
+		e.natsSrv = srv
+		e.closers = append(e.closers, func() error { srv.Shutdown(); return nil })
+		natsURL = srv.ClientURL()
+	}
+	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsURL, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
+		TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint serve"})
+	if err != nil {
+		return e, err
+	}
+	e.nc = nc
+	e.closers = append(e.closers, func() error { nc.Close(); return nil })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return e, fmt.Errorf("jetstream: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
+	defer cancel()
+	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge}
+	if err := plaintnats.EnsureStreams(ctx, js, streams); err != nil {
+		return e, err
+	}
+
+	e.committer = eventstore.NewCommitter(l)
+	e.closers = append(e.closers, func() error { e.committer.Close(); return nil })
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerLogMetrics(reg, l)
+	ingestStats, err := c.startIngest(g, e, js, reg)
+	if err != nil {
+		return e, err
+	}
+
+	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version,
+		Ingest: ingestStats, Ready: func() error {
+			if nc.Status() != natsgo.CONNECTED {
+				return fmt.Errorf("nats connection is %s", nc.Status())
+			}
+			return nil
+		}})
+	if err != nil {
+		return e, err
+	}
+	if err := hs.Start(); err != nil {
+		return e, err
+	}
+	e.http = hs
+	e.closers = append(e.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return hs.Shutdown(ctx)
+	})
+
+	abs, _ := filepath.Abs(g.Data)
+	natsWhere := natsURL + " (embedded, JetStream in " + filepath.Join(abs, jetstreamDir) + ")"
+	if c.NATSURL != "" {
+		natsWhere = redact(natsURL) + " (external)"
+	}
+	fmt.Fprintf(g.Stdout, "plaint %s serving\n  nats: %s\n  http: http://%s\n  data: %s (log %s, %d events)\n",
+		version, natsWhere, hs.Addr(), abs, logFile, l.LastSeq())
+	logger.Info("ready", "nats", redact(natsURL), "http", hs.Addr(), "data", abs, "last_seq", l.LastSeq())
+	return e, nil
+}
+
+// stop shuts everything down in reverse start order and returns the first error.
+func (e *engine) stop() error {
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 && e.logger != nil {
+		e.logger.Info("stopped cleanly")
+	}
+	return errors.Join(errs...)
+}
+
+// redact hides passwords in NATS URLs.
+func redact(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***@" + u[i+1:]
+		}
+	}
+	return u
+}
+
+// registerLogMetrics exposes the log's counters to Prometheus, read at scrape time.
+func registerLogMetrics(reg *prometheus.Registry, l *eventstore.Log) {
+	stat := func(f func(eventstore.Stats) float64) func() float64 {
+		return func() float64 {
+			st, err := l.Stats()
+			if err != nil {
+				return 0
+			}
+			return f(st)
+		}
+	}
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "plaint_log_events_total", Help: "Events stored in the log."},
+			stat(func(s eventstore.Stats) float64 { return float64(s.Events) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "plaint_log_duplicates_total", Help: "Events dropped as duplicates of a stored (source, id)."},
+			stat(func(s eventstore.Stats) float64 { return float64(s.Duplicates) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "plaint_dead_lettered_total", Help: "Messages sent to the dead-letter stream."},
+			stat(func(s eventstore.Stats) float64 { return float64(s.DeadLettered) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_log_last_seq", Help: "Sequence of the last stored event."},
+			func() float64 { return float64(l.LastSeq()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_log_file_bytes", Help: "Size of the event log file."},
+			stat(func(s eventstore.Stats) float64 { return float64(s.FileBytes) })),
+	)
+}
