@@ -19,8 +19,8 @@ type Globals struct {
 	Data   string `help:"Data directory (event log, projections, JetStream files)." default:"./data" env:"PLAINT_DATA" type:"path"`
 	Server string `help:"URL of a running plaint server, for commands that can ask it." default:"http://127.0.0.1:8080" env:"PLAINT_SERVER"`
 
-	Stdout io.Writer `kong:"-"`
-	Stderr io.Writer `kong:"-"`
+	Stdout io.Writer       `kong:"-"`
+	Stderr io.Writer       `kong:"-"`
 	Ctx    context.Context `kong:"-"`
 }
 
