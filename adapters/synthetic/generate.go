@@ -1,0 +1,274 @@
+package synthetic
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// Summary counts what Generate produced.
+type Summary struct {
+	Events    int64
+	ByType    map[domain.Type]int64
+	Customers int
+	Defected  int
+	Start     time.Time // first instant of the history
+	End       time.Time // end of the history (exclusive)
+}
+
+// customer is the simulation state of one customer.
+type customer struct {
+	id       string
+	seg      *segmentProfile
+	region   string
+	product  string
+	channel  string
+	acquired time.Time
+	month    int     // month index of acquisition
+	friction float64 // propensity to complain
+	revenue  int64   // monthly revenue in minor units
+	defected bool
+	recent   []complaint // complaints of the last few months
+}
+
+// complaint is what a customer remembers of one of its complaints.
+type complaint struct {
+	at       time.Time
+	resolved time.Time // zero: never resolved within the history
+	severity uint8
+	category string
+}
+
+// generator holds one run's state.
+type generator struct {
+	cfg       Config
+	rnd       *random
+	start     time.Time
+	end       time.Time
+	customers []*customer
+	buckets   [][]domain.Event // events waiting for their month, by month index
+	complaint int              // complaint number sequence
+	sum       Summary
+	cum       []float64 // cumulative day weights of month cumFor
+	cumFor    time.Time
+}
+
+// Currency is the currency of generated revenue.
+const Currency = "EUR"
+
+// Generate simulates the history cfg describes and calls emit with each
+// event, in event-time order within each month and month by month. Only one
+// month of events is held in memory at a time. Same cfg, same events. It
+// stops at the first error emit returns, or when ctx ends.
+func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (Summary, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	g := &generator{
+		cfg:     cfg,
+		rnd:     newRandom(cfg.Seed),
+		start:   cfg.End.AddDate(0, 1-cfg.Months, 0),
+		end:     cfg.End.AddDate(0, 1, 0),
+		buckets: make([][]domain.Event, cfg.Months),
+		sum:     Summary{ByType: map[domain.Type]int64{}},
+	}
+	g.sum.Start, g.sum.End = g.start, g.end
+	arrivals := g.arrivals()
+	for m := range cfg.Months {
+		if err := ctx.Err(); err != nil {
+			return g.sum, fmt.Errorf("synthetic: %w", err)
+		}
+		g.month(m, arrivals[m])
+		evs := g.buckets[m]
+		g.buckets[m] = nil
+		slices.SortStableFunc(evs, func(a, b domain.Event) int { return a.Time.Compare(b.Time) })
+		for i := range evs {
+			if err := emit(&evs[i]); err != nil {
+				return g.sum, err
+			}
+			g.sum.Events++
+			g.sum.ByType[evs[i].Type]++
+		}
+	}
+	g.sum.Customers = len(g.customers)
+	return g.sum, nil
+}
+
+// arrivals returns how many customers are acquired in each month: a third
+// of them form the base in the first month, the rest arrive with the
+// acquisition season.
+func (g *generator) arrivals() []int {
+	out := make([]int, g.cfg.Months)
+	weights := make([]float64, g.cfg.Months)
+	for m := range weights {
+		weights[m] = acquisitionSeason[g.monthStart(m).Month()-1]
+	}
+	for range g.cfg.Customers {
+		if g.cfg.Months == 1 || g.rnd.chance(0.35) {
+			out[0]++
+			continue
+		}
+		out[1+g.rnd.index(weights[1:])]++
+	}
+	return out
+}
+
+func (g *generator) monthStart(m int) time.Time { return g.start.AddDate(0, m, 0) }
+
+// month simulates month m: arrivals, then each active customer's complaints,
+// renewal, defection and revenue.
+func (g *generator) month(m, arrivals int) {
+	from, to := g.monthStart(m), g.monthStart(m+1)
+	for range arrivals {
+		g.acquire(m, from, to)
+	}
+	risingFactor := 1.0
+	if k := m - (g.cfg.Months - g.cfg.RisingMonths) + 1; k > 0 {
+		risingFactor = 1 + float64(k)
+	}
+	catWeights := make([]float64, len(categories))
+	for i, c := range categories {
+		w := c.weight
+		if c.season != nil {
+			w *= c.season[from.Month()-1]
+		}
+		if slices.Contains(g.cfg.Rising, c.name) {
+			w *= risingFactor
+		}
+		catWeights[i] = w
+	}
+	season := complaintSeason[from.Month()-1]
+	for _, c := range g.customers {
+		if c.defected {
+			continue
+		}
+		last := latest(c.acquired, from)
+		if c.month < m {
+			n := g.rnd.poisson(c.seg.complaintRate * c.friction * season)
+			for range n {
+				at := g.timeIn(c.acquired, from, to)
+				g.file(c, at, categories[g.rnd.index(catWeights)])
+				last = latest(last, at)
+			}
+		}
+		anniversary := c.month < m && (m-c.month)%12 == 0
+		if g.rnd.chance(g.hazard(c, to, anniversary)) {
+			g.defect(c, g.timeIn(last, from, to))
+			continue
+		}
+		if anniversary {
+			g.renew(c, g.timeIn(c.acquired, from, to))
+		}
+		g.bill(c, m, from, to)
+	}
+}
+
+// hazard is the probability that c defects this month: a base rate by
+// segment raised by recent, unresolved and severe complaints, and by a
+// renewal coming due.
+func (g *generator) hazard(c *customer, now time.Time, anniversary bool) float64 {
+	var recent, unresolved, severe float64
+	keep := c.recent[:0]
+	for _, k := range c.recent {
+		if now.Sub(k.at) > 120*24*time.Hour {
+			continue
+		}
+		keep = append(keep, k)
+		recent++
+		if k.resolved.IsZero() || k.resolved.After(now) {
+			unresolved++
+		}
+		if k.severity >= 4 {
+			severe++
+		}
+	}
+	c.recent = keep
+	h := c.seg.churn * (1 + 1.0*recent + 3.0*unresolved + 1.5*severe)
+	if anniversary {
+		h *= 2.5
+	}
+	return min(h, 0.6)
+}
+
+// timeIn returns an event time in [max(notBefore, from), to), shaped by
+// weekday and hour of day.
+func (g *generator) timeIn(notBefore, from, to time.Time) time.Time {
+	lo := latest(notBefore, from)
+	cum := g.dayWeights(from, to)
+	d0 := lo.Day() - 1 // first eligible day of the month
+	base := 0.0
+	if d0 > 0 {
+		base = cum[d0-1]
+	}
+	v := base + g.rnd.float()*(cum[len(cum)-1]-base)
+	day := d0
+	for day < len(cum)-1 && v >= cum[day] {
+		day++
+	}
+	h := g.rnd.index(hourShape[:])
+	t := from.AddDate(0, 0, day).Add(time.Duration(h)*time.Hour + time.Duration(g.rnd.intn(3600))*time.Second)
+	if t.Before(lo) {
+		t = lo.Add(time.Duration(g.rnd.intn(3600)) * time.Second)
+	}
+	if !t.Before(to) {
+		t = to.Add(-time.Duration(1+g.rnd.intn(600)) * time.Second)
+	}
+	if t.Before(lo) {
+		t = lo
+	}
+	return t
+}
+
+// dayWeights returns the cumulative weekday weights of the days of the month
+// [from, to), cached for the month being simulated.
+func (g *generator) dayWeights(from, to time.Time) []float64 {
+	if g.cumFor.Equal(from) && g.cum != nil {
+		return g.cum
+	}
+	days := int(to.Sub(from).Hours() / 24)
+	g.cum = g.cum[:0]
+	total := 0.0
+	for i := range days {
+		total += weekdayShape[from.AddDate(0, 0, i).Weekday()]
+		g.cum = append(g.cum, total)
+	}
+	g.cumFor = from
+	return g.cum
+}
+
+// add queues ev for its month; events after the end of the history are
+// dropped (they have not happened yet).
+func (g *generator) add(ev domain.Event) {
+	if !ev.Time.Before(g.end) {
+		return
+	}
+	m := (ev.Time.Year()-g.start.Year())*12 + int(ev.Time.Month()) - int(g.start.Month())
+	g.buckets[m] = append(g.buckets[m], ev)
+}
+
+func (g *generator) event(t domain.Type, system string, at time.Time, c *customer, d domain.Data) domain.Event {
+	d.CustomerID = c.id
+	return domain.Event{
+		ID:      g.rnd.uuid(),
+		Source:  g.cfg.Source + "/" + system,
+		Type:    t,
+		Time:    at,
+		Subject: c.id,
+		Schema:  domain.CurrentSchema,
+		Data:    d,
+	}
+}
+
+// latest returns the latest of the times.
+func latest(t time.Time, more ...time.Time) time.Time {
+	for _, u := range more {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
