@@ -1,0 +1,243 @@
+package watermill_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	plaintwm "github.com/plaint/plaint/adapters/watermill"
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// env is a real in-process NATS server with the plaint streams and a real
+// bbolt log in a temporary directory.
+type env struct {
+	t   *testing.T
+	srv *plaintnats.Server
+	nc  *natsgo.Conn
+	js  jetstream.JetStream
+	dir string
+
+	log     *eventstore.Log
+	com     *eventstore.Committer
+	commits atomic.Int64 // transactions committed by com
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: srv.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: srv, nc: nc, js: js, dir: t.TempDir()}
+	e.openLog()
+	t.Cleanup(e.closeLog)
+	return e
+}
+
+// openLog opens the log and a committer on it.
+func (e *env) openLog() {
+	e.t.Helper()
+	l, err := eventstore.Open(filepath.Join(e.dir, "events.db"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.log = l
+	e.com = eventstore.NewCommitter(l, eventstore.WithCommitHook(func(int, int) { e.commits.Add(1) }))
+}
+
+func (e *env) closeLog() {
+	if e.log == nil {
+		return
+	}
+	e.com.Close()
+	if err := e.log.Close(); err != nil {
+		e.t.Error(err)
+	}
+	e.log, e.com = nil, nil
+}
+
+// running is an Ingest running in the background.
+type running struct {
+	*plaintwm.Ingest
+	errc chan error
+}
+
+// start runs an Ingest with cfg (JetStream and, unless set, Store filled in)
+// and stops it when the test ends.
+func (e *env) start(cfg plaintwm.Config) *running {
+	e.t.Helper()
+	cfg.JetStream = e.js
+	if cfg.Store == nil {
+		cfg.Store = e.com
+	}
+	in, err := plaintwm.New(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := &running{Ingest: in, errc: make(chan error, 1)}
+	go func() { r.errc <- in.Run(context.Background()) }()
+	select {
+	case <-in.Running():
+	case err := <-r.errc:
+		e.t.Fatalf("Run returned before running: %v", err)
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("ingest did not start")
+	}
+	e.t.Cleanup(func() { r.stop(e.t) })
+	return r
+}
+
+// stop closes the ingest and checks that Run returned nil.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	select {
+	case err, ok := <-r.errc:
+		if ok && err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if ok {
+			close(r.errc)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("Run did not return after Close")
+	}
+}
+
+var baseTime = time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+
+// complaint returns a valid complaint.filed event.
+func complaint(source, id string) domain.Event {
+	return domain.Event{
+		ID: id, Source: source, Type: domain.TypeComplaintFiled, Time: baseTime, Subject: "C-1042",
+		Schema: domain.CurrentSchema,
+		Data: domain.Data{CustomerID: "C-1042", Category: "billing", Segment: "enterprise", Channel: "phone",
+			Severity: 3, RootCause: "process", Product: "fiber", Region: "north"},
+	}
+}
+
+func payload(t testing.TB, ev domain.Event) []byte {
+	t.Helper()
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (e *env) publish(subject string, data []byte) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.js.Publish(ctx, subject, data); err != nil {
+		e.t.Fatalf("publish to %s: %v", subject, err)
+	}
+}
+
+func (e *env) publishEvent(ev domain.Event) {
+	e.t.Helper()
+	e.publish(ev.Type.Subject(), payload(e.t, ev))
+}
+
+func (e *env) consumerInfo() *jetstream.ConsumerInfo {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := e.js.Consumer(ctx, plaintnats.EventsStream, plaintnats.DefaultConsumer)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info
+}
+
+// allAcked reports whether every message of the events stream is acknowledged.
+func (e *env) allAcked(total uint64) bool {
+	info := e.consumerInfo()
+	return info.NumPending == 0 && info.NumAckPending == 0 && info.AckFloor.Stream == total
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// gateStore wraps a Store: Append blocks until the gate opens.
+type gateStore struct {
+	inner   plaintwm.Store
+	gate    chan struct{}
+	once    sync.Once
+	entered atomic.Int64 // Append calls that reached the gate
+	done    atomic.Int64 // Append calls that returned
+}
+
+func newGateStore(inner plaintwm.Store) *gateStore {
+	return &gateStore{inner: inner, gate: make(chan struct{})}
+}
+
+func (g *gateStore) open() { g.once.Do(func() { close(g.gate) }) }
+
+func (g *gateStore) Append(ctx context.Context, ev domain.Event) (eventstore.Result, error) {
+	g.entered.Add(1)
+	<-g.gate
+	defer g.done.Add(1)
+	return g.inner.Append(ctx, ev)
+}
+
+func (g *gateStore) DeadLettered(ctx context.Context) error { return g.inner.DeadLettered(ctx) }
+
+// readLog returns the ids stored in the log, in order.
+func readLog(t testing.TB, l *eventstore.Log) []string {
+	t.Helper()
+	var ids []string
+	if err := l.ReadFrom(1, func(seq uint64, ev domain.Event) error {
+		if seq != uint64(len(ids)+1) {
+			return fmt.Errorf("seq %d out of order", seq)
+		}
+		ids = append(ids, ev.Source+"/"+ev.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}

@@ -1,0 +1,412 @@
+package watermill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	wm "github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// Headers of a dead-lettered message.
+const (
+	HeaderReason          = "Plaint-Reason"           // the domain.Error Reason, e.g. "bad_json"
+	HeaderError           = "Plaint-Error"            // the error message
+	HeaderOriginalSubject = "Plaint-Original-Subject" // the subject it was published to
+	HeaderTruncated       = "Plaint-Truncated"        // the original size, when the payload was cut to fit
+)
+
+// Defaults of Config naming the dead-letter stream.
+const (
+	DefaultDLQStream        = "PLAINT_DLQ"
+	DefaultDLQSubjectPrefix = "plaint.dlq."
+)
+
+// Store is where the ingest appends events. *eventstore.Committer is the
+// implementation: Append returns only after the transaction holding the
+// event has committed, and DeadLettered durably counts a dead-lettered
+// message.
+type Store interface {
+	Append(ctx context.Context, ev domain.Event) (eventstore.Result, error)
+	DeadLettered(ctx context.Context) error
+}
+
+var _ Store = (*eventstore.Committer)(nil)
+
+// Hooks are optional callbacks for metrics (for example Prometheus
+// counters). They are called from many goroutines and must be fast.
+type Hooks struct {
+	// Received is called for every message taken from the stream.
+	Received func()
+	// Stored is called for every event appended to the log.
+	Stored func()
+	// Duplicate is called for every event dropped as already stored.
+	Duplicate func()
+	// DeadLettered is called for every message sent to the dead-letter
+	// stream, with its reason.
+	DeadLettered func(reason string)
+	// Error is called for every failure of plaint itself (store or
+	// dead-letter publish error); the message is redelivered.
+	Error func(err error)
+}
+
+// Config configures an Ingest.
+type Config struct {
+	// JetStream is the JetStream context of an open connection. Required.
+	JetStream jetstream.JetStream
+	// Store receives the events, normally an *eventstore.Committer. Required.
+	Store Store
+	// Stream and Consumer name the stream and its durable pull consumer
+	// (created by adapters/nats.EnsureStreams). Defaults DefaultStream and
+	// DefaultConsumer.
+	Stream   string
+	Consumer string
+	// DLQStream and DLQSubjectPrefix name the dead-letter stream and the
+	// prefix of its subjects. Defaults DefaultDLQStream and
+	// DefaultDLQSubjectPrefix.
+	DLQStream        string
+	DLQSubjectPrefix string
+	// Decoder decodes and validates messages; the zero value is the default.
+	Decoder domain.Decoder
+	// MaxInFlight, PullBatch and NakDelay configure the Subscriber (see
+	// SubscriberConfig).
+	MaxInFlight int
+	PullBatch   int
+	NakDelay    time.Duration
+	// PublishTimeout bounds a dead-letter publish. Default 10s.
+	PublishTimeout time.Duration
+	// CloseTimeout bounds how long a stop waits for messages in flight.
+	// Default 30s.
+	CloseTimeout time.Duration
+	// Logger receives errors (plaint's own failures at most once a second,
+	// with the count of those not logged). Nil discards them.
+	Logger *slog.Logger
+	// Hooks are optional metric callbacks.
+	Hooks Hooks
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	if c.DLQStream == "" {
+		c.DLQStream = DefaultDLQStream
+	}
+	if c.DLQSubjectPrefix == "" {
+		c.DLQSubjectPrefix = DefaultDLQSubjectPrefix
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate returns every problem with the configuration, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.JetStream == nil {
+		errs = append(errs, errors.New("ingest: JetStream is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("ingest: Store is required"))
+	}
+	if c.DLQSubjectPrefix != "" && !strings.HasSuffix(c.DLQSubjectPrefix, ".") {
+		errs = append(errs, fmt.Errorf("ingest: DLQSubjectPrefix %q must end with '.'", c.DLQSubjectPrefix))
+	}
+	if c.MaxInFlight < 0 || c.PullBatch < 0 {
+		errs = append(errs, errors.New("ingest: MaxInFlight and PullBatch must not be negative"))
+	}
+	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 {
+		errs = append(errs, errors.New("ingest: NakDelay, PublishTimeout and CloseTimeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are the ingest's counters since New.
+type Stats struct {
+	Received     uint64 // messages taken from the stream
+	Stored       uint64 // events appended to the log
+	Duplicates   uint64 // events dropped as already stored
+	DeadLettered uint64 // messages sent to the dead-letter stream
+	Errors       uint64 // failures of plaint itself (messages nacked for redelivery)
+	InFlight     int    // messages handed to handlers and not yet acked or nacked
+}
+
+// Ingest moves events from the JetStream consumer through a Watermill Router
+// into the store: decode and validate, append (group-committed, fsynced),
+// then acknowledge. Invalid messages go to the dead-letter stream and are
+// then acknowledged; a failure of plaint itself nacks the message so that
+// it is redelivered.
+type Ingest struct {
+	cfg    Config
+	sub    *Subscriber
+	router *message.Router
+
+	received, stored, duplicates, deadLettered, errs atomic.Uint64
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when Run returns
+
+	logMu      sync.Mutex
+	lastLog    time.Time
+	suppressed int
+}
+
+// New returns an Ingest; Run starts it.
+func New(cfg Config) (*Ingest, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := quietLogger{wm.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug,
+	})}
+	sub, err := NewSubscriber(SubscriberConfig{
+		JetStream:    cfg.JetStream,
+		Stream:       cfg.Stream,
+		MaxInFlight:  cfg.MaxInFlight,
+		PullBatch:    cfg.PullBatch,
+		NakDelay:     cfg.NakDelay,
+		CloseTimeout: cfg.CloseTimeout,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{})}
+	router.AddConsumerHandler("plaint-ingest", cfg.Consumer, sub, in.handle)
+	return in, nil
+}
+
+// Run consumes until ctx is cancelled or Close is called, then stops
+// gracefully: no new messages are taken, every message in flight is
+// finished and acknowledged (or nacked), and the acks are flushed to the
+// server. It returns nil after a graceful stop, or the error that stopped
+// consumption (for example a deleted consumer). Run may be called once.
+func (in *Ingest) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in.mu.Lock()
+	if in.started {
+		in.mu.Unlock()
+		return errors.New("ingest: Run called twice")
+	}
+	in.started = true
+	in.cancel = cancel
+	closed := in.closed
+	in.mu.Unlock()
+	defer close(in.done)
+	if closed {
+		return nil
+	}
+	// Check the consumer first so that a missing one is a clear error
+	// instead of a router that stops at once.
+	if _, err := in.cfg.JetStream.Consumer(ctx, in.cfg.Stream, in.cfg.Consumer); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("ingest: consumer %s on %s: %w", in.cfg.Consumer, in.cfg.Stream, err)
+	}
+	runErr := in.router.Run(ctx)
+	closeErr := in.sub.Close()
+	if runErr != nil {
+		return fmt.Errorf("ingest: router: %w", runErr)
+	}
+	if err := in.sub.Err(); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if closeErr != nil {
+		return fmt.Errorf("ingest: %w", closeErr)
+	}
+	return nil
+}
+
+// Running returns a channel closed once Run has subscribed and handles
+// messages.
+func (in *Ingest) Running() <-chan struct{} { return in.router.Running() }
+
+// Close stops Run gracefully (see Run) and waits for it to return. It does
+// not close the store or the connection. It is idempotent and may be called
+// before Run, which then returns at once.
+func (in *Ingest) Close() error {
+	in.mu.Lock()
+	started, cancel := in.started, in.cancel
+	in.closed = true
+	in.mu.Unlock()
+	if !started {
+		return nil
+	}
+	cancel()
+	<-in.done
+	return nil
+}
+
+// Stats returns the counters.
+func (in *Ingest) Stats() Stats {
+	return Stats{
+		Received:     in.received.Load(),
+		Stored:       in.stored.Load(),
+		Duplicates:   in.duplicates.Load(),
+		DeadLettered: in.deadLettered.Load(),
+		Errors:       in.errs.Load(),
+		InFlight:     in.sub.InFlight(),
+	}
+}
+
+// handle is the router's handler for one message. Returning nil acks it,
+// returning an error nacks it (redelivery after NakDelay).
+func (in *Ingest) handle(msg *message.Message) error {
+	in.received.Add(1)
+	if h := in.cfg.Hooks.Received; h != nil {
+		h()
+	}
+	subject := msg.Metadata.Get(MetaSubject)
+	ev, err := in.cfg.Decoder.Decode(subject, msg.Payload)
+	if err != nil {
+		return in.reject(msg, subject, err)
+	}
+	res, err := in.cfg.Store.Append(msg.Context(), ev)
+	if err != nil {
+		if domain.ErrorCode(err) == domain.EINVALID {
+			return in.reject(msg, subject, err)
+		}
+		return in.fail(fmt.Errorf("append %s/%s: %w", ev.Source, ev.ID, err))
+	}
+	if res.Duplicate {
+		in.duplicates.Add(1)
+		if h := in.cfg.Hooks.Duplicate; h != nil {
+			h()
+		}
+	} else {
+		in.stored.Add(1)
+		if h := in.cfg.Hooks.Stored; h != nil {
+			h()
+		}
+	}
+	return nil
+}
+
+// reject publishes msg to the dead-letter stream with the reason and counts
+// it durably; only then is the original acknowledged (by returning nil).
+func (in *Ingest) reject(msg *message.Message, subject string, cause error) error {
+	reason := "invalid"
+	var de *domain.Error
+	if errors.As(cause, &de) && de.Reason != "" {
+		reason = de.Reason
+	}
+	if domain.ErrorCode(cause) != domain.EINVALID {
+		return in.fail(fmt.Errorf("decode: %w", cause))
+	}
+	token := subject[strings.LastIndexByte(subject, '.')+1:]
+	if token == "" {
+		token = "unknown"
+	}
+	hdr := nats.Header{}
+	hdr.Set(HeaderReason, reason)
+	hdr.Set(HeaderError, headerValue(cause.Error()))
+	hdr.Set(HeaderOriginalSubject, headerValue(subject))
+	data := []byte(msg.Payload)
+	nc := in.cfg.JetStream.Conn()
+	if max := int(nc.MaxPayload()) - 4096; max > 0 && len(data) > max {
+		hdr.Set(HeaderTruncated, fmt.Sprint(len(data)))
+		data = data[:max]
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(in.cfg.DLQStream)}
+	if jm := NATSMsg(msg); jm != nil {
+		if md, err := jm.Metadata(); err == nil {
+			// A redelivery after a lost ack publishes the same id, which
+			// JetStream drops within its duplicate window.
+			opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d", md.Stream, md.Sequence.Stream)))
+		}
+	}
+	ctx, cancel := context.WithTimeout(msg.Context(), in.cfg.PublishTimeout)
+	defer cancel()
+	out := &nats.Msg{Subject: in.cfg.DLQSubjectPrefix + token, Header: hdr, Data: data}
+	if _, err := in.cfg.JetStream.PublishMsg(ctx, out, opts...); err != nil {
+		return in.fail(fmt.Errorf("dead-letter to %s: %w", out.Subject, err))
+	}
+	if err := in.cfg.Store.DeadLettered(ctx); err != nil {
+		return in.fail(fmt.Errorf("count dead letter: %w", err))
+	}
+	in.deadLettered.Add(1)
+	if h := in.cfg.Hooks.DeadLettered; h != nil {
+		h(reason)
+	}
+	return nil
+}
+
+// fail counts and logs a failure of plaint itself and returns it, so that
+// the message is nacked and redelivered.
+func (in *Ingest) fail(err error) error {
+	in.errs.Add(1)
+	if h := in.cfg.Hooks.Error; h != nil {
+		h(err)
+	}
+	in.logMu.Lock()
+	now := time.Now()
+	if now.Sub(in.lastLog) < time.Second {
+		in.suppressed++
+		in.logMu.Unlock()
+		return err
+	}
+	n := in.suppressed
+	in.lastLog, in.suppressed = now, 0
+	in.logMu.Unlock()
+	in.cfg.Logger.Error("ingest: message not stored, it will be redelivered", "err", err, "similar_errors_not_logged", n)
+	return err
+}
+
+// headerValue makes s safe for a NATS header value: one line, bounded.
+func headerValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 1024 {
+		s = strings.ToValidUTF8(s[:1024], "")
+	}
+	return s
+}
+
+// quietLogger drops the router's per-message error lines: the ingest logs
+// its own failures, rate limited.
+type quietLogger struct{ wm.LoggerAdapter }
+
+func (l quietLogger) Error(msg string, err error, fields wm.LogFields) {
+	if msg == "Handler returned error" {
+		return
+	}
+	l.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (l quietLogger) With(fields wm.LogFields) wm.LoggerAdapter {
+	return quietLogger{l.LoggerAdapter.With(fields)}
+}

@@ -1,0 +1,345 @@
+// Package watermill is plaint's ingest path: a Watermill Subscriber on a
+// JetStream durable pull consumer that keeps many messages in flight, and the
+// Ingest that routes them through a Watermill Router into the event log.
+//
+// The stock watermill-nats subscribers hand over a subscription's next
+// message only after the current one is acknowledged, so at most one message
+// per subscription is in flight and the event log can commit only a few
+// events per fsync. Subscriber instead hands the router up to MaxInFlight
+// messages at once (the router runs each handler in its own goroutine), so
+// the group committer gathers thousands of events per transaction, and it
+// acknowledges each NATS message asynchronously when its Watermill message
+// is acknowledged. An asynchronous ack is safe because plaint deduplicates
+// (source, id) permanently: a lost ack only causes a redelivery that is
+// dropped as a duplicate.
+package watermill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	wm "github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Metadata keys the Subscriber sets on every Watermill message.
+const (
+	// MetaSubject is the NATS subject the message was published to.
+	MetaSubject = "nats_subject"
+)
+
+// Defaults shared by SubscriberConfig and Config. They mirror the names in
+// adapters/nats, which this package does not import.
+const (
+	DefaultStream      = "PLAINT_EVENTS"
+	DefaultConsumer    = "plaint"
+	DefaultMaxInFlight = 8192
+	DefaultPullBatch   = 2048
+)
+
+// SubscriberConfig configures a Subscriber.
+type SubscriberConfig struct {
+	// JetStream is the JetStream context to consume with. Required. Its
+	// connection must stay open until Close returns.
+	JetStream jetstream.JetStream
+	// Stream is the stream holding the durable consumers named by
+	// Subscribe's topic. Default DefaultStream.
+	Stream string
+	// MaxInFlight bounds the messages handed to the router and not yet
+	// acknowledged or rejected. It should be at least twice the committer's
+	// batch, and below the consumer's MaxAckPending minus PullBatch.
+	// Default DefaultMaxInFlight.
+	MaxInFlight int
+	// PullBatch is the number of messages asked for in one pull request;
+	// the client keeps up to that many buffered. Default DefaultPullBatch.
+	PullBatch int
+	// NakDelay is how long the server waits before it redelivers a message
+	// whose Watermill message was nacked (a failure of plaint itself).
+	// Default 1s.
+	NakDelay time.Duration
+	// CloseTimeout bounds how long Close waits for messages already handed
+	// out to be acknowledged or nacked. Default 30s.
+	CloseTimeout time.Duration
+	// Logger receives errors; nil discards them.
+	Logger wm.LoggerAdapter
+}
+
+func (c *SubscriberConfig) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.PullBatch == 0 {
+		c.PullBatch = DefaultPullBatch
+	}
+	if c.NakDelay == 0 {
+		c.NakDelay = time.Second
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = wm.NopLogger{}
+	}
+}
+
+// Validate returns every problem with the configuration, joined.
+func (c *SubscriberConfig) Validate() error {
+	var errs []error
+	if c.JetStream == nil {
+		errs = append(errs, errors.New("watermill: JetStream is required"))
+	}
+	if c.MaxInFlight < 1 {
+		errs = append(errs, errors.New("watermill: MaxInFlight must be positive"))
+	}
+	if c.PullBatch < 1 {
+		errs = append(errs, errors.New("watermill: PullBatch must be positive"))
+	}
+	if c.NakDelay < 0 || c.CloseTimeout < 0 {
+		errs = append(errs, errors.New("watermill: NakDelay and CloseTimeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Subscriber is a Watermill message.Subscriber on JetStream durable pull
+// consumers that keeps up to MaxInFlight messages in flight. A message is
+// acknowledged to JetStream (asynchronously, with Ack) when its Watermill
+// message is acked, and negatively acknowledged with NakDelay when it is
+// nacked. It is safe for concurrent use.
+type Subscriber struct {
+	cfg SubscriberConfig
+	sem chan struct{} // one token per message in flight
+
+	closing   chan struct{} // closed by Close: stop handing out messages
+	closeOnce sync.Once
+	abort     chan struct{} // closed when Close gives up waiting
+	abortOnce sync.Once
+	abortCtx  context.Context
+	cancel    context.CancelFunc
+
+	feeders  sync.WaitGroup // one per subscription
+	inFlight sync.WaitGroup // one per message handed out
+	mu       sync.Mutex
+	closed   bool
+	err      error // the first error that ended a subscription
+
+	ackErrors atomic.Uint64
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// NewSubscriber returns a Subscriber. Close releases it.
+func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Subscriber{
+		cfg:      cfg,
+		sem:      make(chan struct{}, cfg.MaxInFlight),
+		closing:  make(chan struct{}),
+		abort:    make(chan struct{}),
+		abortCtx: ctx,
+		cancel:   cancel,
+	}, nil
+}
+
+type natsMsgKey struct{}
+
+// NATSMsg returns the JetStream message a Watermill message from a
+// Subscriber was made from, or nil. Handlers use it for the headers and
+// delivery metadata; they must not acknowledge it themselves.
+func NATSMsg(msg *message.Message) jetstream.Msg {
+	m, _ := msg.Context().Value(natsMsgKey{}).(jetstream.Msg)
+	return m
+}
+
+// Subscribe consumes the durable consumer named topic on the configured
+// stream (it must exist; see adapters/nats.EnsureStreams) and returns the
+// messages. The channel is closed when ctx is cancelled, Close is called or
+// the consumer can no longer be read (Err tells why). Message contexts are
+// not cancelled by ctx: work already handed out is finished and acked.
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("watermill: subscriber is closed")
+	}
+	// The lookup ignores ctx's cancellation: a subscription whose ctx is
+	// already done just ends at once, like one cancelled later.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	cons, err := s.cfg.JetStream.Consumer(lctx, s.cfg.Stream, topic)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to consumer %s on %s: %w", topic, s.cfg.Stream, err)
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.PullBatch))
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to consumer %s on %s: %w", topic, s.cfg.Stream, err)
+	}
+	out := make(chan *message.Message)
+	s.feeders.Add(1)
+	go s.feed(ctx, topic, iter, out)
+	return out, nil
+}
+
+// feed moves messages from the pull iterator to out until it is told to
+// stop, then naks what the client still holds so that it is redelivered at
+// once instead of after the ack wait.
+func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
+	defer s.feeders.Done()
+	defer close(out)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.closing:
+		case <-stopped:
+		}
+		iter.Drain() // Next returns what is buffered, then ErrMsgIteratorClosed
+	}()
+	stopping := func() bool {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-s.closing:
+			return true
+		default:
+			return false
+		}
+	}
+	for {
+		acquired := false
+		if !stopping() {
+			select {
+			case s.sem <- struct{}{}:
+				acquired = true
+			case <-ctx.Done():
+			case <-s.closing:
+			}
+		}
+		jm, err := iter.Next()
+		if err != nil {
+			if acquired {
+				<-s.sem
+			}
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+				s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"consumer": topic})
+			} else if !stopping() {
+				s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+			}
+			iter.Stop()
+			return
+		}
+		if !acquired || stopping() {
+			s.nak(jm, 0)
+			if acquired {
+				<-s.sem
+			}
+			continue
+		}
+		msg := message.NewMessage(jm.Reply(), jm.Data())
+		msg.Metadata[MetaSubject] = jm.Subject()
+		msg.SetContext(context.WithValue(s.abortCtx, natsMsgKey{}, jm))
+		s.inFlight.Add(1)
+		go s.watch(msg, jm)
+		out <- msg // the router reads until out is closed
+	}
+}
+
+// watch acknowledges jm once msg is acked or nacked.
+func (s *Subscriber) watch(msg *message.Message, jm jetstream.Msg) {
+	defer s.inFlight.Done()
+	defer func() { <-s.sem }()
+	select {
+	case <-msg.Acked():
+		if err := jm.Ack(); err != nil {
+			s.ackErrors.Add(1)
+			s.cfg.Logger.Error("Ack failed (the message will be redelivered and dropped as a duplicate)", err, nil)
+		}
+	case <-msg.Nacked():
+		s.nak(jm, s.cfg.NakDelay)
+	case <-s.abort:
+		// Close gave up: the server redelivers after the ack wait.
+	}
+}
+
+func (s *Subscriber) nak(jm jetstream.Msg, delay time.Duration) {
+	var err error
+	if delay > 0 {
+		err = jm.NakWithDelay(delay)
+	} else {
+		err = jm.Nak()
+	}
+	if err != nil {
+		s.ackErrors.Add(1)
+		s.cfg.Logger.Error("Nak failed (the message will be redelivered after the ack wait)", err, nil)
+	}
+}
+
+func (s *Subscriber) setErr(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// Err returns the error that ended a subscription other than by Close or
+// its context, or nil.
+func (s *Subscriber) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// InFlight returns the number of messages handed out and not yet acked or
+// nacked.
+func (s *Subscriber) InFlight() int { return len(s.sem) }
+
+// Close stops every subscription, naks the messages not yet handed out,
+// and waits (up to CloseTimeout) until every message handed out has been
+// acked or nacked and that has been sent to the server. It is idempotent.
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.feeders.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.inFlight.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(s.cfg.CloseTimeout)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-done:
+	case <-timer.C:
+		err = fmt.Errorf("watermill: close: %d messages still in flight after %s", s.InFlight(), s.cfg.CloseTimeout)
+		s.abortOnce.Do(func() {
+			close(s.abort)
+			s.cancel()
+		})
+		<-done
+	}
+	s.cancel()
+	// Acks are published asynchronously: make sure they reached the server.
+	if nc := s.cfg.JetStream.Conn(); nc != nil && !nc.IsClosed() {
+		if ferr := nc.FlushTimeout(5 * time.Second); ferr != nil && err == nil {
+			err = fmt.Errorf("watermill: close: flush acks: %w", ferr)
+		}
+	}
+	return err
+}
