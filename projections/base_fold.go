@@ -1,0 +1,236 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"sort"
+	"sync/atomic"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// baseVersion is the version of the active-customer fold's code.
+const baseVersion = 1
+
+// baseName is the name of the built-in projection of active customers.
+const baseName = "builtin/active-customers"
+
+// customer is what the active-base fold knows of one customer: when it was
+// first acquired (event time, and the sequence breaking ties), in which
+// segment, and when it last defected. It is active from acquisition until a
+// defection at or after it.
+type customer struct {
+	acq    int64 // Unix ns; 0 = never acquired
+	acqSeq uint64
+	seg    uint32
+	def    int64 // Unix ns; 0 = never defected
+}
+
+// combine returns what a and b (about the same customer) say together.
+func combine(a, b customer) customer {
+	out := a
+	if b.acq != 0 && (a.acq == 0 || b.acq < a.acq || b.acq == a.acq && b.acqSeq < a.acqSeq) {
+		out.acq, out.acqSeq, out.seg = b.acq, b.acqSeq, b.seg
+	}
+	out.def = max(a.def, b.def)
+	return out
+}
+
+// baseFold keeps the active customer base: for each segment, how many
+// customers were acquired and how many defected on each day.
+type baseFold struct {
+	tab  *strtab
+	cust map[uint32]customer
+	acq  map[uint32]map[int64]int64 // segment → day → acquisitions
+	def  map[uint32]map[int64]int64 // segment → day → defections of acquired customers
+}
+
+func newBaseFold() *baseFold {
+	return &baseFold{tab: newStrtab(), cust: map[uint32]customer{},
+		acq: map[uint32]map[int64]int64{}, def: map[uint32]map[int64]int64{}}
+}
+
+// contribute adds (sign +1) or removes (-1) c's days to the day counts.
+func (f *baseFold) contribute(c customer, sign int64) {
+	if c.acq == 0 {
+		return
+	}
+	add := func(m map[uint32]map[int64]int64, day int64) {
+		d := m[c.seg]
+		if d == nil {
+			d = map[int64]int64{}
+			m[c.seg] = d
+		}
+		d[day] += sign
+		if d[day] == 0 {
+			delete(d, day)
+		}
+	}
+	add(f.acq, dayOf(c.acq))
+	if c.def != 0 && c.def >= c.acq {
+		add(f.def, dayOf(c.def))
+	}
+}
+
+type basePart struct {
+	f    *baseFold
+	cust map[uint32]customer
+}
+
+func (f *baseFold) newPart() part { return &basePart{f: f, cust: map[uint32]customer{}} }
+
+func (p *basePart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+	res := newResolver(p.f.tab, s)
+	var n uint64
+	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
+		n++
+		if n&(progressEvery-1) == 0 {
+			seen.Add(progressEvery)
+		}
+		t := r.Type()
+		if t != domain.TypeCustomerAcquired && t != domain.TypeCustomerDefected {
+			return nil
+		}
+		var id, seg uint32
+		if r.Schema() == domain.CurrentSchema {
+			id, seg = res.local(r.Dim(eventstore.FieldCustomer)), res.local(r.Dim(eventstore.FieldSegment))
+		} else {
+			ev, err := decodeCurrent(s, r)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			id, seg = p.f.tab.intern(ev.Data.CustomerID), p.f.tab.intern(ev.Data.Segment)
+		}
+		var c customer
+		if t == domain.TypeCustomerAcquired {
+			c = customer{acq: r.EventTime(), acqSeq: seq, seg: seg}
+		} else {
+			c = customer{def: r.EventTime()}
+		}
+		p.cust[id] = combine(p.cust[id], c)
+		return nil
+	})
+	seen.Add(n & (progressEvery - 1))
+	return err
+}
+
+func (f *baseFold) merge(pp part) {
+	p := pp.(*basePart)
+	for id, c := range p.cust {
+		old := f.cust[id]
+		nw := combine(old, c)
+		if nw == old {
+			continue
+		}
+		f.contribute(old, -1)
+		f.contribute(nw, +1)
+		f.cust[id] = nw
+	}
+}
+
+type baseState struct {
+	Strs []string
+	Cust []baseCustState
+}
+
+type baseCustState struct {
+	ID       uint32
+	Acq, Def int64
+	AcqSeq   uint64
+	Seg      uint32
+}
+
+func (f *baseFold) marshal() ([]byte, error) {
+	st := baseState{Strs: f.tab.list(), Cust: make([]baseCustState, 0, len(f.cust))}
+	for id, c := range f.cust {
+		st.Cust = append(st.Cust, baseCustState{ID: id, Acq: c.acq, Def: c.def, AcqSeq: c.acqSeq, Seg: c.seg})
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
+		return nil, fmt.Errorf("encode customer base: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (f *baseFold) unmarshal(b []byte) error {
+	var st baseState
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
+		return fmt.Errorf("decode customer base: %w", err)
+	}
+	*f = *newBaseFold()
+	f.tab = strtabFrom(st.Strs)
+	for _, c := range st.Cust {
+		cc := customer{acq: c.Acq, def: c.Def, acqSeq: c.AcqSeq, seg: c.Seg}
+		f.cust[c.ID] = cc
+		f.contribute(cc, +1)
+	}
+	return nil
+}
+
+// activeBase answers "how many customers were active at some time during a
+// period" for one segment or all of them.
+type activeBase struct {
+	acqDays, acqCum []int64 // sorted days and cumulative acquisitions
+	defDays, defCum []int64
+}
+
+func cumulative(ms ...map[int64]int64) (days, cum []int64) {
+	sum := map[int64]int64{}
+	for _, m := range ms {
+		for d, n := range m {
+			sum[d] += n
+		}
+	}
+	for d := range sum {
+		days = append(days, d)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	cum = make([]int64, len(days))
+	var t int64
+	for i, d := range days {
+		t += sum[d]
+		cum[i] = t
+	}
+	return days, cum
+}
+
+// before returns the cumulative count of days strictly before day.
+func before(days, cum []int64, day int64) int64 {
+	i := sort.Search(len(days), func(i int) bool { return days[i] >= day })
+	if i == 0 {
+		return 0
+	}
+	return cum[i-1]
+}
+
+// at returns the customers active during [startDay, endDay); ok is false when
+// no customer had been acquired before endDay, so the base is unknown.
+func (a *activeBase) at(startDay, endDay int64) (n int64, ok bool) {
+	acq := before(a.acqDays, a.acqCum, endDay)
+	if acq == 0 {
+		return 0, false
+	}
+	return acq - before(a.defDays, a.defCum, startDay), true
+}
+
+// bases returns the active base of each segment (by its string) and of all
+// customers together (key "").
+func (f *baseFold) bases() map[string]*activeBase {
+	out := map[string]*activeBase{}
+	var allA, allD []map[int64]int64
+	for seg, m := range f.acq {
+		b := &activeBase{}
+		b.acqDays, b.acqCum = cumulative(m)
+		b.defDays, b.defCum = cumulative(f.def[seg])
+		out[f.tab.str(seg)] = b
+		allA = append(allA, m)
+		allD = append(allD, f.def[seg])
+	}
+	all := &activeBase{}
+	all.acqDays, all.acqCum = cumulative(allA...)
+	all.defDays, all.defCum = cumulative(allD...)
+	out[""] = all
+	return out
+}

@@ -1,0 +1,380 @@
+// Package projections is plaint's projection engine: named, versioned folds
+// over the event log whose state and checkpoint are kept in their own bbolt
+// file, caught up before every answer, rebuilt from the start of the log
+// when their definition changes, and replayable byte for byte. It holds the
+// built-in month-over-month trends and analysts' spec projections.
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+var (
+	bucketMeta  = []byte("meta")
+	bucketState = []byte("state")
+)
+
+// nextSuffix marks the stored replacement of a projection being rebuilt.
+const nextSuffix = "#next"
+
+// Engine runs projections over one event log. It is safe for concurrent use.
+type Engine struct {
+	log *eventstore.Log
+	db  *bolt.DB // nil: state is kept in memory only
+	o   options
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	projs map[string]*projection // serving, by name
+	next  map[string]*projection // replacements being built, by name
+}
+
+// projection is one named fold and its position in the log.
+type projection struct {
+	name string
+	def  *definition
+	key  string // canonical definition
+
+	cancel context.CancelFunc // stops its build
+
+	mu        sync.Mutex // guards the fields below
+	f         fold
+	cp        uint64 // checkpoint: the last sequence folded
+	built     bool   // has caught up with the log at least once
+	isNext    bool   // a replacement being built, saved under name+nextSuffix
+	dropped   bool   // dropped or superseded: never saved again
+	dirty     bool   // advanced since last saved
+	savedAt   time.Time
+	createdAt time.Time
+
+	ready     chan struct{} // closed once built (or failed)
+	readyOnce sync.Once
+	err       atomic.Pointer[error]
+
+	building   atomic.Bool
+	buildFrom  atomic.Uint64 // checkpoint the build started from
+	buildSeen  atomic.Uint64 // records read by the build
+	buildTotal atomic.Uint64 // sequence the build is heading for
+	buildStart atomic.Int64  // Unix ns
+}
+
+// retire cancels p's build and keeps it from being saved again.
+func (p *projection) retire() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.mu.Lock()
+	p.dropped = true
+	p.mu.Unlock()
+}
+
+func (p *projection) markReady() { p.readyOnce.Do(func() { close(p.ready) }) }
+
+func (p *projection) fail(err error) {
+	p.err.Store(&err)
+	p.markReady()
+}
+
+func (p *projection) failure() error {
+	if e := p.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// meta is a projection's saved description.
+type meta struct {
+	Name       string      `json:"name"`
+	Def        *definition `json:"def"`
+	Checkpoint uint64      `json:"checkpoint"`
+	CheckCRC   uint32      `json:"check_crc"` // checksum of the record at Checkpoint
+	Built      bool        `json:"built"`
+	Created    time.Time   `json:"created"`
+}
+
+// Open starts an engine over log, keeping projection state in the bbolt file
+// statePath (created when missing). An empty statePath keeps everything in
+// memory, for offline commands. Projections found in the file are loaded and
+// interrupted builds resume from their checkpoints in the background.
+func Open(log *eventstore.Log, statePath string, opts ...Option) (*Engine, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	e := &Engine{log: log, o: o, projs: map[string]*projection{}, next: map[string]*projection{}}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if statePath == "" {
+		return e, nil
+	}
+	db, err := bolt.Open(statePath, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf("projection state %s is in use by another process", statePath)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
+	}
+	e.db = db
+	if err := e.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
+	}
+	return e, nil
+}
+
+// load reads every saved projection and resumes what needs building.
+func (e *Engine) load() error {
+	type saved struct {
+		m     meta
+		state []byte
+	}
+	var all []saved
+	err := e.db.Update(func(tx *bolt.Tx) error {
+		mb, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		sb, err := tx.CreateBucketIfNotExists(bucketState)
+		if err != nil {
+			return err
+		}
+		return mb.ForEach(func(k, v []byte) error {
+			var s saved
+			if err := json.Unmarshal(v, &s.m); err != nil {
+				return fmt.Errorf("projection %s: %w", k, err)
+			}
+			s.m.Name = string(k)
+			s.state = append([]byte(nil), sb.Get(k)...)
+			all = append(all, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	var start []*projection
+	for _, s := range all {
+		name, isNext := strings.CutSuffix(s.m.Name, nextSuffix)
+		p, err := e.newProjection(name, s.m.Def)
+		if err != nil {
+			e.o.logger.Error("dropping a projection that cannot be loaded", "projection", s.m.Name, "err", err)
+			continue
+		}
+		p.createdAt = s.m.Created
+		stale := s.m.Def.Version != codeVersion(s.m.Def.Kind)
+		if s.m.Checkpoint > 0 && e.checkpointValid(s.m.Checkpoint, s.m.CheckCRC) {
+			if err := p.f.unmarshal(s.state); err == nil {
+				p.cp, p.built = s.m.Checkpoint, s.m.Built
+			} else {
+				e.o.logger.Warn("rebuilding a projection whose state cannot be read", "projection", s.m.Name, "err", err)
+				p.f, _ = p.def.newFold()
+			}
+		}
+		if stale && !isNext {
+			// Built by other code: serve it (if it loaded) while a current
+			// version builds beside it.
+			def := *s.m.Def
+			def.Version = codeVersion(def.Kind)
+			nx, err := e.newProjection(name, &def)
+			if err != nil {
+				return err
+			}
+			nx.createdAt, nx.isNext = p.createdAt, true
+			e.next[name] = nx
+			start = append(start, nx)
+			if !p.built {
+				continue
+			}
+		}
+		switch {
+		case isNext:
+			p.isNext = true
+			e.next[name] = p
+		default:
+			e.projs[name] = p
+		}
+		if p.built {
+			p.markReady()
+		} else {
+			start = append(start, p)
+		}
+	}
+	for _, p := range start {
+		e.startBuild(p)
+	}
+	return nil
+}
+
+// checkpointValid reports whether the log still holds, at seq, the record
+// the checkpoint was taken at (it may have been replaced by another log).
+func (e *Engine) checkpointValid(seq uint64, crc uint32) bool {
+	ok := false
+	_ = e.log.View(func(s *eventstore.Snapshot) error {
+		r, err := s.Get(seq)
+		ok = err == nil && len(r) >= 4 && binary.LittleEndian.Uint32(r) == crc
+		return nil
+	})
+	return ok
+}
+
+func (e *Engine) newProjection(name string, def *definition) (*projection, error) {
+	f, err := def.newFold()
+	if err != nil {
+		return nil, err
+	}
+	return &projection{name: name, def: def, key: def.canonical(), f: f, ready: make(chan struct{}), createdAt: time.Now().UTC()}, nil
+}
+
+// startBuild folds the log into p in the background until it has caught up.
+func (e *Engine) startBuild(p *projection) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	p.cancel = cancel
+	p.building.Store(true)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer cancel()
+		err := e.build(ctx, p)
+		p.building.Store(false)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return // closed or dropped; resumes from its checkpoint on next open
+		default:
+			e.o.logger.Error("projection build failed", "projection", p.name, "err", err)
+			p.fail(err)
+			return
+		}
+		p.markReady()
+		e.promote(p)
+	}()
+}
+
+// build folds the log into p chunk by chunk, saving checkpoints, until p has
+// caught up with the log.
+func (e *Engine) build(ctx context.Context, p *projection) error {
+	p.mu.Lock()
+	p.buildFrom.Store(p.cp)
+	p.mu.Unlock()
+	p.buildSeen.Store(0)
+	p.buildStart.Store(time.Now().UnixNano())
+	for {
+		target := e.log.LastSeq()
+		p.buildTotal.Store(target)
+		p.mu.Lock()
+		if p.cp >= target {
+			p.built = true
+			p.dirty = true
+			err := e.save(p, nil)
+			p.mu.Unlock()
+			return err
+		}
+		end := min(target, p.cp+e.o.chunk)
+		err := foldRange(ctx, e.log, p.f, p.cp+1, end, e.o.workers, &p.buildSeen)
+		if err == nil {
+			p.cp, p.dirty = end, true
+			if e.o.checkpointEvery == 0 || time.Since(p.savedAt) >= e.o.checkpointEvery {
+				err = e.save(p, nil)
+			}
+		}
+		p.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("build %s: %w", p.name, err)
+		}
+	}
+}
+
+// promote makes a finished replacement the serving projection.
+func (e *Engine) promote(p *projection) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.next[p.name] != p {
+		if _, ok := e.projs[p.name]; !ok {
+			e.projs[p.name] = p
+		}
+		return
+	}
+	delete(e.next, p.name)
+	e.projs[p.name] = p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dirty, p.isNext = true, false
+	if err := e.save(p, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Delete([]byte(p.name + nextSuffix)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketState).Delete([]byte(p.name + nextSuffix))
+	}); err != nil {
+		e.o.logger.Error("saving a rebuilt projection failed", "projection", p.name, "err", err)
+	}
+}
+
+// save writes p's state and checkpoint in one transaction, with extra run in
+// the same transaction. p.mu must be held.
+func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
+	if e.db == nil || !p.dirty || p.dropped {
+		return nil
+	}
+	state, err := p.f.marshal()
+	if err != nil {
+		return err
+	}
+	var crc uint32
+	if p.cp > 0 {
+		err := e.log.View(func(s *eventstore.Snapshot) error {
+			r, err := s.Get(p.cp)
+			if err != nil {
+				return err
+			}
+			crc = binary.LittleEndian.Uint32(r)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", p.name, err)
+		}
+	}
+	key := []byte(p.name)
+	if p.isNext {
+		key = []byte(p.name + nextSuffix)
+	}
+	m, err := json.Marshal(meta{Name: p.name, Def: p.def, Checkpoint: p.cp, CheckCRC: crc, Built: p.built, Created: p.createdAt})
+	if err != nil {
+		return err
+	}
+	err = e.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(key, m); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketState).Put(key, state); err != nil {
+			return err
+		}
+		if extra != nil {
+			return extra(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save %s: %w", p.name, err)
+	}
+	p.dirty, p.savedAt = false, time.Now()
+	if e.o.onCheckpoint != nil {
+		e.o.onCheckpoint(string(key), p.cp)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package projections
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	workers         int
+	chunk           uint64
+	checkpointEvery time.Duration
+	persistEvery    time.Duration
+	logger          *slog.Logger
+	onCheckpoint    func(name string, seq uint64)
+}
+
+func defaultOptions() options {
+	return options{
+		workers:         runtime.GOMAXPROCS(0),
+		chunk:           1 << 21,
+		checkpointEvery: 5 * time.Second,
+		persistEvery:    2 * time.Second,
+		logger:          slog.Default(),
+	}
+}
+
+// WithWorkers sets how many goroutines scan the log in parallel during a
+// build. The default is GOMAXPROCS.
+func WithWorkers(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.workers = n
+		}
+	}
+}
+
+// WithChunk sets how many records a build folds between checkpoint
+// opportunities. The default is 2M.
+func WithChunk(n uint64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.chunk = n
+		}
+	}
+}
+
+// WithCheckpointEvery sets how often a build saves its state and checkpoint;
+// 0 saves after every chunk. The default is 5s.
+func WithCheckpointEvery(d time.Duration) Option { return func(o *options) { o.checkpointEvery = d } }
+
+// WithPersistEvery sets how often Run saves live projections that advanced.
+// The default is 2s.
+func WithPersistEvery(d time.Duration) Option { return func(o *options) { o.persistEvery = d } }
+
+// WithLogger sets the logger for background failures.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithCheckpointHook calls fn after each checkpoint is saved (tests and
+// progress displays use it).
+func WithCheckpointHook(fn func(name string, seq uint64)) Option {
+	return func(o *options) { o.onCheckpoint = fn }
+}

@@ -1,0 +1,308 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// ensure returns the serving projection name, creating it with def and
+// starting its build when there is none.
+func (e *Engine) ensure(name string, def *definition) (*projection, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ctx.Err() != nil {
+		return nil, errClosed
+	}
+	if p, ok := e.projs[name]; ok {
+		return p, nil
+	}
+	p, err := e.newProjection(name, def)
+	if err != nil {
+		return nil, err
+	}
+	e.projs[name] = p
+	e.startBuild(p)
+	return p, nil
+}
+
+// Create registers an analyst's projection and starts building it over the
+// whole log in the background; Status shows its progress. Creating a
+// projection that exists with the same spec changes nothing; with another
+// spec, the new one is built beside the old, which keeps serving until the
+// new one has caught up.
+func (e *Engine) Create(sp *Spec) (Status, error) {
+	if _, err := compileSpec(sp); err != nil {
+		return Status{}, err
+	}
+	if !nameRE.MatchString(sp.Name) {
+		return Status{}, domain.FieldErrorf("name", "%q must be 1-64 lower case letters, digits, '.', '_' or '-'", sp.Name)
+	}
+	def := specDefinition(sp)
+	key := def.canonical()
+	e.mu.Lock()
+	if e.ctx.Err() != nil {
+		e.mu.Unlock()
+		return Status{}, errClosed
+	}
+	old, exists := e.projs[sp.Name]
+	nx, building := e.next[sp.Name]
+	switch {
+	case exists && old.key == key:
+		if building {
+			nx.retire() // the spec went back to the serving one
+			delete(e.next, sp.Name)
+		}
+	case building && nx.key == key:
+	default:
+		p, err := e.newProjection(sp.Name, def)
+		if err != nil {
+			e.mu.Unlock()
+			return Status{}, err
+		}
+		if building {
+			nx.retire()
+		}
+		if exists {
+			p.isNext = true
+			e.next[sp.Name] = p
+		} else {
+			e.projs[sp.Name] = p
+		}
+		e.startBuild(p)
+	}
+	e.mu.Unlock()
+	return e.Status(sp.Name)
+}
+
+// Drop removes an analyst's projection and its saved state.
+func (e *Engine) Drop(name string) error {
+	if strings.HasPrefix(name, "builtin/") {
+		return domain.Errorf(domain.EINVALID, "%s is built in and cannot be dropped", name)
+	}
+	e.mu.Lock()
+	p, ok := e.projs[name]
+	nx, building := e.next[name]
+	delete(e.projs, name)
+	delete(e.next, name)
+	e.mu.Unlock()
+	if !ok && !building {
+		return domain.Errorf(domain.ENOTFOUND, "no projection named %q", name)
+	}
+	for _, q := range []*projection{p, nx} {
+		if q != nil {
+			q.retire()
+			q.fail(domain.Errorf(domain.ENOTFOUND, "projection %q was dropped", name))
+		}
+	}
+	if e.db == nil {
+		return nil
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		for _, k := range []string{name, name + nextSuffix} {
+			if err := tx.Bucket(bucketMeta).Delete([]byte(k)); err != nil {
+				return fmt.Errorf("drop %s: %w", name, err)
+			}
+			if err := tx.Bucket(bucketState).Delete([]byte(k)); err != nil {
+				return fmt.Errorf("drop %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Status describes a projection: what it computes, where it is in the log,
+// and how far its build has come.
+type Status struct {
+	Name       string  `json:"name"`
+	Kind       string  `json:"kind"`
+	Version    int     `json:"version"`
+	Spec       *Spec   `json:"spec,omitempty"`
+	State      string  `json:"state"` // building, live, failed
+	Error      string  `json:"error,omitempty"`
+	Checkpoint uint64  `json:"checkpoint"`
+	LastSeq    uint64  `json:"last_seq"`
+	Progress   float64 `json:"progress_pct"`
+	// EventsPerSecond and ETASeconds describe a build in progress.
+	EventsPerSecond float64   `json:"events_per_second,omitempty"`
+	ETASeconds      *float64  `json:"eta_seconds,omitempty"`
+	Created         time.Time `json:"created"`
+	// Rebuild is the replacement being built for a changed spec or version;
+	// the projection itself keeps serving until it has caught up.
+	Rebuild *Status `json:"rebuild,omitempty"`
+}
+
+func (e *Engine) status(p *projection) Status {
+	p.mu.Lock()
+	cp, built := p.cp, p.built
+	p.mu.Unlock()
+	if p.building.Load() {
+		// The lock is held for a whole chunk during builds; the build's own
+		// counters are more current.
+		cp = max(cp, p.buildFrom.Load()+p.buildSeen.Load())
+	}
+	last := e.log.LastSeq()
+	st := Status{Name: p.name, Kind: p.def.Kind, Version: p.def.Version, Spec: p.def.Spec, Checkpoint: cp, LastSeq: last, Created: p.createdAt}
+	switch {
+	case p.failure() != nil:
+		st.State, st.Error = "failed", domain.ErrorMessage(p.failure())
+	case built && !p.building.Load():
+		st.State = "live"
+	default:
+		st.State = "building"
+	}
+	st.Progress = 100
+	if last > 0 {
+		st.Progress = min(100, float64(min(cp, last))*100/float64(last))
+	}
+	if p.building.Load() {
+		el := time.Since(time.Unix(0, p.buildStart.Load())).Seconds()
+		seen := float64(p.buildSeen.Load())
+		if el > 0 && seen > 0 {
+			st.EventsPerSecond = seen / el
+			eta := float64(last-min(cp, last)) / st.EventsPerSecond
+			st.ETASeconds = &eta
+		}
+	}
+	st.Progress = float64(int(st.Progress*10)) / 10
+	return st
+}
+
+// Status returns the status of the named projection.
+func (e *Engine) Status(name string) (Status, error) {
+	e.mu.Lock()
+	p, ok := e.projs[name]
+	nx := e.next[name]
+	e.mu.Unlock()
+	if !ok && nx == nil {
+		return Status{}, domain.Errorf(domain.ENOTFOUND, "no projection named %q", name)
+	}
+	if !ok {
+		return e.status(nx), nil
+	}
+	st := e.status(p)
+	if nx != nil {
+		r := e.status(nx)
+		st.Rebuild = &r
+	}
+	return st, nil
+}
+
+// List returns the status of every projection, analysts' first, by name.
+func (e *Engine) List() []Status {
+	e.mu.Lock()
+	names := map[string]bool{}
+	for n := range e.projs {
+		names[n] = true
+	}
+	for n := range e.next {
+		names[n] = true
+	}
+	e.mu.Unlock()
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		bi, bj := strings.HasPrefix(list[i], "builtin/"), strings.HasPrefix(list[j], "builtin/")
+		if bi != bj {
+			return bj
+		}
+		return list[i] < list[j]
+	})
+	out := make([]Status, 0, len(list))
+	for _, n := range list {
+		if st, err := e.Status(n); err == nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// AsOf selects the log as it was known at a sequence or record time. The
+// zero AsOf is now.
+type AsOf struct {
+	Seq  uint64
+	Time time.Time
+}
+
+// IsZero reports whether a is now.
+func (a AsOf) IsZero() bool { return a.Seq == 0 && a.Time.IsZero() }
+
+// ParseAsOf parses a sequence number or an RFC 3339 record time ("" is now).
+func ParseAsOf(s string) (AsOf, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return AsOf{}, nil
+	}
+	var seq uint64
+	if _, err := fmt.Sscanf(s, "%d", &seq); err == nil && fmt.Sprint(seq) == s {
+		if seq == 0 {
+			return AsOf{}, domain.FieldErrorf("as_of", "sequence numbers start at 1")
+		}
+		return AsOf{Seq: seq}, nil
+	}
+	t, err := parseTimeBound(s)
+	if err != nil {
+		return AsOf{}, domain.FieldErrorf("as_of", "%q is neither a sequence number nor a time", s)
+	}
+	return AsOf{Time: t}, nil
+}
+
+// resolve returns the sequence a stands for (at most the end of the log).
+func (e *Engine) resolve(a AsOf) (uint64, error) {
+	last := e.log.LastSeq()
+	if a.Seq > 0 {
+		return min(a.Seq, last), nil
+	}
+	var seq uint64
+	err := e.log.View(func(s *eventstore.Snapshot) error {
+		var err error
+		seq, err = s.SeqAt(a.Time)
+		return err
+	})
+	return seq, err
+}
+
+// Query returns the table of the named analyst's projection, caught up with
+// the log, or as of an earlier point.
+func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, error) {
+	e.mu.Lock()
+	p, ok := e.projs[name]
+	e.mu.Unlock()
+	if !ok || p.def.Kind != kindSpec {
+		return nil, domain.Errorf(domain.ENOTFOUND, "no projection named %q", name)
+	}
+	if !asOf.IsZero() {
+		seq, err := e.resolve(asOf)
+		if err != nil {
+			return nil, err
+		}
+		f, err := p.def.newFold()
+		if err != nil {
+			return nil, err
+		}
+		if err := foldRange(ctx, e.log, f, 1, seq, e.o.workers, new(atomic.Uint64)); err != nil {
+			return nil, err
+		}
+		t := f.(*specFold).table()
+		t.AsOfSeq = seq
+		return t, nil
+	}
+	if err := e.catchUp(ctx, p, true); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.f.(*specFold).table()
+	t.AsOfSeq = p.cp
+	return t, nil
+}

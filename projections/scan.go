@@ -1,0 +1,58 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/plaint/plaint/eventstore"
+)
+
+// parallelMin is the smallest range worth splitting across goroutines.
+const parallelMin = 1 << 16
+
+// foldRange folds the records from..to (inclusive) of log into f. Ranges of
+// parallelMin records or more are split into one consecutive part per worker,
+// each scanned in its own read transaction, then merged in log order. seen
+// counts the records read, for progress.
+func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64, workers int, seen *atomic.Uint64) error {
+	if from > to {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := to - from + 1
+	if workers < 1 || n < parallelMin {
+		workers = 1
+	}
+	parts := make([]part, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo := from + n*uint64(w)/uint64(workers)
+		hi := from + n*uint64(w+1)/uint64(workers) - 1
+		parts[w] = f.newPart()
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			errs[w] = log.View(func(s *eventstore.Snapshot) error {
+				if s.LastSeq() < hi {
+					return fmt.Errorf("log ends at %d, before %d", s.LastSeq(), hi)
+				}
+				return parts[w].scan(s, lo, hi, seen)
+			})
+		}(w)
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			return fmt.Errorf("scan part %d: %w", w, err)
+		}
+	}
+	for _, p := range parts {
+		f.merge(p)
+	}
+	return nil
+}

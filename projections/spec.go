@@ -1,0 +1,326 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// Spec declares an analyst's projection: which events count (Filter), how
+// they are grouped (GroupBy and Bucket) and what is measured of each group.
+type Spec struct {
+	Name     string   `json:"name"`
+	Version  int      `json:"version,omitempty"`
+	Filter   Filter   `json:"filter"`
+	GroupBy  []string `json:"group_by,omitempty"`
+	Bucket   string   `json:"bucket"`
+	Measures []string `json:"measures"`
+}
+
+// Filter selects events: by type, by field values (a field equals one of the
+// listed values) and by event time (From inclusive, To exclusive).
+type Filter struct {
+	Types []string            `json:"types,omitempty"`
+	Where map[string][]string `json:"where,omitempty"`
+	From  string              `json:"from,omitempty"`
+	To    string              `json:"to,omitempty"`
+}
+
+// Fields lists the event fields a spec can filter and group by.
+var Fields = []string{"type", "source", "subject", "customer_id", "category", "segment", "channel", "root_cause",
+	"product", "region", "severity", "complaint_id", "resolution", "reason", "referred_customer_id", "currency", "topic"}
+
+// numericFields lists the fields sum: and avg: accept.
+var numericFields = []string{"amount", "severity"}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// fieldValue returns the named field of ev as a string ("" when absent).
+func fieldValue(ev *domain.Event, name string) string {
+	d := &ev.Data
+	switch name {
+	case "type":
+		return ev.Type.String()
+	case "source":
+		return ev.Source
+	case "subject":
+		return ev.Subject
+	case "customer_id":
+		return d.CustomerID
+	case "category":
+		return d.Category
+	case "segment":
+		return d.Segment
+	case "channel":
+		return d.Channel
+	case "root_cause":
+		return d.RootCause
+	case "product":
+		return d.Product
+	case "region":
+		return d.Region
+	case "severity":
+		return severityString(d.Severity)
+	case "complaint_id":
+		return d.ComplaintID
+	case "resolution":
+		return d.Resolution
+	case "reason":
+		return d.Reason
+	case "referred_customer_id":
+		return d.ReferredID
+	case "currency":
+		return d.Currency
+	case "topic":
+		return d.Topic
+	}
+	return ""
+}
+
+// numericValue returns the named numeric field of ev.
+func numericValue(ev *domain.Event, name string) int64 {
+	if name == "severity" {
+		return int64(ev.Data.Severity)
+	}
+	return int64(ev.Data.Amount)
+}
+
+// ParseSpec reads a YAML or JSON spec. Any problem is an EINVALID
+// *domain.Error naming the line and field; nothing partial is returned.
+func ParseSpec(src []byte) (*Spec, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, &domain.Error{Code: domain.EINVALID, Field: "spec", Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, domain.FieldErrorf("spec", "is empty")
+	}
+	p := specParser{}
+	sp := p.spec(doc.Content[0])
+	if p.err != nil {
+		return nil, p.err
+	}
+	return sp, nil
+}
+
+type specParser struct{ err *domain.Error }
+
+func (p *specParser) fail(n *yaml.Node, field, format string, args ...any) {
+	if p.err != nil {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if n != nil {
+		msg = fmt.Sprintf("line %d: %s", n.Line, msg)
+	}
+	p.err = domain.FieldErrorf(field, "%s", msg)
+}
+
+// mapping returns the key/value pairs of a mapping node, checking the keys.
+func (p *specParser) mapping(n *yaml.Node, field string, known ...string) map[string]*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, field, "must be a mapping")
+		return nil
+	}
+	out := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		ok := len(known) == 0
+		for _, kn := range known {
+			ok = ok || kn == name
+		}
+		sub := name
+		if field != "" {
+			sub = field + "." + name
+		}
+		if !ok {
+			p.fail(k, sub, "unknown field %q (expected one of %s)", name, strings.Join(known, ", "))
+			return nil
+		}
+		if _, dup := out[name]; dup {
+			p.fail(k, sub, "appears twice")
+			return nil
+		}
+		out[name] = v
+	}
+	return out
+}
+
+func (p *specParser) scalar(n *yaml.Node, field string) string {
+	if n.Kind != yaml.ScalarNode {
+		p.fail(n, field, "must be a single value")
+		return ""
+	}
+	return n.Value
+}
+
+// list accepts a sequence of scalars or a single scalar.
+func (p *specParser) list(n *yaml.Node, field string) []string {
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.fail(n, field, "must be a list")
+		return nil
+	}
+	var out []string
+	for i, c := range n.Content {
+		out = append(out, p.scalar(c, fmt.Sprintf("%s[%d]", field, i)))
+	}
+	return out
+}
+
+func (p *specParser) spec(root *yaml.Node) *Spec {
+	m := p.mapping(root, "", "name", "version", "filter", "group_by", "bucket", "measures")
+	if p.err != nil {
+		return nil
+	}
+	sp := &Spec{}
+	if n, ok := m["name"]; ok {
+		sp.Name = p.scalar(n, "name")
+		if p.err == nil && !nameRE.MatchString(sp.Name) {
+			p.fail(n, "name", "%q must be 1-64 lower case letters, digits, '.', '_' or '-'", sp.Name)
+		}
+	} else {
+		p.fail(root, "name", "is required")
+	}
+	if n, ok := m["version"]; ok {
+		if err := n.Decode(&sp.Version); err != nil || sp.Version < 0 {
+			p.fail(n, "version", "must be a whole number >= 0")
+		}
+	}
+	if n, ok := m["filter"]; ok {
+		p.filter(n, &sp.Filter)
+	}
+	if n, ok := m["group_by"]; ok {
+		for i, g := range p.list(n, "group_by") {
+			if !contains(Fields, g) {
+				p.fail(n, fmt.Sprintf("group_by[%d]", i), "%q is not a field (one of %s)", g, strings.Join(Fields, ", "))
+			}
+			if contains(sp.GroupBy, g) {
+				p.fail(n, fmt.Sprintf("group_by[%d]", i), "%q is listed twice", g)
+			}
+			sp.GroupBy = append(sp.GroupBy, g)
+		}
+	}
+	if n, ok := m["bucket"]; ok {
+		sp.Bucket = p.scalar(n, "bucket")
+		if _, err := domain.ParseBucket(sp.Bucket); err != nil && p.err == nil {
+			p.fail(n, "bucket", "%q is not one of day, week, month, quarter", sp.Bucket)
+		}
+	}
+	if sp.Bucket == "" {
+		sp.Bucket = "month"
+	}
+	if n, ok := m["measures"]; ok {
+		for i, ms := range p.list(n, "measures") {
+			if err := checkMeasure(ms); err != nil {
+				p.fail(n, fmt.Sprintf("measures[%d]", i), "%v", err)
+			}
+			sp.Measures = append(sp.Measures, ms)
+		}
+	}
+	if len(sp.Measures) == 0 {
+		sp.Measures = []string{"count"}
+	}
+	return sp
+}
+
+func (p *specParser) filter(n *yaml.Node, f *Filter) {
+	m := p.mapping(n, "filter", "types", "where", "from", "to")
+	if p.err != nil {
+		return
+	}
+	if t, ok := m["types"]; ok {
+		for i, ts := range p.list(t, "filter.types") {
+			if !domain.ParseType(ts).Valid() {
+				p.fail(t, fmt.Sprintf("filter.types[%d]", i), "%q is not an event type", ts)
+			}
+			f.Types = append(f.Types, ts)
+		}
+	}
+	if w, ok := m["where"]; ok {
+		wm := p.mapping(w, "filter.where")
+		f.Where = map[string][]string{}
+		for i := 0; w.Kind == yaml.MappingNode && i+1 < len(w.Content); i += 2 {
+			k := w.Content[i]
+			if !contains(Fields, k.Value) {
+				p.fail(k, "filter.where."+k.Value, "%q is not a field (one of %s)", k.Value, strings.Join(Fields, ", "))
+			}
+		}
+		for k, v := range wm {
+			f.Where[k] = p.list(v, "filter.where."+k)
+		}
+	}
+	for _, k := range []string{"from", "to"} {
+		if t, ok := m[k]; ok {
+			s := p.scalar(t, "filter."+k)
+			if _, err := parseTimeBound(s); err != nil && p.err == nil {
+				p.fail(t, "filter."+k, "%v", err)
+			}
+			if k == "from" {
+				f.From = s
+			} else {
+				f.To = s
+			}
+		}
+	}
+}
+
+func checkMeasure(m string) error {
+	kind, field, hasField := strings.Cut(m, ":")
+	switch kind {
+	case "count":
+		if hasField {
+			return fmt.Errorf("count takes no field")
+		}
+		return nil
+	case "sum", "avg":
+		if !contains(numericFields, field) {
+			return fmt.Errorf("%q: %s needs a numeric field (one of %s)", m, kind, strings.Join(numericFields, ", "))
+		}
+		return nil
+	case "distinct":
+		if !contains(Fields, field) {
+			return fmt.Errorf("%q: distinct needs a field (one of %s)", m, strings.Join(Fields, ", "))
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not a measure (count, sum:<field>, avg:<field>, distinct:<field>)", m)
+}
+
+// parseTimeBound parses a date bound: RFC 3339, a date, or a period label
+// (its start).
+func parseTimeBound(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	p, err := domain.ParsePeriod(domain.BucketDay, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, 2026-10-03, 2026-10 or 2026-Q4)", s)
+	}
+	return p.Start, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// canonical returns the spec as canonical JSON: two specs that mean the same
+// have the same bytes. Changing it rebuilds the projection.
+func (sp *Spec) canonical() []byte {
+	b, _ := json.Marshal(sp)
+	return b
+}

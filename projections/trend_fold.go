@@ -1,0 +1,205 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// trendVersion is the version of the trend fold's code. Raising it rebuilds
+// every stored trend projection.
+const trendVersion = 1
+
+// trendKey identifies one cell of a trend projection: a period index and the
+// local ids of the key dimensions' values.
+type trendKey struct {
+	b int32
+	v [maxKeyDims]uint32
+}
+
+// trendCell counts the complaints of one period and key. Late complaints
+// were appended after a complaint of a later period: they restated it.
+type trendCell struct {
+	count      int64
+	late       int64
+	restatedAt int64 // record time of the last late complaint, Unix ns
+}
+
+// trendFold counts complaint.filed events by event-time period and the
+// values of up to maxKeyDims dimensions.
+type trendFold struct {
+	dims   []Dimension
+	bucket domain.Bucket
+	tab    *strtab
+	cells  map[trendKey]*trendCell
+	seen   bool  // a complaint has been folded
+	maxB   int32 // the latest period of any complaint folded so far
+}
+
+func newTrendFold(dims []Dimension, b domain.Bucket) *trendFold {
+	return &trendFold{dims: dims, bucket: b, tab: newStrtab(), cells: map[trendKey]*trendCell{}}
+}
+
+// trendPartCell is a trendCell of a part. Frontier complaints were not late
+// within the part but are late if an earlier part saw a later period.
+type trendPartCell struct {
+	count, late, lateRT, front, frontRT int64
+}
+
+type trendPart struct {
+	f     *trendFold
+	cells map[trendKey]*trendPartCell
+	seen  bool
+	maxB  int32
+}
+
+func (f *trendFold) newPart() part {
+	return &trendPart{f: f, cells: map[trendKey]*trendPartCell{}}
+}
+
+func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+	f := p.f
+	res := newResolver(f.tab, s)
+	nd := len(f.dims)
+	var fields [maxKeyDims]eventstore.Field
+	var isSev [maxKeyDims]bool
+	for i, d := range f.dims {
+		fld, ok := d.field()
+		fields[i], isSev[i] = fld, !ok
+	}
+	var sevIDs [256]uint32
+	for i := 1; i <= 5; i++ {
+		sevIDs[i] = f.tab.intern(severityString(uint8(i)))
+	}
+	var n uint64
+	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
+		n++
+		if n&(progressEvery-1) == 0 {
+			seen.Add(progressEvery)
+		}
+		if r.Type() != domain.TypeComplaintFiled {
+			return nil
+		}
+		var k trendKey
+		if r.Schema() == domain.CurrentSchema {
+			for i := 0; i < nd; i++ {
+				if isSev[i] {
+					k.v[i] = sevIDs[r.Severity()]
+				} else {
+					k.v[i] = res.local(r.Dim(fields[i]))
+				}
+			}
+		} else {
+			ev, err := decodeCurrent(s, r)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			for i, d := range f.dims {
+				k.v[i] = f.tab.intern(d.value(&ev))
+			}
+		}
+		b := periodIndex(f.bucket, r.EventTime())
+		k.b = b
+		c := p.cells[k]
+		if c == nil {
+			c = &trendPartCell{}
+			p.cells[k] = c
+		}
+		c.count++
+		rt := r.RecordTime()
+		switch {
+		case p.seen && b < p.maxB:
+			c.late++
+			c.lateRT = max(c.lateRT, rt)
+		default:
+			if !p.seen || b > p.maxB {
+				p.maxB, p.seen = b, true
+			}
+			c.front++
+			c.frontRT = max(c.frontRT, rt)
+		}
+		return nil
+	})
+	seen.Add(n & (progressEvery - 1))
+	return err
+}
+
+func (f *trendFold) merge(pp part) {
+	p := pp.(*trendPart)
+	for k, pc := range p.cells {
+		c := f.cells[k]
+		if c == nil {
+			c = &trendCell{}
+			f.cells[k] = c
+		}
+		c.count += pc.count
+		late, rt := pc.late, pc.lateRT
+		if f.seen && k.b < f.maxB {
+			late += pc.front
+			rt = max(rt, pc.frontRT)
+		}
+		if late > 0 {
+			c.late += late
+			c.restatedAt = max(c.restatedAt, rt)
+		}
+	}
+	if p.seen && (!f.seen || p.maxB > f.maxB) {
+		f.maxB, f.seen = p.maxB, true
+	}
+}
+
+// trendState is the saved form of a trendFold.
+type trendState struct {
+	Strs  []string
+	Seen  bool
+	MaxB  int32
+	Cells []trendCellState
+}
+
+type trendCellState struct {
+	B          int32
+	V          [maxKeyDims]uint32
+	Count      int64
+	Late       int64
+	RestatedAt int64
+}
+
+func (f *trendFold) marshal() ([]byte, error) {
+	st := trendState{Strs: f.tab.list(), Seen: f.seen, MaxB: f.maxB, Cells: make([]trendCellState, 0, len(f.cells))}
+	for k, c := range f.cells {
+		st.Cells = append(st.Cells, trendCellState{B: k.b, V: k.v, Count: c.count, Late: c.late, RestatedAt: c.restatedAt})
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
+		return nil, fmt.Errorf("encode trend state: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (f *trendFold) unmarshal(b []byte) error {
+	var st trendState
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
+		return fmt.Errorf("decode trend state: %w", err)
+	}
+	f.tab = strtabFrom(st.Strs)
+	f.seen, f.maxB = st.Seen, st.MaxB
+	f.cells = make(map[trendKey]*trendCell, len(st.Cells))
+	for _, c := range st.Cells {
+		f.cells[trendKey{b: c.B, v: c.V}] = &trendCell{count: c.Count, late: c.Late, restatedAt: c.RestatedAt}
+	}
+	return nil
+}
+
+// periodRange returns the first and last period indexes holding complaints.
+func (f *trendFold) periodRange() (lo, hi int32, ok bool) {
+	lo, hi = math.MaxInt32, math.MinInt32
+	for k := range f.cells {
+		lo, hi = min(lo, k.b), max(hi, k.b)
+	}
+	return lo, hi, len(f.cells) > 0
+}

@@ -1,0 +1,498 @@
+package projections
+
+import (
+	"context"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// DefaultAlpha is the significance level below which a month-over-month
+// change is flagged as significant.
+const DefaultAlpha = 0.05
+
+// defaultSpan is how many buckets a trend shows when no range is given.
+const defaultSpan = 12
+
+// maxSpan is the most buckets one trend query may cover.
+const maxSpan = 1000
+
+// TrendQuery asks for complaint trends.
+type TrendQuery struct {
+	By     []Dimension
+	Bucket domain.Bucket
+	// From and To are period labels (2025-11, 2026-Q1, 2026-W05); both are
+	// included. Empty To is the last bucket with complaints; empty From is
+	// twelve buckets before To.
+	From, To string
+	Where    map[Dimension][]string
+	AsOf     AsOf
+	Alpha    float64
+}
+
+// ParseTrendQuery reads a query from URL parameters: by (comma separated),
+// bucket, from, to, where (repeatable, "segment=enterprise" or
+// "segment=enterprise,smb"), as_of and alpha.
+func ParseTrendQuery(v url.Values) (TrendQuery, error) {
+	q := TrendQuery{From: v.Get("from"), To: v.Get("to"), Where: map[Dimension][]string{}}
+	by := v.Get("by")
+	if by == "" {
+		by = string(DimCategory)
+	}
+	for _, s := range strings.Split(by, ",") {
+		d, err := ParseDimension(s)
+		if err != nil {
+			return q, err
+		}
+		q.By = append(q.By, d)
+	}
+	var err error
+	if q.Bucket, err = domain.ParseBucket(v.Get("bucket")); err != nil {
+		return q, err
+	}
+	for _, w := range v["where"] {
+		k, vals, ok := strings.Cut(w, "=")
+		if !ok || vals == "" {
+			return q, domain.FieldErrorf("where", "%q must be dimension=value[,value...]", w)
+		}
+		d, err := ParseDimension(k)
+		if err != nil {
+			return q, domain.FieldErrorf("where", "%q: %s", w, domain.ErrorMessage(err))
+		}
+		for _, x := range strings.Split(vals, ",") {
+			if d != DimSeverity {
+				x = domain.Slug(x)
+			}
+			q.Where[d] = append(q.Where[d], strings.TrimSpace(x))
+		}
+	}
+	if q.AsOf, err = ParseAsOf(v.Get("as_of")); err != nil {
+		return q, err
+	}
+	if a := v.Get("alpha"); a != "" {
+		f, err := strconv.ParseFloat(a, 64)
+		if err != nil || f <= 0 || f >= 1 {
+			return q, domain.FieldErrorf("alpha", "%q must be a number between 0 and 1", a)
+		}
+		q.Alpha = f
+	}
+	return q, q.validate()
+}
+
+// Values returns q as URL parameters, the inverse of ParseTrendQuery.
+func (q TrendQuery) Values() url.Values {
+	v := url.Values{}
+	by := make([]string, len(q.By))
+	for i, d := range q.By {
+		by[i] = string(d)
+	}
+	v.Set("by", strings.Join(by, ","))
+	v.Set("bucket", q.Bucket.String())
+	if q.From != "" {
+		v.Set("from", q.From)
+	}
+	if q.To != "" {
+		v.Set("to", q.To)
+	}
+	for _, d := range Dimensions {
+		if vals, ok := q.Where[d]; ok {
+			v.Add("where", string(d)+"="+strings.Join(vals, ","))
+		}
+	}
+	switch {
+	case q.AsOf.Seq > 0:
+		v.Set("as_of", strconv.FormatUint(q.AsOf.Seq, 10))
+	case !q.AsOf.Time.IsZero():
+		v.Set("as_of", q.AsOf.Time.Format(time.RFC3339Nano))
+	}
+	if q.Alpha > 0 {
+		v.Set("alpha", strconv.FormatFloat(q.Alpha, 'g', -1, 64))
+	}
+	return v
+}
+
+func (q TrendQuery) validate() error {
+	if len(q.By) == 0 || len(q.By) > MaxTrendDims {
+		return domain.FieldErrorf("by", "give from 1 to %d dimensions", MaxTrendDims)
+	}
+	for i, d := range q.By {
+		for _, x := range q.By[:i] {
+			if x == d {
+				return domain.FieldErrorf("by", "%s is listed twice", d)
+			}
+		}
+	}
+	if len(q.keyDims()) > maxKeyDims {
+		return domain.FieldErrorf("where", "the breakdown and the where clause together may name at most %d dimensions", maxKeyDims)
+	}
+	return nil
+}
+
+// keyDims returns the breakdown plus the where dimensions.
+func (q TrendQuery) keyDims() []Dimension {
+	out := append([]Dimension(nil), q.By...)
+	for _, d := range Dimensions {
+		if _, ok := q.Where[d]; ok && !containsDim(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func containsDim(ds []Dimension, d Dimension) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// TrendResult is the answer to a TrendQuery: one row per bucket and key, in
+// bucket then key order, and the totals of each bucket.
+type TrendResult struct {
+	By      []Dimension         `json:"by"`
+	Bucket  string              `json:"bucket"`
+	From    string              `json:"from"`
+	To      string              `json:"to"`
+	Where   map[string][]string `json:"where,omitempty"`
+	AsOfSeq uint64              `json:"as_of_seq"`
+	Alpha   float64             `json:"alpha"`
+	Buckets []BucketTotal       `json:"buckets"`
+	Rows    []TrendRow          `json:"rows"`
+}
+
+// BucketTotal is the number of complaints in one bucket (after the where
+// clause) and whether late complaints restated it.
+type BucketTotal struct {
+	Bucket     string `json:"bucket"`
+	Total      int64  `json:"total"`
+	Restated   bool   `json:"restated"`
+	RestatedAt string `json:"restated_at,omitempty"`
+}
+
+// TrendRow holds the figures of one key in one bucket. Pointers are absent
+// (null) when the figure is undefined: no percentage change from zero, no
+// rate without a known active customer base.
+type TrendRow struct {
+	Bucket          string            `json:"bucket"`
+	Key             map[string]string `json:"key"`
+	Count           int64             `json:"count"`
+	PrevCount       int64             `json:"prev_count"`
+	Change          int64             `json:"change"`
+	PctChange       *float64          `json:"pct_change"`
+	YoYCount        int64             `json:"yoy_count"`
+	YoYChange       int64             `json:"yoy_change"`
+	YoYPctChange    *float64          `json:"yoy_pct_change"`
+	Share           float64           `json:"share"`
+	PValue          float64           `json:"p_value"`
+	Significant     bool              `json:"significant"`
+	ActiveCustomers *int64            `json:"active_customers,omitempty"`
+	RatePer1000     *float64          `json:"rate_per_1000,omitempty"`
+	Restated        bool              `json:"restated"`
+	RestatedAt      string            `json:"restated_at,omitempty"`
+	LateCount       int64             `json:"late_count"`
+}
+
+// Trends answers q from the trend projection of its dimensions, built on
+// first use and kept live after, caught up with the log first (or, with
+// q.AsOf, folded afresh up to that point).
+func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error) {
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	name, def := trendDefinition(q.keyDims(), q.Bucket)
+	bname, bdef := baseDefinition()
+	if !q.AsOf.IsZero() {
+		seq, err := e.resolve(q.AsOf)
+		if err != nil {
+			return nil, err
+		}
+		tf, bf := newTrendFold(def.Dims, q.Bucket), newBaseFold()
+		for _, f := range []fold{tf, bf} {
+			if err := foldRange(ctx, e.log, f, 1, seq, e.o.workers, new(atomic.Uint64)); err != nil {
+				return nil, err
+			}
+		}
+		return computeTrends(q, tf, bf, seq)
+	}
+	tp, err := e.ensure(name, def)
+	if err != nil {
+		return nil, err
+	}
+	bp, err := e.ensure(bname, bdef)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []*projection{tp, bp} {
+		if err := e.catchUp(ctx, p, true); err != nil {
+			return nil, err
+		}
+	}
+	// Both at the same position: lock both (trend first, everywhere) and
+	// bring the one behind level.
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	to := max(tp.cp, bp.cp, e.log.LastSeq())
+	for _, p := range []*projection{tp, bp} {
+		if err := e.advanceLocked(ctx, p, to); err != nil {
+			return nil, err
+		}
+	}
+	return computeTrends(q, tp.f.(*trendFold), bp.f.(*baseFold), to)
+}
+
+type trendAgg struct {
+	count, late, restatedAt int64
+}
+
+// computeTrends derives the result from the folds' state.
+func computeTrends(q TrendQuery, tf *trendFold, bf *baseFold, seq uint64) (*TrendResult, error) {
+	alpha := q.Alpha
+	if alpha == 0 {
+		alpha = DefaultAlpha
+	}
+	posBy := make([]int, len(q.By))
+	for i, d := range q.By {
+		for j, x := range tf.dims {
+			if x == d {
+				posBy[i] = j
+			}
+		}
+	}
+	type cond struct {
+		pos int
+		ok  map[uint32]bool
+	}
+	var conds []cond
+	for d, vals := range q.Where {
+		c := cond{ok: map[uint32]bool{}}
+		for j, x := range tf.dims {
+			if x == d {
+				c.pos = j
+			}
+		}
+		for _, v := range vals {
+			if id, ok := tf.tab.lookup(v); ok {
+				c.ok[id] = true
+			}
+		}
+		conds = append(conds, c)
+	}
+	type key [MaxTrendDims]uint32
+	agg := map[key]map[int32]*trendAgg{}
+	totals := map[int32]*trendAgg{}
+	var lastB int32
+	found := false
+cells:
+	for k, c := range tf.cells {
+		for _, cd := range conds {
+			if !cd.ok[k.v[cd.pos]] {
+				continue cells
+			}
+		}
+		var kk key
+		for i, p := range posBy {
+			kk[i] = k.v[p]
+		}
+		m := agg[kk]
+		if m == nil {
+			m = map[int32]*trendAgg{}
+			agg[kk] = m
+		}
+		a := m[k.b]
+		if a == nil {
+			a = &trendAgg{}
+			m[k.b] = a
+		}
+		t := totals[k.b]
+		if t == nil {
+			t = &trendAgg{}
+			totals[k.b] = t
+		}
+		for _, x := range []*trendAgg{a, t} {
+			x.count += c.count
+			x.late += c.late
+			x.restatedAt = max(x.restatedAt, c.restatedAt)
+		}
+		if !found || k.b > lastB {
+			lastB, found = k.b, true
+		}
+	}
+	// The range of buckets.
+	var lo, hi int32
+	switch {
+	case q.To != "":
+		p, err := domain.ParsePeriod(q.Bucket, q.To)
+		if err != nil {
+			return nil, domain.FieldErrorf("to", "%s", domain.ErrorMessage(err))
+		}
+		hi = indexOfPeriod(p)
+	case found:
+		hi = lastB
+	default:
+		hi = periodIndex(q.Bucket, time.Now().UnixNano())
+	}
+	lo = hi - defaultSpan + 1
+	if q.From != "" {
+		p, err := domain.ParsePeriod(q.Bucket, q.From)
+		if err != nil {
+			return nil, domain.FieldErrorf("from", "%s", domain.ErrorMessage(err))
+		}
+		lo = indexOfPeriod(p)
+		if q.To == "" && !found {
+			hi = lo + defaultSpan - 1
+		}
+	}
+	if lo > hi {
+		return nil, domain.FieldErrorf("from", "%s is after %s", periodAt(q.Bucket, lo), periodAt(q.Bucket, hi))
+	}
+	if hi-lo+1 > maxSpan {
+		return nil, domain.FieldErrorf("from", "a trend covers at most %d buckets", maxSpan)
+	}
+	res := &TrendResult{By: q.By, Bucket: q.Bucket.String(), From: periodAt(q.Bucket, lo).String(),
+		To: periodAt(q.Bucket, hi).String(), AsOfSeq: seq, Alpha: alpha, Buckets: []BucketTotal{}, Rows: []TrendRow{}}
+	if len(q.Where) > 0 {
+		res.Where = map[string][]string{}
+		for d, v := range q.Where {
+			res.Where[string(d)] = v
+		}
+	}
+	for b := lo; b <= hi; b++ {
+		bt := BucketTotal{Bucket: periodAt(q.Bucket, b).String()}
+		if t := totals[b]; t != nil {
+			bt.Total = t.count
+			if t.late > 0 {
+				bt.Restated, bt.RestatedAt = true, formatNanos(t.restatedAt)
+			}
+		}
+		res.Buckets = append(res.Buckets, bt)
+	}
+	// The keys with complaints in the range, in value order.
+	type named struct {
+		k    key
+		vals []string
+	}
+	var keys []named
+	for k, m := range agg {
+		in := false
+		for b, a := range m {
+			in = in || b >= lo && b <= hi && a.count > 0
+		}
+		if !in {
+			continue
+		}
+		n := named{k: k}
+		for i := range q.By {
+			n.vals = append(n.vals, tf.tab.str(k[i]))
+		}
+		keys = append(keys, n)
+	}
+	sort.Slice(keys, func(i, j int) bool { return lessStrings(keys[i].vals, keys[j].vals) })
+	// Active customer bases.
+	bases := bf.bases()
+	segPos := -1
+	for i, d := range q.By {
+		if d == DimSegment {
+			segPos = i
+		}
+	}
+	get := func(m map[int32]*trendAgg, b int32) trendAgg {
+		if a := m[b]; a != nil {
+			return *a
+		}
+		return trendAgg{}
+	}
+	for b := lo; b <= hi; b++ {
+		per := periodAt(q.Bucket, b)
+		startDay, endDay := dayOf(per.Start.UnixNano()), dayOf(per.End().UnixNano())
+		total := get(totals, b).count
+		for _, n := range keys {
+			m := agg[n.k]
+			cur, prev, yoy := get(m, b), get(m, b-1), get(m, yearAgoIndex(q.Bucket, b))
+			r := TrendRow{Bucket: per.String(), Key: map[string]string{}, Count: cur.count, PrevCount: prev.count,
+				Change: cur.count - prev.count, YoYCount: yoy.count, YoYChange: cur.count - yoy.count, LateCount: cur.late}
+			for i, d := range q.By {
+				r.Key[string(d)] = n.vals[i]
+			}
+			r.PctChange = pct(cur.count, prev.count)
+			r.YoYPctChange = pct(cur.count, yoy.count)
+			if total > 0 {
+				r.Share = round(float64(cur.count)/float64(total), 6)
+			}
+			r.PValue = roundSig(PoissonRatioPValue(cur.count, prev.count, periodDays(q.Bucket, b), periodDays(q.Bucket, b-1)), 6)
+			r.Significant = r.PValue < alpha
+			if cur.late > 0 {
+				r.Restated, r.RestatedAt = true, formatNanos(cur.restatedAt)
+			}
+			var segs []string
+			switch {
+			case segPos >= 0:
+				segs = []string{n.vals[segPos]}
+			case len(q.Where[DimSegment]) > 0:
+				segs = q.Where[DimSegment]
+			default:
+				segs = []string{""}
+			}
+			var active int64
+			known := false
+			for _, s := range segs {
+				if ab := bases[s]; ab != nil {
+					if n, ok := ab.at(startDay, endDay); ok {
+						active += n
+						known = true
+					}
+				}
+			}
+			if known && active > 0 {
+				a := active
+				rate := round(float64(cur.count)*1000/float64(active), 3)
+				r.ActiveCustomers, r.RatePer1000 = &a, &rate
+			}
+			res.Rows = append(res.Rows, r)
+		}
+	}
+	return res, nil
+}
+
+func lessStrings(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// pct is the percentage change from prev to cur, absent when prev is 0.
+func pct(cur, prev int64) *float64 {
+	if prev == 0 {
+		return nil
+	}
+	v := round(float64(cur-prev)*100/float64(prev), 2)
+	return &v
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// roundSig rounds v to n significant digits.
+func roundSig(v float64, n int) float64 {
+	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
+	return f
+}
+
+func formatNanos(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
