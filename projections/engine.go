@@ -286,7 +286,7 @@ func (e *Engine) build(ctx context.Context, p *projection) error {
 			return err
 		}
 		end := min(target, p.cp+e.o.chunk)
-		err := foldRange(ctx, e.log, p.f, p.cp+1, end, e.o.workers, &p.buildSeen)
+		err := foldRange(ctx, e.log, p.f, p.cp+1, end, &e.o, &p.buildSeen)
 		if err == nil {
 			p.cp, p.dirty = end, true
 			if e.o.checkpointEvery == 0 || time.Since(p.savedAt) >= e.o.checkpointEvery {

@@ -72,7 +72,7 @@ func (e *Engine) advanceLocked(ctx context.Context, p *projection, to uint64) er
 	if to <= p.cp {
 		return nil
 	}
-	if err := foldRange(ctx, e.log, p.f, p.cp+1, to, e.o.workers, &p.buildSeen); err != nil {
+	if err := foldRange(ctx, e.log, p.f, p.cp+1, to, &e.o, &p.buildSeen); err != nil {
 		return fmt.Errorf("advance %s: %w", p.name, err)
 	}
 	p.cp, p.dirty = to, true

@@ -11,6 +11,7 @@ type Option func(*options)
 
 type options struct {
 	workers         int
+	parallelMin     uint64 // smallest range split across workers
 	chunk           uint64
 	checkpointEvery time.Duration
 	persistEvery    time.Duration
@@ -21,6 +22,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		workers:         runtime.GOMAXPROCS(0),
+		parallelMin:     1 << 16,
 		chunk:           1 << 21,
 		checkpointEvery: 5 * time.Second,
 		persistEvery:    2 * time.Second,

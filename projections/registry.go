@@ -290,7 +290,7 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 		if err != nil {
 			return nil, err
 		}
-		if err := foldRange(ctx, e.log, f, 1, seq, e.o.workers, new(atomic.Uint64)); err != nil {
+		if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 			return nil, err
 		}
 		t := f.(*specFold).table()

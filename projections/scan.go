@@ -9,14 +9,11 @@ import (
 	"github.com/plaint/plaint/eventstore"
 )
 
-// parallelMin is the smallest range worth splitting across goroutines.
-const parallelMin = 1 << 16
-
 // foldRange folds the records from..to (inclusive) of log into f. Ranges of
-// parallelMin records or more are split into one consecutive part per worker,
+// o.parallelMin records or more are split into one consecutive part per worker,
 // each scanned in its own read transaction, then merged in log order. seen
 // counts the records read, for progress.
-func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64, workers int, seen *atomic.Uint64) error {
+func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64, o *options, seen *atomic.Uint64) error {
 	if from > to {
 		return nil
 	}
@@ -24,7 +21,8 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 		return err
 	}
 	n := to - from + 1
-	if workers < 1 || n < parallelMin {
+	workers := o.workers
+	if workers < 1 || n < o.parallelMin {
 		workers = 1
 	}
 	parts := make([]part, workers)

@@ -216,7 +216,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		}
 		tf, bf := newTrendFold(def.Dims, q.Bucket), newBaseFold()
 		for _, f := range []fold{tf, bf} {
-			if err := foldRange(ctx, e.log, f, 1, seq, e.o.workers, new(atomic.Uint64)); err != nil {
+			if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 				return nil, err
 			}
 		}

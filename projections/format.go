@@ -1,0 +1,341 @@
+package projections
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// The output formats of trends and projection tables.
+const (
+	FormatTable = "table"
+	FormatCSV   = "csv"
+	FormatJSON  = "json"
+)
+
+// CheckFormat returns an EINVALID error unless f is table, csv or json.
+func CheckFormat(f string) error {
+	switch f {
+	case FormatTable, FormatCSV, FormatJSON:
+		return nil
+	}
+	return domain.FieldErrorf("format", "%q is not one of table, csv, json", f)
+}
+
+// WriteTrend writes r in the given format.
+func WriteTrend(w io.Writer, r *TrendResult, format string) error {
+	switch format {
+	case FormatCSV:
+		return WriteTrendCSV(w, r)
+	case FormatJSON:
+		return writeJSON(w, r)
+	}
+	return WriteTrendTable(w, r)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// TrendCSVHeader returns the CSV header of a trend by dims.
+func TrendCSVHeader(dims []Dimension) []string {
+	h := []string{"bucket"}
+	for _, d := range dims {
+		h = append(h, string(d))
+	}
+	return append(h, "count", "prev_count", "change", "pct_change", "yoy_count", "share", "p_value",
+		"yoy_change", "yoy_pct_change", "active_customers", "rate_per_1000", "restated", "restated_at", "late_count")
+}
+
+// WriteTrendCSV writes r in long format: one line per bucket and key. Absent
+// figures are empty fields.
+func WriteTrendCSV(w io.Writer, r *TrendResult) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(TrendCSVHeader(r.By)); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	for _, row := range r.Rows {
+		rec := []string{row.Bucket}
+		for _, d := range r.By {
+			rec = append(rec, row.Key[string(d)])
+		}
+		rec = append(rec, itoa(row.Count), itoa(row.PrevCount), itoa(row.Change), optFloat(row.PctChange),
+			itoa(row.YoYCount), ftoa(row.Share), ftoa(row.PValue), itoa(row.YoYChange), optFloat(row.YoYPctChange),
+			optInt(row.ActiveCustomers), optFloat(row.RatePer1000), strconv.FormatBool(row.Restated), row.RestatedAt, itoa(row.LateCount))
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+func itoa(v int64) string   { return strconv.FormatInt(v, 10) }
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func optFloat(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return ftoa(*v)
+}
+
+func optInt(v *int64) string {
+	if v == nil {
+		return ""
+	}
+	return itoa(*v)
+}
+
+var sparks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws counts as a line of block characters scaled to their
+// maximum.
+func sparkline(counts []int64) string {
+	var hi int64
+	for _, c := range counts {
+		hi = max(hi, c)
+	}
+	var b strings.Builder
+	for _, c := range counts {
+		i := 0
+		if hi > 0 {
+			i = int(c * int64(len(sparks)-1) / hi)
+		}
+		b.WriteRune(sparks[i])
+	}
+	return b.String()
+}
+
+// WriteTrendTable writes r for people: one line per key with its last
+// bucket's figures and a sparkline over the range, an arrow on significant
+// moves, significant rises first (largest first), then the steady keys by
+// count, then significant falls.
+func WriteTrendTable(w io.Writer, r *TrendResult) error {
+	bw := bufio.NewWriter(w)
+	byNames := make([]string, len(r.By))
+	for i, d := range r.By {
+		byNames[i] = string(d)
+	}
+	title := fmt.Sprintf("Complaints by %s per %s, %s to %s", strings.Join(byNames, ", "), r.Bucket, r.From, r.To)
+	if len(r.Where) > 0 {
+		var ws []string
+		for _, d := range Dimensions {
+			if v, ok := r.Where[string(d)]; ok {
+				ws = append(ws, string(d)+"="+strings.Join(v, ","))
+			}
+		}
+		title += " where " + strings.Join(ws, " and ")
+	}
+	fmt.Fprintf(bw, "%s (log position %d)\n\n", title, r.AsOfSeq)
+	last := r.To
+	type line struct {
+		key   []string
+		spark string
+		row   TrendRow
+		group int
+	}
+	counts := map[string][]int64{}
+	lastRow := map[string]TrendRow{}
+	var order []string
+	keyOf := func(row TrendRow) string {
+		var parts []string
+		for _, d := range r.By {
+			parts = append(parts, row.Key[string(d)])
+		}
+		return strings.Join(parts, "\x00")
+	}
+	for _, row := range r.Rows {
+		k := keyOf(row)
+		if _, ok := counts[k]; !ok {
+			order = append(order, k)
+		}
+		counts[k] = append(counts[k], row.Count)
+		if row.Bucket == last {
+			lastRow[k] = row
+		}
+	}
+	var lines []line
+	for _, k := range order {
+		row := lastRow[k]
+		l := line{key: strings.Split(k, "\x00"), spark: sparkline(counts[k]), row: row, group: 1}
+		switch {
+		case row.Significant && row.Change > 0:
+			l.group = 0
+		case row.Significant && row.Change < 0:
+			l.group = 2
+		}
+		lines = append(lines, l)
+	}
+	sort.SliceStable(lines, func(i, j int) bool {
+		a, b := lines[i], lines[j]
+		if a.group != b.group {
+			return a.group < b.group
+		}
+		switch a.group {
+		case 0:
+			if a.row.Change != b.row.Change {
+				return a.row.Change > b.row.Change
+			}
+		case 1:
+			if a.row.Count != b.row.Count {
+				return a.row.Count > b.row.Count
+			}
+		case 2:
+			if a.row.Change != b.row.Change {
+				return a.row.Change < b.row.Change
+			}
+		}
+		return lessStrings(a.key, b.key)
+	})
+	header := append(append([]string{}, byNames...), "trend", last, "prev", "change", "%", "yoy", "share", "per 1k", "p", "")
+	rows := [][]string{header}
+	for _, l := range lines {
+		arrow := ""
+		switch l.group {
+		case 0:
+			arrow = "▲"
+		case 2:
+			arrow = "▼"
+		}
+		pctS := "-"
+		if l.row.PctChange != nil {
+			pctS = fmt.Sprintf("%+.1f%%", *l.row.PctChange)
+		}
+		rate := "-"
+		if l.row.RatePer1000 != nil {
+			rate = fmt.Sprintf("%.2f", *l.row.RatePer1000)
+		}
+		cells := append(append([]string{}, l.key...), l.spark, itoa(l.row.Count), itoa(l.row.PrevCount),
+			fmt.Sprintf("%+d", l.row.Change), pctS, itoa(l.row.YoYCount), fmt.Sprintf("%.1f%%", l.row.Share*100),
+			rate, formatP(l.row.PValue), arrow)
+		rows = append(rows, cells)
+	}
+	widths := make([]int, len(header))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	nk := len(byNames)
+	for _, row := range rows {
+		var b strings.Builder
+		for i, c := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i <= nk || i == len(row)-1 { // keys and sparkline left, numbers right
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
+		}
+		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(bw, "(no complaints in this range)")
+	}
+	var restated []string
+	for _, bt := range r.Buckets {
+		if bt.Restated {
+			restated = append(restated, fmt.Sprintf("%s (last at %s)", bt.Bucket, bt.RestatedAt))
+		}
+	}
+	fmt.Fprintf(bw, "\n▲/▼: month-over-month change significant at p < %g (exact conditional test of two Poisson counts).\n", r.Alpha)
+	if len(restated) > 0 {
+		fmt.Fprintf(bw, "Restated by late events: %s.\n", strings.Join(restated, ", "))
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+func formatP(p float64) string {
+	if p < 0.0001 {
+		return "<0.0001"
+	}
+	return strconv.FormatFloat(p, 'f', 4, 64)
+}
+
+// WriteTable writes a projection table in the given format.
+func WriteTable(w io.Writer, t *Table, format string) error {
+	switch format {
+	case FormatJSON:
+		return writeJSON(w, t)
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		if err := cw.Write(t.Columns); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+		for _, row := range t.Rows {
+			if err := cw.Write(cellStrings(row)); err != nil {
+				return fmt.Errorf("write csv: %w", err)
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	rows := [][]string{t.Columns}
+	for _, row := range t.Rows {
+		rows = append(rows, cellStrings(row))
+	}
+	widths := make([]int, len(t.Columns))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	bw := bufio.NewWriter(w)
+	for _, row := range rows {
+		var b strings.Builder
+		for i, c := range row {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+		}
+		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
+	}
+	return bw.Flush()
+}
+
+// cellStrings renders one table row; JSON-decoded numbers (float64) print
+// as integers when whole.
+func cellStrings(row []any) []string {
+	out := make([]string, len(row))
+	for i, v := range row {
+		switch x := v.(type) {
+		case nil:
+			out[i] = ""
+		case string:
+			out[i] = x
+		case int64:
+			out[i] = itoa(x)
+		case float64:
+			out[i] = ftoa(x)
+		case json.Number:
+			out[i] = x.String()
+		default:
+			out[i] = fmt.Sprint(x)
+		}
+	}
+	return out
+}

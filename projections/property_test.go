@@ -1,0 +1,351 @@
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+)
+
+func withParallelMin(n uint64) Option { return func(o *options) { o.parallelMin = n } }
+
+// naiveDim returns d's value in ev after upcasting, computed independently
+// of the engine's record accessors.
+func naiveDim(ev domain.Event, d Dimension) string {
+	Upcast(&ev)
+	return d.value(&ev)
+}
+
+type naiveCell struct {
+	count, late, restatedAt int64
+}
+
+// naiveTrend recomputes a trend from the stored events the slow, obvious way.
+func naiveTrend(evs []stored, q TrendQuery, lo, hi int32) map[string]TrendRow {
+	cells := map[string]map[int32]*naiveCell{}
+	totals := map[int32]int64{}
+	seenAny, maxB := false, int32(0)
+	for _, s := range evs {
+		if s.ev.Type != domain.TypeComplaintFiled {
+			continue
+		}
+		b := indexOfPeriod(domain.PeriodOf(q.Bucket, s.ev.Time))
+		late := seenAny && b < maxB
+		if !seenAny || b > maxB {
+			seenAny, maxB = true, b
+		}
+		ok := true
+		for d, vals := range q.Where {
+			ok = ok && contains(vals, naiveDim(s.ev, d))
+		}
+		if !ok {
+			continue
+		}
+		var parts []string
+		for _, d := range q.By {
+			parts = append(parts, naiveDim(s.ev, d))
+		}
+		k := strings.Join(parts, "|")
+		if cells[k] == nil {
+			cells[k] = map[int32]*naiveCell{}
+		}
+		c := cells[k][b]
+		if c == nil {
+			c = &naiveCell{}
+			cells[k][b] = c
+		}
+		c.count++
+		totals[b]++
+		if late {
+			c.late++
+			c.restatedAt = max(c.restatedAt, s.rt)
+		}
+	}
+	// Customers: first acquisition (event time, then sequence) and last defection.
+	type cust struct {
+		acq    time.Time
+		acqSeq uint64
+		seg    string
+		def    time.Time
+	}
+	custs := map[string]*cust{}
+	for _, s := range evs {
+		c := custs[s.ev.Data.CustomerID]
+		switch s.ev.Type {
+		case domain.TypeCustomerAcquired:
+			if c == nil {
+				c = &cust{}
+				custs[s.ev.Data.CustomerID] = c
+			}
+			if c.acq.IsZero() || s.ev.Time.Before(c.acq) || s.ev.Time.Equal(c.acq) && s.seq < c.acqSeq {
+				c.acq, c.acqSeq, c.seg = s.ev.Time, s.seq, s.ev.Data.Segment
+			}
+		case domain.TypeCustomerDefected:
+			if c == nil {
+				c = &cust{}
+				custs[s.ev.Data.CustomerID] = c
+			}
+			if s.ev.Time.After(c.def) {
+				c.def = s.ev.Time
+			}
+		}
+	}
+	active := func(segs []string, p domain.Period) (int64, bool) {
+		var n int64
+		known := false
+		for _, c := range custs {
+			if c.acq.IsZero() || (len(segs) > 0 && !contains(segs, c.seg)) {
+				continue
+			}
+			if !c.acq.Before(p.End()) {
+				continue
+			}
+			known = true
+			if !c.def.IsZero() && !c.def.Before(c.acq) && c.def.Before(p.Start) {
+				continue
+			}
+			n++
+		}
+		return n, known
+	}
+	out := map[string]TrendRow{}
+	for k, m := range cells {
+		in := false
+		for b, c := range m {
+			in = in || b >= lo && b <= hi && c.count > 0
+		}
+		if !in {
+			continue
+		}
+		vals := strings.Split(k, "|")
+		get := func(b int32) naiveCell {
+			if c := m[b]; c != nil {
+				return *c
+			}
+			return naiveCell{}
+		}
+		for b := lo; b <= hi; b++ {
+			p := periodAt(q.Bucket, b)
+			cur, prev, yoy := get(b), get(b-1), get(indexOfPeriod(p.YearAgo()))
+			r := TrendRow{Bucket: p.String(), Key: map[string]string{}, Count: cur.count, PrevCount: prev.count,
+				Change: cur.count - prev.count, YoYCount: yoy.count, YoYChange: cur.count - yoy.count, LateCount: cur.late}
+			for i, d := range q.By {
+				r.Key[string(d)] = vals[i]
+			}
+			if totals[b] > 0 {
+				r.Share = round(float64(cur.count)/float64(totals[b]), 6)
+			}
+			r.PValue = roundSig(PoissonRatioPValue(cur.count, prev.count, p.End().Sub(p.Start).Hours()/24, p.Start.Sub(p.Prev().Start).Hours()/24), 6)
+			if cur.late > 0 {
+				r.Restated, r.RestatedAt = true, formatNanos(cur.restatedAt)
+			}
+			var segs []string
+			for i, d := range q.By {
+				if d == DimSegment {
+					segs = []string{vals[i]}
+				}
+			}
+			if segs == nil {
+				segs = q.Where[DimSegment]
+			}
+			if n, known := active(segs, p); known && n > 0 {
+				rate := round(float64(cur.count)*1000/float64(n), 3)
+				r.ActiveCustomers, r.RatePer1000 = &n, &rate
+			}
+			out[r.Bucket+"|"+k] = r
+		}
+	}
+	return out
+}
+
+func checkTrend(t *testing.T, got *TrendResult, evs []stored, q TrendQuery) {
+	t.Helper()
+	lo, _ := domain.ParsePeriod(q.Bucket, q.From)
+	hi, _ := domain.ParsePeriod(q.Bucket, q.To)
+	want := naiveTrend(evs, q, indexOfPeriod(lo), indexOfPeriod(hi))
+	if len(got.Rows) != len(want) {
+		t.Fatalf("%v: %d rows, want %d", q.Values(), len(got.Rows), len(want))
+	}
+	for _, r := range got.Rows {
+		var parts []string
+		for _, d := range q.By {
+			parts = append(parts, r.Key[string(d)])
+		}
+		w, ok := want[r.Bucket+"|"+strings.Join(parts, "|")]
+		if !ok {
+			t.Fatalf("%v: unexpected row %+v", q.Values(), r)
+		}
+		if r.Count != w.Count || r.PrevCount != w.PrevCount || r.YoYCount != w.YoYCount || r.Share != w.Share ||
+			r.PValue != w.PValue || r.LateCount != w.LateCount || r.Restated != w.Restated || r.RestatedAt != w.RestatedAt ||
+			fmt.Sprint(deref(r.ActiveCustomers)) != fmt.Sprint(deref(w.ActiveCustomers)) ||
+			fmt.Sprint(deref(r.RatePer1000)) != fmt.Sprint(deref(w.RatePer1000)) {
+			t.Fatalf("%v: row %s %v\n got %+v active=%v rate=%v\nwant %+v active=%v rate=%v", q.Values(), r.Bucket, parts,
+				r, deref(r.ActiveCustomers), deref(r.RatePer1000), w, deref(w.ActiveCustomers), deref(w.RatePer1000))
+		}
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+var propertyQueries = []TrendQuery{
+	{By: []Dimension{DimCategory}, Bucket: domain.BucketMonth, From: "2023-06", To: "2027-01"},
+	{By: []Dimension{DimSegment, DimCategory}, Bucket: domain.BucketMonth, From: "2024-01", To: "2026-12"},
+	{By: []Dimension{DimChannel, DimSeverity, DimRegion}, Bucket: domain.BucketQuarter, From: "2024-Q1", To: "2026-Q4"},
+	{By: []Dimension{DimCategory}, Bucket: domain.BucketWeek, From: "2025-W01", To: "2025-W30",
+		Where: map[Dimension][]string{DimSegment: {"enterprise", "smb"}}},
+	{By: []Dimension{DimRegion}, Bucket: domain.BucketMonth, From: "2025-01", To: "2025-12",
+		Where: map[Dimension][]string{DimCategory: {"delivery"}, DimChannel: {"phone"}}},
+}
+
+// TestTrendsEqualNaiveRecomputation is the property test: for random event
+// sets with late, duplicate and v0 events, appended in random batches and
+// folded incrementally (in parallel parts), every trend equals a naive
+// recomputation from the raw events, live and as of earlier points.
+func TestTrendsEqualNaiveRecomputation(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithWorkers(3), withParallelMin(1), WithChunk(97), WithCheckpointEvery(0))
+			g := newGen(seed)
+			var all []stored
+			ctx := context.Background()
+			for round := 0; round < 4; round++ {
+				all = append(all, appendRandom(t, l, g, 150+g.r.IntN(300))...)
+				for _, q := range propertyQueries {
+					got, err := e.Trends(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.AsOfSeq != l.LastSeq() {
+						t.Fatalf("as_of_seq %d, log at %d", got.AsOfSeq, l.LastSeq())
+					}
+					checkTrend(t, got, all, q)
+				}
+			}
+			// As of a sequence, and as of a record time.
+			mid := all[len(all)/2]
+			for _, q := range propertyQueries[:2] {
+				q.AsOf = AsOf{Seq: mid.seq}
+				got, err := e.Trends(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkTrend(t, got, all[:len(all)/2+1], q)
+				q.AsOf = AsOf{Time: time.Unix(0, mid.rt)}
+				got, err = e.Trends(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := sort.Search(len(all), func(i int) bool { return all[i].rt > mid.rt })
+				checkTrend(t, got, all[:n], q)
+			}
+		})
+	}
+}
+
+type naiveSpecCell struct {
+	count, sumAmount, sevSum, sevN int64
+	custs                          map[string]bool
+}
+
+// TestSpecEqualsNaiveRecomputation checks a spec projection against a naive
+// recomputation, live after several batches and after a reopen.
+func TestSpecEqualsNaiveRecomputation(t *testing.T) {
+	src := `
+name: complaints_and_revenue
+filter:
+  types: [complaint.filed, revenue.recorded]
+  where:
+    segment: [enterprise, smb]
+  from: 2024-03-01
+  to: 2026-09
+group_by: [type, category]
+bucket: quarter
+measures: [count, sum:amount, distinct:customer_id, avg:severity]
+`
+	sp, err := ParseSpec([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	state := filepath.Join(dir, "projections.db")
+	e := openTestEngine(t, l, state, WithWorkers(2), withParallelMin(1), WithChunk(50), WithCheckpointEvery(0))
+	g := newGen(42)
+	var all []stored
+	ctx := context.Background()
+	check := func(e *Engine) {
+		t.Helper()
+		got, err := e.Query(ctx, sp.Name, AsOf{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]*naiveSpecCell{}
+		from, to := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+		for _, s := range all {
+			ev := s.ev
+			Upcast(&ev)
+			if ev.Type != domain.TypeComplaintFiled && ev.Type != domain.TypeRevenueRecorded ||
+				ev.Time.Before(from) || !ev.Time.Before(to) || ev.Data.Segment != "enterprise" && ev.Data.Segment != "smb" {
+				continue
+			}
+			k := strings.Join([]string{domain.PeriodOf(domain.BucketQuarter, ev.Time).String(), ev.Type.String(), ev.Data.Category}, ",")
+			c := want[k]
+			if c == nil {
+				c = &naiveSpecCell{custs: map[string]bool{}}
+				want[k] = c
+			}
+			c.count++
+			c.sumAmount += int64(ev.Data.Amount)
+			if ev.Data.Severity > 0 {
+				c.sevSum += int64(ev.Data.Severity)
+				c.sevN++
+			}
+			c.custs[ev.Data.CustomerID] = true
+		}
+		if len(got.Rows) != len(want) {
+			t.Fatalf("%d rows, want %d", len(got.Rows), len(want))
+		}
+		for _, r := range got.Rows {
+			k := strings.Join(cellStrings(r[:3]), ",")
+			w := want[k]
+			if w == nil {
+				t.Fatalf("unexpected row %v", r)
+			}
+			var avg any
+			if w.sevN > 0 {
+				avg = round(float64(w.sevSum)/float64(w.sevN), 4)
+			}
+			if r[3] != w.count || r[4] != w.sumAmount || r[5] != int64(len(w.custs)) || r[6] != avg {
+				t.Fatalf("row %v, want count %d sum %d distinct %d avg %v", r, w.count, w.sumAmount, len(w.custs), avg)
+			}
+		}
+	}
+	all = append(all, appendRandom(t, l, g, 400)...)
+	if _, err := e.Create(sp); err != nil {
+		t.Fatal(err)
+	}
+	check(e)
+	for i := 0; i < 3; i++ {
+		all = append(all, appendRandom(t, l, g, 200)...)
+		check(e)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e2 := openTestEngine(t, l, state)
+	all = append(all, appendRandom(t, l, g, 100)...)
+	check(e2)
+}
+
+var _ = binary.LittleEndian
