@@ -14,7 +14,7 @@ import (
 func TestParseMappingReportsEveryProblemPrecisely(t *testing.T) {
 	cases := []struct {
 		name, format, doc string
-		want             []string
+		want              []string
 	}{
 		{"unknown key", "yaml", "id: {column: a}\nsource: {value: s}\ntime: {column: t}\nfields: {customer_id: {column: c}, category: {column: k, colum: x}}\n",
 			[]string{"field colum not found"}},

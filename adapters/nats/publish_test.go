@@ -70,7 +70,7 @@ func (f *publishFixture) storedCount(t *testing.T) uint64 {
 func testEvent(i int) domain.Event {
 	return domain.Event{
 		ID: fmt.Sprintf("ev-%06d", i), Source: "test/publisher", Type: domain.TypeComplaintFiled,
-		Time: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
+		Time:   time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
 		Schema: domain.CurrentSchema, Subject: "C-1",
 		Data: domain.Data{CustomerID: "C-1", Category: "billing", Severity: 2},
 	}
