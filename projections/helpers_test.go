@@ -66,7 +66,9 @@ type gen struct {
 	custs int
 }
 
-func newGen(seed uint64) *gen { return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), custs: 60} }
+func newGen(seed uint64) *gen {
+	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), custs: 60}
+}
 
 func (g *gen) pick(s []string) string { return s[g.r.IntN(len(s))] }
 
