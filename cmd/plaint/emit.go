@@ -1,11 +1,433 @@
 package main
 
-import "github.com/plaint/plaint/domain"
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
 
-// EmitCmd is a placeholder until its implementation lands.
-type EmitCmd struct{}
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
-// Run reports that the command is not built yet.
+	plaintcsv "github.com/plaint/plaint/adapters/csv"
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/synthetic"
+	"github.com/plaint/plaint/domain"
+)
+
+// EmitCmd publishes events to NATS JetStream from a JSONL file of
+// CloudEvents, a CSV file with a mapping, or a synthetic history, waiting
+// for every acknowledgement.
+type EmitCmd struct {
+	NATSFlags
+
+	File      string `name:"file" help:"JSONL file with one CloudEvent per line ('-' for stdin)." xor:"input" group:"Input"`
+	CSV       string `name:"csv" help:"CSV file with a header row; needs --map." xor:"input" type:"path" group:"Input"`
+	Map       string `name:"map" help:"Mapping of the CSV columns to event fields (.yaml, .yml or .json)." type:"path" group:"Input"`
+	Synthetic bool   `name:"synthetic" help:"Generate a realistic synthetic history." xor:"input" group:"Input"`
+
+	Customers int    `help:"Synthetic: customers acquired over the history." default:"1000" group:"Synthetic"`
+	Months    int    `help:"Synthetic: months of history." default:"24" group:"Synthetic"`
+	Seed      int64  `help:"Synthetic: random seed; the same seed gives the same events." default:"1" group:"Synthetic"`
+	End       string `help:"Synthetic: last month of the history (YYYY-MM)." default:"2026-10" group:"Synthetic"`
+
+	PublishInvalid bool   `name:"publish-invalid" help:"Publish JSONL lines that fail validation too (to exercise the dead-letter stream)."`
+	DryRun         bool   `name:"dry-run" help:"Read and validate everything, publish nothing."`
+	Out            string `name:"out" help:"Write the events as JSONL to this file ('-' for stdout) instead of publishing."`
+	Window         int    `help:"Maximum events awaiting their JetStream acknowledgement." default:"4096"`
+	MaxAttempts    int    `name:"max-attempts" help:"Sends of one event before it counts as failed." default:"10"`
+}
+
+// Validate checks the flag combinations kong cannot express.
+func (c *EmitCmd) Validate() error {
+	n := 0
+	for _, set := range []bool{c.File != "", c.CSV != "", c.Synthetic} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("give exactly one of --file, --csv or --synthetic")
+	}
+	if (c.CSV != "") != (c.Map != "") {
+		return errors.New("--csv and --map go together")
+	}
+	if c.DryRun && c.Out != "" {
+		return errors.New("--dry-run and --out are exclusive")
+	}
+	if _, err := time.Parse("2006-01", c.End); err != nil {
+		return fmt.Errorf("--end %q is not a month (YYYY-MM)", c.End)
+	}
+	if c.Window < 1 || c.MaxAttempts < 1 {
+		return errors.New("--window and --max-attempts must be at least 1")
+	}
+	return nil
+}
+
+// maxReported bounds the invalid lines or rejected rows printed one by one.
+const maxReported = 20
+
+// Run reads the input and publishes (or writes) its events.
 func (c *EmitCmd) Run(g *Globals) error {
-	return domain.Errorf(domain.EUNAVAILABLE, "plaint emit is not available in this build yet")
+	ctx := g.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	snk, err := c.openSink(ctx, g)
+	if err != nil {
+		return err
+	}
+	var readErr error
+	var report []string
+	switch {
+	case c.File != "":
+		report, readErr = c.emitFile(ctx, g, snk)
+	case c.CSV != "":
+		report, readErr = c.emitCSV(ctx, g, snk)
+	default:
+		report, readErr = c.emitSynthetic(ctx, snk)
+	}
+	st, sinkErr := snk.finish(ctx)
+	for _, line := range report {
+		fmt.Fprintln(g.Stdout, line)
+	}
+	fmt.Fprintln(g.Stdout, snk.summary(st))
+	return errors.Join(readErr, sinkErr)
+}
+
+// emitFile publishes a JSONL file, validating each line first.
+func (c *EmitCmd) emitFile(ctx context.Context, g *Globals, snk sink) ([]string, error) {
+	var r io.Reader = os.Stdin
+	if c.File != "-" {
+		f, err := os.Open(c.File)
+		if err != nil {
+			return nil, fmt.Errorf("open events: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	var dec domain.Decoder
+	var lines, valid, invalid int
+	for n := 1; ; n++ {
+		line, rerr := br.ReadBytes('\n')
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return nil, fmt.Errorf("read %s line %d: %w", c.File, n, rerr)
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 {
+			lines++
+			ev, err := dec.Decode("", line)
+			switch {
+			case err == nil:
+				valid++
+				if err := snk.raw(ctx, ev.Type.Subject(), plaintnats.MsgID(&ev), line); err != nil {
+					return nil, err
+				}
+			default:
+				invalid++
+				if invalid <= maxReported {
+					fmt.Fprintf(g.Stderr, "%s line %d: invalid event: %v\n", c.File, n, err)
+				}
+				if c.PublishInvalid {
+					if err := snk.raw(ctx, invalidSubject(line), "", line); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		if rerr != nil {
+			break
+		}
+	}
+	report := []string{fmt.Sprintf("read %d events: %d valid, %d invalid", lines, valid, invalid)}
+	if invalid > maxReported {
+		report = append(report, fmt.Sprintf("(%d more invalid lines not listed)", invalid-maxReported))
+	}
+	if invalid > 0 && !c.PublishInvalid {
+		return report, domain.Errorf(domain.EINVALID, "%d invalid line(s) were not published (see above; --publish-invalid sends them anyway)", invalid)
+	}
+	return report, nil
+}
+
+// invalidSubject picks the subject of an invalid line: its type's subject
+// when it names a plausible type, so the server dead-letters it with the
+// right reason, else plaint.events.invalid.
+func invalidSubject(line []byte) string {
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(line, &probe) == nil && probe.Type != "" && len(probe.Type) <= 64 &&
+		!strings.ContainsAny(probe.Type, " \t\r\n*>") && !strings.HasPrefix(probe.Type, ".") && !strings.HasSuffix(probe.Type, ".") && !strings.Contains(probe.Type, "..") {
+		return domain.SubjectPrefix + probe.Type
+	}
+	return domain.SubjectPrefix + "invalid"
+}
+
+// emitCSV maps and publishes a CSV file.
+func (c *EmitCmd) emitCSV(ctx context.Context, g *Globals, snk sink) ([]string, error) {
+	m, err := plaintcsv.LoadMapping(c.Map)
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "%v", err)
+	}
+	f, err := os.Open(c.CSV)
+	if err != nil {
+		return nil, fmt.Errorf("open csv: %w", err)
+	}
+	defer f.Close()
+	reported := 0
+	sum, err := plaintcsv.Import(ctx, f, m,
+		func(ev *domain.Event) error { return snk.event(ctx, ev) },
+		func(r plaintcsv.Rejection) {
+			reported++
+			if reported <= maxReported {
+				fmt.Fprintf(g.Stderr, "%s %s\n", c.CSV, r)
+			}
+		})
+	report := []string{fmt.Sprintf("read %d rows: %d accepted, %d rejected", sum.Rows, sum.Accepted, sum.Rejected)}
+	if reported > maxReported {
+		report = append(report, fmt.Sprintf("(%d more rejected rows not listed)", reported-maxReported))
+	}
+	var rowErr *plaintcsv.RowError
+	if errors.As(err, &rowErr) {
+		return report, domain.Errorf(domain.EINVALID, "%v", err)
+	}
+	return report, err
+}
+
+// emitSynthetic generates and publishes a synthetic history.
+func (c *EmitCmd) emitSynthetic(ctx context.Context, snk sink) ([]string, error) {
+	end, _ := time.Parse("2006-01", c.End)
+	sum, err := synthetic.Generate(ctx, synthetic.Config{Customers: c.Customers, Months: c.Months, Seed: c.Seed, End: end},
+		func(ev *domain.Event) error { return snk.event(ctx, ev) })
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	for _, t := range domain.Types() {
+		if n := sum.ByType[t]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", t, n))
+		}
+	}
+	return []string{
+		fmt.Sprintf("generated %d events for %d customers (%d defected) from %s to %s (seed %d)",
+			sum.Events, sum.Customers, sum.Defected, sum.Start.Format("2006-01"), sum.End.AddDate(0, 0, -1).Format("2006-01"), c.Seed),
+		"  " + strings.Join(parts, ", "),
+	}, nil
+}
+
+// sink is where emitted events go: JetStream, a JSONL file, or nowhere.
+type sink interface {
+	event(ctx context.Context, ev *domain.Event) error
+	raw(ctx context.Context, subject, msgID string, data []byte) error
+	finish(ctx context.Context) (plaintnats.PublishStats, error)
+	summary(plaintnats.PublishStats) string
+}
+
+func (c *EmitCmd) openSink(ctx context.Context, g *Globals) (sink, error) {
+	switch {
+	case c.DryRun:
+		return &countSink{start: time.Now()}, nil
+	case c.Out != "":
+		return newFileSink(c.Out, g.Stdout)
+	}
+	return c.newNATSSink(ctx, g)
+}
+
+// countSink counts events and writes nothing (--dry-run).
+type countSink struct {
+	n     int64
+	start time.Time
+}
+
+func (s *countSink) event(context.Context, *domain.Event) error { s.n++; return nil }
+
+func (s *countSink) raw(context.Context, string, string, []byte) error { s.n++; return nil }
+
+func (s *countSink) finish(context.Context) (plaintnats.PublishStats, error) {
+	return plaintnats.PublishStats{Published: s.n, Elapsed: time.Since(s.start)}, nil
+}
+
+func (s *countSink) summary(st plaintnats.PublishStats) string {
+	return fmt.Sprintf("dry run: %d events would be published", st.Published)
+}
+
+// natsSink publishes to JetStream through a Publisher.
+type natsSink struct {
+	nc  *nats.Conn
+	pub *plaintnats.Publisher
+	pr  *emitProgress
+}
+
+func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
+	url := c.NATSURL
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	nc, err := plaintnats.Connect(plaintnats.ConnConfig{
+		URL: url, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
+		TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint-emit",
+	})
+	if err != nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v (is `plaint serve` running? --nats-url selects another server)", err)
+	}
+	if err := checkStream(ctx, nc); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	pr := newEmitProgress(g.Stderr)
+	pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{
+		Window: c.Window, MaxAttempts: c.MaxAttempts, Progress: pr.update,
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &natsSink{nc: nc, pub: pub, pr: pr}, nil
+}
+
+// checkStream fails early, with a hint, when no stream captures events.
+func checkStream(ctx context.Context, nc *nats.Conn) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	subject := domain.TypeComplaintFiled.Subject()
+	if _, err := js.StreamNameBySubject(ctx, subject); err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return domain.Errorf(domain.EUNAVAILABLE, "no JetStream stream captures %s on %s; start `plaint serve` (it creates %s) or point --nats-url at its NATS", subject, nc.ConnectedUrlRedacted(), plaintnats.EventsStream)
+		}
+		return domain.Errorf(domain.EUNAVAILABLE, "JetStream is not available on %s: %v", nc.ConnectedUrlRedacted(), err)
+	}
+	return nil
+}
+
+func (s *natsSink) event(ctx context.Context, ev *domain.Event) error {
+	return s.pub.PublishEvent(ctx, ev)
+}
+
+func (s *natsSink) raw(ctx context.Context, subject, msgID string, data []byte) error {
+	return s.pub.Publish(ctx, subject, msgID, data)
+}
+
+func (s *natsSink) finish(ctx context.Context) (plaintnats.PublishStats, error) {
+	st, err := s.pub.Wait(ctx)
+	s.pr.done()
+	s.nc.Close()
+	return st, err
+}
+
+func (s *natsSink) summary(st plaintnats.PublishStats) string {
+	return fmt.Sprintf("published %d events: %d acked (%d duplicates reported by JetStream), %d failed, %d retries, %.0f events/s in %s",
+		st.Published, st.Acked, st.Duplicates, st.Failed, st.Retries, st.Rate(), st.Elapsed.Round(time.Millisecond))
+}
+
+// fileSink writes events as JSONL (--out).
+type fileSink struct {
+	f     *os.File // nil for stdout
+	w     *bufio.Writer
+	n     int64
+	start time.Time
+	name  string
+}
+
+func newFileSink(path string, stdout io.Writer) (*fileSink, error) {
+	s := &fileSink{start: time.Now(), name: path}
+	if path == "-" {
+		s.w = bufio.NewWriterSize(stdout, 1<<20)
+		s.name = "stdout"
+		return s, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	s.f, s.w = f, bufio.NewWriterSize(f, 1<<20)
+	return s, nil
+}
+
+func (s *fileSink) event(ctx context.Context, ev *domain.Event) error {
+	b, err := ev.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", plaintnats.MsgID(ev), err)
+	}
+	return s.raw(ctx, "", "", b)
+}
+
+func (s *fileSink) raw(_ context.Context, _, _ string, data []byte) error {
+	s.n++
+	s.w.Write(data)
+	if err := s.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write %s: %w", s.name, err)
+	}
+	return nil
+}
+
+func (s *fileSink) finish(context.Context) (plaintnats.PublishStats, error) {
+	st := plaintnats.PublishStats{Published: s.n, Elapsed: time.Since(s.start)}
+	err := s.w.Flush()
+	if s.f != nil {
+		if serr := s.f.Sync(); err == nil {
+			err = serr
+		}
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return st, fmt.Errorf("write %s: %w", s.name, err)
+	}
+	return st, nil
+}
+
+func (s *fileSink) summary(st plaintnats.PublishStats) string {
+	return fmt.Sprintf("wrote %d events to %s", st.Published, s.name)
+}
+
+// emitProgress shows publishing progress on stderr: a live counter on a
+// terminal, a line every few seconds otherwise.
+type emitProgress struct {
+	w    io.Writer
+	bar  *progressbar.ProgressBar
+	last time.Time
+}
+
+func newEmitProgress(w io.Writer) *emitProgress {
+	p := &emitProgress{w: w, last: time.Now()}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("publishing"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	return p
+}
+
+// update is the Publisher's progress callback.
+func (p *emitProgress) update(st plaintnats.PublishStats) {
+	if p.bar != nil {
+		_ = p.bar.Set64(st.Acked)
+		return
+	}
+	if time.Since(p.last) < 2*time.Second {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "publishing: %d sent, %d acked, %d pending, %d failed, %.0f events/s\n",
+		st.Published, st.Acked, st.Pending, st.Failed, st.Rate())
+}
+
+func (p *emitProgress) done() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
 }
