@@ -130,6 +130,7 @@ type Subscriber struct {
 	closed   bool
 	err      error // the first error that ended a subscription
 
+	handedOut atomic.Int64 // messages handed out, not yet acked or nacked
 	ackErrors atomic.Uint64
 }
 
@@ -252,6 +253,7 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		msg.Metadata[MetaSubject] = jm.Subject()
 		msg.SetContext(context.WithValue(s.abortCtx, natsMsgKey{}, jm))
 		s.inFlight.Add(1)
+		s.handedOut.Add(1)
 		go s.watch(msg, jm)
 		out <- msg // the router reads until out is closed
 	}
@@ -261,6 +263,7 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 func (s *Subscriber) watch(msg *message.Message, jm jetstream.Msg) {
 	defer s.inFlight.Done()
 	defer func() { <-s.sem }()
+	defer s.handedOut.Add(-1)
 	select {
 	case <-msg.Acked():
 		if err := jm.Ack(); err != nil {
@@ -305,7 +308,7 @@ func (s *Subscriber) Err() error {
 
 // InFlight returns the number of messages handed out and not yet acked or
 // nacked.
-func (s *Subscriber) InFlight() int { return len(s.sem) }
+func (s *Subscriber) InFlight() int { return int(s.handedOut.Load()) }
 
 // Close stops every subscription, naks the messages not yet handed out,
 // and waits (up to CloseTimeout) until every message handed out has been
