@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -502,7 +505,18 @@ func retriable(err error) bool {
 		errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, nats.ErrDisconnected),
 		errors.Is(err, nats.ErrConnectionReconnecting),
-		errors.Is(err, context.DeadlineExceeded):
+		errors.Is(err, nats.ErrStaleConnection),
+		errors.Is(err, context.DeadlineExceeded),
+		// The socket broke under a write (server restarted or crashed): the
+		// client reconnects, so the message is sent again.
+		errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, io.EOF):
+		return true
+	}
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
 		return true
 	}
 	var apiErr *jetstream.APIError

@@ -93,9 +93,13 @@ func TestCrashSafety(t *testing.T) {
 		want[crashEvent(len(want)).ID] = true
 	}
 
-	waitFor(t, 120*time.Second, "ingest to be under way", func() bool { return srv.statUint("last_seq") >= 30_000 })
+	var atKill uint64
+	waitFor(t, 120*time.Second, "ingest to be under way", func() bool {
+		atKill = srv.statUint("last_seq")
+		return atKill >= 30_000
+	})
 	srv.kill()
-	t.Logf("killed at about %d stored events", srv.statUint("last_seq"))
+	t.Logf("killed at about %d stored events", atKill)
 
 	srv = startServer(t, data, "--nats-listen", natsAddr)
 	select {

@@ -1,12 +1,64 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/watermill"
 )
 
-// startIngest starts the Watermill ingest router. Placeholder until the
-// ingest adapter lands.
+// startIngest starts the Watermill ingest router on the durable consumer,
+// with Prometheus counters, and registers its graceful stop. It returns the
+// function /v1/stats reads the ingest counters from.
 func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, reg *prometheus.Registry) (func() any, error) {
-	return nil, nil
+	received := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_received_total", Help: "Messages taken from the events stream."})
+	stored := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_stored_total", Help: "Events appended to the log by this process."})
+	dups := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_duplicates_total", Help: "Events dropped as duplicates by this process."})
+	dlq := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "plaint_ingest_dead_lettered_total", Help: "Messages sent to the dead-letter stream, by reason."}, []string{"reason"})
+	errs := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_errors_total", Help: "Failures of plaint itself; the message is redelivered."})
+	reg.MustRegister(received, stored, dups, dlq, errs)
+
+	in, err := watermill.New(watermill.Config{
+		JetStream: js,
+		Store:     e.committer,
+		Stream:    plaintnats.EventsStream,
+		Consumer:  c.Consumer,
+		Logger:    e.logger,
+		Hooks: watermill.Hooks{
+			Received:     received.Inc,
+			Stored:       stored.Inc,
+			Duplicate:    dups.Inc,
+			DeadLettered: func(reason string) { dlq.WithLabelValues(reason).Inc() },
+			Error: func(err error) {
+				errs.Inc()
+				e.logger.Warn("ingest: event will be redelivered", "err", err)
+			},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_ingest_in_flight", Help: "Messages being handled and not yet acknowledged."},
+		func() float64 { return float64(in.Stats().InFlight) }))
+	done := make(chan error, 1)
+	go func() { done <- in.Run(g.Ctx) }()
+	select {
+	case <-in.Running():
+	case err := <-done:
+		if err == nil {
+			err = errors.New("stopped at start")
+		}
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	e.closers = append(e.closers, func() error {
+		if err := in.Close(); err != nil {
+			return err
+		}
+		return <-done
+	})
+	return func() any { return in.Stats() }, nil
 }
