@@ -180,12 +180,16 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	if _, err := pub.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("published %d events", n)
 	nc.Close()
 	srv.term()
+	t.Logf("stopped")
 	if !strings.Contains(srv.out.String(), "stopped cleanly") {
 		t.Fatalf("no clean stop in the log:\n%s", srv.out)
 	}
 	srv = startServer(t, data, "--nats-listen", natsAddr)
+	t.Logf("restarted")
 	waitFor(t, 120*time.Second, "all events", func() bool { return srv.statUint("events") == n })
+	t.Logf("all stored")
 	srv.term()
 }
