@@ -131,10 +131,26 @@ type Subscriber struct {
 	err      error // the first error that ended a subscription
 
 	handedOut atomic.Int64 // messages handed out, not yet acked or nacked
+	handouts  chan handout // messages handed out, in order, for the ackers
+	ackers    sync.WaitGroup
+	ackOnce   sync.Once
 	ackErrors atomic.Uint64
 }
 
 var _ message.Subscriber = (*Subscriber)(nil)
+
+// ackers is the number of goroutines that wait for handed-out messages to
+// be acked or nacked, each taking the oldest unwatched one. Messages finish
+// roughly in the order they were handed out (the committer commits them in
+// batches), so a few FIFO ackers replace a goroutine per message.
+const ackers = 4
+
+// handout is a message handed to the router and the JetStream message it
+// was made from.
+type handout struct {
+	msg *message.Message
+	jm  jetstream.Msg
+}
 
 // NewSubscriber returns a Subscriber. Close releases it.
 func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
@@ -143,14 +159,20 @@ func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Subscriber{
+	s := &Subscriber{
 		cfg:      cfg,
 		sem:      make(chan struct{}, cfg.MaxInFlight),
+		handouts: make(chan handout, cfg.MaxInFlight),
 		closing:  make(chan struct{}),
 		abort:    make(chan struct{}),
 		abortCtx: ctx,
 		cancel:   cancel,
-	}, nil
+	}
+	for range ackers {
+		s.ackers.Add(1)
+		go s.acker()
+	}
+	return s, nil
 }
 
 type natsMsgKey struct{}
@@ -254,13 +276,21 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		msg.SetContext(context.WithValue(s.abortCtx, natsMsgKey{}, jm))
 		s.inFlight.Add(1)
 		s.handedOut.Add(1)
-		go s.watch(msg, jm)
+		s.handouts <- handout{msg, jm} // never blocks: cap = MaxInFlight
 		out <- msg // the router reads until out is closed
 	}
 }
 
-// watch acknowledges jm once msg is acked or nacked.
-func (s *Subscriber) watch(msg *message.Message, jm jetstream.Msg) {
+// acker settles handed-out messages in order until Close.
+func (s *Subscriber) acker() {
+	defer s.ackers.Done()
+	for h := range s.handouts {
+		s.settle(h.msg, h.jm)
+	}
+}
+
+// settle acknowledges jm once msg is acked, or naks it once it is nacked.
+func (s *Subscriber) settle(msg *message.Message, jm jetstream.Msg) {
 	defer s.inFlight.Done()
 	defer func() { <-s.sem }()
 	defer s.handedOut.Add(-1)
@@ -337,6 +367,8 @@ func (s *Subscriber) Close() error {
 		})
 		<-done
 	}
+	s.ackOnce.Do(func() { close(s.handouts) })
+	s.ackers.Wait()
 	s.cancel()
 	// Acks are published asynchronously: make sure they reached the server.
 	if nc := s.cfg.JetStream.Conn(); nc != nil && !nc.IsClosed() {
