@@ -277,7 +277,7 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		s.inFlight.Add(1)
 		s.handedOut.Add(1)
 		s.handouts <- handout{msg, jm} // never blocks: cap = MaxInFlight
-		out <- msg // the router reads until out is closed
+		out <- msg                     // the router reads until out is closed
 	}
 }
 
