@@ -68,11 +68,22 @@ type projection struct {
 	readyOnce sync.Once
 	err       atomic.Pointer[error]
 
+	// cpPub and builtPub publish cp and built for status readers, who must
+	// not wait for a build holding mu.
+	cpPub    atomic.Uint64
+	builtPub atomic.Bool
+
 	building   atomic.Bool
 	buildFrom  atomic.Uint64 // checkpoint the build started from
 	buildSeen  atomic.Uint64 // records read by the build
 	buildTotal atomic.Uint64 // sequence the build is heading for
 	buildStart atomic.Int64  // Unix ns
+}
+
+// pub publishes cp and built; p.mu must be held.
+func (p *projection) pub() {
+	p.cpPub.Store(p.cp)
+	p.builtPub.Store(p.built)
 }
 
 // retire cancels p's build and keeps it from being saved again.
@@ -181,6 +192,7 @@ func (e *Engine) load() error {
 		if s.m.Checkpoint > 0 && e.checkpointValid(s.m.Checkpoint, s.m.CheckCRC) {
 			if err := p.f.unmarshal(s.state); err == nil {
 				p.cp, p.built = s.m.Checkpoint, s.m.Built
+				p.pub()
 			} else {
 				e.o.logger.Warn("rebuilding a projection whose state cannot be read", "projection", s.m.Name, "err", err)
 				p.f, _ = p.def.newFold()
@@ -280,6 +292,7 @@ func (e *Engine) build(ctx context.Context, p *projection) error {
 		p.mu.Lock()
 		if p.cp >= target {
 			p.built = true
+			p.pub()
 			p.dirty = true
 			err := e.save(p, nil)
 			p.mu.Unlock()
@@ -289,6 +302,7 @@ func (e *Engine) build(ctx context.Context, p *projection) error {
 		err := foldRange(ctx, e.log, p.f, p.cp+1, end, &e.o, &p.buildSeen)
 		if err == nil {
 			p.cp, p.dirty = end, true
+			p.pub()
 			if e.o.checkpointEvery == 0 || time.Since(p.savedAt) >= e.o.checkpointEvery {
 				err = e.save(p, nil)
 			}

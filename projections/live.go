@@ -76,6 +76,7 @@ func (e *Engine) advanceLocked(ctx context.Context, p *projection, to uint64) er
 		return fmt.Errorf("advance %s: %w", p.name, err)
 	}
 	p.cp, p.dirty = to, true
+	p.pub()
 	return nil
 }
 

@@ -141,12 +141,9 @@ type Status struct {
 }
 
 func (e *Engine) status(p *projection) Status {
-	p.mu.Lock()
-	cp, built := p.cp, p.built
-	p.mu.Unlock()
+	cp, built := p.cpPub.Load(), p.builtPub.Load()
 	if p.building.Load() {
-		// The lock is held for a whole chunk during builds; the build's own
-		// counters are more current.
+		// The build's own counters are more current than its checkpoint.
 		cp = max(cp, p.buildFrom.Load()+p.buildSeen.Load())
 	}
 	last := e.log.LastSeq()
