@@ -1,5 +1,167 @@
 package http
 
-// registerProjectionRoutes adds the trend and projection endpoints. It is a
-// placeholder until the projections API lands.
-func (s *Server) registerProjectionRoutes() {}
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections"
+)
+
+// ProjectionEngine is what the API needs of the projection engine;
+// *projections.Engine implements it.
+type ProjectionEngine interface {
+	Trends(ctx context.Context, q projections.TrendQuery) (*projections.TrendResult, error)
+	Create(sp *projections.Spec) (projections.Status, error)
+	Drop(name string) error
+	Status(name string) (projections.Status, error)
+	List() []projections.Status
+	Query(ctx context.Context, name string, asOf projections.AsOf) (*projections.Table, error)
+}
+
+var _ ProjectionEngine = (*projections.Engine)(nil)
+
+// maxSpecSize is the largest spec body accepted.
+const maxSpecSize = 1 << 20
+
+// registerProjectionRoutes adds the trend and projection endpoints:
+//
+//	GET    /v1/trends?by=category&from=2025-11&to=2026-10&bucket=month&where=segment=enterprise&as_of=&format=json|csv|table
+//	GET    /v1/projections                      every projection's status
+//	POST   /v1/projections                      register a spec (YAML or JSON body); 202 and its status
+//	GET    /v1/projections/{name}               status, with % done and ETA while building
+//	DELETE /v1/projections/{name}
+//	GET    /v1/projections/{name}/result?format=json|csv|table&as_of=
+func (s *Server) registerProjectionRoutes() {
+	s.mux.HandleFunc("GET /v1/trends", s.withProjections(s.handleTrends))
+	s.mux.HandleFunc("GET /v1/projections", s.withProjections(s.handleProjectionList))
+	s.mux.HandleFunc("POST /v1/projections", s.withProjections(s.handleProjectionCreate))
+	s.mux.HandleFunc("GET /v1/projections/{name}", s.withProjections(s.handleProjectionStatus))
+	s.mux.HandleFunc("DELETE /v1/projections/{name}", s.withProjections(s.handleProjectionDrop))
+	s.mux.HandleFunc("GET /v1/projections/{name}/result", s.withProjections(s.handleProjectionResult))
+}
+
+func (s *Server) withProjections(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Projections == nil {
+			s.error(w, r, domain.Errorf(domain.EUNAVAILABLE, "projections are not running on this server"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// format returns the requested output format, json by default.
+func format(r *http.Request) (string, error) {
+	f := r.URL.Query().Get("format")
+	if f == "" {
+		return projections.FormatJSON, nil
+	}
+	return f, projections.CheckFormat(f)
+}
+
+func contentType(f string) string {
+	switch f {
+	case projections.FormatCSV:
+		return "text/csv; charset=utf-8"
+	case projections.FormatTable:
+		return "text/plain; charset=utf-8"
+	}
+	return "application/json"
+}
+
+func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) {
+	f, err := format(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q, err := projections.ParseTrendQuery(r.URL.Query())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	res, err := s.cfg.Projections.Trends(r.Context(), q)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := projections.WriteTrend(&buf, res, f); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(f))
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"projections": s.cfg.Projections.List()})
+}
+
+func (s *Server) handleProjectionCreate(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSpecSize+1))
+	if err != nil {
+		s.error(w, r, domain.Errorf(domain.EINVALID, "reading the spec: %v", err))
+		return
+	}
+	if len(body) > maxSpecSize {
+		s.error(w, r, domain.Errorf(domain.EINVALID, "the spec is larger than %d bytes", maxSpecSize))
+		return
+	}
+	sp, err := projections.ParseSpec(body)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	st, err := s.cfg.Projections.Create(sp)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, st)
+}
+
+func (s *Server) handleProjectionStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.cfg.Projections.Status(r.PathValue("name"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleProjectionDrop(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Projections.Drop(r.PathValue("name")); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleProjectionResult(w http.ResponseWriter, r *http.Request) {
+	f, err := format(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	asOf, err := projections.ParseAsOf(r.URL.Query().Get("as_of"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	t, err := s.cfg.Projections.Query(r.Context(), r.PathValue("name"), asOf)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := projections.WriteTable(&buf, t, f); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(f))
+	_, _ = w.Write(buf.Bytes())
+}

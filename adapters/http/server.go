@@ -35,6 +35,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+	// Projections answers /v1/trends and /v1/projections; nil disables them.
+	Projections ProjectionEngine
 }
 
 func (c *Config) setDefaults() {

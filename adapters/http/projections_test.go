@@ -1,0 +1,124 @@
+package http
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections"
+)
+
+func newProjectionServer(t *testing.T) (*httptest.Server, *eventstore.Log) {
+	t.Helper()
+	dir := t.TempDir()
+	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var evs []domain.Event
+	for i, c := range []string{"billing", "billing", "delivery", "billing", "outage"} {
+		m := time.Month(9 + i%2)
+		evs = append(evs, domain.Event{ID: string(rune('a' + i)), Source: "crm", Type: domain.TypeComplaintFiled,
+			Time: time.Date(2026, m, 3, 0, 0, 0, 0, time.UTC), Schema: 1,
+			Data: domain.Data{CustomerID: "C-1", Category: c, Segment: "smb"}})
+	}
+	if _, err := l.Append(evs...); err != nil {
+		t.Fatal(err)
+	}
+	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	s, err := New(Config{Log: l, Projections: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, l
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestTrendsEndpoint(t *testing.T) {
+	ts, _ := newProjectionServer(t)
+	code, body := get(t, ts.URL+"/v1/trends?by=category&from=2026-09&to=2026-10&format=csv")
+	if code != 200 || !strings.HasPrefix(body, "bucket,category,count,prev_count,change,pct_change,yoy_count,share,p_value") {
+		t.Fatalf("%d %s", code, body)
+	}
+	if !strings.Contains(body, "2026-10,billing,2,1,1,100,0,1,") {
+		t.Fatalf("csv:\n%s", body)
+	}
+	code, body = get(t, ts.URL+"/v1/trends?by=category&from=2026-09&to=2026-10")
+	var res projections.TrendResult
+	if code != 200 || json.Unmarshal([]byte(body), &res) != nil || len(res.Rows) != 6 || res.AsOfSeq != 5 {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, body = get(t, ts.URL+"/v1/trends?by=colour")
+	if code != 400 || !strings.Contains(body, "not a dimension") {
+		t.Fatalf("%d %s", code, body)
+	}
+}
+
+func TestProjectionEndpoints(t *testing.T) {
+	ts, _ := newProjectionServer(t)
+	resp, err := http.Post(ts.URL+"/v1/projections", "application/yaml", strings.NewReader("name: cats\ngroup_by: [category]\nmesures: [count]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "line 3") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Post(ts.URL+"/v1/projections", "application/yaml", strings.NewReader("name: cats\ngroup_by: [category]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	code, body := get(t, ts.URL+"/v1/projections/cats/result?format=csv")
+	if code != 200 || body != "bucket,category,count\n2026-09,billing,1\n2026-09,delivery,1\n2026-09,outage,1\n2026-10,billing,2\n" {
+		t.Fatalf("%d %q", code, body)
+	}
+	code, body = get(t, ts.URL+"/v1/projections/cats")
+	if code != 200 || !strings.Contains(body, `"state": "live"`) {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, body = get(t, ts.URL+"/v1/projections")
+	if code != 200 || !strings.Contains(body, `"cats"`) {
+		t.Fatalf("%d %s", code, body)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, ts.URL+"/v1/projections/cats", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("drop: %d", resp.StatusCode)
+	}
+	if code, _ := get(t, ts.URL+"/v1/projections/cats"); code != 404 {
+		t.Fatalf("after drop: %d", code)
+	}
+}
