@@ -319,10 +319,7 @@ func (e *Engine) promote(p *projection) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.next[p.name] != p {
-		if _, ok := e.projs[p.name]; !ok {
-			e.projs[p.name] = p
-		}
-		return
+		return // not a replacement, or dropped or superseded meanwhile
 	}
 	delete(e.next, p.name)
 	e.projs[p.name] = p
