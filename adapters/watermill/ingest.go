@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,6 +170,10 @@ type Ingest struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when Run returns
 
+	decodes    chan *decodeJob
+	stopDecode chan struct{}
+	decodersWG sync.WaitGroup
+
 	logMu      sync.Mutex
 	lastLog    time.Time
 	suppressed int
@@ -199,7 +204,8 @@ func New(cfg Config) (*Ingest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{})}
+	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{}),
+		decodes: make(chan *decodeJob, 1024), stopDecode: make(chan struct{})}
 	router.AddConsumerHandler("plaint-ingest", cfg.Consumer, sub, in.handle)
 	return in, nil
 }
@@ -233,8 +239,14 @@ func (in *Ingest) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("ingest: consumer %s on %s: %w", in.cfg.Consumer, in.cfg.Stream, err)
 	}
+	for range runtime.GOMAXPROCS(0) {
+		in.decodersWG.Add(1)
+		go in.decoder()
+	}
 	runErr := in.router.Run(ctx)
 	closeErr := in.sub.Close()
+	close(in.stopDecode)
+	in.decodersWG.Wait()
 	if runErr != nil {
 		return fmt.Errorf("ingest: router: %w", runErr)
 	}
@@ -287,7 +299,7 @@ func (in *Ingest) handle(msg *message.Message) error {
 		h()
 	}
 	subject := msg.Metadata.Get(MetaSubject)
-	ev, err := in.cfg.Decoder.Decode(subject, msg.Payload)
+	ev, err := in.decode(subject, msg.Payload)
 	if err != nil {
 		return in.reject(msg, subject, err)
 	}
@@ -310,6 +322,53 @@ func (in *Ingest) handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// decodeJob is one message for the decoder goroutines.
+type decodeJob struct {
+	subject string
+	payload []byte
+	ev      domain.Event
+	err     error
+	done    chan struct{}
+}
+
+var decodeJobs = sync.Pool{New: func() any { return &decodeJob{done: make(chan struct{}, 1)} }}
+
+// decode decodes and validates one message on a decoder goroutine.
+//
+// The router runs every message's handler on a new goroutine, and a JSON
+// decode needs a deep stack: decoding on the handler's goroutine would grow
+// (copy) a fresh stack for every message, and the garbage collector would
+// scan thousands of grown stacks. A few long-lived decoder goroutines keep
+// their grown stacks instead; the handler waits for the result.
+func (in *Ingest) decode(subject string, payload []byte) (domain.Event, error) {
+	j := decodeJobs.Get().(*decodeJob)
+	j.subject, j.payload = subject, payload
+	select {
+	case in.decodes <- j:
+		<-j.done
+	case <-in.stopDecode:
+		j.ev, j.err = in.cfg.Decoder.Decode(subject, payload)
+	}
+	ev, err := j.ev, j.err
+	*j = decodeJob{done: j.done}
+	decodeJobs.Put(j)
+	return ev, err
+}
+
+// decoder runs decode jobs until the ingest stops.
+func (in *Ingest) decoder() {
+	defer in.decodersWG.Done()
+	for {
+		select {
+		case j := <-in.decodes:
+			j.ev, j.err = in.cfg.Decoder.Decode(j.subject, j.payload)
+			j.done <- struct{}{}
+		case <-in.stopDecode:
+			return
+		}
+	}
 }
 
 // reject publishes msg to the dead-letter stream with the reason and counts
