@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/plaint/plaint/domain"
@@ -253,14 +254,19 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		fmt.Fprintln(bw, "(no complaints in this range)")
 	}
 	var restated []string
+	latest := ""
 	for _, bt := range r.Buckets {
 		if bt.Restated {
-			restated = append(restated, fmt.Sprintf("%s (last at %s)", bt.Bucket, bt.RestatedAt))
+			restated = append(restated, bt.Bucket)
+			latest = max(latest, bt.RestatedAt)
 		}
 	}
 	fmt.Fprintf(bw, "\n▲/▼: month-over-month change significant at p < %g (exact conditional test of two Poisson counts).\n", r.Alpha)
 	if len(restated) > 0 {
-		fmt.Fprintf(bw, "Restated by late events: %s.\n", strings.Join(restated, ", "))
+		if t, err := time.Parse(time.RFC3339Nano, latest); err == nil {
+			latest = t.Format("2006-01-02 15:04 UTC")
+		}
+		fmt.Fprintf(bw, "Restated by late events: %s (latest %s).\n", strings.Join(restated, ", "), latest)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)

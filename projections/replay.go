@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,8 +25,11 @@ func Replay(ctx context.Context, log *eventstore.Log, sp *Spec, progress func(do
 	last := log.LastSeq()
 	var seen atomic.Uint64
 	done := make(chan struct{})
+	var wg sync.WaitGroup
 	if progress != nil {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			t := time.NewTicker(100 * time.Millisecond)
 			defer t.Stop()
 			for {
@@ -41,10 +45,12 @@ func Replay(ctx context.Context, log *eventstore.Log, sp *Spec, progress func(do
 	for from := uint64(1); from <= last; from += o.chunk {
 		if err := foldRange(ctx, log, f, from, min(last, from+o.chunk-1), &o, &seen); err != nil {
 			close(done)
+			wg.Wait()
 			return nil, err
 		}
 	}
 	close(done)
+	wg.Wait()
 	if progress != nil {
 		progress(last, last)
 	}

@@ -1,11 +1,78 @@
 package main
 
-import "github.com/plaint/plaint/domain"
+import (
+	"fmt"
+	"io"
+	"os"
 
-// ReplayCmd is a placeholder until its implementation lands.
-type ReplayCmd struct{}
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections"
+)
 
-// Run reports that the command is not built yet.
+// ReplayCmd runs a spec once over a data directory or a backup file.
+type ReplayCmd struct {
+	File   string `short:"f" required:"" help:"Spec file (YAML or JSON)." type:"existingfile"`
+	Out    string `short:"o" help:"Write the result to this file (atomically) instead of stdout." type:"path"`
+	From   string `help:"Only events from this time on (2025-11, 2025-11-03 or RFC 3339); overrides the spec's filter.from."`
+	To     string `help:"Only events before this time; overrides the spec's filter.to."`
+	Format string `help:"Output format." default:"csv" enum:"csv,json,table"`
+}
+
+// Run replays the log of --data (a data directory, or a backup file) into
+// the spec, with a progress bar on stderr.
 func (c *ReplayCmd) Run(g *Globals) error {
-	return domain.Errorf(domain.EUNAVAILABLE, "plaint replay is not available in this build yet")
+	src, err := os.ReadFile(c.File)
+	if err != nil {
+		return fmt.Errorf("read spec: %w", err)
+	}
+	sp, err := projections.ParseSpec(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.File, err)
+	}
+	if c.From != "" {
+		sp.Filter.From = c.From
+	}
+	if c.To != "" {
+		sp.Filter.To = c.To
+	}
+	var l *eventstore.Log
+	if fi, err := os.Stat(g.Data); err == nil && !fi.IsDir() {
+		l, err = eventstore.Open(g.Data, eventstore.WithReadOnly())
+		if err != nil {
+			return fmt.Errorf("open backup %s: %w", g.Data, err)
+		}
+	} else if l, err = openLogOffline(g); err != nil {
+		return err
+	}
+	defer l.Close()
+	p := newProgress(g.Stderr, "replaying "+sp.Name, "events")
+	t, err := projections.Replay(g.Ctx, l, sp, p.update)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if c.Out == "" {
+		return projections.WriteTable(g.Stdout, t, c.Format)
+	}
+	_, err = eventstore.WriteFileAtomic(c.Out, func(w io.Writer) (int64, error) {
+		cw := &countingWriter{w: w}
+		err := projections.WriteTable(cw, t, c.Format)
+		return cw.n, err
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", c.Out, err)
+	}
+	fmt.Fprintf(g.Stderr, "%s: %d rows from %d events\n", c.Out, len(t.Rows), t.AsOfSeq)
+	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }

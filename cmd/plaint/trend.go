@@ -1,11 +1,120 @@
 package main
 
-import "github.com/plaint/plaint/domain"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
-// TrendCmd is a placeholder until its implementation lands.
-type TrendCmd struct{}
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections"
+)
 
-// Run reports that the command is not built yet.
+// TrendCmd prints month-over-month complaint trends.
+type TrendCmd struct {
+	By     string   `help:"Dimensions to break down by, comma separated, up to 3: category, segment, channel, root_cause, product, region, severity." default:"category" short:"b"`
+	From   string   `help:"First bucket (2025-11, 2026-Q1, 2026-W05). Default: 11 buckets before --to."`
+	To     string   `help:"Last bucket. Default: the last bucket with complaints."`
+	Bucket string   `help:"Bucket width: month, week (ISO), quarter or day." default:"month" enum:"month,week,quarter,day"`
+	Where  []string `help:"Only complaints with dimension=value[,value...]; repeatable." sep:"none" placeholder:"DIM=VALUE"`
+	AsOf   string   `name:"as-of" help:"Answer as plaint knew it then: a log sequence number or a record time (RFC 3339)."`
+	Alpha  float64  `help:"Significance level of the month-over-month test (arrows in the table)." default:"0.05"`
+	Format string   `help:"Output: table for people, csv (long format) or json." default:"table" enum:"table,csv,json" short:"f"`
+}
+
+// Run asks the running server and, when none answers, reads the data
+// directory itself.
 func (c *TrendCmd) Run(g *Globals) error {
-	return domain.Errorf(domain.EUNAVAILABLE, "plaint trend is not available in this build yet")
+	v := url.Values{"by": {c.By}, "bucket": {c.Bucket}, "where": c.Where}
+	for k, s := range map[string]string{"from": c.From, "to": c.To, "as_of": c.AsOf} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if c.Alpha != projections.DefaultAlpha {
+		v.Set("alpha", strconv.FormatFloat(c.Alpha, 'g', -1, 64))
+	}
+	q, err := projections.ParseTrendQuery(v)
+	if err != nil {
+		return err
+	}
+	v.Set("format", c.Format)
+	body, err := serverGet(g, "/v1/trends", v)
+	if err == nil {
+		_, err = g.Stdout.Write(body)
+		return err
+	}
+	if !errors.Is(err, errNoServer) {
+		return err
+	}
+	l, err := openLogOffline(g)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	e, err := projections.Open(l, "")
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	res, err := e.Trends(g.Ctx, q)
+	if err != nil {
+		return err
+	}
+	return projections.WriteTrend(g.Stdout, res, c.Format)
+}
+
+// errNoServer means nothing answers at --server.
+var errNoServer = errors.New("no plaint server answers")
+
+// serverDo sends a request to the running server and returns the body of a
+// 2xx answer. A server error is returned as the *domain.Error it carries;
+// no server at all as errNoServer.
+func serverDo(g *Globals, method, path string, q url.Values, body []byte) ([]byte, error) {
+	u, err := url.Parse(strings.TrimRight(g.Server, "/") + path)
+	if err != nil || u.Host == "" {
+		return nil, domain.FieldErrorf("server", "%q is not a URL", g.Server)
+	}
+	if q != nil {
+		u.RawQuery = q.Encode()
+	}
+	req, err := http.NewRequestWithContext(g.Ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("request %s: %w", path, err)
+	}
+	client := &http.Client{Timeout: 10 * time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, fmt.Errorf("%w at %s: %w", errNoServer, g.Server, err)
+		}
+		return nil, fmt.Errorf("ask %s: %w", g.Server, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read answer from %s: %w", g.Server, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return b, nil
+	}
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
+		return nil, &domain.Error{Code: e.Error.Code, Message: e.Error.Message}
+	}
+	return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+}
+
+func serverGet(g *Globals, path string, q url.Values) ([]byte, error) {
+	return serverDo(g, http.MethodGet, path, q, nil)
 }
