@@ -1,0 +1,43 @@
+package projections
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRunKeepsProjectionsLive checks that Run advances built projections as
+// batches are appended, without any query, and saves them.
+func TestRunKeepsProjectionsLive(t *testing.T) {
+	l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	g := newGen(9)
+	appendRandom(t, l, g, 500)
+	saved := make(chan uint64, 1000)
+	e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithPersistEvery(time.Millisecond),
+		WithCheckpointHook(func(name string, seq uint64) {
+			if name == "builtin/trend/month/category" {
+				saved <- seq
+			}
+		}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	if _, err := e.Trends(ctx, TrendQuery{By: []Dimension{DimCategory}}); err != nil {
+		t.Fatal(err)
+	}
+	appendRandom(t, l, g, 300)
+	want := l.LastSeq()
+	deadline := time.After(20 * time.Second)
+	for got := uint64(0); got < want; {
+		select {
+		case got = <-saved:
+		case <-deadline:
+			t.Fatalf("projection saved at %d, log at %d", got, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
