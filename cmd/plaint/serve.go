@@ -19,6 +19,7 @@ import (
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections"
 )
 
 // ServeCmd runs the engine.
@@ -125,7 +126,21 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return e, err
 	}
 
-	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version,
+	// Projections: built-in trends and analysts' specs, kept live.
+	pe, err := projections.Open(l, filepath.Join(g.Data, projectionsFile), projections.WithLogger(logger))
+	if err != nil {
+		return e, err
+	}
+	peDone := make(chan error, 1)
+	peCtx, peStop := context.WithCancel(context.Background())
+	go func() { peDone <- pe.Run(peCtx) }()
+	e.closers = append(e.closers, func() error {
+		peStop()
+		<-peDone
+		return pe.Close()
+	})
+
+	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version, Projections: pe,
 		Ingest: ingestStats, Ready: func() error {
 			if nc.Status() != natsgo.CONNECTED {
 				return fmt.Errorf("nats connection is %s", nc.Status())
