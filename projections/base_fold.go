@@ -41,7 +41,8 @@ func combine(a, b customer) customer {
 // baseFold keeps the active customer base: for each segment, how many
 // customers were acquired and how many defected on each day.
 type baseFold struct {
-	tab  *strtab
+	cached map[string]*activeBase // bases(), until the next change
+	tab    *strtab
 	cust map[uint32]customer
 	acq  map[uint32]map[int64]int64 // segment → day → acquisitions
 	def  map[uint32]map[int64]int64 // segment → day → defections of acquired customers
@@ -118,6 +119,9 @@ func (p *basePart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Ui
 
 func (f *baseFold) merge(pp part) {
 	p := pp.(*basePart)
+	if len(p.cust) > 0 {
+		f.cached = nil
+	}
 	for id, c := range p.cust {
 		old := f.cust[id]
 		nw := combine(old, c)
@@ -218,6 +222,9 @@ func (a *activeBase) at(startDay, endDay int64) (n int64, ok bool) {
 // bases returns the active base of each segment (by its string) and of all
 // customers together (key "").
 func (f *baseFold) bases() map[string]*activeBase {
+	if f.cached != nil {
+		return f.cached
+	}
 	out := map[string]*activeBase{}
 	var allA, allD []map[int64]int64
 	for seg, m := range f.acq {
@@ -232,5 +239,6 @@ func (f *baseFold) bases() map[string]*activeBase {
 	all.acqDays, all.acqCum = cumulative(allA...)
 	all.defDays, all.defCum = cumulative(allD...)
 	out[""] = all
+	f.cached = out
 	return out
 }

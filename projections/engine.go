@@ -63,6 +63,8 @@ type projection struct {
 	dirty     bool   // advanced since last saved
 	savedAt   time.Time
 	createdAt time.Time
+	cache     map[string]*TrendResult // trend answers at cacheAt (read only)
+	cacheAt   uint64
 
 	ready     chan struct{} // closed once built (or failed)
 	readyOnce sync.Once

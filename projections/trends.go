@@ -1,12 +1,14 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -166,6 +168,28 @@ type TrendResult struct {
 	Alpha   float64             `json:"alpha"`
 	Buckets []BucketTotal       `json:"buckets"`
 	Rows    []TrendRow          `json:"rows"`
+
+	mu       sync.Mutex
+	rendered map[string][]byte // by format
+}
+
+// Render returns r in the given format (see WriteTrend). A result is
+// rendered once per format; the bytes are shared and must not be modified.
+func (r *TrendResult) Render(format string) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.rendered[format]; ok {
+		return b, nil
+	}
+	var buf bytes.Buffer
+	if err := WriteTrend(&buf, r, format); err != nil {
+		return nil, err
+	}
+	if r.rendered == nil {
+		r.rendered = map[string][]byte{}
+	}
+	r.rendered[format] = buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 // BucketTotal is the number of complaints in one bucket (after the where
@@ -202,7 +226,8 @@ type TrendRow struct {
 
 // Trends answers q from the trend projection of its dimensions, built on
 // first use and kept live after, caught up with the log first (or, with
-// q.AsOf, folded afresh up to that point).
+// q.AsOf, folded afresh up to that point). The result may be shared with
+// other callers: do not modify it.
 func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error) {
 	if err := q.validate(); err != nil {
 		return nil, err
@@ -247,8 +272,27 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 			return nil, err
 		}
 	}
-	return computeTrends(q, tp.f.(*trendFold), bp.f.(*baseFold), to)
+	// Answers are cached until either projection moves.
+	key := q.Values().Encode()
+	if tp.cacheAt != to {
+		tp.cache, tp.cacheAt = map[string]*TrendResult{}, to
+	}
+	if r, ok := tp.cache[key]; ok {
+		return r, nil
+	}
+	r, err := computeTrends(q, tp.f.(*trendFold), bp.f.(*baseFold), to)
+	if err != nil {
+		return nil, err
+	}
+	if len(tp.cache) >= maxCachedAnswers {
+		clear(tp.cache)
+	}
+	tp.cache[key] = r
+	return r, nil
 }
+
+// maxCachedAnswers bounds the answers a trend projection keeps.
+const maxCachedAnswers = 64
 
 type trendAgg struct {
 	count, late, restatedAt int64

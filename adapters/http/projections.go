@@ -88,13 +88,13 @@ func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := projections.WriteTrend(&buf, res, f); err != nil {
+	b, err := res.Render(f)
+	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", contentType(f))
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {

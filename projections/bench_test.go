@@ -1,0 +1,340 @@
+package projections
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// The benchmarks build their log once per process: PLAINT_BENCH_EVENTS
+// events (default 200,000) in PLAINT_BENCH_DIR (default a temporary
+// directory; set it to keep the log between runs).
+var (
+	benchOnce sync.Once
+	benchPath string
+	benchErr  error
+	benchDir  string
+)
+
+func benchEvents() int {
+	if s := os.Getenv("PLAINT_BENCH_EVENTS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 200_000
+}
+
+var benchCategories = []string{"billing", "delivery", "outage", "technical", "service", "account", "contract", "pricing",
+	"installation", "cancellation", "refund", "fraud", "coverage", "roaming", "equipment", "porting", "privacy", "app", "website", "other"}
+
+// benchLog returns the path of a log of benchEvents() events: 92% complaints,
+// acquisitions and defections, event times over three years with 2% late.
+func benchLog(tb testing.TB) string {
+	benchOnce.Do(func() {
+		n := benchEvents()
+		dir := os.Getenv("PLAINT_BENCH_DIR")
+		if dir == "" {
+			dir, benchErr = os.MkdirTemp("", "plaint-bench-")
+			if benchErr != nil {
+				return
+			}
+			benchDir = dir
+		}
+		benchPath = filepath.Join(dir, fmt.Sprintf("events-%d.db", n))
+		if _, err := os.Stat(benchPath); err == nil {
+			return
+		}
+		benchErr = generateBenchLog(benchPath, n)
+	})
+	if benchErr != nil {
+		tb.Fatal(benchErr)
+	}
+	return benchPath
+}
+
+func generateBenchLog(path string, n int) error {
+	tmp := path + ".tmp"
+	os.Remove(tmp)
+	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30))
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
+	span := int64(3 * 365 * 24 * time.Hour)
+	segs := []string{"enterprise", "smb", "consumer", "public"}
+	chans := []string{"phone", "email", "chat", "store", "social"}
+	const batch = 50_000
+	evs := make([]domain.Event, 0, batch)
+	for i := 0; i < n; i++ {
+		t := start.Add(time.Duration(span / int64(n) * int64(i)))
+		if r.IntN(50) == 0 {
+			t = t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour))))
+		}
+		cust := fmt.Sprintf("C-%d", r.IntN(200_000))
+		ev := domain.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i>>16, i), Source: "crm/bench", Time: t,
+			Subject: cust, Schema: domain.CurrentSchema}
+		switch k := r.IntN(100); {
+		case k < 92:
+			ev.Type = domain.TypeComplaintFiled
+			ev.Data = domain.Data{CustomerID: cust, Category: benchCategories[r.IntN(len(benchCategories))],
+				Segment: segs[r.IntN(len(segs))], Channel: chans[r.IntN(len(chans))], Severity: uint8(1 + r.IntN(5))}
+		case k < 97:
+			ev.Type = domain.TypeCustomerAcquired
+			ev.Data = domain.Data{CustomerID: cust, Segment: segs[r.IntN(len(segs))]}
+		default:
+			ev.Type = domain.TypeCustomerDefected
+			ev.Data = domain.Data{CustomerID: cust, Reason: "price"}
+		}
+		evs = append(evs, ev)
+		if len(evs) == batch || i == n-1 {
+			if _, err := l.Append(evs...); err != nil {
+				l.Close()
+				return err
+			}
+			evs = evs[:0]
+		}
+	}
+	if err := l.Sync(); err != nil {
+		l.Close()
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// TestMain removes the benchmark log when it was made in a temporary
+// directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+// TestHelperBenchBuild is run as a child process by BenchmarkBuildMonthCategory,
+// so that its peak RSS is the build's alone. It builds the month × category
+// trend over the log at PLAINT_BENCH_LOG three times and prints the times.
+func TestHelperBenchBuild(t *testing.T) {
+	path := os.Getenv("PLAINT_BENCH_LOG")
+	if path == "" {
+		return
+	}
+	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	o := defaultOptions()
+	for i := 0; i < 3; i++ {
+		f := newTrendFold([]Dimension{DimCategory}, domain.BucketMonth)
+		start := time.Now()
+		if err := foldRange(context.Background(), l, f, 1, l.LastSeq(), &o, new(atomic.Uint64)); err != nil {
+			t.Fatal(err)
+		}
+		el := time.Since(start)
+		fmt.Printf("build %d events %d seconds %.4f cells %d\n", i, l.LastSeq(), el.Seconds(), len(f.cells))
+	}
+	fmt.Printf("peak_rss_kb %d\n", peakRSSKB())
+}
+
+// TestHelperBenchExport writes the log at PLAINT_BENCH_LOG as CSV (event
+// time, category) to PLAINT_BENCH_EXPORT, for scripts/peers.sh.
+func TestHelperBenchExport(t *testing.T) {
+	out := os.Getenv("PLAINT_BENCH_EXPORT")
+	if out == "" {
+		return
+	}
+	path := benchLog(t)
+	fmt.Println("log", path)
+	l, err := eventstore.Open(path, eventstore.WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	err = l.View(func(s *eventstore.Snapshot) error {
+		return s.Scan(1, 0, func(seq uint64, r eventstore.Record) error {
+			if r.Type() != domain.TypeComplaintFiled {
+				return nil
+			}
+			buf = time.Unix(0, r.EventTime()).UTC().AppendFormat(buf[:0], "2006-01-02 15:04:05")
+			buf = append(buf, ',')
+			buf = append(buf, s.String(r.Dim(eventstore.FieldCategory))...)
+			buf = append(buf, '\n')
+			_, err := w.Write(buf)
+			return err
+		})
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func peakRSSKB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// dropCaches asks the kernel to drop the page cache (root only); it reports
+// whether it could.
+func dropCaches() bool {
+	if err := exec.Command("sync").Run(); err != nil {
+		return false
+	}
+	return os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200) == nil
+}
+
+// BenchmarkBuildMonthCategory builds a new month × category trend over the
+// whole log in a child process: first with the page cache dropped (cold, when
+// running as root), then twice warm. Metrics: warm and cold events/s, and
+// the child's peak RSS.
+func BenchmarkBuildMonthCategory(b *testing.B) {
+	path := benchLog(b)
+	for i := 0; i < b.N; i++ {
+		cold := dropCaches()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBenchBuild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PLAINT_BENCH_LOG="+path)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+		var secs []float64
+		var events, rss int64
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) >= 6 && f[0] == "build":
+				events, _ = strconv.ParseInt(f[3], 10, 64)
+				s, _ := strconv.ParseFloat(f[5], 64)
+				secs = append(secs, s)
+			case len(f) == 2 && f[0] == "peak_rss_kb":
+				rss, _ = strconv.ParseInt(f[1], 10, 64)
+			}
+		}
+		if len(secs) != 3 {
+			b.Fatalf("child said: %s", out)
+		}
+		warm := min(secs[1], secs[2])
+		b.ReportMetric(float64(events)/warm, "warm_events/s")
+		b.ReportMetric(warm, "warm_s")
+		if cold {
+			b.ReportMetric(float64(events)/secs[0], "cold_events/s")
+			b.ReportMetric(secs[0], "cold_s")
+		}
+		b.ReportMetric(float64(rss)/1024, "peak_rss_MB")
+		b.ReportMetric(float64(events), "events")
+	}
+}
+
+// BenchmarkTrendsHTTPWarm measures GET /v1/trends?by=category against a
+// caught-up projection, through a real HTTP round trip (the handler is the
+// projection engine behind a minimal mux mirroring adapters/http).
+func BenchmarkTrendsHTTPWarm(b *testing.B) {
+	path := benchLog(b)
+	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	e, err := Open(l, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/trends", func(w http.ResponseWriter, r *http.Request) {
+		q, err := ParseTrendQuery(r.URL.Query())
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		res, err := e.Trends(r.Context(), q)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		b, err := res.Render(FormatJSON)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	})
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	u := ts.URL + "/v1/trends?" + url.Values{"by": {"category"}}.Encode()
+	get := func() {
+		resp, err := http.Get(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	get() // builds the projection
+	for i := 0; i < 50; i++ {
+		get()
+	}
+	const n = 2000
+	for i := 0; i < b.N; i++ {
+		lat := make([]time.Duration, n)
+		for j := range lat {
+			s := time.Now()
+			get()
+			lat[j] = time.Since(s)
+		}
+		sort.Slice(lat, func(a, c int) bool { return lat[a] < lat[c] })
+		b.ReportMetric(float64(lat[n/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[n*99/100].Microseconds())/1000, "p99_ms")
+		b.ReportMetric(float64(lat[n-1].Microseconds())/1000, "max_ms")
+	}
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+}
