@@ -43,9 +43,9 @@ func combine(a, b customer) customer {
 type baseFold struct {
 	cached map[string]*activeBase // bases(), until the next change
 	tab    *strtab
-	cust map[uint32]customer
-	acq  map[uint32]map[int64]int64 // segment → day → acquisitions
-	def  map[uint32]map[int64]int64 // segment → day → defections of acquired customers
+	cust   map[uint32]customer
+	acq    map[uint32]map[int64]int64 // segment → day → acquisitions
+	def    map[uint32]map[int64]int64 // segment → day → defections of acquired customers
 }
 
 func newBaseFold() *baseFold {
