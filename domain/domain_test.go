@@ -54,7 +54,7 @@ func TestMoney(t *testing.T) {
 func TestPeriods(t *testing.T) {
 	ts := time.Date(2026, 10, 3, 14, 22, 0, 0, time.UTC) // a Saturday
 	tests := []struct {
-		b          domain.Bucket
+		b           domain.Bucket
 		label, prev string
 	}{
 		{domain.BucketMonth, "2026-10", "2026-09"},
