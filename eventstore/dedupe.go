@@ -95,6 +95,3 @@ func (sh *keyShard) grow() {
 		}
 	}
 }
-
-// len returns the number of keys.
-func (s *keySet) len() int { return s.n }

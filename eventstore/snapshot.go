@@ -106,7 +106,7 @@ func (s *Snapshot) SeqAt(t time.Time) (uint64, error) {
 	var ferr error
 	n := sort.Search(int(s.last), func(i int) bool {
 		v := b.Get(seqKey(uint64(i + 1)))
-		if v == nil || len(v) < fixedLen {
+		if len(v) < fixedLen {
 			ferr = fmt.Errorf("%w: record %d missing or truncated", ErrCorrupt, i+1)
 			return true
 		}
