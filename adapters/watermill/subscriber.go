@@ -276,9 +276,24 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		msg.SetContext(context.WithValue(s.abortCtx, natsMsgKey{}, jm))
 		s.inFlight.Add(1)
 		s.handedOut.Add(1)
-		s.handouts <- handout{msg, jm} // never blocks: cap = MaxInFlight
-		out <- msg                     // the router reads until out is closed
+		select {
+		case out <- msg:
+			s.handouts <- handout{msg, jm} // never blocks: cap = MaxInFlight
+		case <-ctx.Done():
+			s.unhand(jm)
+		case <-s.closing:
+			s.unhand(jm)
+		}
 	}
+}
+
+// unhand naks a message that was about to be handed out when the
+// subscription stopped, so that it is redelivered at once.
+func (s *Subscriber) unhand(jm jetstream.Msg) {
+	s.nak(jm, 0)
+	s.handedOut.Add(-1)
+	<-s.sem
+	s.inFlight.Done()
 }
 
 // acker settles handed-out messages in order until Close.
