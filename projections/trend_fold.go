@@ -54,12 +54,54 @@ type trendPartCell struct {
 type trendPart struct {
 	f     *trendFold
 	cells map[trendKey]*trendPartCell
-	seen  bool
-	maxB  int32
+	// packed holds the cells of keys that fit in 64 bits (one dimension, or
+	// two with small ids): the common case, hashed much faster.
+	packed map[uint64]*trendPartCell
+	seen   bool
+	maxB   int32
+}
+
+// pack returns k in 64 bits when it fits.
+func pack(k trendKey, nd int) (uint64, bool) {
+	switch {
+	case nd <= 1:
+		return uint64(uint32(k.b))<<32 | uint64(k.v[0]), true
+	case nd == 2 && k.v[0] < 1<<16 && k.v[1] < 1<<16:
+		return uint64(uint32(k.b))<<32 | uint64(k.v[0])<<16 | uint64(k.v[1]), true
+	}
+	return 0, false
+}
+
+func unpack(p uint64, nd int) trendKey {
+	k := trendKey{b: int32(uint32(p >> 32))}
+	if nd <= 1 {
+		k.v[0] = uint32(p)
+	} else {
+		k.v[0], k.v[1] = uint32(p>>16)&0xffff, uint32(p)&0xffff
+	}
+	return k
+}
+
+// cell returns the part's cell of k, adding it when new.
+func (p *trendPart) cell(k trendKey, nd int) *trendPartCell {
+	if pk, ok := pack(k, nd); ok {
+		c := p.packed[pk]
+		if c == nil {
+			c = &trendPartCell{}
+			p.packed[pk] = c
+		}
+		return c
+	}
+	c := p.cells[k]
+	if c == nil {
+		c = &trendPartCell{}
+		p.cells[k] = c
+	}
+	return c
 }
 
 func (f *trendFold) newPart() part {
-	return &trendPart{f: f, cells: map[trendKey]*trendPartCell{}}
+	return &trendPart{f: f, cells: map[trendKey]*trendPartCell{}, packed: map[uint64]*trendPartCell{}}
 }
 
 func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
@@ -77,6 +119,7 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 		sevIDs[i] = f.tab.intern(severityString(uint8(i)))
 	}
 	var n uint64
+	lastDay, lastIdx := int64(math.MinInt64), int32(0)
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
 		n++
 		if n&(progressEvery-1) == 0 {
@@ -103,13 +146,13 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 				k.v[i] = f.tab.intern(d.value(&ev))
 			}
 		}
-		b := periodIndex(f.bucket, r.EventTime())
-		k.b = b
-		c := p.cells[k]
-		if c == nil {
-			c = &trendPartCell{}
-			p.cells[k] = c
+		et := r.EventTime()
+		if d := dayOf(et); d != lastDay {
+			lastDay, lastIdx = d, periodIndex(f.bucket, et)
 		}
+		b := lastIdx
+		k.b = b
+		c := p.cell(k, nd)
 		c.count++
 		rt := r.RecordTime()
 		switch {
@@ -131,6 +174,9 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 
 func (f *trendFold) merge(pp part) {
 	p := pp.(*trendPart)
+	for pk, pc := range p.packed {
+		p.cells[unpack(pk, len(f.dims))] = pc
+	}
 	for k, pc := range p.cells {
 		c := f.cells[k]
 		if c == nil {
