@@ -9,6 +9,10 @@ import (
 	"github.com/plaint/plaint/eventstore"
 )
 
+// prefetchMin is the smallest range for which a cold log file is read
+// ahead sequentially.
+const prefetchMin = 1 << 20
+
 // foldRange folds the records from..to (inclusive) of log into f. Ranges of
 // o.parallelMin records or more are split into one consecutive part per worker,
 // each scanned in its own read transaction, then merged in log order. seen
@@ -21,6 +25,11 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 		return err
 	}
 	n := to - from + 1
+	if n >= prefetchMin {
+		stop := make(chan struct{})
+		defer close(stop)
+		prefetch(log.Path(), stop)
+	}
 	workers := o.workers
 	if workers < 1 || n < o.parallelMin {
 		workers = 1
