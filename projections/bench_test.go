@@ -158,7 +158,8 @@ func TestHelperBenchBuild(t *testing.T) {
 		el := time.Since(start)
 		fmt.Printf("build %d events %d seconds %.4f cells %d\n", i, l.LastSeq(), el.Seconds(), len(f.cells))
 	}
-	fmt.Printf("peak_rss_kb %d\n", peakRSSKB())
+	fmt.Printf("peak_rss_kb %d\n", procStatusKB("VmHWM:"))
+	fmt.Printf("anon_rss_kb %d\n", procStatusKB("RssAnon:"))
 }
 
 // TestHelperBenchExport writes the log at PLAINT_BENCH_LOG as CSV (event
@@ -205,13 +206,15 @@ func TestHelperBenchExport(t *testing.T) {
 	}
 }
 
-func peakRSSKB() int64 {
+// procStatusKB returns a kB figure of /proc/self/status, such as VmHWM (peak
+// RSS) or RssAnon (heap and stacks, without mapped files).
+func procStatusKB(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return n
 		}
@@ -243,7 +246,7 @@ func BenchmarkBuildMonthCategory(b *testing.B) {
 			b.Fatalf("%v: %s", err, out)
 		}
 		var secs []float64
-		var events, rss int64
+		var events, rss, anon int64
 		for _, line := range strings.Split(string(out), "\n") {
 			f := strings.Fields(line)
 			switch {
@@ -253,6 +256,8 @@ func BenchmarkBuildMonthCategory(b *testing.B) {
 				secs = append(secs, s)
 			case len(f) == 2 && f[0] == "peak_rss_kb":
 				rss, _ = strconv.ParseInt(f[1], 10, 64)
+			case len(f) == 2 && f[0] == "anon_rss_kb":
+				anon, _ = strconv.ParseInt(f[1], 10, 64)
 			}
 		}
 		if len(secs) != 3 {
@@ -266,6 +271,7 @@ func BenchmarkBuildMonthCategory(b *testing.B) {
 			b.ReportMetric(secs[0], "cold_s")
 		}
 		b.ReportMetric(float64(rss)/1024, "peak_rss_MB")
+		b.ReportMetric(float64(anon)/1024, "heap_rss_MB")
 		b.ReportMetric(float64(events), "events")
 	}
 }

@@ -54,12 +54,13 @@ metric() { echo "$out" | awk -v m="$1" '{ for (i = 2; i <= NF; i++) if ($i == m)
 plaint_warm=$(metric warm_s)
 plaint_cold=$(metric cold_s)
 plaint_rss=$(metric peak_rss_MB)
+plaint_anon=$(metric heap_rss_MB)
 
 echo "== SQLite $(sqlite3 --version | cut -d' ' -f1)" >&2
 db="$dir/peers.sqlite"
 rm -f "$db"
 t0=$(now)
-sqlite3 "$db" <<SQL
+sqlite3 "$db" >/dev/null <<SQL
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE events (ts TEXT, category TEXT);
@@ -96,8 +97,8 @@ for (let i = 0; i < 4; i++) {
 console.log(JSON.stringify({ load, query: best, groups }));
 JS
 duck=$(node "$peers/duck.mjs" "$dir/peers.duckdb" "$dir/events.csv")
-duck_load=$(echo "$duck" | sed -E 's/.*"load":([0-9.]+).*/\1/')
-duck_query=$(echo "$duck" | sed -E 's/.*"query":([0-9.]+).*/\1/')
+duck_load=$(echo "$duck" | sed -E 's/.*"load":([0-9.]+).*/\1/' | xargs printf '%.3f')
+duck_query=$(echo "$duck" | sed -E 's/.*"query":([0-9.]+).*/\1/' | xargs printf '%.3f')
 duck_size=$(du -m "$dir/peers.duckdb" | cut -f1)
 
 log_size=$(du -m "$log" | cut -f1)
@@ -107,4 +108,4 @@ printf '%-34s %12s %12s %10s\n' "plaint (new projection, warm)" "$plaint_warm" "
 printf '%-34s %12s %12s %10s\n' "plaint (new projection, cold)" "${plaint_cold:-n/a}" "-" "$log_size"
 printf '%-34s %12s %12s %10s\n' "SQLite GROUP BY" "$sqlite_query" "$sqlite_load" "$sqlite_size"
 printf '%-34s %12s %12s %10s\n' "DuckDB GROUP BY (best of 4)" "$duck_query" "$duck_load" "$duck_size"
-printf '\nplaint build peak RSS: %s MB. Cold = page cache dropped before the build (needs root), else n/a.\n' "$plaint_rss"
+printf '\nplaint build peak RSS: %s MB, of which the memory-mapped log file is most; anonymous (heap) RSS after the builds: %s MB.\nCold = page cache dropped before the build (needs root), else n/a.\n' "$plaint_rss" "$plaint_anon"
