@@ -240,12 +240,3 @@ func (f *trendFold) unmarshal(b []byte) error {
 	}
 	return nil
 }
-
-// periodRange returns the first and last period indexes holding complaints.
-func (f *trendFold) periodRange() (lo, hi int32, ok bool) {
-	lo, hi = math.MaxInt32, math.MinInt32
-	for k := range f.cells {
-		lo, hi = min(lo, k.b), max(hi, k.b)
-	}
-	return lo, hi, len(f.cells) > 0
-}
