@@ -145,14 +145,16 @@ func publishBacklog(tb testing.TB, js jetstream.JetStream, n int) {
 	}
 }
 
-// peakRSS returns the process's peak resident set size in MiB (VmHWM).
-func peakRSS() float64 {
+// procStatus returns a size from /proc/self/status in MiB: "VmHWM" is the
+// peak resident set, "RssAnon" the current anonymous (heap, stacks) part,
+// "RssFile" the current file-backed part (bbolt's memory map).
+func procStatus(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
 			kb, _ := strconv.ParseFloat(f[1], 64)
 			return kb / 1024
 		}
@@ -333,7 +335,9 @@ func BenchmarkDrainBacklog(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
 		b.ReportMetric(float64(events)/float64(commits.Load()), "events/commit")
 		b.ReportMetric(ls.BytesPerEvent, "bytes/event")
-		b.ReportMetric(peakRSS(), "peakRSS-MiB")
+		b.ReportMetric(procStatus("VmHWM"), "peakRSS-MiB")
+		b.ReportMetric(procStatus("RssAnon"), "anonRSS-MiB")
+		b.ReportMetric(procStatus("RssFile"), "fileRSS-MiB")
 		b.ReportMetric(0, "ns/op")
 		com.Close()
 		if err := l.Close(); err != nil {

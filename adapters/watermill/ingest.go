@@ -234,6 +234,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 	// Check the consumer first so that a missing one is a clear error
 	// instead of a router that stops at once.
 	if _, err := in.cfg.JetStream.Consumer(ctx, in.cfg.Stream, in.cfg.Consumer); err != nil {
+		_ = in.sub.Close() // nothing was handed out
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -272,6 +273,9 @@ func (in *Ingest) Close() error {
 	in.closed = true
 	in.mu.Unlock()
 	if !started {
+		if err := in.sub.Close(); err != nil {
+			return fmt.Errorf("ingest: close: %w", err)
+		}
 		return nil
 	}
 	cancel()
