@@ -185,9 +185,7 @@ func New(cfg Config) (*Ingest, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	logger := quietLogger{wm.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
-		slog.LevelInfo: slog.LevelDebug,
-	})}
+	logger := newQuietLogger(cfg.Logger)
 	sub, err := NewSubscriber(SubscriberConfig{
 		JetStream:    cfg.JetStream,
 		Stream:       cfg.Stream,
@@ -459,9 +457,21 @@ func headerValue(s string) string {
 	return s
 }
 
-// quietLogger drops the router's per-message error lines: the ingest logs
-// its own failures, rate limited.
-type quietLogger struct{ wm.LoggerAdapter }
+// quietLogger adapts the router's logging: it drops the per-message error
+// lines (the ingest logs its own failures, rate limited) and the
+// per-message trace lines, and checks the level before building a debug
+// line (watermill's slog adapter builds the attributes first, which costs
+// allocations on every message).
+type quietLogger struct {
+	wm.LoggerAdapter
+	slog *slog.Logger
+}
+
+func newQuietLogger(l *slog.Logger) quietLogger {
+	return quietLogger{wm.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug,
+	}), l}
+}
 
 func (l quietLogger) Error(msg string, err error, fields wm.LogFields) {
 	if msg == "Handler returned error" {
@@ -470,6 +480,20 @@ func (l quietLogger) Error(msg string, err error, fields wm.LogFields) {
 	l.LoggerAdapter.Error(msg, err, fields)
 }
 
+func (l quietLogger) Info(msg string, fields wm.LogFields) {
+	if l.slog.Enabled(context.Background(), slog.LevelDebug) {
+		l.LoggerAdapter.Info(msg, fields)
+	}
+}
+
+func (l quietLogger) Debug(msg string, fields wm.LogFields) {
+	if l.slog.Enabled(context.Background(), slog.LevelDebug) {
+		l.LoggerAdapter.Debug(msg, fields)
+	}
+}
+
+func (l quietLogger) Trace(string, wm.LogFields) {}
+
 func (l quietLogger) With(fields wm.LogFields) wm.LoggerAdapter {
-	return quietLogger{l.LoggerAdapter.With(fields)}
+	return quietLogger{l.LoggerAdapter.With(fields), l.slog}
 }
