@@ -361,3 +361,34 @@ func TestConfigValidateJoinsProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestDeadLetterPublishFailureIsRedeliveredNotAcked(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// Without the dead-letter stream a rejected message cannot be parked:
+	// that is plaint's failure, so the message must stay unacknowledged.
+	if err := e.js.DeleteStream(ctx, plaintnats.DLQStream); err != nil {
+		t.Fatal(err)
+	}
+	r := e.start(plaintwm.Config{NakDelay: 20 * time.Millisecond})
+	e.publish(domain.TypeComplaintFiled.Subject(), []byte(`not json`))
+	waitFor(t, "failed dead-letter attempts", func() bool { return r.Stats().Errors >= 2 })
+	if info := e.consumerInfo(); info.AckFloor.Stream != 0 {
+		t.Fatalf("acknowledged although the dead letter was not stored (ack floor %d)", info.AckFloor.Stream)
+	}
+	if st := r.Stats(); st.DeadLettered != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+	// Once the stream is back, the redelivery is dead-lettered and acked.
+	if err := plaintnats.EnsureStreams(ctx, e.js, plaintnats.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the dead letter and the ack", func() bool { return e.allAcked(1) })
+	if n := e.dlqMessages(); n != 1 {
+		t.Fatalf("%d dead letters, want 1", n)
+	}
+	if st := r.Stats(); st.DeadLettered != 1 || st.Stored != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
