@@ -263,7 +263,9 @@ func (in *Ingest) Run(ctx context.Context) error {
 func (in *Ingest) Running() <-chan struct{} { return in.router.Running() }
 
 // Close stops Run gracefully (see Run) and waits for it to return. It does
-// not close the store or the connection. It is idempotent and may be called
+// not close the store or the connection: close them after Close, in that
+// order (Ingest, then the eventstore.Committer and its Log, then the NATS
+// connection), so that the messages in flight are stored and acknowledged. It is idempotent and may be called
 // before Run, which then returns at once.
 func (in *Ingest) Close() error {
 	in.mu.Lock()

@@ -190,6 +190,9 @@ func NATSMsg(msg *message.Message) jetstream.Msg {
 // messages. The channel is closed when ctx is cancelled, Close is called or
 // the consumer can no longer be read (Err tells why). Message contexts are
 // not cancelled by ctx: work already handed out is finished and acked.
+// A message's UUID is its JetStream ack subject (unique per delivery), its
+// MetaSubject metadata the subject it was published to; NATSMsg returns the
+// JetStream message itself.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
