@@ -3,6 +3,7 @@ package eventstore
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 )
 
 // eventKey is the 128-bit identity hash of (source, id). With 128 bits the
@@ -11,17 +12,60 @@ import (
 type eventKey struct{ hi, lo uint64 }
 
 func keyOf(source, id string) eventKey {
-	h := sha256.New()
-	h.Write([]byte(source))
-	h.Write([]byte{0})
-	h.Write([]byte(id))
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	var b [2*MaxIDLen + 1]byte
+	buf := append(append(append(b[:0], source...), 0), id...)
+	return keyOfBytes(buf)
+}
+
+// MaxIDLen bounds the source and id the key is computed from without
+// allocating; longer ones (the decoder rejects them) still work.
+const MaxIDLen = 256
+
+// keyOfBytes hashes source + 0 + id, already concatenated.
+func keyOfBytes(b []byte) eventKey {
+	sum := sha256.Sum256(b)
 	k := eventKey{binary.LittleEndian.Uint64(sum[0:]), binary.LittleEndian.Uint64(sum[8:])}
 	if k == (eventKey{}) {
 		k.lo = 1 // the zero key marks an empty slot
 	}
 	return k
+}
+
+// recordKey computes the key of a stored record without decoding it or
+// allocating; buf is scratch space, returned for reuse.
+func recordKey(r Record, dict dictView, buf []byte) (eventKey, []byte, error) {
+	src, err := dict.str(r.Dim(FieldSource))
+	if err != nil {
+		return eventKey{}, buf, err
+	}
+	buf = append(append(buf[:0], src...), 0)
+	b := r[fixedLen:]
+	if r[7]&flagUUID != 0 {
+		if len(b) < 16 {
+			return eventKey{}, buf, fmt.Errorf("truncated uuid")
+		}
+		buf = appendUUID(buf, b[:16])
+	} else {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return eventKey{}, buf, fmt.Errorf("truncated id")
+		}
+		buf = append(buf, b[k:k+int(n)]...)
+	}
+	return keyOfBytes(buf), buf, nil
+}
+
+// appendUUID appends the canonical text form of a 16-byte UUID, the form
+// uuid.UUID.String gives.
+func appendUUID(dst, u []byte) []byte {
+	const hexdigits = "0123456789abcdef"
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexdigits[c>>4], hexdigits[c&0xf])
+	}
+	return dst
 }
 
 // keySet is the permanent deduplication index: every (source, id) ever stored.
@@ -36,6 +80,20 @@ type keySet struct {
 type keyShard struct {
 	slots []eventKey
 	n     int
+}
+
+// reserve sizes the shards for n keys so that loading them never rehashes.
+func (s *keySet) reserve(n int) {
+	per := n/len(s.shards) + 1
+	size := 64
+	for size*3 < per*4 {
+		size *= 2
+	}
+	for i := range s.shards {
+		if len(s.shards[i].slots) < size && s.shards[i].n == 0 {
+			s.shards[i].slots = make([]eventKey, size)
+		}
+	}
 }
 
 func (s *keySet) has(k eventKey) bool {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,7 +118,7 @@ func (l *Log) init() error {
 			return err
 		}
 	}
-	return l.db.View(func(tx *bolt.Tx) error {
+	err := l.db.View(func(tx *bolt.Tx) error {
 		ev := tx.Bucket(bucketEvents)
 		if ev == nil {
 			return nil // a read-only open of an empty, new file
@@ -143,30 +144,76 @@ func (l *Log) init() error {
 			l.lastRT = Record(v).RecordTime()
 		}
 		l.counters = readCounters(tx.Bucket(bucketMeta))
-		if l.opts.readOnly {
-			return nil
-		}
-		// Deduplication index.
-		l.keys = &keySet{}
-		view := l.dict.snapshot()
-		cur := ev.Cursor()
-		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			r := Record(v)
-			if len(r) < fixedLen {
-				return fmt.Errorf("%w: record %d is truncated", ErrCorrupt, binary.BigEndian.Uint64(k))
-			}
-			id, err := r.ID()
-			if err != nil {
-				return fmt.Errorf("%w: record %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
-			}
-			src, err := view.str(r.Dim(FieldSource))
-			if err != nil {
-				return fmt.Errorf("%w: record %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
-			}
-			l.keys.add(keyOf(src, id))
-		}
 		return nil
 	})
+	if err != nil || l.opts.readOnly {
+		return err
+	}
+	return l.loadKeys()
+}
+
+// loadKeys rebuilds the deduplication set from the log: the file is read
+// ahead sequentially when cold, the records are hashed by one worker per
+// core, each over its own part of the log, and the set is sized up front.
+func (l *Log) loadKeys() error {
+	l.keys = &keySet{}
+	last := l.last.Load()
+	if last == 0 {
+		return nil
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	l.Prefetch(stop)
+	l.keys.reserve(int(last))
+	workers := runtime.GOMAXPROCS(0)
+	if last < 100_000 {
+		workers = 1
+	}
+	const chunk = 32 << 10
+	keys := make(chan []eventKey, 2*workers)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo := 1 + last*uint64(w)/uint64(workers)
+		hi := last * uint64(w+1) / uint64(workers)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- l.View(func(s *Snapshot) error {
+				var buf []byte
+				out := make([]eventKey, 0, chunk)
+				err := s.Scan(lo, hi, func(seq uint64, r Record) error {
+					if len(r) < fixedLen {
+						return fmt.Errorf("%w: record %d is truncated", ErrCorrupt, seq)
+					}
+					var k eventKey
+					var err error
+					if k, buf, err = recordKey(r, s.dict, buf); err != nil {
+						return fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
+					}
+					if out = append(out, k); len(out) == chunk {
+						keys <- out
+						out = make([]eventKey, 0, chunk)
+					}
+					return nil
+				})
+				keys <- out
+				return err
+			})
+		}()
+	}
+	go func() { wg.Wait(); close(keys) }()
+	for ks := range keys {
+		for _, k := range ks {
+			l.keys.add(k)
+		}
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func readCounters(m *bolt.Bucket) counters {

@@ -236,3 +236,36 @@ func TestBackupIsAReadableLog(t *testing.T) {
 		t.Fatalf("backup verify: %+v %v", rep, err)
 	}
 }
+
+func TestReopenRebuildsDedupeInParallel(t *testing.T) {
+	dir := t.TempDir()
+	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 120_000 // above the size at which the rebuild uses every core
+	evs := make([]domain.Event, n)
+	for i := range evs {
+		evs[i] = logtest.Event("s", fmt.Sprint(i), t0)
+		if i%2 == 0 {
+			evs[i].ID = fmt.Sprintf("00000000-0000-4000-8000-%012d", i) // stored as a binary UUID
+		}
+	}
+	if _, err := l.Append(evs...); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l = MustOpen(t, dir)
+	res, err := l.Append(evs[0], evs[1], evs[n/2], evs[n/2+1], evs[n-1], logtest.Event("s", "new", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res[:5] {
+		if !r.Duplicate {
+			t.Fatalf("re-append %d after reopen was stored again (seq %d)", i, r.Seq)
+		}
+	}
+	if res[5].Duplicate || res[5].Seq != n+1 {
+		t.Fatalf("new event: %+v", res[5])
+	}
+}

@@ -28,7 +28,7 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 	if n >= prefetchMin {
 		stop := make(chan struct{})
 		defer close(stop)
-		prefetch(log.Path(), stop)
+		log.Prefetch(stop)
 	}
 	workers := o.workers
 	if workers < 1 || n < o.parallelMin {

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package eventstore
+
+// Prefetch does nothing where the page cache cannot be inspected.
+func (l *Log) Prefetch(stop <-chan struct{}) {}
