@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,10 @@ import (
 const (
 	// MetaSubject is the NATS subject the message was published to.
 	MetaSubject = "nats_subject"
+	// MetaBatch is, in batch mode, the number of JetStream messages the
+	// Watermill message stands for (NATSMsgs returns them). Such a message
+	// has no payload and no MetaSubject.
+	MetaBatch = "nats_batch"
 )
 
 // Defaults shared by SubscriberConfig and Config. They mirror the names in
@@ -40,6 +45,8 @@ const (
 	DefaultConsumer    = "plaint"
 	DefaultMaxInFlight = 8192
 	DefaultPullBatch   = 2048
+	DefaultBatch       = 1024
+	DefaultBatchWait   = time.Millisecond
 )
 
 // SubscriberConfig configures a Subscriber.
@@ -67,6 +74,17 @@ type SubscriberConfig struct {
 	CloseTimeout time.Duration
 	// Logger receives errors; nil discards them.
 	Logger wm.LoggerAdapter
+	// Batch, when above 1, turns on batch mode: one Watermill message
+	// stands for a group of up to Batch JetStream messages (NATSMsgs
+	// returns them), made of whatever the pull iterator has ready, waiting
+	// at most BatchWait for more after the first. Acking the Watermill
+	// message acks every JetStream message of the group, nacking it naks
+	// them all. MaxInFlight still counts JetStream messages. Default 1
+	// (one Watermill message per JetStream message).
+	Batch int
+	// BatchWait bounds how long a group waits for more messages once it
+	// has one. Default DefaultBatchWait.
+	BatchWait time.Duration
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -88,6 +106,12 @@ func (c *SubscriberConfig) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = wm.NopLogger{}
 	}
+	if c.Batch == 0 {
+		c.Batch = 1
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = DefaultBatchWait
+	}
 }
 
 // Validate returns every problem with the configuration, joined.
@@ -102,8 +126,11 @@ func (c *SubscriberConfig) Validate() error {
 	if c.PullBatch < 1 {
 		errs = append(errs, errors.New("watermill: PullBatch must be positive"))
 	}
-	if c.NakDelay < 0 || c.CloseTimeout < 0 {
-		errs = append(errs, errors.New("watermill: NakDelay and CloseTimeout must not be negative"))
+	if c.NakDelay < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 {
+		errs = append(errs, errors.New("watermill: NakDelay, CloseTimeout and BatchWait must not be negative"))
+	}
+	if c.Batch < 1 {
+		errs = append(errs, errors.New("watermill: Batch must be positive"))
 	}
 	return errors.Join(errs...)
 }
@@ -148,8 +175,9 @@ const ackers = 4
 // handout is a message handed to the router and the JetStream message it
 // was made from.
 type handout struct {
-	msg *message.Message
-	jm  jetstream.Msg
+	msg   *message.Message
+	jm    jetstream.Msg
+	group []jetstream.Msg // batch mode: the group instead of jm
 }
 
 // NewSubscriber returns a Subscriber. Close releases it.
@@ -176,6 +204,16 @@ func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
 }
 
 type natsMsgKey struct{}
+
+type natsMsgsKey struct{}
+
+// NATSMsgs returns the group of JetStream messages a Watermill message from
+// a Subscriber in batch mode stands for, or nil. Handlers must not
+// acknowledge them themselves.
+func NATSMsgs(msg *message.Message) []jetstream.Msg {
+	m, _ := msg.Context().Value(natsMsgsKey{}).([]jetstream.Msg)
+	return m
+}
 
 // NATSMsg returns the JetStream message a Watermill message from a
 // Subscriber was made from, or nil. Handlers use it for the headers and
@@ -213,7 +251,11 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	}
 	out := make(chan *message.Message)
 	s.feeders.Add(1)
-	go s.feed(ctx, topic, iter, out)
+	if s.cfg.Batch > 1 {
+		go s.feedBatches(ctx, topic, iter, out)
+	} else {
+		go s.feed(ctx, topic, iter, out)
+	}
 	return out, nil
 }
 
@@ -281,12 +323,167 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		s.handedOut.Add(1)
 		select {
 		case out <- msg:
-			s.handouts <- handout{msg, jm} // never blocks: cap = MaxInFlight
+			s.handouts <- handout{msg: msg, jm: jm} // never blocks: cap = MaxInFlight
 		case <-ctx.Done():
 			s.unhand(jm)
 		case <-s.closing:
 			s.unhand(jm)
 		}
+	}
+}
+
+// feedBatches is feed in batch mode: it hands out one Watermill message per
+// group of JetStream messages. A group starts with the next message (waiting
+// for it and for room in flight as long as it takes) and takes whatever
+// follows within BatchWait, up to Batch messages and while there is room in
+// flight.
+func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
+	defer s.feeders.Done()
+	defer close(out)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.closing:
+		case <-stopped:
+		}
+		iter.Drain() // Next returns what is buffered, then ErrMsgIteratorClosed
+	}()
+	stopping := func() bool {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-s.closing:
+			return true
+		default:
+			return false
+		}
+	}
+	// iterFailed records why the iterator ended and reports whether the
+	// feeder must stop.
+	iterFailed := func(err error) {
+		if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+			s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"consumer": topic})
+		} else if !stopping() {
+			s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+		}
+		iter.Stop()
+	}
+	for {
+		acquired := false
+		if !stopping() {
+			select {
+			case s.sem <- struct{}{}:
+				acquired = true
+			case <-ctx.Done():
+			case <-s.closing:
+			}
+		}
+		jm, err := iter.Next()
+		if err != nil {
+			if acquired {
+				<-s.sem
+			}
+			iterFailed(err)
+			return
+		}
+		if !acquired || stopping() {
+			s.nak(jm, 0)
+			if acquired {
+				<-s.sem
+			}
+			continue
+		}
+		group := make([]jetstream.Msg, 1, s.cfg.Batch)
+		group[0] = jm
+		var iterErr error
+		gctx, cancel := context.WithTimeout(context.Background(), s.cfg.BatchWait)
+	collect:
+		for len(group) < s.cfg.Batch {
+			select {
+			case s.sem <- struct{}{}:
+			default:
+				break collect // the in-flight window is full
+			}
+			jm, err := iter.Next(jetstream.NextContext(gctx))
+			if err != nil {
+				<-s.sem
+				if gctx.Err() == nil || !errors.Is(err, gctx.Err()) {
+					iterErr = err
+				}
+				break
+			}
+			group = append(group, jm)
+		}
+		cancel()
+		if stopping() {
+			for _, jm := range group {
+				s.nak(jm, 0)
+				<-s.sem
+			}
+		} else {
+			msg := message.NewMessage(group[0].Reply(), nil)
+			msg.Metadata[MetaBatch] = strconv.Itoa(len(group))
+			msg.SetContext(context.WithValue(s.abortCtx, natsMsgsKey{}, group))
+			s.inFlight.Add(1)
+			s.handedOut.Add(int64(len(group)))
+			select {
+			case out <- msg:
+				s.handouts <- handout{msg: msg, group: group} // never blocks: cap = MaxInFlight
+			case <-ctx.Done():
+				s.unhandGroup(group)
+			case <-s.closing:
+				s.unhandGroup(group)
+			}
+		}
+		if iterErr != nil {
+			iterFailed(iterErr)
+			return
+		}
+	}
+}
+
+// unhandGroup is unhand for a group.
+func (s *Subscriber) unhandGroup(group []jetstream.Msg) {
+	for _, jm := range group {
+		s.nak(jm, 0)
+		<-s.sem
+	}
+	s.handedOut.Add(-int64(len(group)))
+	s.inFlight.Done()
+}
+
+// settleGroup is settle for a group: every message of it is acknowledged
+// (each with its own ack: the consumer acks explicitly) once msg is acked,
+// or naked once it is nacked.
+func (s *Subscriber) settleGroup(msg *message.Message, group []jetstream.Msg) {
+	defer s.inFlight.Done()
+	select {
+	case <-msg.Acked():
+		var failed int
+		var ferr error
+		for _, jm := range group {
+			if err := jm.Ack(); err != nil {
+				failed++
+				ferr = err
+			}
+		}
+		if failed > 0 {
+			s.ackErrors.Add(uint64(failed))
+			s.cfg.Logger.Error("Ack failed (the messages will be redelivered and dropped as duplicates)", ferr, wm.LogFields{"failed": failed})
+		}
+	case <-msg.Nacked():
+		for _, jm := range group {
+			s.nak(jm, s.cfg.NakDelay)
+		}
+	case <-s.abort:
+		// Close gave up: the server redelivers after the ack wait.
+	}
+	s.handedOut.Add(-int64(len(group)))
+	for range group {
+		<-s.sem
 	}
 }
 
@@ -303,7 +500,11 @@ func (s *Subscriber) unhand(jm jetstream.Msg) {
 func (s *Subscriber) acker() {
 	defer s.ackers.Done()
 	for h := range s.handouts {
-		s.settle(h.msg, h.jm)
+		if h.group != nil {
+			s.settleGroup(h.msg, h.group)
+		} else {
+			s.settle(h.msg, h.jm)
+		}
 	}
 }
 

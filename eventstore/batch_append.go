@@ -1,0 +1,81 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// AppendBatch stores b.Events and counts b.DeadLettered dead letters through
+// the group committer, and returns once every transaction holding them has
+// committed (with fsync). It is Append for many events at once: the events
+// join the committer's queue together, so one caller's batch and other
+// callers' events share transactions, and the caller waits once instead of
+// once per event. A batch may be split over consecutive transactions.
+//
+// The results are in the order of b.Events. Every event is validated first:
+// if one is invalid, nothing is queued and the error (EINVALID) names its
+// index. After a store failure the error is returned; some of the events may
+// have been stored (a retry drops them as duplicates).
+func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) {
+	for i := range b.Events {
+		if err := domain.Validate(&b.Events[i]); err != nil {
+			return nil, fmt.Errorf("append event %d: %w", i, err)
+		}
+	}
+	n := len(b.Events) + int(b.DeadLettered)
+	if n == 0 {
+		return nil, nil
+	}
+	ps := make([]*pending, 0, n)
+	var queueErr error
+	c.closeMu.RLock()
+	if c.closed {
+		c.closeMu.RUnlock()
+		return nil, ErrClosed
+	}
+queue:
+	for i := range n {
+		p := pendingPool.Get().(*pending)
+		if i < len(b.Events) {
+			p.ev = b.Events[i]
+		} else {
+			p.deadLetter = true
+		}
+		select {
+		case c.reqs <- p:
+			ps = append(ps, p)
+		default:
+			select {
+			case c.reqs <- p:
+				ps = append(ps, p)
+			case <-ctx.Done():
+				*p = pending{done: p.done}
+				pendingPool.Put(p)
+				queueErr = ctx.Err()
+				break queue
+			}
+		}
+	}
+	c.closeMu.RUnlock()
+	// Once queued a request is always completed: wait for every one, so
+	// that the caller knows the outcome before acknowledging anything.
+	results := make([]Result, len(b.Events))
+	err := queueErr
+	for i, p := range ps {
+		<-p.done
+		if p.err != nil && err == nil {
+			err = p.err
+		}
+		if i < len(results) {
+			results[i] = p.res
+		}
+		*p = pending{done: p.done}
+		pendingPool.Put(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
