@@ -82,5 +82,10 @@ fi
 echo "demo: GET http://$HTTP/v1/stats"
 get "http://$HTTP/v1/stats"
 echo
+echo "demo: plaint trend --by category (the last 12 months)"
+"$BIN" trend --server "http://$HTTP" --by category || true
+echo
+echo "demo: try  $BIN trend --server http://$HTTP --by category,segment --format csv"
+echo "      or   curl 'http://$HTTP/v1/trends?by=channel&format=json'"
 echo "demo: plaint is serving on http://$HTTP (data in $DATA); Ctrl-C stops it."
 wait "$SERVER"
