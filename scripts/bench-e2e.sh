@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# bench-e2e.sh — end-to-end ingest rate with a publisher running at the same
+# time: starts `plaint serve` on a fresh data directory, publishes a synthetic
+# history with `plaint emit --synthetic` while the server ingests it, and
+# reports the publish rate, the end-to-end rate (first publish to last event
+# stored) and the server's peak RSS. Needs bin/plaint (make build) and curl.
+#
+#   scripts/bench-e2e.sh [CUSTOMERS] [MONTHS]      (default 20000 24, ~0.4M events)
+set -euo pipefail
+BIN=${PLAINT_BIN:-bin/plaint}
+CUSTOMERS=${1:-20000}
+MONTHS=${2:-24}
+HTTP=127.0.0.1:${E2E_HTTP_PORT:-18480}
+NATS=127.0.0.1:${E2E_NATS_PORT:-14480}
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/plaint-e2e.XXXXXX")
+command -v curl >/dev/null || { echo "bench-e2e: needs curl" >&2; exit 1; }
+[[ -x $BIN ]] || { echo "bench-e2e: $BIN not found; run make build" >&2; exit 1; }
+
+"$BIN" serve --data "$DATA" --nats-listen "$NATS" --http "$HTTP" >"$DATA/serve.out" 2>&1 &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 1 300); do curl -fsS "http://$HTTP/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+events() { curl -fsS "http://$HTTP/v1/stats" | tr -d ' \n' | sed -n 's/^{.*"events":\([0-9]*\).*/\1/p'; }
+start=$(date +%s.%N)
+"$BIN" emit --nats-url "nats://$NATS" --synthetic --customers "$CUSTOMERS" --months "$MONTHS" --seed 7 2>/dev/null | tee "$DATA/emit.out"
+published=$(sed -n 's/^published \([0-9]*\) events.*/\1/p' "$DATA/emit.out")
+while (( $(events) < published )); do sleep 0.05; done
+end=$(date +%s.%N)
+rss=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
+awk -v n="$published" -v s="$start" -v e="$end" -v rss="$rss" 'BEGIN {
+	printf "end-to-end: %d events published and stored in %.2f s = %.0f events/s; server peak RSS %.0f MiB\n", n, e-s, n/(e-s), rss/1024 }'
