@@ -264,12 +264,14 @@ func newBacklog(b *testing.B, dir string, n int) *backlog {
 // event is committed. PLAINT_BENCH_EVENTS sets the backlog (default 100k).
 // The figure: PLAINT_BENCH_EVENTS=1M PLAINT_BENCH_PREFILL=10M.
 // PLAINT_BENCH_INFLIGHT and PLAINT_BENCH_PULL override MaxInFlight and
-// PullBatch; PLAINT_BENCH_CPUPROFILE writes a CPU profile of the drain.
+// PullBatch, PLAINT_BENCH_BATCH the Batch (1: one Watermill message per
+// event); PLAINT_BENCH_CPUPROFILE writes a CPU profile of the drain.
 func BenchmarkDrainBacklog(b *testing.B) {
 	events := benchEnvInt(b, "PLAINT_BENCH_EVENTS", 100_000)
 	prefilled := benchEnvInt(b, "PLAINT_BENCH_PREFILL", 0)
 	maxInFlight := benchEnvInt(b, "PLAINT_BENCH_INFLIGHT", 0)
 	pullBatch := benchEnvInt(b, "PLAINT_BENCH_PULL", 0)
+	batch := benchEnvInt(b, "PLAINT_BENCH_BATCH", 0)
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -288,7 +290,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 		bl := newBacklog(b, dir, events)
 		runtime.GC()
 
-		in, err := plaintwm.New(plaintwm.Config{JetStream: bl.js, Store: com, MaxInFlight: maxInFlight, PullBatch: pullBatch})
+		in, err := plaintwm.New(plaintwm.Config{JetStream: bl.js, Store: com, MaxInFlight: maxInFlight, PullBatch: pullBatch, Batch: batch})
 		if err != nil {
 			b.Fatal(err)
 		}

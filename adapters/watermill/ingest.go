@@ -45,6 +45,20 @@ type Store interface {
 
 var _ Store = (*eventstore.Committer)(nil)
 
+// BatchStore is a Store that also appends many events in one call. In batch
+// mode the Ingest appends each group's valid events, and counts its dead
+// letters, with one AppendBatch when the Store is a BatchStore (as
+// *eventstore.Committer is), and with concurrent Append and DeadLettered
+// calls otherwise. AppendBatch returns only after every transaction
+// holding the batch has committed; it rejects a batch holding an invalid
+// event with an EINVALID error without storing anything.
+type BatchStore interface {
+	Store
+	AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error)
+}
+
+var _ BatchStore = (*eventstore.Committer)(nil)
+
 // Hooks are optional callbacks for metrics (for example Prometheus
 // counters). They are called from many goroutines and must be fast.
 type Hooks struct {
@@ -85,6 +99,17 @@ type Config struct {
 	MaxInFlight int
 	PullBatch   int
 	NakDelay    time.Duration
+	// Batch is the most JetStream messages handled as one Watermill
+	// message (batch mode, see SubscriberConfig.Batch): each group is
+	// decoded, its invalid messages dead-lettered, its valid events
+	// appended together, and then every message of it acknowledged; a
+	// failure of plaint itself nacks the whole group (what was stored is
+	// dropped as duplicates on redelivery). 1 handles every message as its
+	// own Watermill message. Default DefaultBatch.
+	Batch int
+	// BatchWait bounds how long a group waits for more messages once it
+	// has one. Default DefaultBatchWait.
+	BatchWait time.Duration
 	// PublishTimeout bounds a dead-letter publish. Default 10s.
 	PublishTimeout time.Duration
 	// CloseTimeout bounds how long a stop waits for messages in flight.
@@ -119,6 +144,12 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = DefaultBatchWait
+	}
 }
 
 // Validate returns every problem with the configuration, joined.
@@ -133,11 +164,11 @@ func (c *Config) Validate() error {
 	if c.DLQSubjectPrefix != "" && !strings.HasSuffix(c.DLQSubjectPrefix, ".") {
 		errs = append(errs, fmt.Errorf("ingest: DLQSubjectPrefix %q must end with '.'", c.DLQSubjectPrefix))
 	}
-	if c.MaxInFlight < 0 || c.PullBatch < 0 {
-		errs = append(errs, errors.New("ingest: MaxInFlight and PullBatch must not be negative"))
+	if c.MaxInFlight < 0 || c.PullBatch < 0 || c.Batch < 0 {
+		errs = append(errs, errors.New("ingest: MaxInFlight, PullBatch and Batch must not be negative"))
 	}
-	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 {
-		errs = append(errs, errors.New("ingest: NakDelay, PublishTimeout and CloseTimeout must not be negative"))
+	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 {
+		errs = append(errs, errors.New("ingest: NakDelay, PublishTimeout, CloseTimeout and BatchWait must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -194,6 +225,8 @@ func New(cfg Config) (*Ingest, error) {
 		NakDelay:     cfg.NakDelay,
 		CloseTimeout: cfg.CloseTimeout,
 		Logger:       logger,
+		Batch:        cfg.Batch,
+		BatchWait:    cfg.BatchWait,
 	})
 	if err != nil {
 		return nil, err
@@ -204,7 +237,11 @@ func New(cfg Config) (*Ingest, error) {
 	}
 	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{}),
 		decodes: make(chan *decodeJob, 1024), stopDecode: make(chan struct{})}
-	router.AddConsumerHandler("plaint-ingest", cfg.Consumer, sub, in.handle)
+	handler := in.handle
+	if cfg.Batch > 1 {
+		handler = in.handleBatch
+	}
+	router.AddConsumerHandler("plaint-ingest", cfg.Consumer, sub, handler)
 	return in, nil
 }
 
@@ -238,9 +275,11 @@ func (in *Ingest) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("ingest: consumer %s on %s: %w", in.cfg.Consumer, in.cfg.Stream, err)
 	}
-	for range runtime.GOMAXPROCS(0) {
-		in.decodersWG.Add(1)
-		go in.decoder()
+	if in.cfg.Batch <= 1 {
+		for range runtime.GOMAXPROCS(0) {
+			in.decodersWG.Add(1)
+			go in.decoder()
+		}
 	}
 	runErr := in.router.Run(ctx)
 	closeErr := in.sub.Close()
@@ -378,39 +417,13 @@ func (in *Ingest) decoder() {
 // reject publishes msg to the dead-letter stream with the reason and counts
 // it durably; only then is the original acknowledged (by returning nil).
 func (in *Ingest) reject(msg *message.Message, subject string, cause error) error {
-	reason := "invalid"
-	var de *domain.Error
-	if errors.As(cause, &de) && de.Reason != "" {
-		reason = de.Reason
-	}
+	reason := reasonOf(cause)
 	if domain.ErrorCode(cause) != domain.EINVALID {
 		return in.fail(fmt.Errorf("decode: %w", cause))
 	}
-	token := subject[strings.LastIndexByte(subject, '.')+1:]
-	if token == "" {
-		token = "unknown"
-	}
-	hdr := nats.Header{}
-	hdr.Set(HeaderReason, reason)
-	hdr.Set(HeaderError, headerValue(cause.Error()))
-	hdr.Set(HeaderOriginalSubject, headerValue(subject))
-	data := []byte(msg.Payload)
-	nc := in.cfg.JetStream.Conn()
-	if max := int(nc.MaxPayload()) - 4096; max > 0 && len(data) > max {
-		hdr.Set(HeaderTruncated, fmt.Sprint(len(data)))
-		data = data[:max]
-	}
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(in.cfg.DLQStream)}
-	if jm := NATSMsg(msg); jm != nil {
-		if md, err := jm.Metadata(); err == nil {
-			// A redelivery after a lost ack publishes the same id, which
-			// JetStream drops within its duplicate window.
-			opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d", md.Stream, md.Sequence.Stream)))
-		}
-	}
+	out, opts := in.deadLetterMsg(subject, msg.Payload, NATSMsg(msg), cause, reason)
 	ctx, cancel := context.WithTimeout(msg.Context(), in.cfg.PublishTimeout)
 	defer cancel()
-	out := &nats.Msg{Subject: in.cfg.DLQSubjectPrefix + token, Header: hdr, Data: data}
 	if _, err := in.cfg.JetStream.PublishMsg(ctx, out, opts...); err != nil {
 		return in.fail(fmt.Errorf("dead-letter to %s: %w", out.Subject, err))
 	}
@@ -422,6 +435,43 @@ func (in *Ingest) reject(msg *message.Message, subject string, cause error) erro
 		h(reason)
 	}
 	return nil
+}
+
+// deadLetterMsg returns the dead letter of a message and its publish
+// options.
+func (in *Ingest) deadLetterMsg(subject string, payload []byte, jm jetstream.Msg, cause error, reason string) (*nats.Msg, []jetstream.PublishOpt) {
+	token := subject[strings.LastIndexByte(subject, '.')+1:]
+	if token == "" {
+		token = "unknown"
+	}
+	hdr := nats.Header{}
+	hdr.Set(HeaderReason, reason)
+	hdr.Set(HeaderError, headerValue(cause.Error()))
+	hdr.Set(HeaderOriginalSubject, headerValue(subject))
+	data := payload
+	nc := in.cfg.JetStream.Conn()
+	if max := int(nc.MaxPayload()) - 4096; max > 0 && len(data) > max {
+		hdr.Set(HeaderTruncated, fmt.Sprint(len(data)))
+		data = data[:max]
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(in.cfg.DLQStream)}
+	if jm != nil {
+		if md, err := jm.Metadata(); err == nil {
+			// A redelivery after a lost ack publishes the same id, which
+			// JetStream drops within its duplicate window.
+			opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d", md.Stream, md.Sequence.Stream)))
+		}
+	}
+	return &nats.Msg{Subject: in.cfg.DLQSubjectPrefix + token, Header: hdr, Data: data}, opts
+}
+
+// reasonOf returns the reason of an EINVALID error.
+func reasonOf(cause error) string {
+	var de *domain.Error
+	if errors.As(cause, &de) && de.Reason != "" {
+		return de.Reason
+	}
+	return "invalid"
 }
 
 // fail counts and logs a failure of plaint itself and returns it, so that

@@ -27,14 +27,14 @@ type LogCmd struct {
 type LogTailCmd struct {
 	N      uint64 `short:"n" help:"How many of the last events to print." default:"10"`
 	From   uint64 `help:"Start at this sequence instead of the last N."`
-	Follow bool   `short:"f" help:"Keep printing new events as they are appended (reads the data directory; stop the server or use the HTTP API)."`
+	Follow bool   `short:"f" help:"Keep printing new events as they are appended (from the data directory, or through the running server)."`
 }
 
 // Run prints events from the data directory, or from the running server when
 // it holds the directory.
 func (c *LogTailCmd) Run(g *Globals) error {
 	l, err := openLogOffline(g)
-	if domain.ErrorCode(err) == domain.EUNAVAILABLE && !c.Follow {
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
 		return c.fromServer(g)
 	}
 	if err != nil {
@@ -81,14 +81,18 @@ func (c *LogTailCmd) Run(g *Globals) error {
 		}
 		from = last + 1
 		// A read-only open does not see another process's appends through
-		// Changed; poll the file's position instead.
+		// Changed; reopen now and then to see them.
 		select {
 		case <-g.Ctx.Done():
 			return nil
 		case <-changed:
 		case <-time.After(500 * time.Millisecond):
 			l.Close()
-			if l, err = openLogOffline(g); err != nil {
+			if l, err = openLogOffline(g); domain.ErrorCode(err) == domain.EUNAVAILABLE {
+				// A server started meanwhile: follow through it.
+				c.From = from
+				return c.fromServer(g)
+			} else if err != nil {
 				return err
 			}
 			defer l.Close()
@@ -96,25 +100,57 @@ func (c *LogTailCmd) Run(g *Globals) error {
 	}
 }
 
+// fromServer tails through the running server's /v1/events, polling it
+// every half second when following.
 func (c *LogTailCmd) fromServer(g *Globals) error {
-	st, err := serverStats(g)
-	if err != nil {
-		return err
-	}
 	from := c.From
 	if from == 0 {
+		st, err := serverStats(g)
+		if err != nil {
+			return err
+		}
 		from = 1
 		if st.LastSeq > c.N {
 			from = st.LastSeq - c.N + 1
 		}
 	}
-	resp, err := http.Get(fmt.Sprintf("%s/v1/events?from=%d&limit=%d", g.Server, from, max(c.N, 1)))
-	if err != nil {
-		return fmt.Errorf("tail from server: %w", err)
+	limit := max(c.N, 1)
+	if c.Follow {
+		limit = 10000
 	}
-	defer resp.Body.Close()
-	_, err = io.Copy(g.Stdout, resp.Body)
-	return err
+	for {
+		resp, err := http.Get(fmt.Sprintf("%s/v1/events?from=%d&limit=%d", g.Server, from, limit))
+		if err != nil {
+			return fmt.Errorf("tail from server %s: %w", g.Server, err)
+		}
+		n, err := countingCopy(g.Stdout, resp.Body)
+		resp.Body.Close()
+		if err != nil || !c.Follow {
+			return err
+		}
+		from += n
+		if n < limit {
+			select {
+			case <-g.Ctx.Done():
+				return nil
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// countingCopy copies JSON lines and returns how many it copied.
+func countingCopy(w io.Writer, r io.Reader) (uint64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var n uint64
+	for sc.Scan() {
+		if _, err := fmt.Fprintf(w, "%s\n", sc.Bytes()); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, sc.Err()
 }
 
 // LogStatsCmd prints log statistics.

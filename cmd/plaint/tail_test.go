@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+)
+
+// lineWriter collects output and signals once it holds want lines.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want int
+	done chan struct{}
+	once sync.Once
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Count(w.buf.String(), "\n") >= w.want {
+		w.once.Do(func() { close(w.done) })
+	}
+	return len(p), nil
+}
+
+// TestTailFollowsThroughTheServer checks that `plaint log tail -f` works while
+// a server holds the data directory: it follows through the HTTP API.
+func TestTailFollowsThroughTheServer(t *testing.T) {
+	data := t.TempDir()
+	natsAddr := freePort(t)
+	srv := startServer(t, data, "--nats-listen", natsAddr)
+	nc, err := natsgo.Connect("nats://" + natsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	publish := func(from, to int) {
+		pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < to; i++ {
+			ev := crashEvent(i)
+			if err := pub.PublishEvent(context.Background(), &ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := pub.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(0, 3)
+	waitFor(t, 30*time.Second, "3 events", func() bool { return srv.statUint("events") == 3 })
+
+	out := &lineWriter{want: 5, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &Main{Stdout: out, Stderr: &bytes.Buffer{}}
+	exited := make(chan int, 1)
+	go func() {
+		exited <- m.Run(ctx, []string{"log", "tail", "-f", "-n", "2", "--data", data, "--server", srv.http})
+	}()
+	publish(3, 6)
+	select {
+	case <-out.done:
+	case code := <-exited:
+		t.Fatalf("tail -f exited with %d: %s", code, m.Stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("tail -f printed only:\n%s", out.buf.String())
+	}
+	cancel()
+	if code := <-exited; code != 0 {
+		t.Fatalf("tail -f exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out.buf.String()), "\n")
+	for i, want := range []string{`"plaintseq":2`, `"plaintseq":3`, `"plaintseq":4`, `"plaintseq":5`, `"plaintseq":6`} {
+		if !strings.Contains(lines[i], want) {
+			t.Fatalf("line %d = %s, want %s", i, lines[i], want)
+		}
+	}
+}
