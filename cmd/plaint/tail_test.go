@@ -67,7 +67,7 @@ func TestTailFollowsThroughTheServer(t *testing.T) {
 	m := &Main{Stdout: out, Stderr: &bytes.Buffer{}}
 	exited := make(chan int, 1)
 	go func() {
-		exited <- m.Run(ctx, []string{"log", "tail", "-f", "-n", "2", "--data", data, "--server", srv.http})
+		exited <- m.Run(ctx, []string{"log", "tail", "-f", "--from", "2", "--data", data, "--server", srv.http})
 	}()
 	publish(3, 6)
 	select {
