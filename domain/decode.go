@@ -1,8 +1,6 @@
 package domain
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -44,35 +42,41 @@ type Decoder struct {
 	AllowAlerts bool             // accept alert.* types (replaying plaint's own export)
 }
 
+// wireEvent holds the envelope fields of a scanned event as the JSON texts
+// carried them (escapes decoded), empty when absent.
 type wireEvent struct {
-	SpecVersion   string          `json:"specversion"`
-	ID            string          `json:"id"`
-	Source        string          `json:"source"`
-	Type          string          `json:"type"`
-	Time          string          `json:"time"`
-	Subject       string          `json:"subject"`
-	ContentType   string          `json:"datacontenttype"`
-	SchemaVersion *json.Number    `json:"schemaversion"`
-	Data          json.RawMessage `json:"data"`
+	SpecVersion      string
+	ID               string
+	Source           string
+	Type             string
+	Time             string
+	Subject          string
+	ContentType      string
+	SchemaVersion    string // the number's text
+	HasSchemaVersion bool
+	Data             wireData
+	DataState        uint8 // dataAbsent, dataNull, dataObject or dataWrongType
 }
 
+// wireData holds the fields of the data object. Severity and Amount are raw
+// JSON texts, quotes and escapes included.
 type wireData struct {
-	CustomerID  string          `json:"customer_id"`
-	Category    string          `json:"category"`
-	Segment     string          `json:"segment"`
-	Channel     string          `json:"channel"`
-	RootCause   string          `json:"root_cause"`
-	Product     string          `json:"product"`
-	Region      string          `json:"region"`
-	Severity    json.RawMessage `json:"severity"`
-	ComplaintID string          `json:"complaint_id"`
-	Resolution  string          `json:"resolution"`
-	Reason      string          `json:"reason"`
-	ReferredID  string          `json:"referred_customer_id"`
-	Amount      json.RawMessage `json:"amount"`
-	Currency    string          `json:"currency"`
-	Topic       string          `json:"topic"`
-	Detail      string          `json:"detail"`
+	CustomerID  string
+	Category    string
+	Segment     string
+	Channel     string
+	RootCause   string
+	Product     string
+	Region      string
+	Severity    string
+	ComplaintID string
+	Resolution  string
+	Reason      string
+	ReferredID  string
+	Amount      string
+	Currency    string
+	Topic       string
+	Detail      string
 }
 
 func reject(reason, field, format string, args ...any) *Error {
@@ -91,14 +95,13 @@ func (d *Decoder) Decode(natsSubject string, payload []byte) (Event, error) {
 	if !utf8.Valid(payload) {
 		return Event{}, reject(ReasonInvalidUTF8, "", "payload is not valid UTF-8")
 	}
+	sc := scanner{b: payload}
+	if !sc.scanEvent() {
+		return Event{}, sc.err
+	}
 	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&w); err != nil {
-		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: %v", err)
-	}
-	if dec.More() {
-		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: trailing data after the event")
-	}
+	sc.materialize(&w)
+	w.DataState = sc.data
 	return d.fromWire(natsSubject, &w)
 }
 
@@ -147,21 +150,20 @@ func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
 		return ev, err
 	}
 	ev.Schema = CurrentSchema
-	if w.SchemaVersion != nil {
-		v, perr := strconv.Atoi(w.SchemaVersion.String())
+	if w.HasSchemaVersion {
+		v, perr := strconv.Atoi(w.SchemaVersion)
 		if perr != nil || v < 0 || v > CurrentSchema {
-			return ev, reject(ReasonInvalidField, "schemaversion", "%s is not a supported schema version (0..%d)", w.SchemaVersion.String(), CurrentSchema)
+			return ev, reject(ReasonInvalidField, "schemaversion", "%s is not a supported schema version (0..%d)", w.SchemaVersion, CurrentSchema)
 		}
 		ev.Schema = uint8(v)
 	}
-	if len(w.Data) == 0 || string(w.Data) == "null" {
+	switch w.DataState {
+	case dataAbsent, dataNull:
 		return ev, reject(ReasonMissingField, "data", "is required")
+	case dataWrongType:
+		return ev, reject(ReasonBadJSON, "data", "must be a JSON object with the fields of %s", ev.Type)
 	}
-	var wd wireData
-	if err := json.Unmarshal(w.Data, &wd); err != nil {
-		return ev, reject(ReasonBadJSON, "data", "must be a JSON object with the fields of %s: %v", ev.Type, err)
-	}
-	if err := fillData(&ev, &wd); err != nil {
+	if err := fillData(&ev, &w.Data); err != nil {
 		return ev, err
 	}
 	if err := Validate(&ev); err != nil {
@@ -242,7 +244,7 @@ func fillData(ev *Event, w *wireData) *Error {
 		if f.in == "" {
 			continue
 		}
-		s := Slug(f.in)
+		s := slug(f.in)
 		if s == "" {
 			return reject(ReasonInvalidField, f.field, "%q has no letters or digits", f.in)
 		}
@@ -251,10 +253,10 @@ func fillData(ev *Event, w *wireData) *Error {
 		}
 		*f.out = s
 	}
-	if len(w.Severity) > 0 && string(w.Severity) != "null" {
-		n, perr := strconv.Atoi(strings.Trim(string(w.Severity), `"`))
+	if w.Severity != "" && w.Severity != "null" {
+		n, perr := strconv.Atoi(strings.Trim(w.Severity, `"`))
 		if perr != nil || n < 1 || n > 5 {
-			return reject(ReasonInvalidField, "data.severity", "%s is not an integer from 1 to 5", string(w.Severity))
+			return reject(ReasonInvalidField, "data.severity", "%s is not an integer from 1 to 5", w.Severity)
 		}
 		d.Severity = uint8(n)
 	}
@@ -265,11 +267,11 @@ func fillData(ev *Event, w *wireData) *Error {
 		}
 		d.Currency = c
 	}
-	if len(w.Amount) > 0 && string(w.Amount) != "null" {
+	if w.Amount != "" && w.Amount != "null" {
 		if d.Currency == "" {
 			d.Currency = DefaultCurrency
 		}
-		m, perr := ParseMoney(strings.Trim(string(w.Amount), `"`), d.Currency)
+		m, perr := ParseMoney(strings.Trim(w.Amount, `"`), d.Currency)
 		if perr != nil {
 			return reject(ReasonInvalidField, "data.amount", "%v", perr)
 		}

@@ -1,0 +1,774 @@
+package domain
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file holds the hand-written JSON scanner Decode uses for the fixed
+// CloudEvents schema. It replicates what encoding/json did when it decoded
+// into the structs the decoder used before (kept as refDecode in
+// decode_reference_test.go), so that the accept/reject decisions do not
+// change:
+//
+//   - the whole top-level value is checked against the JSON grammar (strings
+//     and their escapes, numbers, literals, nesting up to maxNestingDepth),
+//     including the values of unknown keys, which are skipped;
+//   - object keys match field names exactly or, failing that, under Unicode
+//     simple case folding (so "ID", "Id" and "ſource" with U+017F match too);
+//   - the last of duplicate keys wins, and null leaves a string field as it
+//     was, makes schemaversion absent and makes data or a raw field "null";
+//   - a value of the wrong JSON type for a field makes the event bad_json; in
+//     the data object that is reported (with Field "data") only after the
+//     envelope has been validated, as the second json.Unmarshal did;
+//   - schemaversion may also be a JSON string holding a valid JSON number, as
+//     json.Number allows;
+//   - severity and amount keep their raw JSON text, escapes and quotes
+//     included, as json.RawMessage did;
+//   - after the top-level value, only whitespace, the end of the payload or a
+//     '}' or ']' may follow (json.Decoder.More reports false for those).
+
+// maxNestingDepth is the nesting limit of encoding/json's scanner; deeper
+// input is a syntax error there, so it is one here too.
+const maxNestingDepth = 10000
+
+// Field indexes: the envelope's fields, then the fields of data.
+const (
+	fSpecVersion = iota
+	fID
+	fSource
+	fType
+	fTime
+	fSubject
+	fContentType
+	fSchemaVersion // a JSON number, or a string holding one
+	fCustomerID
+	fCategory
+	fSegment
+	fChannel
+	fRootCause
+	fProduct
+	fRegion
+	fSeverity // raw JSON text
+	fComplaintID
+	fResolution
+	fReason
+	fReferredID
+	fAmount // raw JSON text
+	fCurrency
+	fTopic
+	fDetail
+	numFields
+
+	fUnknown = -1
+	fData    = -2
+)
+
+// States of the data member of the envelope.
+const (
+	dataAbsent = iota
+	dataNull
+	dataObject
+	dataWrongType // not an object, or a field of the wrong JSON type
+)
+
+// envelopeNames and dataNames map the JSON names to field indexes.
+var envelopeNames = [...]struct {
+	name  string
+	field int
+}{
+	{"specversion", fSpecVersion}, {"id", fID}, {"source", fSource}, {"type", fType},
+	{"time", fTime}, {"subject", fSubject}, {"datacontenttype", fContentType},
+	{"schemaversion", fSchemaVersion}, {"data", fData},
+}
+
+var dataNames = [...]struct {
+	name  string
+	field int
+}{
+	{"customer_id", fCustomerID}, {"category", fCategory}, {"segment", fSegment},
+	{"channel", fChannel}, {"root_cause", fRootCause}, {"product", fProduct},
+	{"region", fRegion}, {"severity", fSeverity}, {"complaint_id", fComplaintID},
+	{"resolution", fResolution}, {"reason", fReason}, {"referred_customer_id", fReferredID},
+	{"amount", fAmount}, {"currency", fCurrency}, {"topic", fTopic}, {"detail", fDetail},
+}
+
+// span locates a field's value in the payload. For string fields it is the
+// content between the quotes; for raw fields the whole JSON value.
+type span struct {
+	start, end int32
+	set        bool
+	esc        bool // the string content holds escapes to decode
+}
+
+// scanner is the state of one scan of a payload.
+type scanner struct {
+	b     []byte
+	i     int
+	data  uint8
+	spans [numFields]span
+	err   *Error
+}
+
+// strClass marks the bytes that end the fast path of a string scan: the
+// quote, the backslash and the control characters.
+var strClass = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'] = true
+	t['\\'] = true
+	return t
+}()
+
+func (s *scanner) fail(what string) bool {
+	if s.err == nil {
+		if s.i >= len(s.b) {
+			s.err = reject(ReasonBadJSON, "", "invalid JSON: unexpected end of input (%s)", what)
+		} else {
+			s.err = reject(ReasonBadJSON, "", "invalid JSON: %s at offset %d", what, s.i)
+		}
+	}
+	return false
+}
+
+func (s *scanner) skipWS() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// scanEvent scans a whole payload into s.spans and s.data. It reports false,
+// with s.err set, when encoding/json would have failed to decode the
+// envelope.
+func (s *scanner) scanEvent() bool {
+	s.skipWS()
+	if s.i >= len(s.b) {
+		return s.fail("empty payload")
+	}
+	switch s.b[s.i] {
+	case '{':
+		if !s.object(1, true) {
+			return false
+		}
+	case 'n':
+		// null decodes into the zero envelope.
+		if !s.literal("null") {
+			return false
+		}
+	default:
+		if s.value(1) {
+			s.err = reject(ReasonBadJSON, "", "invalid JSON: the event is not a JSON object")
+		}
+		return false
+	}
+	s.skipWS()
+	if s.i < len(s.b) && s.b[s.i] != '}' && s.b[s.i] != ']' {
+		return s.fail("trailing data after the event")
+	}
+	return true
+}
+
+// object scans the object at s.i, the envelope when envelope is true, else
+// the data object.
+func (s *scanner) object(depth int, envelope bool) bool {
+	if depth > maxNestingDepth {
+		return s.fail("exceeded max depth")
+	}
+	s.i++ // '{'
+	s.skipWS()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return true
+	}
+	for {
+		if s.i >= len(s.b) || s.b[s.i] != '"' {
+			return s.fail("expected a string key")
+		}
+		ks, ke, kesc, ok := s.str()
+		if !ok {
+			return false
+		}
+		field := s.lookup(s.b[ks:ke], kesc, envelope)
+		s.skipWS()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return s.fail("expected ':' after an object key")
+		}
+		s.i++
+		s.skipWS()
+		if s.i >= len(s.b) {
+			return s.fail("expected a value")
+		}
+		if !s.member(field, depth) {
+			return false
+		}
+		s.skipWS()
+		if s.i >= len(s.b) {
+			return s.fail("expected ',' or '}'")
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+			s.skipWS()
+		case '}':
+			s.i++
+			return true
+		default:
+			return s.fail("expected ',' or '}'")
+		}
+	}
+}
+
+// member scans the value of field, whose object is at depth.
+func (s *scanner) member(field, depth int) bool {
+	c := s.b[s.i]
+	switch {
+	case field == fUnknown:
+		return s.value(depth + 1)
+	case field == fData:
+		switch c {
+		case '{':
+			for f := fCustomerID; f < numFields; f++ {
+				s.spans[f] = span{}
+			}
+			s.data = dataObject
+			return s.object(depth+1, false)
+		case 'n':
+			s.data = dataNull
+			return s.literal("null")
+		}
+		s.data = dataWrongType
+		return s.value(depth + 1)
+	case field == fSeverity || field == fAmount:
+		start := s.i
+		if !s.value(depth + 1) {
+			return false
+		}
+		s.spans[field] = span{start: int32(start), end: int32(s.i), set: true}
+		return true
+	case field == fSchemaVersion:
+		switch c {
+		case '"':
+			st, en, esc, ok := s.str()
+			if !ok {
+				return false
+			}
+			if !validNumber(decodeString(make([]byte, 0, 32), s.b[st:en], esc)) {
+				s.i = st
+				return s.fail("schemaversion is a string that is not a number")
+			}
+			s.spans[field] = span{start: int32(st), end: int32(en), set: true, esc: esc}
+			return true
+		case 'n':
+			s.spans[field] = span{}
+			return s.literal("null")
+		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			start := s.i
+			if !s.number() {
+				return false
+			}
+			s.spans[field] = span{start: int32(start), end: int32(s.i), set: true}
+			return true
+		}
+		return s.wrongType(field, depth)
+	}
+	// A string field.
+	switch c {
+	case '"':
+		st, en, esc, ok := s.str()
+		if !ok {
+			return false
+		}
+		s.spans[field] = span{start: int32(st), end: int32(en), set: true, esc: esc}
+		return true
+	case 'n':
+		return s.literal("null") // null leaves a string as it was
+	}
+	return s.wrongType(field, depth)
+}
+
+// wrongType handles a value of the wrong JSON type for field: in the envelope
+// it fails the decode; in data it is remembered and the scan goes on, since
+// the syntax of the whole payload is checked first.
+func (s *scanner) wrongType(field, depth int) bool {
+	if field < fCustomerID {
+		pos := s.i
+		if !s.value(depth + 1) {
+			return false
+		}
+		s.i = pos
+		return s.fail("wrong JSON type for " + envelopeNames[field].name)
+	}
+	s.data = dataWrongType
+	return s.value(depth + 1)
+}
+
+// value skips over any JSON value at s.i, checking its syntax. depth is the
+// nesting depth an object or array at s.i would have.
+func (s *scanner) value(depth int) bool {
+	if s.i >= len(s.b) {
+		return s.fail("expected a value")
+	}
+	switch s.b[s.i] {
+	case '"':
+		_, _, _, ok := s.str()
+		return ok
+	case '{':
+		if depth > maxNestingDepth {
+			return s.fail("exceeded max depth")
+		}
+		s.i++
+		s.skipWS()
+		if s.i < len(s.b) && s.b[s.i] == '}' {
+			s.i++
+			return true
+		}
+		for {
+			if s.i >= len(s.b) || s.b[s.i] != '"' {
+				return s.fail("expected a string key")
+			}
+			if _, _, _, ok := s.str(); !ok {
+				return false
+			}
+			s.skipWS()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return s.fail("expected ':' after an object key")
+			}
+			s.i++
+			s.skipWS()
+			if !s.value(depth + 1) {
+				return false
+			}
+			s.skipWS()
+			if s.i >= len(s.b) {
+				return s.fail("expected ',' or '}'")
+			}
+			switch s.b[s.i] {
+			case ',':
+				s.i++
+				s.skipWS()
+			case '}':
+				s.i++
+				return true
+			default:
+				return s.fail("expected ',' or '}'")
+			}
+		}
+	case '[':
+		if depth > maxNestingDepth {
+			return s.fail("exceeded max depth")
+		}
+		s.i++
+		s.skipWS()
+		if s.i < len(s.b) && s.b[s.i] == ']' {
+			s.i++
+			return true
+		}
+		for {
+			if !s.value(depth + 1) {
+				return false
+			}
+			s.skipWS()
+			if s.i >= len(s.b) {
+				return s.fail("expected ',' or ']'")
+			}
+			switch s.b[s.i] {
+			case ',':
+				s.i++
+				s.skipWS()
+			case ']':
+				s.i++
+				return true
+			default:
+				return s.fail("expected ',' or ']'")
+			}
+		}
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return s.number()
+	}
+	return s.fail("invalid character")
+}
+
+func (s *scanner) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		for j := 0; j < len(lit) && s.i < len(s.b) && s.b[s.i] == lit[j]; j++ {
+			s.i++
+		}
+		return s.fail("invalid literal")
+	}
+	s.i += len(lit)
+	return true
+}
+
+// number scans a number per the JSON grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() bool {
+	n := scanNumber(s.b[s.i:])
+	if n <= 0 {
+		s.i -= n
+		return s.fail("invalid number")
+	}
+	s.i += n
+	return true
+}
+
+// scanNumber returns the length of the JSON number at the start of b, or
+// minus the offset of the offending byte when there is none.
+func scanNumber[T string | []byte](b T) int {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return -i
+	}
+	switch {
+	case b[i] == '0':
+		i++
+	case b[i] >= '1' && b[i] <= '9':
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		}
+	default:
+		return -i
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return -i
+		}
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return -i
+		}
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		}
+	}
+	return i
+}
+
+// validNumber reports whether b is exactly one JSON number.
+func validNumber(b []byte) bool {
+	n := scanNumber(b)
+	return n > 0 && n == len(b)
+}
+
+// str scans the string at s.i (its opening quote) and returns the bounds of
+// its content and whether that holds escapes.
+func (s *scanner) str() (start, end int, esc, ok bool) {
+	b := s.b
+	i := s.i + 1
+	start = i
+	for {
+		for i < len(b) && !strClass[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			s.i = i
+			return 0, 0, false, s.fail("unterminated string")
+		}
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return start, i, esc, true
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				s.i = i + 1
+				return 0, 0, false, s.fail("unterminated string")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for j := i + 2; j < i+6; j++ {
+					if j >= len(b) || unhex(b[j]) < 0 {
+						s.i = j
+						return 0, 0, false, s.fail("invalid \\u escape in string")
+					}
+				}
+				i += 6
+			default:
+				s.i = i + 1
+				return 0, 0, false, s.fail("invalid escape in string")
+			}
+		default:
+			s.i = i
+			return 0, 0, false, s.fail("control character in string")
+		}
+	}
+}
+
+func unhex(c byte) rune {
+	switch {
+	case c >= '0' && c <= '9':
+		return rune(c - '0')
+	case c >= 'a' && c <= 'f':
+		return rune(c - 'a' + 10)
+	case c >= 'A' && c <= 'F':
+		return rune(c - 'A' + 10)
+	}
+	return -1
+}
+
+// u4 decodes the \uXXXX escape at the start of b, or returns -1.
+func u4(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		h := unhex(c)
+		if h < 0 {
+			return -1
+		}
+		r = r<<4 | h
+	}
+	return r
+}
+
+// decodeString appends the content of a scanned string to dst, decoding its
+// escapes the way encoding/json does: a \u escape of a lone or badly paired
+// UTF-16 surrogate becomes U+FFFD.
+func decodeString(dst, b []byte, esc bool) []byte {
+	if !esc {
+		return append(dst, b...)
+	}
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(b) && b[j] != '\\' {
+				j++
+			}
+			dst = append(dst, b[i:j]...)
+			i = j
+			continue
+		}
+		switch b[i+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := u4(b[i:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r2 := u4(b[i:]); r2 >= 0 {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						dst = utf8.AppendRune(dst, dec)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // '"', '\\', '/'
+			dst = append(dst, b[i+1])
+		}
+		i += 2
+	}
+	return dst
+}
+
+// lookup returns the field a key names, fUnknown for none.
+func (s *scanner) lookup(key []byte, esc, envelope bool) int {
+	if !esc {
+		if envelope {
+			switch string(key) {
+			case "specversion":
+				return fSpecVersion
+			case "id":
+				return fID
+			case "source":
+				return fSource
+			case "type":
+				return fType
+			case "time":
+				return fTime
+			case "subject":
+				return fSubject
+			case "datacontenttype":
+				return fContentType
+			case "schemaversion":
+				return fSchemaVersion
+			case "data":
+				return fData
+			}
+		} else {
+			switch string(key) {
+			case "customer_id":
+				return fCustomerID
+			case "category":
+				return fCategory
+			case "segment":
+				return fSegment
+			case "channel":
+				return fChannel
+			case "root_cause":
+				return fRootCause
+			case "product":
+				return fProduct
+			case "region":
+				return fRegion
+			case "severity":
+				return fSeverity
+			case "complaint_id":
+				return fComplaintID
+			case "resolution":
+				return fResolution
+			case "reason":
+				return fReason
+			case "referred_customer_id":
+				return fReferredID
+			case "amount":
+				return fAmount
+			case "currency":
+				return fCurrency
+			case "topic":
+				return fTopic
+			case "detail":
+				return fDetail
+			}
+		}
+	}
+	// Slow path: decode escapes and match case-insensitively.
+	// A key that matches a name is at most 3 bytes per name byte long.
+	const maxKey = 3 * len("referred_customer_id")
+	if !esc && len(key) > maxKey {
+		return fUnknown
+	}
+	var buf [maxKey]byte
+	k := decodeString(buf[:0], key, esc)
+	if len(k) > maxKey {
+		return fUnknown
+	}
+	if envelope {
+		for _, n := range envelopeNames {
+			if foldEqual(k, n.name) {
+				return n.field
+			}
+		}
+		return fUnknown
+	}
+	for _, n := range dataNames {
+		if foldEqual(k, n.name) {
+			return n.field
+		}
+	}
+	return fUnknown
+}
+
+// foldEqual reports whether key equals name, a lower-case ASCII field name,
+// under Unicode simple case folding, as encoding/json matches keys. The only
+// non-ASCII runes that fold to ASCII letters are U+017F (ſ, to s) and U+212A
+// (Kelvin sign, to k).
+func foldEqual(key []byte, name string) bool {
+	j := 0
+	for i := 0; i < len(key); {
+		if j >= len(name) {
+			return false
+		}
+		c := key[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != name[j] {
+				return false
+			}
+			i++
+			j++
+			continue
+		}
+		r, n := utf8.DecodeRune(key[i:])
+		switch {
+		case r == 0x17F && name[j] == 's', r == 0x212A && name[j] == 'k':
+		default:
+			return false
+		}
+		i += n
+		j++
+	}
+	return j == len(name)
+}
+
+// materialize copies the values of the fields that were set into one string
+// and fills w with substrings of it: one allocation for every field.
+func (s *scanner) materialize(w *wireEvent) {
+	total := 0
+	for i := range s.spans {
+		if sp := &s.spans[i]; sp.set {
+			total += int(sp.end - sp.start)
+		}
+	}
+	if total == 0 {
+		return
+	}
+	buf := make([]byte, 0, total) // decoded strings are never longer than their source
+	var ends [numFields]int32
+	for i := range s.spans {
+		sp := &s.spans[i]
+		if sp.set {
+			buf = decodeString(buf, s.b[sp.start:sp.end], sp.esc)
+		}
+		ends[i] = int32(len(buf))
+	}
+	all := string(buf)
+	var out [numFields]string
+	start := int32(0)
+	for i := range out {
+		out[i] = all[start:ends[i]]
+		start = ends[i]
+	}
+	w.SpecVersion, w.ID, w.Source, w.Type = out[fSpecVersion], out[fID], out[fSource], out[fType]
+	w.Time, w.Subject, w.ContentType = out[fTime], out[fSubject], out[fContentType]
+	w.SchemaVersion, w.HasSchemaVersion = out[fSchemaVersion], s.spans[fSchemaVersion].set
+	d := &w.Data
+	d.CustomerID, d.Category, d.Segment, d.Channel = out[fCustomerID], out[fCategory], out[fSegment], out[fChannel]
+	d.RootCause, d.Product, d.Region, d.Severity = out[fRootCause], out[fProduct], out[fRegion], out[fSeverity]
+	d.ComplaintID, d.Resolution, d.Reason, d.ReferredID = out[fComplaintID], out[fResolution], out[fReason], out[fReferredID]
+	d.Amount, d.Currency, d.Topic, d.Detail = out[fAmount], out[fCurrency], out[fTopic], out[fDetail]
+}
+
+// slug returns Slug(s) without allocating when s is already a slug.
+func slug(s string) string {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return Slug(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+		case c == '-' && s[i-1] != '-':
+		default:
+			return Slug(s)
+		}
+	}
+	return s
+}
