@@ -209,49 +209,38 @@ func identifier(field, s string, max int) (string, *Error) {
 func fillData(ev *Event, w *wireData) *Error {
 	d := &ev.Data
 	var err *Error
-	ids := []struct {
-		field string
-		in    string
-		out   *string
-	}{
-		{"data.customer_id", w.CustomerID, &d.CustomerID},
-		{"data.complaint_id", w.ComplaintID, &d.ComplaintID},
-		{"data.referred_customer_id", w.ReferredID, &d.ReferredID},
+	if d.CustomerID, err = optionalIdentifier("data.customer_id", w.CustomerID); err != nil {
+		return err
 	}
-	for _, f := range ids {
-		if f.in == "" {
-			continue
-		}
-		if *f.out, err = identifier(f.field, f.in, MaxIDLen); err != nil {
-			return err
-		}
+	if d.ComplaintID, err = optionalIdentifier("data.complaint_id", w.ComplaintID); err != nil {
+		return err
 	}
-	slugs := []struct {
-		field string
-		in    string
-		out   *string
-	}{
-		{"data.category", w.Category, &d.Category},
-		{"data.segment", w.Segment, &d.Segment},
-		{"data.channel", w.Channel, &d.Channel},
-		{"data.root_cause", w.RootCause, &d.RootCause},
-		{"data.product", w.Product, &d.Product},
-		{"data.region", w.Region, &d.Region},
-		{"data.resolution", w.Resolution, &d.Resolution},
-		{"data.reason", w.Reason, &d.Reason},
+	if d.ReferredID, err = optionalIdentifier("data.referred_customer_id", w.ReferredID); err != nil {
+		return err
 	}
-	for _, f := range slugs {
-		if f.in == "" {
-			continue
-		}
-		s := slug(f.in)
-		if s == "" {
-			return reject(ReasonInvalidField, f.field, "%q has no letters or digits", f.in)
-		}
-		if len(s) > MaxSlugLen {
-			return reject(ReasonInvalidField, f.field, "is longer than %d characters", MaxSlugLen)
-		}
-		*f.out = s
+	if d.Category, err = optionalSlug("data.category", w.Category); err != nil {
+		return err
+	}
+	if d.Segment, err = optionalSlug("data.segment", w.Segment); err != nil {
+		return err
+	}
+	if d.Channel, err = optionalSlug("data.channel", w.Channel); err != nil {
+		return err
+	}
+	if d.RootCause, err = optionalSlug("data.root_cause", w.RootCause); err != nil {
+		return err
+	}
+	if d.Product, err = optionalSlug("data.product", w.Product); err != nil {
+		return err
+	}
+	if d.Region, err = optionalSlug("data.region", w.Region); err != nil {
+		return err
+	}
+	if d.Resolution, err = optionalSlug("data.resolution", w.Resolution); err != nil {
+		return err
+	}
+	if d.Reason, err = optionalSlug("data.reason", w.Reason); err != nil {
+		return err
 	}
 	if w.Severity != "" && w.Severity != "null" {
 		n, perr := strconv.Atoi(strings.Trim(w.Severity, `"`))
@@ -286,4 +275,27 @@ func fillData(ev *Event, w *wireData) *Error {
 	}
 	d.Detail = w.Detail
 	return nil
+}
+
+// optionalIdentifier is identifier for a field that may be absent (empty).
+func optionalIdentifier(field, s string) (string, *Error) {
+	if s == "" {
+		return "", nil
+	}
+	return identifier(field, s, MaxIDLen)
+}
+
+// optionalSlug normalises a slug field that may be absent (empty).
+func optionalSlug(field, in string) (string, *Error) {
+	if in == "" {
+		return "", nil
+	}
+	s := slug(in)
+	if s == "" {
+		return "", reject(ReasonInvalidField, field, "%q has no letters or digits", in)
+	}
+	if len(s) > MaxSlugLen {
+		return "", reject(ReasonInvalidField, field, "is longer than %d characters", MaxSlugLen)
+	}
+	return s, nil
 }

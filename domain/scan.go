@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -730,16 +731,22 @@ func (s *scanner) materialize(w *wireEvent) {
 	if total == 0 {
 		return
 	}
-	buf := make([]byte, 0, total) // decoded strings are never longer than their source
+	var sb strings.Builder
+	sb.Grow(total) // decoded strings are never longer than their source
 	var ends [numFields]int32
+	var tmp [256]byte
 	for i := range s.spans {
 		sp := &s.spans[i]
 		if sp.set {
-			buf = decodeString(buf, s.b[sp.start:sp.end], sp.esc)
+			if sp.esc {
+				sb.Write(decodeString(tmp[:0], s.b[sp.start:sp.end], true))
+			} else {
+				sb.Write(s.b[sp.start:sp.end])
+			}
 		}
-		ends[i] = int32(len(buf))
+		ends[i] = int32(sb.Len())
 	}
-	all := string(buf)
+	all := sb.String()
 	var out [numFields]string
 	start := int32(0)
 	for i := range out {
