@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/plaint/plaint/domain"
@@ -42,21 +40,14 @@ func (c *BackupCmd) Run(g *Globals) error {
 }
 
 func backupFromServer(g *Globals, w io.Writer) (int64, error) {
-	u, err := url.JoinPath(g.Server, "/v1/backup")
+	body, err := serverStream(g, "/v1/backup")
 	if err != nil {
-		return 0, domain.FieldErrorf("server", "%q is not a URL", g.Server)
+		return 0, fmt.Errorf("the data directory is in use and the server does not answer: %w", err)
 	}
-	resp, err := http.Get(u)
+	defer body.Close()
+	n, err := io.Copy(w, body)
 	if err != nil {
-		return 0, fmt.Errorf("the data directory is in use and the server at %s does not answer: %w", g.Server, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("backup from %s: %s", u, resp.Status)
-	}
-	n, err := io.Copy(w, resp.Body)
-	if err != nil {
-		return n, fmt.Errorf("backup from %s: %w", u, err)
+		return n, fmt.Errorf("backup from %s: %w", g.Server, err)
 	}
 	return n, nil
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -119,12 +117,12 @@ func (c *LogTailCmd) fromServer(g *Globals) error {
 		limit = 10000
 	}
 	for {
-		resp, err := http.Get(fmt.Sprintf("%s/v1/events?from=%d&limit=%d", g.Server, from, limit))
+		body, err := serverStream(g, fmt.Sprintf("/v1/events?from=%d&limit=%d", from, limit))
 		if err != nil {
-			return fmt.Errorf("tail from server %s: %w", g.Server, err)
+			return fmt.Errorf("tail from server: %w", err)
 		}
-		n, err := countingCopy(g.Stdout, resp.Body)
-		resp.Body.Close()
+		n, err := countingCopy(g.Stdout, body)
+		body.Close()
 		if err != nil || !c.Follow {
 			return err
 		}
@@ -177,9 +175,7 @@ func (c *LogStatsCmd) Run(g *Globals) error {
 		}
 	}
 	if c.JSON {
-		enc := json.NewEncoder(g.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return writeIndentedJSON(g.Stdout, st)
 	}
 	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "events\t%d\n", st.Events)
@@ -208,20 +204,12 @@ func serverStats(g *Globals) (eventstore.Stats, error) {
 	var out struct {
 		Log eventstore.Stats `json:"log"`
 	}
-	u, err := url.JoinPath(g.Server, "/v1/stats")
+	b, err := serverGet(g, "/v1/stats", nil)
 	if err != nil {
-		return out.Log, domain.FieldErrorf("server", "%q is not a URL", g.Server)
+		return out.Log, fmt.Errorf("the data directory is in use and the server does not answer: %w", err)
 	}
-	resp, err := http.Get(u)
-	if err != nil {
-		return out.Log, fmt.Errorf("the data directory is in use and the server at %s does not answer: %w", g.Server, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return out.Log, fmt.Errorf("server %s: %s", u, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return out.Log, fmt.Errorf("server %s: %w", u, err)
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out.Log, fmt.Errorf("stats from %s: %w", g.Server, err)
 	}
 	return out.Log, nil
 }

@@ -194,9 +194,7 @@ func (c *ProjectionShowCmd) Run(g *Globals) error {
 		return err
 	}
 	if c.JSON {
-		enc := json.NewEncoder(g.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return writeIndentedJSON(g.Stdout, st)
 	}
 	printStatus(g, st)
 	return nil

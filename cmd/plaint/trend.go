@@ -1,19 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/projections"
 )
 
@@ -72,49 +63,3 @@ func (c *TrendCmd) Run(g *Globals) error {
 }
 
 // errNoServer means nothing answers at --server.
-var errNoServer = errors.New("no plaint server answers")
-
-// serverDo sends a request to the running server and returns the body of a
-// 2xx answer. A server error is returned as the *domain.Error it carries;
-// no server at all as errNoServer.
-func serverDo(g *Globals, method, path string, q url.Values, body []byte) ([]byte, error) {
-	u, err := url.Parse(strings.TrimRight(g.Server, "/") + path)
-	if err != nil || u.Host == "" {
-		return nil, domain.FieldErrorf("server", "%q is not a URL", g.Server)
-	}
-	if q != nil {
-		u.RawQuery = q.Encode()
-	}
-	req, err := http.NewRequestWithContext(g.Ctx, method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", path, err)
-	}
-	client := &http.Client{Timeout: 10 * time.Minute}
-	resp, err := client.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w at %s: %w", errNoServer, g.Server, err)
-		}
-		return nil, fmt.Errorf("ask %s: %w", g.Server, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read answer from %s: %w", g.Server, err)
-	}
-	if resp.StatusCode/100 == 2 {
-		return b, nil
-	}
-	var e struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
-		return nil, &domain.Error{Code: e.Error.Code, Message: e.Error.Message}
-	}
-	return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
-}
-
-func serverGet(g *Globals, path string, q url.Values) ([]byte, error) {
-	return serverDo(g, http.MethodGet, path, q, nil)
-}
