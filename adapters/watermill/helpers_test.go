@@ -226,6 +226,63 @@ func (g *gateStore) Append(ctx context.Context, ev domain.Event) (eventstore.Res
 
 func (g *gateStore) DeadLettered(ctx context.Context) error { return g.inner.DeadLettered(ctx) }
 
+// gateBatchStore is a gateStore with AppendBatch, gated the same way (each
+// event of a batch counts as one call).
+type gateBatchStore struct{ *gateStore }
+
+func (g gateBatchStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
+	n := int64(len(b.Events))
+	if n > 0 {
+		g.entered.Add(n)
+		<-g.gate
+		defer g.done.Add(n)
+	}
+	return g.inner.(plaintwm.BatchStore).AppendBatch(ctx, b)
+}
+
+// storeOnly hides the AppendBatch of a store.
+type storeOnly struct{ plaintwm.Store }
+
+// mode is a way to run the ingest; the tests of its promises run in each.
+type mode struct {
+	name string
+	cfg  plaintwm.Config // Batch and BatchWait
+	// store returns the store to give the ingest: s itself, or s without
+	// its AppendBatch.
+	store func(s plaintwm.Store) plaintwm.Store
+	// gate returns a gated store on s, with AppendBatch if the mode uses it.
+	gate func(g *gateStore) plaintwm.Store
+}
+
+var modes = []mode{
+	{"batch", plaintwm.Config{},
+		func(s plaintwm.Store) plaintwm.Store { return s },
+		func(g *gateStore) plaintwm.Store { return gateBatchStore{g} }},
+	{"batch-store-without-AppendBatch", plaintwm.Config{},
+		func(s plaintwm.Store) plaintwm.Store { return storeOnly{s} },
+		func(g *gateStore) plaintwm.Store { return g }},
+	{"per-message", plaintwm.Config{Batch: 1},
+		func(s plaintwm.Store) plaintwm.Store { return s },
+		func(g *gateStore) plaintwm.Store { return g }},
+}
+
+// forEachMode runs test in every mode.
+func forEachMode(t *testing.T, test func(t *testing.T, m mode)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { test(t, m) })
+	}
+}
+
+// with returns cfg in mode m: its Batch and BatchWait, and its store on
+// cfg.Store (or on the env's committer).
+func (m mode) with(e *env, cfg plaintwm.Config) plaintwm.Config {
+	cfg.Batch, cfg.BatchWait = m.cfg.Batch, m.cfg.BatchWait
+	if cfg.Store == nil {
+		cfg.Store = m.store(e.com)
+	}
+	return cfg
+}
+
 // readLog returns the ids stored in the log, in order.
 func readLog(t testing.TB, l *eventstore.Log) []string {
 	t.Helper()
