@@ -3,6 +3,7 @@ package watermill_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
 )
 
 func TestAcksOnlyAfterTheCommitHoldingTheEvent(t *testing.T) {
@@ -416,4 +418,51 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// failAfterStore stores a batch, then reports a failure the first time, as
+// a store that commits but fails before answering would.
+type failAfterStore struct {
+	plaintwm.BatchStore
+	failed  atomic.Bool
+	batches atomic.Int64
+}
+
+func (f *failAfterStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
+	f.batches.Add(1)
+	res, err := f.BatchStore.AppendBatch(ctx, b)
+	if err == nil && len(b.Events) > 0 && f.failed.CompareAndSwap(false, true) {
+		return nil, errors.New("disk on fire")
+	}
+	return res, err
+}
+
+func TestBatchFailureNaksTheWholeGroupAndRedeliveryIsDeduplicated(t *testing.T) {
+	e := newEnv(t)
+	const n = 500
+	for i := range n {
+		if _, err := e.js.PublishAsync(domain.TypeComplaintFiled.Subject(), payload(t, complaint("crm", fmt.Sprint(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-e.js.PublishAsyncComplete():
+	case <-time.After(20 * time.Second):
+		t.Fatal("publish did not complete")
+	}
+	f := &failAfterStore{BatchStore: e.com}
+	r := e.start(plaintwm.Config{Store: f, NakDelay: 20 * time.Millisecond})
+	waitFor(t, "every message acked", func() bool { return e.allAcked(n) })
+	waitFor(t, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
+	st := r.Stats()
+	if st.Errors != 1 || st.Stored+st.Duplicates != n || st.Duplicates == 0 || st.Received <= n {
+		t.Fatalf("stats = %+v: want one failure, its group redelivered and dropped as duplicates", st)
+	}
+	if got := readLog(t, e.log); len(got) != n {
+		t.Fatalf("log has %d events, want %d", len(got), n)
+	}
+	// A backlog is handled in groups, not message by message.
+	if b := f.batches.Load(); b > n/10 {
+		t.Fatalf("%d AppendBatch calls for %d messages", b, n)
+	}
 }
