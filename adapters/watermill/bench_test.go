@@ -385,13 +385,16 @@ func BenchmarkCeilingRawAck(b *testing.B) {
 }
 
 // BenchmarkCeilingRouterAck is the cost of the Watermill path alone: the
-// Subscriber and a Router whose handler returns at once.
+// Subscriber and a Router whose handler returns at once. PLAINT_BENCH_BATCH
+// sets the Subscriber's Batch (default 1: one Watermill message per event;
+// the ingest's default is DefaultBatch).
 func BenchmarkCeilingRouterAck(b *testing.B) {
 	events := benchEnvInt(b, "PLAINT_BENCH_EVENTS", 100_000)
+	batch := benchEnvInt(b, "PLAINT_BENCH_BATCH", 1)
 	for range b.N {
 		b.StopTimer()
 		bl := newBacklog(b, b.TempDir(), events)
-		sub, err := plaintwm.NewSubscriber(plaintwm.SubscriberConfig{JetStream: bl.js})
+		sub, err := plaintwm.NewSubscriber(plaintwm.SubscriberConfig{JetStream: bl.js, Batch: batch})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -401,8 +404,12 @@ func BenchmarkCeilingRouterAck(b *testing.B) {
 		}
 		var got atomic.Int64
 		done := make(chan struct{})
-		r.AddConsumerHandler("ack", plaintnats.DefaultConsumer, sub, func(*message.Message) error {
-			if got.Add(1) == int64(events) {
+		r.AddConsumerHandler("ack", plaintnats.DefaultConsumer, sub, func(msg *message.Message) error {
+			n := int64(1)
+			if g := plaintwm.NATSMsgs(msg); g != nil {
+				n = int64(len(g))
+			}
+			if got.Add(n) == int64(events) {
 				close(done)
 			}
 			return nil

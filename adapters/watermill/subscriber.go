@@ -12,6 +12,13 @@
 // is acknowledged. An asynchronous ack is safe because plaint deduplicates
 // (source, id) permanently: a lost ack only causes a redelivery that is
 // dropped as a duplicate.
+//
+// In batch mode (SubscriberConfig.Batch above 1, the Ingest's default) one
+// Watermill message stands for a group of JetStream messages, whatever the
+// pull iterator has ready up to Batch: the router, the handler goroutine and
+// the committer round trip are paid once per group instead of once per
+// event, and acking the Watermill message acks every JetStream message of
+// the group (each with its own ack: the consumer stays AckExplicit).
 package watermill
 
 import (
