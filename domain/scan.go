@@ -122,6 +122,8 @@ var strClass = func() (t [256]bool) {
 	return t
 }()
 
+// fail records a bad_json rejection at the current offset, unless one is
+// recorded already, and returns false.
 func (s *scanner) fail(what string) bool {
 	if s.err == nil {
 		if s.i >= len(s.b) {
@@ -133,6 +135,7 @@ func (s *scanner) fail(what string) bool {
 	return false
 }
 
+// skipWS skips JSON whitespace.
 func (s *scanner) skipWS() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
@@ -401,6 +404,7 @@ func (s *scanner) value(depth int) bool {
 	return s.fail("invalid character")
 }
 
+// literal scans the literal lit (true, false or null).
 func (s *scanner) literal(lit string) bool {
 	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
 		for j := 0; j < len(lit) && s.i < len(s.b) && s.b[s.i] == lit[j]; j++ {
@@ -517,6 +521,7 @@ func (s *scanner) str() (start, end int, esc, ok bool) {
 	}
 }
 
+// unhex returns the value of a hex digit, or -1.
 func unhex(c byte) rune {
 	switch {
 	case c >= '0' && c <= '9':
