@@ -58,7 +58,9 @@ func refDecode(d *Decoder, natsSubject string, payload []byte) (Event, error) {
 	if err := dec.Decode(&w); err != nil {
 		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: %v", err)
 	}
-	if dec.More() {
+	// Only whitespace may follow the event (dec.More alone would let a
+	// stray '}' or ']' through).
+	if len(bytes.TrimLeft(payload[dec.InputOffset():], " \t\r\n")) > 0 {
 		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: trailing data after the event")
 	}
 	return d.refFromWire(natsSubject, &w)

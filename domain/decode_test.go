@@ -61,6 +61,8 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"bad json", "", `{"specversion":`, domain.ReasonBadJSON, ""},
 		{"trailing data", "", good + `{}`, domain.ReasonBadJSON, ""},
+		{"trailing brace", "", good + ` }`, domain.ReasonBadJSON, ""},
+		{"trailing bracket", "", good + `]`, domain.ReasonBadJSON, ""},
 		{"not an object", "", `[1,2]`, domain.ReasonBadJSON, ""},
 		{"invalid utf8", "", "{\"id\":\"\xff\"}", domain.ReasonInvalidUTF8, ""},
 		{"oversize", "", `{"x":"` + strings.Repeat("a", domain.MaxEventSize) + `"}`, domain.ReasonOversize, ""},

@@ -172,7 +172,7 @@ func (s *scanner) scanEvent() bool {
 		return false
 	}
 	s.skipWS()
-	if s.i < len(s.b) && s.b[s.i] != '}' && s.b[s.i] != ']' {
+	if s.i < len(s.b) {
 		return s.fail("trailing data after the event")
 	}
 	return true
