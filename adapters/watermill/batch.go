@@ -1,6 +1,7 @@
 package watermill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,11 +44,13 @@ func (in *Ingest) handleBatch(msg *message.Message) error {
 	events := make([]domain.Event, 0, n)
 	from := make([]jetstream.Msg, 0, n) // the message of each event
 	var invalid []rejected
+	var decodeErr error // a failure of plaint itself while decoding
 	for _, jm := range group {
 		ev, err := in.cfg.Decoder.Decode(jm.Subject(), jm.Data())
 		if err != nil {
 			if domain.ErrorCode(err) != domain.EINVALID {
-				return in.fail(fmt.Errorf("decode: %w", err))
+				decodeErr = cmp.Or(decodeErr, err)
+				continue
 			}
 			invalid = append(invalid, rejected{jm, err, reasonOf(err)})
 			continue
@@ -55,13 +58,18 @@ func (in *Ingest) handleBatch(msg *message.Message) error {
 		events = append(events, ev)
 		from = append(from, jm)
 	}
-	// The valid events first: the dead letters must not delay them.
+	// The valid events first: the dead letters must not delay them. They
+	// are stored even when the group is going to be nacked, so that the
+	// redelivery of the rest of the group drops them as duplicates.
 	if len(events) > 0 {
 		late, err := in.appendAll(ctx, events, from)
 		if err != nil {
 			return err
 		}
 		invalid = append(invalid, late...)
+	}
+	if decodeErr != nil {
+		return in.fail(fmt.Errorf("decode: %w", decodeErr))
 	}
 	if len(invalid) == 0 {
 		return nil
