@@ -19,8 +19,9 @@ const (
 	DLQStream = "PLAINT_DLQ"
 	// DLQSubjects is the subject filter of DLQStream.
 	DLQSubjects = "plaint.dlq.>"
-	// DLQSubjectPrefix prefixes a dead-lettered message's subject; the last
-	// token of the original subject (or "unknown") follows.
+	// DLQSubjectPrefix prefixes a dead-lettered message's subject; the
+	// original subject without "plaint.events." (for example
+	// "complaint.filed"), or "unknown", follows.
 	DLQSubjectPrefix = "plaint.dlq."
 	// DefaultConsumer is the default name of the durable ingest consumer.
 	DefaultConsumer = "plaint"

@@ -175,12 +175,12 @@ func (c *Config) Validate() error {
 
 // Stats are the ingest's counters since New.
 type Stats struct {
-	Received     uint64 // messages taken from the stream
-	Stored       uint64 // events appended to the log
-	Duplicates   uint64 // events dropped as already stored
-	DeadLettered uint64 // messages sent to the dead-letter stream
-	Errors       uint64 // failures of plaint itself (messages nacked for redelivery)
-	InFlight     int    // messages handed to handlers and not yet acked or nacked
+	Received     uint64 `json:"received"`      // messages taken from the stream
+	Stored       uint64 `json:"stored"`        // events appended to the log
+	Duplicates   uint64 `json:"duplicates"`    // events dropped as already stored
+	DeadLettered uint64 `json:"dead_lettered"` // messages sent to the dead-letter stream
+	Errors       uint64 `json:"errors"`        // failures of plaint itself (messages nacked for redelivery)
+	InFlight     int    `json:"in_flight"`     // messages handed to handlers and not yet acked or nacked
 }
 
 // Ingest moves events from the JetStream consumer through a Watermill Router
@@ -440,8 +440,10 @@ func (in *Ingest) reject(msg *message.Message, subject string, cause error) erro
 // deadLetterMsg returns the dead letter of a message and its publish
 // options.
 func (in *Ingest) deadLetterMsg(subject string, payload []byte, jm jetstream.Msg, cause error, reason string) (*nats.Msg, []jetstream.PublishOpt) {
-	token := subject[strings.LastIndexByte(subject, '.')+1:]
-	if token == "" {
+	// plaint.events.complaint.filed → plaint.dlq.complaint.filed, so that a
+	// dead letter keeps its event type in its subject.
+	token := strings.TrimPrefix(subject, domain.SubjectPrefix)
+	if token == subject || token == "" {
 		token = "unknown"
 	}
 	hdr := nats.Header{}

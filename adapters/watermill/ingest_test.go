@@ -166,21 +166,21 @@ func TestInvalidMessagesAreDeadLetteredThenAcked(t *testing.T) {
 			name, subject, reason, dlq string
 			data                       []byte
 		}{
-			{"bad json", filed, domain.ReasonBadJSON, "plaint.dlq.filed", []byte(`{"specversion":"1.0",`)},
-			{"unknown type", "plaint.events.complaint.escalated", domain.ReasonUnknownType, "plaint.dlq.escalated",
+			{"bad json", filed, domain.ReasonBadJSON, "plaint.dlq.complaint.filed", []byte(`{"specversion":"1.0",`)},
+			{"unknown type", "plaint.events.complaint.escalated", domain.ReasonUnknownType, "plaint.dlq.complaint.escalated",
 				bytes.Replace(mk(func(*domain.Event) {}), []byte(`"complaint.filed"`), []byte(`"complaint.escalated"`), 1)},
-			{"missing field", filed, domain.ReasonMissingField, "plaint.dlq.filed",
+			{"missing field", filed, domain.ReasonMissingField, "plaint.dlq.complaint.filed",
 				bytes.Replace(mk(func(*domain.Event) {}), []byte(`"customer_id":"C-1042",`), nil, 1)},
-			{"invalid field", filed, domain.ReasonInvalidField, "plaint.dlq.filed",
+			{"invalid field", filed, domain.ReasonInvalidField, "plaint.dlq.complaint.filed",
 				bytes.Replace(mk(func(*domain.Event) {}), []byte(`"severity":3`), []byte(`"severity":9`), 1)},
-			{"subject mismatch", domain.TypeCustomerRenewed.Subject(), domain.ReasonSubjectMismatch, "plaint.dlq.renewed",
+			{"subject mismatch", domain.TypeCustomerRenewed.Subject(), domain.ReasonSubjectMismatch, "plaint.dlq.customer.renewed",
 				mk(func(*domain.Event) {})},
-			{"before 1990", filed, domain.ReasonTimeRange, "plaint.dlq.filed",
+			{"before 1990", filed, domain.ReasonTimeRange, "plaint.dlq.complaint.filed",
 				mk(func(ev *domain.Event) { ev.Time = time.Date(1989, 12, 31, 0, 0, 0, 0, time.UTC) })},
-			{"far future", filed, domain.ReasonTimeRange, "plaint.dlq.filed",
+			{"far future", filed, domain.ReasonTimeRange, "plaint.dlq.complaint.filed",
 				mk(func(ev *domain.Event) { ev.Time = time.Now().Add(30 * 24 * time.Hour) })},
-			{"oversize", filed, domain.ReasonOversize, "plaint.dlq.filed", big},
-			{"invalid utf-8", filed, domain.ReasonInvalidUTF8, "plaint.dlq.filed",
+			{"oversize", filed, domain.ReasonOversize, "plaint.dlq.complaint.filed", big},
+			{"invalid utf-8", filed, domain.ReasonInvalidUTF8, "plaint.dlq.complaint.filed",
 				bytes.Replace(mk(func(*domain.Event) {}), []byte(`"billing"`), []byte("\"bill\xffing\""), 1)},
 		}
 		var hookReasons atomic.Int64
