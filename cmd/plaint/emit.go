@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -377,7 +378,8 @@ func (s *fileSink) finish(context.Context) (plaintnats.PublishStats, error) {
 	st := plaintnats.PublishStats{Published: s.n, Elapsed: time.Since(s.start)}
 	err := s.w.Flush()
 	if s.f != nil {
-		if serr := s.f.Sync(); err == nil {
+		// Devices and pipes (/dev/null, a FIFO) cannot be synced; that is no error.
+		if serr := s.f.Sync(); err == nil && !errors.Is(serr, syscall.EINVAL) {
 			err = serr
 		}
 		if cerr := s.f.Close(); err == nil {
