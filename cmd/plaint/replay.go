@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/projections"
 )
@@ -41,7 +42,12 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		if err != nil {
 			return fmt.Errorf("open backup %s: %w", g.Data, err)
 		}
-	} else if l, err = openLogOffline(g); err != nil {
+	} else if l, err = openLogOffline(g); domain.ErrorCode(err) == domain.EUNAVAILABLE {
+		return &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
+			"the data directory %s is in use by a running plaint server: replay a hot copy instead "+
+				"(plaint backup --out snap.db, then plaint replay -f %s --data snap.db), "+
+				"or register the spec on the server (plaint projection create -f %s)", g.Data, c.File, c.File)}
+	} else if err != nil {
 		return err
 	}
 	defer l.Close()
