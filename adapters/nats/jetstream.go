@@ -174,3 +174,19 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 	}
 	return nil
 }
+
+// ResetConsumer makes the durable consumer redeliver, at once, every message
+// from its ack floor on: the messages a previous run of this plaint node
+// received but did not acknowledge (a crash, or a stop that raced a pull)
+// would otherwise wait for the ack wait. Already stored events among them
+// are dropped as duplicates. Call it at start, before consuming, and only
+// when this process is the consumer's one user (each node has its own).
+func ResetConsumer(ctx context.Context, js jetstream.JetStream, consumer string) error {
+	if consumer == "" {
+		consumer = DefaultConsumer
+	}
+	if _, err := js.ResetConsumer(ctx, EventsStream, consumer); err != nil {
+		return fmt.Errorf("reset consumer %s on %s: %w", consumer, EventsStream, err)
+	}
+	return nil
+}

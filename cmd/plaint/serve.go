@@ -103,7 +103,16 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return e, err
 	}
 	e.nc = nc
-	e.closers = append(e.closers, func() error { nc.Close(); return nil })
+	e.closers = append(e.closers, func() error {
+		// Make sure the server has read the last acks and naks before the
+		// connection (and an embedded server) goes: a lost nak leaves its
+		// message waiting for the ack wait before it is redelivered.
+		if err := nc.FlushTimeout(5 * time.Second); err != nil {
+			e.logger.Warn("flushing acknowledgements to NATS failed", "err", err)
+		}
+		nc.Close()
+		return nil
+	})
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return e, fmt.Errorf("jetstream: %w", err)
@@ -113,6 +122,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge}
 	if err := plaintnats.EnsureStreams(ctx, js, streams); err != nil {
 		return e, err
+	}
+	// Messages the last run received but did not acknowledge come back now,
+	// not after the ack wait. An older server without the API only delays them.
+	if err := plaintnats.ResetConsumer(ctx, js, c.Consumer); err != nil {
+		logger.Warn("unacknowledged messages of the last run will be redelivered after the ack wait", "err", err)
 	}
 
 	e.committer = eventstore.NewCommitter(l)
