@@ -1,8 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
+
+	planthttp "github.com/plaint/plaint/adapters/http"
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
 )
 
 // VerifyCmd checks the event log.
@@ -13,6 +20,9 @@ type VerifyCmd struct {
 // Run verifies every record and index and exits non-zero on any problem.
 func (c *VerifyCmd) Run(g *Globals) error {
 	l, err := openLogFileOffline(g, c.File)
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
+		return c.throughServer(g)
+	}
 	if err != nil {
 		return err
 	}
@@ -26,5 +36,27 @@ func (c *VerifyCmd) Run(g *Globals) error {
 	}
 	fmt.Fprintf(g.Stdout, "ok: %d records, %d dictionary entries verified in %s (%s)\n",
 		rep.Records, rep.DictEntries, time.Since(start).Round(time.Millisecond), l.Path())
+	return nil
+}
+
+// throughServer asks the server that holds the data directory to verify its
+// live log.
+func (c *VerifyCmd) throughServer(g *Globals) error {
+	start := time.Now()
+	fmt.Fprintf(g.Stderr, "verify: the server at %s holds the data directory; asking it to verify the live log\n", g.Server)
+	body, err := serverDo(g, http.MethodPost, "/v1/verify", nil, nil)
+	if domain.ErrorCode(err) == domain.ECONFLICT {
+		msg := strings.TrimPrefix(domain.ErrorMessage(err), eventstore.ErrCorrupt.Error()+": ")
+		return fmt.Errorf("server %s: %w: %s", g.Server, eventstore.ErrCorrupt, msg)
+	}
+	if err != nil {
+		return err
+	}
+	var res planthttp.VerifyResult
+	if err := json.Unmarshal(body, &res); err != nil {
+		return fmt.Errorf("verify answer from %s: %w", g.Server, err)
+	}
+	fmt.Fprintf(g.Stdout, "ok: %d records, %d dictionary entries verified in %s (live log of %s)\n",
+		res.Records, res.DictEntries, time.Since(start).Round(time.Millisecond), g.Server)
 	return nil
 }
