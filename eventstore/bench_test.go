@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,28 +13,8 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/benchenv"
 )
-
-// benchCount reads a count from the environment ("1M", "250k" or a number),
-// or returns def.
-func benchCount(tb testing.TB, name string, def int) int {
-	s := strings.TrimSpace(os.Getenv(name))
-	if s == "" {
-		return def
-	}
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult, s = 1_000_000, s[:len(s)-1]
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		mult, s = 1_000, s[:len(s)-1]
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		tb.Fatalf("%s=%q is not a count", name, os.Getenv(name))
-	}
-	return n * mult
-}
 
 var (
 	benchSources    = []string{"crm/eu-west", "crm/us-east", "callcenter/berlin", "callcenter/austin", "webform"}
@@ -83,7 +60,7 @@ func benchEvents(seed uint64, n int) []domain.Event {
 // takes in the file. PLAINT_BENCH_APPEND sets the events per case
 // (default 200k; the batch-1 case appends at most 5,000).
 func BenchmarkAppend(b *testing.B) {
-	total := benchCount(b, "PLAINT_BENCH_APPEND", 200_000)
+	total := benchenv.Count(b, "PLAINT_BENCH_APPEND", 200_000)
 	for _, batch := range []int{1, 100, 1000, 8192} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			n := total
@@ -122,7 +99,7 @@ func BenchmarkAppend(b *testing.B) {
 // BenchmarkCommitter measures the group committer fed by many goroutines,
 // each appending one event at a time, as the ingest does.
 func BenchmarkCommitter(b *testing.B) {
-	total := benchCount(b, "PLAINT_BENCH_APPEND", 200_000)
+	total := benchenv.Count(b, "PLAINT_BENCH_APPEND", 200_000)
 	for _, writers := range []int{64, 1024, 8192} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			evs := benchEvents(uint64(writers), total)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/benchenv"
 )
 
 // The benchmarks build their log once per process: PLAINT_BENCH_EVENTS
@@ -35,23 +36,14 @@ var (
 	benchDir  string
 )
 
-func benchEvents() int {
-	if s := os.Getenv("PLAINT_BENCH_EVENTS"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			return n
-		}
-	}
-	return 200_000
-}
-
 var benchCategories = []string{"billing", "delivery", "outage", "technical", "service", "account", "contract", "pricing",
 	"installation", "cancellation", "refund", "fraud", "coverage", "roaming", "equipment", "porting", "privacy", "app", "website", "other"}
 
-// benchLog returns the path of a log of benchEvents() events: 92% complaints,
+// benchLog returns the path of a log of PLAINT_BENCH_EVENTS (default 200k) events: 92% complaints,
 // acquisitions and defections, event times over three years with 2% late.
 func benchLog(tb testing.TB) string {
 	benchOnce.Do(func() {
-		n := benchEvents()
+		n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
 		dir := os.Getenv("PLAINT_BENCH_DIR")
 		if dir == "" {
 			dir, benchErr = os.MkdirTemp("", "plaint-bench-")

@@ -26,28 +26,8 @@ import (
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/benchenv"
 )
-
-// benchEnvInt reads a count from the environment ("1M", "10M", "250k" or a
-// plain number), or returns def.
-func benchEnvInt(tb testing.TB, name string, def int) int {
-	s := strings.TrimSpace(os.Getenv(name))
-	if s == "" {
-		return def
-	}
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult, s = 1_000_000, s[:len(s)-1]
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		mult, s = 1_000, s[:len(s)-1]
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		tb.Fatalf("%s=%q is not a count", name, os.Getenv(name))
-	}
-	return n * mult
-}
 
 // synth makes synthetic complaint.filed events: random UUIDs, 100k customers
 // and realistic cardinalities for the dimensions, spread over two years.
@@ -180,7 +160,7 @@ func TestPrefillHelper(t *testing.T) {
 	if out == "" {
 		return
 	}
-	prefill(t, out, benchEnvInt(t, "PLAINT_BENCH_PREFILL", 0))
+	prefill(t, out, benchenv.Count(t, "PLAINT_BENCH_PREFILL", 0))
 }
 
 // prefilledLog puts a log holding n synthetic events at path. The log is
@@ -267,11 +247,11 @@ func newBacklog(b *testing.B, dir string, n int) *backlog {
 // PullBatch, PLAINT_BENCH_BATCH the Batch (1: one Watermill message per
 // event); PLAINT_BENCH_CPUPROFILE writes a CPU profile of the drain.
 func BenchmarkDrainBacklog(b *testing.B) {
-	events := benchEnvInt(b, "PLAINT_BENCH_EVENTS", 100_000)
-	prefilled := benchEnvInt(b, "PLAINT_BENCH_PREFILL", 0)
-	maxInFlight := benchEnvInt(b, "PLAINT_BENCH_INFLIGHT", 0)
-	pullBatch := benchEnvInt(b, "PLAINT_BENCH_PULL", 0)
-	batch := benchEnvInt(b, "PLAINT_BENCH_BATCH", 0)
+	events := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 100_000)
+	prefilled := benchenv.Count(b, "PLAINT_BENCH_PREFILL", 0)
+	maxInFlight := benchenv.Count(b, "PLAINT_BENCH_INFLIGHT", 0)
+	pullBatch := benchenv.Count(b, "PLAINT_BENCH_PULL", 0)
+	batch := benchenv.Count(b, "PLAINT_BENCH_BATCH", 0)
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -352,7 +332,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 // the same backlog read with nats.go's pull iterator and acked one by one,
 // without Watermill, decoding or storing.
 func BenchmarkCeilingRawAck(b *testing.B) {
-	events := benchEnvInt(b, "PLAINT_BENCH_EVENTS", 100_000)
+	events := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 100_000)
 	for range b.N {
 		b.StopTimer()
 		bl := newBacklog(b, b.TempDir(), events)
@@ -389,8 +369,8 @@ func BenchmarkCeilingRawAck(b *testing.B) {
 // sets the Subscriber's Batch (default 1: one Watermill message per event;
 // the ingest's default is DefaultBatch).
 func BenchmarkCeilingRouterAck(b *testing.B) {
-	events := benchEnvInt(b, "PLAINT_BENCH_EVENTS", 100_000)
-	batch := benchEnvInt(b, "PLAINT_BENCH_BATCH", 1)
+	events := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 100_000)
+	batch := benchenv.Count(b, "PLAINT_BENCH_BATCH", 1)
 	for range b.N {
 		b.StopTimer()
 		bl := newBacklog(b, b.TempDir(), events)
