@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -201,4 +202,38 @@ func TestGracefulStopAndRestart(t *testing.T) {
 		t.Fatalf("verify through the server: exit %d %q %q", code, out, errOut)
 	}
 	srv.term()
+}
+
+// TestServeStopsWhenIngestDies deletes the durable consumer under a running
+// server: the ingest ends, and serve must exit with an error instead of
+// carrying on without ingest.
+func TestServeStopsWhenIngestDies(t *testing.T) {
+	ns, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	srv := startServer(t, t.TempDir(), "--nats-url", ns.ClientURL())
+	nc, err := natsgo.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteConsumer(context.Background(), plaintnats.EventsStream, plaintnats.DefaultConsumer); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-srv.done:
+		srv.cmd.ProcessState = &os.ProcessState{}
+		t.Logf("serve exited: %v\n%s", err, srv.out)
+		if err == nil || !strings.Contains(srv.out.String(), "ingest stopped") {
+			t.Fatalf("serve exited with %v; log:\n%s", err, srv.out)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve still running 60s after its consumer was deleted\n%s", srv.out)
+	}
 }

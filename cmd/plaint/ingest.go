@@ -54,11 +54,31 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 		}
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	// If the ingest ends on its own (its consumer deleted, say), serve must
+	// not go on looking healthy: it stops with the error, for a supervisor
+	// to restart it.
+	var runErr error
+	stopped := make(chan struct{})
+	go func() {
+		runErr = <-done
+		close(stopped)
+	}()
+	e.failed = stopped
+	e.failure = func() error {
+		if runErr == nil {
+			return errors.New("ingest stopped")
+		}
+		return fmt.Errorf("ingest stopped: %w", runErr)
+	}
 	e.closers = append(e.closers, func() error {
 		if err := in.Close(); err != nil {
 			return err
 		}
-		return <-done
+		<-stopped
+		if e.reported {
+			return nil
+		}
+		return runErr
 	})
 	return func() any { return in.Stats() }, nil
 }

@@ -42,7 +42,10 @@ type engine struct {
 	natsSrv   *plaintnats.Server
 	nc        *natsgo.Conn
 	http      *planthttp.Server
-	closers   []func() error // run in reverse on stop
+	closers   []func() error  // run in reverse on stop
+	failed    <-chan struct{} // closed when a component stops on its own
+	failure   func() error    // why it stopped
+	reported  bool            // the failure was returned already
 }
 
 // Run starts the engine and blocks until the context is cancelled (SIGINT,
@@ -56,9 +59,16 @@ func (c *ServeCmd) Run(g *Globals) error {
 		}
 		return err
 	}
-	<-g.Ctx.Done()
-	logger.Info("stopping: draining in-flight events")
-	return e.stop()
+	select {
+	case <-g.Ctx.Done():
+		logger.Info("stopping: draining in-flight events")
+		return e.stop()
+	case <-e.failed:
+		err := e.failure()
+		e.reported = true
+		logger.Error("stopping: a component failed", "err", err)
+		return errors.Join(err, e.stop())
+	}
 }
 
 func (c *ServeCmd) logger(g *Globals) *slog.Logger {
