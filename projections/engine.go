@@ -319,12 +319,20 @@ func (e *Engine) build(ctx context.Context, p *projection) error {
 // promote makes a finished replacement the serving projection.
 func (e *Engine) promote(p *projection) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.next[p.name] != p {
+		e.mu.Unlock()
 		return // not a replacement, or dropped or superseded meanwhile
 	}
 	delete(e.next, p.name)
+	old := e.projs[p.name]
 	e.projs[p.name] = p
+	e.mu.Unlock()
+	// The old version stops being saved before the new one is: a save of the
+	// old one already under way finishes first and is overwritten below, and
+	// none can follow it under the same name.
+	if old != nil && old != p {
+		old.retire()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.dirty, p.isNext = true, false

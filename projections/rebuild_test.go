@@ -160,3 +160,54 @@ func TestNewCodeVersionRebuildsWhileOldServes(t *testing.T) {
 		t.Fatalf("after the rebuild: %+v", st)
 	}
 }
+
+// TestPromotedRebuildIsNotOverwrittenByTheOldVersion: a save of the old
+// version that is under way (or about to start) when a rebuild is promoted
+// must not land after it, or a restart would bring the old spec back.
+func TestPromotedRebuildIsNotOverwrittenByTheOldVersion(t *testing.T) {
+	l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	appendRandom(t, l, newGen(5), 1000)
+	g := newGate()
+	state := filepath.Join(dir, "projections.db")
+	e, err := Open(l, state, WithChunk(300), WithCheckpointEvery(0), WithCheckpointHook(g.hook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v1, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\n"))
+	v2, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\nmeasures: [count, distinct:customer_id]\n"))
+	if _, err := e.Create(v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query(ctx, "x", AsOf{}); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	old := e.projs["x"]
+	e.mu.Unlock()
+	if _, err := e.Create(v2); err != nil {
+		t.Fatal(err)
+	}
+	g.open()
+	g.waitSaved(t, "x")
+	// The periodic saver took its list before the promotion and now saves
+	// the old version.
+	old.mu.Lock()
+	old.dirty = true
+	err = e.save(old, nil)
+	old.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e2 := openTestEngine(t, l, state)
+	st, err := e2.Status("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Spec == nil || len(st.Spec.Measures) != 2 {
+		t.Fatalf("after a restart the projection is back to %+v", st.Spec)
+	}
+}
