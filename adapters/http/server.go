@@ -35,6 +35,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+	// DataDir is the absolute data directory, reported by /healthz so that
+	// clients can tell which log a server holds.
+	DataDir string
 	// Projections answers /v1/trends and /v1/projections; nil disables them.
 	Projections ProjectionEngine
 }
@@ -128,7 +131,8 @@ func (s *Server) Addr() string {
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.cfg.Version, "uptime_seconds": int(time.Since(s.start).Seconds())})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.cfg.Version, "data_dir": s.cfg.DataDir,
+		"uptime_seconds": int(time.Since(s.start).Seconds())})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,9 @@ func (c *BackupCmd) Run(g *Globals) error {
 }
 
 func backupFromServer(g *Globals, w io.Writer) (int64, error) {
+	if err := serverHoldsData(g); err != nil {
+		return 0, err
+	}
 	body, err := serverStream(g, "/v1/backup")
 	if err != nil {
 		return 0, fmt.Errorf("the data directory is in use and the server does not answer: %w", err)

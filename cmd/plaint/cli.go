@@ -110,6 +110,8 @@ func exitCodeOf(err error) int {
 		return 4
 	case errors.Is(err, eventstore.ErrCorrupt):
 		return 3
+	case errors.Is(err, errNoServer):
+		return 4
 	}
 	switch domain.ErrorCode(err) {
 	case domain.EINVALID:

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,7 +41,7 @@ func serverDo(g *Globals, method, path string, q url.Values, body []byte) ([]byt
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w at %s: %w", errNoServer, g.Server, err)
+			return nil, fmt.Errorf("%w at %s (pass --server with the address `plaint serve` printed after 'http:'): %w", errNoServer, g.Server, err)
 		}
 		return nil, fmt.Errorf("ask %s: %w", g.Server, err)
 	}
@@ -78,7 +80,7 @@ func serverStream(g *Globals, path string) (io.ReadCloser, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %w", errNoServer, g.Server, err)
+		return nil, fmt.Errorf("%w at %s (pass --server with the address `plaint serve` printed after 'http:'): %w", errNoServer, g.Server, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		resp.Body.Close()
@@ -92,4 +94,37 @@ func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// serverHoldsData checks that the server at --server is the one that holds
+// --data, before a command that was pointed at a data directory asks it
+// instead: with the default --server, another server on this machine could
+// otherwise answer for a different log.
+func serverHoldsData(g *Globals) error {
+	b, err := serverGet(g, "/healthz", nil)
+	if err != nil {
+		return err
+	}
+	var h struct {
+		Data string `json:"data_dir"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return fmt.Errorf("health answer from %s: %w", g.Server, err)
+	}
+	if h.Data == "" || !samePath(h.Data, g.Data) {
+		return &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
+			"%s is in use by another process, and the server at %s serves %s instead; pass --server with the address of the server that holds %s",
+			g.Data, g.Server, h.Data, g.Data)}
+	}
+	return nil
+}
+
+// samePath reports whether two paths name the same directory.
+func samePath(a, b string) bool {
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(ia, ib)
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
 }

@@ -101,6 +101,9 @@ func (c *LogTailCmd) Run(g *Globals) error {
 // fromServer tails through the running server's /v1/events, polling it
 // every half second when following.
 func (c *LogTailCmd) fromServer(g *Globals) error {
+	if err := serverHoldsData(g); err != nil {
+		return err
+	}
 	from := c.From
 	if from == 0 {
 		st, err := serverStats(g)
@@ -203,6 +206,9 @@ func (c *LogStatsCmd) Run(g *Globals) error {
 func serverStats(g *Globals) (eventstore.Stats, error) {
 	var out struct {
 		Log eventstore.Stats `json:"log"`
+	}
+	if err := serverHoldsData(g); err != nil {
+		return out.Log, err
 	}
 	b, err := serverGet(g, "/v1/stats", nil)
 	if err != nil {

@@ -164,7 +164,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return pe.Close()
 	})
 
-	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version, Projections: pe,
+	absData, err := filepath.Abs(g.Data)
+	if err != nil {
+		return e, fmt.Errorf("data directory: %w", err)
+	}
+	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version, Projections: pe, DataDir: absData,
 		Ingest: ingestStats, Ready: func() error {
 			if nc.Status() != natsgo.CONNECTED {
 				return fmt.Errorf("nats connection is %s", nc.Status())

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,5 +87,29 @@ func TestTailFollowsThroughTheServer(t *testing.T) {
 		if !strings.Contains(lines[i], want) {
 			t.Fatalf("line %d = %s, want %s", i, lines[i], want)
 		}
+	}
+}
+
+// TestServerFallbackChecksTheDataDirectory: when --data is held by a server,
+// the commands ask --server only if that server holds the same directory,
+// and say so (exit 4) when no server answers.
+func TestServerFallbackChecksTheDataDirectory(t *testing.T) {
+	dataA, dataB := t.TempDir(), t.TempDir()
+	a := startServer(t, dataA)
+	startServer(t, dataB)
+	if code, out, errOut := runMain(t, "log", "stats", "--json", "--data", dataA, "--server", a.http); code != 0 || !strings.Contains(out, `"events"`) {
+		t.Fatalf("stats of A through A: exit %d %q %q", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"log", "stats"}, {"log", "tail"}, {"verify"}, {"backup", "--out", filepath.Join(t.TempDir(), "b.db")},
+	} {
+		code, _, errOut := runMain(t, append(args, "--data", dataB, "--server", a.http)...)
+		if code != 4 || !strings.Contains(errOut, "serves "+dataA) {
+			t.Errorf("%v on B through A: exit %d %q", args, code, errOut)
+		}
+	}
+	code, _, errOut := runMain(t, "log", "stats", "--data", dataB, "--server", "http://127.0.0.1:1")
+	if code != 4 || !strings.Contains(errOut, "no plaint server answers") {
+		t.Errorf("no server: exit %d %q", code, errOut)
 	}
 }

@@ -42,6 +42,9 @@ func (c *VerifyCmd) Run(g *Globals) error {
 // throughServer asks the server that holds the data directory to verify its
 // live log.
 func (c *VerifyCmd) throughServer(g *Globals) error {
+	if err := serverHoldsData(g); err != nil {
+		return err
+	}
 	start := time.Now()
 	fmt.Fprintf(g.Stderr, "verify: the server at %s holds the data directory; asking it to verify the live log\n", g.Server)
 	body, err := serverDo(g, http.MethodPost, "/v1/verify", nil, nil)
