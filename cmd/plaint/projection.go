@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -138,11 +139,21 @@ func printStatus(g *Globals, st projections.Status) {
 		if len(sp.Filter.Types) > 0 {
 			fmt.Fprintf(w, "types:\t%s\n", strings.Join(sp.Filter.Types, ", "))
 		}
-		for k, v := range sp.Filter.Where {
-			fmt.Fprintf(w, "where:\t%s in %s\n", k, strings.Join(v, ", "))
+		keys := make([]string, 0, len(sp.Filter.Where))
+		for k := range sp.Filter.Where {
+			keys = append(keys, k)
 		}
-		if sp.Filter.From != "" || sp.Filter.To != "" {
-			fmt.Fprintf(w, "time:\tfrom %s to %s\n", sp.Filter.From, sp.Filter.To)
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "where:\t%s in %s\n", k, strings.Join(sp.Filter.Where[k], ", "))
+		}
+		switch f, to := sp.Filter.From, sp.Filter.To; {
+		case f != "" && to != "":
+			fmt.Fprintf(w, "time:\tfrom %s, before %s\n", f, to)
+		case f != "":
+			fmt.Fprintf(w, "time:\tfrom %s on\n", f)
+		case to != "":
+			fmt.Fprintf(w, "time:\tbefore %s\n", to)
 		}
 	}
 	w.Flush()
