@@ -30,8 +30,11 @@ const (
 // StreamConfig configures the streams and the ingest consumer EnsureStreams
 // creates. The zero value gives a single-node setup.
 type StreamConfig struct {
-	// MaxAge bounds how long events stay in EventsStream (the bbolt log is
-	// the source of truth; the stream is a buffer). Default 30 days.
+	// MaxAge bounds how long events stay in EventsStream. The stream keeps
+	// an event until every consumer (one per plaint node) acknowledged it
+	// (interest retention), so 0, the default, means no limit: an event is
+	// never dropped because plaint was down or failing for long. A positive
+	// MaxAge trades that for bounded disk use.
 	MaxAge time.Duration
 	// DLQMaxAge bounds how long dead-lettered messages are kept. Default 90 days.
 	DLQMaxAge time.Duration
@@ -55,9 +58,6 @@ type StreamConfig struct {
 }
 
 func (c *StreamConfig) setDefaults() {
-	if c.MaxAge == 0 {
-		c.MaxAge = 30 * 24 * time.Hour
-	}
 	if c.DLQMaxAge == 0 {
 		c.DLQMaxAge = 90 * 24 * time.Hour
 	}
@@ -113,7 +113,7 @@ func EventsStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
 		Description: "plaint: published events (CloudEvents 1.0 JSON), a buffer in front of the event log",
 		Subjects:    []string{EventsSubjects},
 		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
+		Retention:   jetstream.InterestPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      cfg.MaxAge,
 		Replicas:    cfg.Replicas,

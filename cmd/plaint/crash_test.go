@@ -126,6 +126,15 @@ func TestCrashSafety(t *testing.T) {
 	if got := srv.statUint("events"); got != uint64(len(want)) {
 		t.Fatalf("stored %d events, want exactly %d", got, len(want))
 	}
+	// Interest retention: once acknowledged, the buffer lets the events go.
+	waitFor(t, 30*time.Second, "the events stream to empty", func() bool {
+		st, err := js.Stream(context.Background(), plaintnats.EventsStream)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	})
 	if dl := srv.statUint("dead_lettered"); dl < total/badEach {
 		t.Errorf("dead_lettered = %d, want at least %d", dl, total/badEach)
 	}

@@ -29,7 +29,7 @@ type ServeCmd struct {
 	HTTP         string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
 	Consumer     string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
 	Replicas     int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
-	StreamMaxAge time.Duration `name:"stream-max-age" help:"How long events stay in the JetStream buffer (the log keeps them for ever)." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
+	StreamMaxAge time.Duration `name:"stream-max-age" help:"Drop events from the JetStream buffer after this long even if a node has not stored them yet; 0 keeps each until every node's consumer acknowledged it." default:"0" env:"PLAINT_STREAM_MAX_AGE"`
 	LogFormat    string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
 	LogLevel     string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
 }
