@@ -30,12 +30,16 @@ const (
 // StreamConfig configures the streams and the ingest consumer EnsureStreams
 // creates. The zero value gives a single-node setup.
 type StreamConfig struct {
-	// MaxAge bounds how long events stay in EventsStream. The stream keeps
-	// an event until every consumer (one per plaint node) acknowledged it
-	// (interest retention), so 0, the default, means no limit: an event is
-	// never dropped because plaint was down or failing for long. A positive
-	// MaxAge trades that for bounded disk use.
+	// MaxAge bounds how long events stay in EventsStream; 0 means no limit.
+	// With limits retention (the default) the stream is a buffer of the last
+	// MaxAge of events whether or not plaint stored them: an event no node
+	// stored within MaxAge is dropped (watch plaint_ingest_consumer_pending).
 	MaxAge time.Duration
+	// Interest switches EventsStream to interest retention: an event stays
+	// until every consumer (one per plaint node) acknowledged it and is then
+	// removed, so a node that is down or failing for long loses nothing. It
+	// costs the NATS server ~6 CPU-µs per event (BENCHMARKS.md).
+	Interest bool
 	// DLQMaxAge bounds how long dead-lettered messages are kept. Default 90 days.
 	DLQMaxAge time.Duration
 	// Replicas is the stream and consumer replication factor: 1 on one node,
@@ -108,12 +112,16 @@ func (c *StreamConfig) Validate() error {
 // EventsStreamConfig returns the configuration EnsureStreams gives EventsStream.
 func EventsStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
 	cfg.setDefaults()
+	retention := jetstream.LimitsPolicy
+	if cfg.Interest {
+		retention = jetstream.InterestPolicy
+	}
 	return jetstream.StreamConfig{
 		Name:        EventsStream,
 		Description: "plaint: published events (CloudEvents 1.0 JSON), a buffer in front of the event log",
 		Subjects:    []string{EventsSubjects},
 		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.InterestPolicy,
+		Retention:   retention,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      cfg.MaxAge,
 		Replicas:    cfg.Replicas,

@@ -43,7 +43,7 @@ func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := info.Config
-	if c.Storage != jetstream.FileStorage || c.Retention != jetstream.InterestPolicy ||
+	if c.Storage != jetstream.FileStorage || c.Retention != jetstream.LimitsPolicy ||
 		c.MaxAge != 7*24*time.Hour || c.Duplicates != 2*time.Minute || c.Replicas != 1 ||
 		len(c.Subjects) != 1 || c.Subjects[0] != "plaint.events.>" {
 		t.Errorf("events stream config = %+v", c)

@@ -49,7 +49,8 @@ func TestCrashSafety(t *testing.T) {
 	)
 	data := t.TempDir()
 	natsAddr := freePort(t)
-	srv := startServer(t, data, "--nats-listen", natsAddr)
+	// Interest retention: the stream keeps each event until it is stored.
+	srv := startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest")
 
 	nc, err := natsgo.Connect("nats://"+natsAddr, natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
 	if err != nil {
@@ -102,7 +103,7 @@ func TestCrashSafety(t *testing.T) {
 	srv.kill()
 	t.Logf("killed at about %d stored events", atKill)
 
-	srv = startServer(t, data, "--nats-listen", natsAddr)
+	srv = startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest")
 	select {
 	case err := <-published:
 		if err != nil {

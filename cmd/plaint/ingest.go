@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +47,21 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_ingest_in_flight", Help: "Messages being handled and not yet acknowledged."},
 		func() float64 { return float64(in.Stats().InFlight) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_ingest_consumer_pending",
+		Help: "Events in the stream this node has not stored yet (pending plus unacknowledged); with limits retention, alert long before they reach --stream-max-age."},
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			cons, err := js.Consumer(ctx, plaintnats.EventsStream, c.Consumer)
+			if err != nil {
+				return math.NaN()
+			}
+			info, err := cons.Info(ctx)
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(info.NumPending) + float64(info.NumAckPending)
+		}))
 	done := make(chan error, 1)
 	go func() { done <- in.Run(g.Ctx) }()
 	select {

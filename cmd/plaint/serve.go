@@ -25,13 +25,14 @@ import (
 // ServeCmd runs the engine.
 type ServeCmd struct {
 	NATSFlags
-	NATSListen   string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
-	HTTP         string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
-	Consumer     string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
-	Replicas     int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
-	StreamMaxAge time.Duration `name:"stream-max-age" help:"Drop events from the JetStream buffer after this long even if a node has not stored them yet; 0 keeps each until every node's consumer acknowledged it." default:"0" env:"PLAINT_STREAM_MAX_AGE"`
-	LogFormat    string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
-	LogLevel     string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
+	NATSListen      string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
+	HTTP            string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
+	Consumer        string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
+	Replicas        int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
+	StreamMaxAge    time.Duration `name:"stream-max-age" help:"How long PLAINT_EVENTS keeps events (0: no limit). With limits retention an event no node stored by then is dropped." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
+	StreamRetention string        `name:"stream-retention" help:"limits: a buffer of the last --stream-max-age; interest: keep each event until every node's consumer acknowledged it (safer, costs the NATS server ~6 CPU-µs per event)." enum:"limits,interest" default:"limits" env:"PLAINT_STREAM_RETENTION"`
+	LogFormat       string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
+	LogLevel        string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
 }
 
 // engine is everything serve starts, in the order it stops them (reversed).
@@ -129,7 +130,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
 	defer cancel()
-	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge}
+	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge, Interest: c.StreamRetention == "interest"}
 	if err := plaintnats.EnsureStreams(ctx, js, streams); err != nil {
 		return e, err
 	}
