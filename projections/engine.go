@@ -44,6 +44,8 @@ type Engine struct {
 	mu    sync.Mutex
 	projs map[string]*projection // serving, by name
 	next  map[string]*projection // replacements being built, by name
+
+	asOf asOfCache // answers to "as of" questions
 }
 
 // projection is one named fold and its position in the log.

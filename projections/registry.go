@@ -283,6 +283,10 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 		if err != nil {
 			return nil, err
 		}
+		key := fmt.Sprintf("spec %d %s", seq, p.key)
+		if t, ok := e.asOf.get(key); ok {
+			return t.(*Table), nil
+		}
 		f, err := p.def.newFold()
 		if err != nil {
 			return nil, err
@@ -292,6 +296,7 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 		}
 		t := f.(*specFold).table()
 		t.AsOfSeq = seq
+		e.asOf.put(key, t)
 		return t, nil
 	}
 	if err := e.catchUp(ctx, p, true); err != nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"net/url"
 	"sort"
@@ -239,13 +240,25 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		if err != nil {
 			return nil, err
 		}
+		// The question without its as_of, at the sequence it resolved to.
+		plain := q
+		plain.AsOf = AsOf{}
+		key := fmt.Sprintf("trend %d %s %s", seq, name, plain.Values().Encode())
+		if r, ok := e.asOf.get(key); ok {
+			return r.(*TrendResult), nil
+		}
 		tf, bf := newTrendFold(def.Dims, q.Bucket), newBaseFold()
 		for _, f := range []fold{tf, bf} {
 			if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 				return nil, err
 			}
 		}
-		return computeTrends(q, tf, bf, seq)
+		r, err := computeTrends(q, tf, bf, seq)
+		if err != nil {
+			return nil, err
+		}
+		e.asOf.put(key, r)
+		return r, nil
 	}
 	tp, err := e.ensure(name, def)
 	if err != nil {
