@@ -58,7 +58,8 @@ func TrendCSVHeader(dims []Dimension) []string {
 		h = append(h, string(d))
 	}
 	return append(h, "count", "prev_count", "change", "pct_change", "yoy_count", "share", "p_value",
-		"yoy_change", "yoy_pct_change", "active_customers", "rate_per_1000", "restated", "restated_at", "late_count")
+		"yoy_change", "yoy_pct_change", "active_customers", "rate_per_1000", "restated", "restated_at", "late_count",
+		"prev_restated", "yoy_restated")
 }
 
 // WriteTrendCSV writes r in long format: one line per bucket and key. Absent
@@ -75,7 +76,8 @@ func WriteTrendCSV(w io.Writer, r *TrendResult) error {
 		}
 		rec = append(rec, itoa(row.Count), itoa(row.PrevCount), itoa(row.Change), optFloat(row.PctChange),
 			itoa(row.YoYCount), ftoa(row.Share), ftoa(row.PValue), itoa(row.YoYChange), optFloat(row.YoYPctChange),
-			optInt(row.ActiveCustomers), optFloat(row.RatePer1000), strconv.FormatBool(row.Restated), row.RestatedAt, itoa(row.LateCount))
+			optInt(row.ActiveCustomers), optFloat(row.RatePer1000), strconv.FormatBool(row.Restated), row.RestatedAt, itoa(row.LateCount),
+			strconv.FormatBool(row.PrevRestated), strconv.FormatBool(row.YoYRestated))
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}

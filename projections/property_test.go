@@ -145,6 +145,7 @@ func naiveTrend(evs []stored, q TrendQuery, lo, hi int32) map[string]TrendRow {
 			if cur.late > 0 {
 				r.Restated, r.RestatedAt = true, formatNanos(cur.restatedAt)
 			}
+			r.PrevRestated, r.YoYRestated = prev.late > 0, yoy.late > 0
 			var segs []string
 			for i, d := range q.By {
 				if d == DimSegment {
@@ -183,6 +184,7 @@ func checkTrend(t *testing.T, got *TrendResult, evs []stored, q TrendQuery) {
 		}
 		if r.Count != w.Count || r.PrevCount != w.PrevCount || r.YoYCount != w.YoYCount || r.Share != w.Share ||
 			r.PValue != w.PValue || r.LateCount != w.LateCount || r.Restated != w.Restated || r.RestatedAt != w.RestatedAt ||
+			r.PrevRestated != w.PrevRestated || r.YoYRestated != w.YoYRestated ||
 			fmt.Sprint(deref(r.ActiveCustomers)) != fmt.Sprint(deref(w.ActiveCustomers)) ||
 			fmt.Sprint(deref(r.RatePer1000)) != fmt.Sprint(deref(w.RatePer1000)) {
 			t.Fatalf("%v: row %s %v\n got %+v active=%v rate=%v\nwant %+v active=%v rate=%v", q.Values(), r.Bucket, parts,

@@ -223,6 +223,11 @@ type TrendRow struct {
 	Restated        bool              `json:"restated"`
 	RestatedAt      string            `json:"restated_at,omitempty"`
 	LateCount       int64             `json:"late_count"`
+	// PrevRestated and YoYRestated say that the bucket this row compares
+	// with was restated by late events, which moved prev_count or yoy_count
+	// (and so the change) although this bucket itself was not.
+	PrevRestated bool `json:"prev_restated,omitempty"`
+	YoYRestated  bool `json:"yoy_restated,omitempty"`
 }
 
 // Trends answers q from the trend projection of its dimensions, built on
@@ -490,6 +495,7 @@ cells:
 			if cur.late > 0 {
 				r.Restated, r.RestatedAt = true, formatNanos(cur.restatedAt)
 			}
+			r.PrevRestated, r.YoYRestated = prev.late > 0, yoy.late > 0
 			var segs []string
 			switch {
 			case segPos >= 0:
