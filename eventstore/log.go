@@ -44,10 +44,13 @@ type Log struct {
 	path string
 	opts options
 
-	mu       sync.Mutex // serialises appends and guards the fields below
-	keys     *keySet
-	lastRT   int64
-	counters counters
+	mu   sync.Mutex // serialises appends and guards the fields below
+	keys *keySet
+	// keysFromSnapshot is the position of the key snapshot loaded at open
+	// (0: the set was rebuilt from the whole log).
+	keysFromSnapshot uint64
+	lastRT           int64
+	counters         counters
 
 	dict    *dict
 	last    atomic.Uint64
@@ -160,6 +163,22 @@ func (l *Log) loadKeys() error {
 	last := l.last.Load()
 	if last == 0 {
 		return nil
+	}
+	if keys, seq, err := l.loadKeySnapshot(); err == nil {
+		// The snapshot holds the keys up to seq; hash the records after it.
+		l.keys, l.keysFromSnapshot = keys, seq
+		return l.View(func(s *Snapshot) error {
+			var buf []byte
+			return s.Scan(seq+1, last, func(seq uint64, r Record) error {
+				k, b, err := recordKey(r, s.dict, buf)
+				if err != nil {
+					return fmt.Errorf("%w: record %d: %v", ErrCorrupt, seq, err)
+				}
+				buf = b
+				l.keys.add(k)
+				return nil
+			})
+		})
 	}
 	stop := make(chan struct{})
 	defer close(stop)
@@ -277,9 +296,15 @@ func (l *Log) notify() {
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed.Swap(true) {
+	if l.closed.Load() {
 		return nil
 	}
+	if !l.opts.readOnly {
+		// Best effort: without a snapshot (or with an older one) the next
+		// open rebuilds more of the set from the log, which is always right.
+		_ = l.saveKeySnapshot()
+	}
+	l.closed.Store(true)
 	if err := l.db.Close(); err != nil {
 		return fmt.Errorf("close log: %w", err)
 	}

@@ -1,0 +1,122 @@
+package eventstore
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+)
+
+func snapEvents(source string, from, to int) []domain.Event {
+	var evs []domain.Event
+	for i := from; i < to; i++ {
+		evs = append(evs, domain.Event{ID: fmt.Sprint(i), Source: source, Type: domain.TypeComplaintFiled, Schema: 1,
+			Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Data: domain.Data{CustomerID: "C", Category: "billing"}})
+	}
+	return evs
+}
+
+func mustOpenLog(t *testing.T, path string) *Log {
+	t.Helper()
+	l, err := Open(path, WithNoSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// allDuplicates checks that every event is reported as already stored.
+func allDuplicates(t *testing.T, l *Log, evs []domain.Event) {
+	t.Helper()
+	res, err := l.Append(evs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if !r.Duplicate {
+			t.Fatalf("event %s/%s stored again after reopen", evs[i].Source, evs[i].ID)
+		}
+	}
+}
+
+func TestKeySnapshot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.db")
+	l := mustOpenLog(t, path)
+	first := snapEvents("s", 0, 3000)
+	if _, err := l.Append(first...); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + ".keys"); err != nil {
+		t.Fatalf("no snapshot after a clean close: %v", err)
+	}
+
+	t.Run("LoadedAfterCleanClose", func(t *testing.T) {
+		l := mustOpenLog(t, path)
+		if l.keysFromSnapshot != 3000 {
+			t.Fatalf("keys from snapshot at %d, want 3000", l.keysFromSnapshot)
+		}
+		allDuplicates(t, l, first[:50])
+		// A crash: more events, and no snapshot written at the end.
+		if _, err := l.Append(snapEvents("s", 3000, 3500)...); err != nil {
+			t.Fatal(err)
+		}
+		l.closed.Store(true)
+		l.db.Close()
+	})
+	t.Run("OlderSnapshotIsCompletedFromTheLog", func(t *testing.T) {
+		l := mustOpenLog(t, path)
+		defer l.Close()
+		if l.keysFromSnapshot != 3000 {
+			t.Fatalf("keys from snapshot at %d, want the stale 3000", l.keysFromSnapshot)
+		}
+		allDuplicates(t, l, snapEvents("s", 2990, 3500))
+	})
+	t.Run("SnapshotOfAnotherLogIsIgnored", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "events.db")
+		o := mustOpenLog(t, other)
+		if _, err := o.Append(snapEvents("other", 0, 4000)...); err != nil {
+			t.Fatal(err)
+		}
+		o.closed.Store(true) // no snapshot of its own
+		o.db.Close()
+		b, err := os.ReadFile(path + ".keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(other+".keys", b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o = mustOpenLog(t, other)
+		defer o.Close()
+		if o.keysFromSnapshot != 0 {
+			t.Fatal("loaded the key snapshot of another log")
+		}
+		allDuplicates(t, o, snapEvents("other", 0, 20))
+		if res, _ := o.Append(snapEvents("s", 0, 1)...); res[0].Duplicate {
+			t.Fatal("an event of the other log's snapshot counted as stored")
+		}
+	})
+	t.Run("CorruptSnapshotIsIgnored", func(t *testing.T) {
+		b, err := os.ReadFile(path + ".keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0xff
+		if err := os.WriteFile(path+".keys", b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		l := mustOpenLog(t, path)
+		defer l.Close()
+		if l.keysFromSnapshot != 0 {
+			t.Fatal("loaded a corrupt key snapshot")
+		}
+		allDuplicates(t, l, snapEvents("s", 0, 3500))
+	})
+}
