@@ -266,23 +266,19 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	return out, nil
 }
 
-// feed moves messages from the pull iterator to out until it is told to
-// stop, then naks what the client still holds so that it is redelivered at
-// once instead of after the ack wait.
-func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
-	defer s.feeders.Done()
-	defer close(out)
-	stopped := make(chan struct{})
-	defer close(stopped)
+// drainOnStop drains iter once ctx ends, the subscriber closes or the
+// feeder calls stopped; stopping reports whether the first two happened.
+func (s *Subscriber) drainOnStop(ctx context.Context, iter jetstream.MessagesContext) (stopping func() bool, stopped func()) {
+	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
 		case <-s.closing:
-		case <-stopped:
+		case <-done:
 		}
 		iter.Drain() // Next returns what is buffered, then ErrMsgIteratorClosed
 	}()
-	stopping := func() bool {
+	stopping = func() bool {
 		select {
 		case <-ctx.Done():
 			return true
@@ -292,6 +288,17 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 			return false
 		}
 	}
+	return stopping, func() { close(done) }
+}
+
+// feed moves messages from the pull iterator to out until it is told to
+// stop, then naks what the client still holds so that it is redelivered at
+// once instead of after the ack wait.
+func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
+	defer s.feeders.Done()
+	defer close(out)
+	stopping, stopped := s.drainOnStop(ctx, iter)
+	defer stopped()
 	for {
 		acquired := false
 		if !stopping() {
@@ -347,26 +354,8 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
 	defer s.feeders.Done()
 	defer close(out)
-	stopped := make(chan struct{})
-	defer close(stopped)
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-s.closing:
-		case <-stopped:
-		}
-		iter.Drain() // Next returns what is buffered, then ErrMsgIteratorClosed
-	}()
-	stopping := func() bool {
-		select {
-		case <-ctx.Done():
-			return true
-		case <-s.closing:
-			return true
-		default:
-			return false
-		}
-	}
+	stopping, stopped := s.drainOnStop(ctx, iter)
+	defer stopped()
 	// iterFailed records why the iterator ended and reports whether the
 	// feeder must stop.
 	iterFailed := func(err error) {
