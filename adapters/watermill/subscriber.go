@@ -173,18 +173,18 @@ type Subscriber struct {
 
 var _ message.Subscriber = (*Subscriber)(nil)
 
-// ackers is the number of goroutines that wait for handed-out messages to
-// be acked or nacked, each taking the oldest unwatched one. Messages finish
-// roughly in the order they were handed out (the committer commits them in
-// batches), so a few FIFO ackers replace a goroutine per message.
+// ackers is the number of goroutines that wait, in per-message mode, for
+// handed-out messages to be acked or nacked, each taking the oldest
+// unwatched one. Messages finish roughly in the order they were handed out
+// (the committer commits them in batches), so a few FIFO ackers replace a
+// goroutine per message. In batch mode each group has its own goroutine.
 const ackers = 4
 
 // handout is a message handed to the router and the JetStream message it
 // was made from.
 type handout struct {
-	msg   *message.Message
-	jm    jetstream.Msg
-	group []jetstream.Msg // batch mode: the group instead of jm
+	msg *message.Message
+	jm  jetstream.Msg
 }
 
 // NewSubscriber returns a Subscriber. Close releases it.
@@ -427,7 +427,10 @@ func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstre
 			s.handedOut.Add(int64(len(group)))
 			select {
 			case out <- msg:
-				s.handouts <- handout{msg: msg, group: group} // never blocks: cap = MaxInFlight
+				// A goroutine per group (a handful are in flight): one group
+				// held up, say by a slow dead-letter publish, does not delay
+				// the acks of the groups behind it, as a FIFO acker would.
+				go s.settleGroup(msg, group)
 			case <-ctx.Done():
 				s.unhandGroup(group)
 			case <-s.closing:
@@ -496,11 +499,7 @@ func (s *Subscriber) unhand(jm jetstream.Msg) {
 func (s *Subscriber) acker() {
 	defer s.ackers.Done()
 	for h := range s.handouts {
-		if h.group != nil {
-			s.settleGroup(h.msg, h.group)
-		} else {
-			s.settle(h.msg, h.jm)
-		}
+		s.settle(h.msg, h.jm)
 	}
 }
 
