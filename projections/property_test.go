@@ -272,7 +272,7 @@ filter:
     segment: [enterprise, smb]
   from: 2024-03-01
   to: 2026-09
-group_by: [type, category]
+group_by: [type, category, currency]
 bucket: quarter
 measures: [count, sum:amount, distinct:customer_id, avg:severity]
 `
@@ -301,7 +301,7 @@ measures: [count, sum:amount, distinct:customer_id, avg:severity]
 				ev.Time.Before(from) || !ev.Time.Before(to) || ev.Data.Segment != "enterprise" && ev.Data.Segment != "smb" {
 				continue
 			}
-			k := strings.Join([]string{domain.PeriodOf(domain.BucketQuarter, ev.Time).String(), ev.Type.String(), ev.Data.Category}, ",")
+			k := strings.Join([]string{domain.PeriodOf(domain.BucketQuarter, ev.Time).String(), ev.Type.String(), ev.Data.Category, ev.Data.Currency}, ",")
 			c := want[k]
 			if c == nil {
 				c = &naiveSpecCell{custs: map[string]bool{}}
@@ -319,7 +319,7 @@ measures: [count, sum:amount, distinct:customer_id, avg:severity]
 			t.Fatalf("%d rows, want %d", len(got.Rows), len(want))
 		}
 		for _, r := range got.Rows {
-			k := strings.Join(cellStrings(r[:3]), ",")
+			k := strings.Join(cellStrings(r[:4]), ",")
 			w := want[k]
 			if w == nil {
 				t.Fatalf("unexpected row %v", r)
@@ -328,7 +328,7 @@ measures: [count, sum:amount, distinct:customer_id, avg:severity]
 			if w.sevN > 0 {
 				avg = round(float64(w.sevSum)/float64(w.sevN), 4)
 			}
-			if r[3] != w.count || r[4] != w.sumAmount || r[5] != int64(len(w.custs)) || r[6] != avg {
+			if r[4] != w.count || r[5] != w.sumAmount || r[6] != int64(len(w.custs)) || r[7] != avg {
 				t.Fatalf("row %v, want count %d sum %d distinct %d avg %v", r, w.count, w.sumAmount, len(w.custs), avg)
 			}
 		}

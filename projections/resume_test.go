@@ -15,7 +15,7 @@ import (
 	"github.com/plaint/plaint/eventstore"
 )
 
-const resumeSpec = "name: resume\ngroup_by: [category, region]\nbucket: week\nmeasures: [count, distinct:customer_id, sum:amount]\n"
+const resumeSpec = "name: resume\ngroup_by: [category, region, currency]\nbucket: week\nmeasures: [count, distinct:customer_id, sum:amount]\n"
 
 // TestHelperBuildProcess is the child of TestInterruptedBuildResumes: it
 // starts a build, reports each checkpoint on stdout and hangs after the

@@ -223,6 +223,9 @@ func (p *specParser) spec(root *yaml.Node) *Spec {
 		for i, ms := range p.list(n, "measures") {
 			if err := checkMeasure(ms); err != nil {
 				p.fail(n, fmt.Sprintf("measures[%d]", i), "%v", err)
+			} else if (ms == "sum:amount" || ms == "avg:amount") && !currencyPinned(sp) {
+				p.fail(n, fmt.Sprintf("measures[%d]", i),
+					"%s would add amounts in different currencies: add currency to group_by, or filter where currency: [EUR]", ms)
 			}
 			sp.Measures = append(sp.Measures, ms)
 		}
@@ -272,6 +275,12 @@ func (p *specParser) filter(n *yaml.Node, f *Filter) {
 			}
 		}
 	}
+}
+
+// currencyPinned reports whether every group of sp holds amounts of one
+// currency: currency is a group_by field, or the filter allows one currency.
+func currencyPinned(sp *Spec) bool {
+	return contains(sp.GroupBy, "currency") || len(sp.Filter.Where["currency"]) == 1
 }
 
 func checkMeasure(m string) error {

@@ -11,6 +11,21 @@ import (
 	"github.com/plaint/plaint/domain"
 )
 
+func TestAmountMeasuresNeedOneCurrencyPerGroup(t *testing.T) {
+	for _, src := range []string{
+		"name: x\ngroup_by: [segment, currency]\nmeasures: [sum:amount]\n",
+		"name: x\nfilter:\n  where:\n    currency: [EUR]\nmeasures: [avg:amount]\n",
+	} {
+		if _, err := ParseSpec([]byte(src)); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	_, err := ParseSpec([]byte("name: x\nfilter:\n  where:\n    currency: [EUR, USD]\nmeasures: [sum:amount]\n"))
+	if err == nil || !strings.Contains(err.Error(), "different currencies") {
+		t.Fatalf("two currencies in one group: %v", err)
+	}
+}
+
 func TestParseSpecErrorsNameLineAndField(t *testing.T) {
 	for _, c := range []struct{ src, field, line string }{
 		{"name: x\ngrup_by: [category]\n", "grup_by", "line 2"},
@@ -18,6 +33,7 @@ func TestParseSpecErrorsNameLineAndField(t *testing.T) {
 		{"name: x\nfilter:\n  types: [complaint.filed, complaint.opened]\n", "filter.types[1]", "line 3"},
 		{"name: x\nfilter:\n  where:\n    colour: red\n", "filter.where.colour", "line 4"},
 		{"name: x\nbucket: year\n", "bucket", "line 2"},
+		{"name: x\ngroup_by: [segment]\nmeasures: [count, sum:amount]\n", "measures[1]", "line 3"},
 		{"name: Bad Name\n", "name", "line 1"},
 		{"group_by: [category]\n", "name", "line 1"},
 		{"name: x\nfilter:\n  from: yesterday\n", "filter.from", "line 3"},
@@ -66,7 +82,7 @@ func TestCreateRejectsMalformedSpecAndRegistersNothing(t *testing.T) {
 func TestReplaysAreByteIdentical(t *testing.T) {
 	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	appendRandom(t, l, newGen(7), 3000)
-	sp, err := ParseSpec([]byte("name: r\ngroup_by: [category, segment]\nmeasures: [count, distinct:customer_id, sum:amount, avg:severity]\n"))
+	sp, err := ParseSpec([]byte("name: r\ngroup_by: [category, segment, currency]\nmeasures: [count, distinct:customer_id, sum:amount, avg:severity]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
