@@ -79,6 +79,14 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	host, port, _ := splitHostPort(cfg.Listen)
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else {
+		// Say at once when the port is taken, instead of waiting for a
+		// server that never becomes ready.
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("start nats: cannot listen on %s (another plaint or NATS server?): %w", cfg.Listen, err)
+		}
+		ln.Close()
 	}
 	opts := &server.Options{
 		ServerName:            cfg.ServerName,

@@ -1,7 +1,10 @@
 package nats_test
 
 import (
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	natsgo "github.com/nats-io/nats.go"
 
@@ -55,4 +58,20 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+func TestStartServerOnATakenPortFailsAtOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	start := time.Now()
+	_, err = plaintnats.StartServer(plaintnats.ServerConfig{Listen: ln.Addr().String(), StoreDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "cannot listen on "+ln.Addr().String()) {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("took %s to fail", time.Since(start))
+	}
 }

@@ -63,7 +63,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 	select {
 	case <-g.Ctx.Done():
 		logger.Info("stopping: draining in-flight events")
-		return e.stop()
+		if err := e.stop(); err != nil {
+			return err
+		}
+		logger.Info("stopped cleanly")
+		return nil
 	case <-e.failed:
 		err := e.failure()
 		e.reported = true
@@ -207,9 +211,6 @@ func (e *engine) stop() error {
 		if err := e.closers[i](); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if len(errs) == 0 && e.logger != nil {
-		e.logger.Info("stopped cleanly")
 	}
 	return errors.Join(errs...)
 }
