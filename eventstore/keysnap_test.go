@@ -120,3 +120,37 @@ func TestKeySnapshot(t *testing.T) {
 		allDuplicates(t, l, snapEvents("s", 0, 3500))
 	})
 }
+
+// TestVerifyChecksTheKeySnapshot: a snapshot that claims events the log does
+// not hold would make the next open drop new events; verify reports it.
+func TestVerifyChecksTheKeySnapshot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	l := mustOpenLog(t, path)
+	if _, err := l.Append(snapEvents("s", 0, 100)...); err != nil {
+		t.Fatal(err)
+	}
+	// Swap one stored key for one of an event that was never stored.
+	l.mu.Lock()
+swap:
+	for i := range l.keys.shards {
+		for j, k := range l.keys.shards[i].slots {
+			if k != (eventKey{}) {
+				l.keys.shards[i].slots[j] = keyOf("ghost", "1")
+				break swap
+			}
+		}
+	}
+	l.mu.Unlock()
+	if err := l.Close(); err != nil { // writes the snapshot with the ghost
+		t.Fatal(err)
+	}
+	l, err := Open(path, WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rep, err := l.Verify(t.Context(), nil)
+	if !IsCorrupt(err) || rep.KeySnapshotSeq != 100 {
+		t.Fatalf("verify = %+v, %v; want the ghost key reported", rep, err)
+	}
+}

@@ -13,9 +13,12 @@ import (
 
 // VerifyReport is what Verify checked.
 type VerifyReport struct {
-	Records     uint64   `json:"records"`
-	DictEntries int      `json:"dictionary_entries"`
-	Problems    []string `json:"problems,omitempty"`
+	Records     uint64 `json:"records"`
+	DictEntries int    `json:"dictionary_entries"`
+	// KeySnapshotSeq is the position of the dedupe key snapshot checked
+	// against the log, 0 when there was none for this log.
+	KeySnapshotSeq uint64   `json:"key_snapshot_seq,omitempty"`
+	Problems       []string `json:"problems,omitempty"`
 }
 
 // maxProblems bounds the problems a report lists; the count is still exact.
@@ -35,6 +38,7 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 		}
 	}
 	nproblems := 0
+	var keys *keySet // the (source, id) keys of every record
 	err := l.db.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			nproblems++
@@ -74,7 +78,7 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 		if k, _ := evb.Cursor().Last(); k != nil {
 			total = binary.BigEndian.Uint64(k)
 		}
-		keys := &keySet{}
+		keys = &keySet{}
 		var want uint64 = 1
 		var lastRT int64
 		var byType [256]uint64
@@ -142,6 +146,26 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 	})
 	if err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
+	}
+	// The key snapshot, when there is one for this log: every key in it
+	// must be a stored event's, or the next open would drop new events as
+	// duplicates. (One that does not belong to the log is ignored at open.)
+	if keys != nil {
+		if snap, seq, err := l.loadKeySnapshot(); err == nil {
+			rep.KeySnapshotSeq = seq
+			missing := 0
+			for i := range snap.shards {
+				for _, k := range snap.shards[i].slots {
+					if k != (eventKey{}) && !keys.has(k) {
+						missing++
+					}
+				}
+			}
+			if missing > 0 {
+				nproblems++
+				problem("key snapshot %s: %d keys of events that are not in the log", l.keySnapshotPath(), missing)
+			}
+		}
 	}
 	if nproblems > 0 {
 		msg := fmt.Sprintf("%d problem(s)", nproblems)

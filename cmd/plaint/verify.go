@@ -34,8 +34,12 @@ func (c *VerifyCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.Stdout, "ok: %d records, %d dictionary entries verified in %s (%s)\n",
-		rep.Records, rep.DictEntries, time.Since(start).Round(time.Millisecond), l.Path())
+	snap := ""
+	if rep.KeySnapshotSeq > 0 {
+		snap = fmt.Sprintf(" and the dedupe key snapshot (to %d)", rep.KeySnapshotSeq)
+	}
+	fmt.Fprintf(g.Stdout, "ok: %d records, %d dictionary entries%s verified in %s (%s)\n",
+		rep.Records, rep.DictEntries, snap, time.Since(start).Round(time.Millisecond), l.Path())
 	return nil
 }
 
