@@ -16,6 +16,10 @@ CUSTOMERS=${DEMO_CUSTOMERS:-1400}
 MONTHS=${DEMO_MONTHS:-18}
 SEED=${DEMO_SEED:-1}
 
+if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
+	echo "demo: needs curl or wget to talk to the HTTP API (apt-get install curl)" >&2
+	exit 1
+fi
 if [[ ! -x $BIN ]]; then
 	echo "demo: $BIN not found; run 'make build' (or 'make demo')" >&2
 	exit 1
