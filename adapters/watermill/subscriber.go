@@ -291,14 +291,11 @@ func (s *Subscriber) drainOnStop(ctx context.Context, iter jetstream.MessagesCon
 	return stopping, func() { close(done) }
 }
 
-// feed moves messages from the pull iterator to out until it is told to
-// stop, then naks what the client still holds so that it is redelivered at
-// once instead of after the ack wait.
-func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
-	defer s.feeders.Done()
-	defer close(out)
-	stopping, stopped := s.drainOnStop(ctx, iter)
-	defer stopped()
+// next waits for room in the in-flight window and returns the next message.
+// Messages that arrive while stopping are naked at once, so that they are
+// redelivered without waiting for the ack wait. It returns false when the
+// iterator ends, after recording why.
+func (s *Subscriber) next(ctx context.Context, topic string, iter jetstream.MessagesContext, stopping func() bool) (jetstream.Msg, bool) {
 	for {
 		acquired := false
 		if !stopping() {
@@ -314,21 +311,43 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 			if acquired {
 				<-s.sem
 			}
-			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
-				s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"consumer": topic})
-			} else if !stopping() {
-				s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
-			}
-			iter.Stop()
-			return
+			s.iterEnded(topic, iter, err, stopping)
+			return nil, false
 		}
-		if !acquired || stopping() {
-			s.nak(jm, 0)
-			if acquired {
-				<-s.sem
-			}
-			continue
+		if acquired && !stopping() {
+			return jm, true
+		}
+		s.nak(jm, 0)
+		if acquired {
+			<-s.sem
+		}
+	}
+}
+
+// iterEnded records why the pull iterator ended (an error unless it was
+// closed on purpose) and stops it.
+func (s *Subscriber) iterEnded(topic string, iter jetstream.MessagesContext, err error, stopping func() bool) {
+	if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+		s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+		s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"consumer": topic})
+	} else if !stopping() {
+		s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+	}
+	iter.Stop()
+}
+
+// feed moves messages from the pull iterator to out until it is told to
+// stop, then naks what the client still holds so that it is redelivered at
+// once instead of after the ack wait.
+func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
+	defer s.feeders.Done()
+	defer close(out)
+	stopping, stopped := s.drainOnStop(ctx, iter)
+	defer stopped()
+	for {
+		jm, ok := s.next(ctx, topic, iter, stopping)
+		if !ok {
+			return
 		}
 		msg := message.NewMessage(jm.Reply(), jm.Data())
 		msg.Metadata[MetaSubject] = jm.Subject()
@@ -356,41 +375,10 @@ func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstre
 	defer close(out)
 	stopping, stopped := s.drainOnStop(ctx, iter)
 	defer stopped()
-	// iterFailed records why the iterator ended and reports whether the
-	// feeder must stop.
-	iterFailed := func(err error) {
-		if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
-			s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"consumer": topic})
-		} else if !stopping() {
-			s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
-		}
-		iter.Stop()
-	}
 	for {
-		acquired := false
-		if !stopping() {
-			select {
-			case s.sem <- struct{}{}:
-				acquired = true
-			case <-ctx.Done():
-			case <-s.closing:
-			}
-		}
-		jm, err := iter.Next()
-		if err != nil {
-			if acquired {
-				<-s.sem
-			}
-			iterFailed(err)
+		jm, ok := s.next(ctx, topic, iter, stopping)
+		if !ok {
 			return
-		}
-		if !acquired || stopping() {
-			s.nak(jm, 0)
-			if acquired {
-				<-s.sem
-			}
-			continue
 		}
 		group := make([]jetstream.Msg, 1, s.cfg.Batch)
 		group[0] = jm
@@ -438,7 +426,7 @@ func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstre
 			}
 		}
 		if iterErr != nil {
-			iterFailed(iterErr)
+			s.iterEnded(topic, iter, iterErr, stopping)
 			return
 		}
 	}
