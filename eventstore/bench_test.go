@@ -3,54 +3,23 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
 )
 
-var (
-	benchSources    = []string{"crm/eu-west", "crm/us-east", "callcenter/berlin", "callcenter/austin", "webform"}
-	benchCategories = []string{"billing", "outage", "slow-speed", "installation", "router", "contract", "support-wait",
-		"price-increase", "roaming", "porting", "cancellation", "invoice-error", "data-cap", "tv-channels",
-		"mobile-coverage", "refund", "technician-no-show", "account-access", "fraud", "privacy"}
-	benchSegments   = []string{"consumer", "smb", "enterprise", "public-sector"}
-	benchChannels   = []string{"phone", "email", "chat", "shop", "social"}
-	benchRootCauses = []string{"process", "product", "people", "network", "partner", "unknown"}
-	benchProducts   = []string{"fiber", "dsl", "cable", "mobile", "tv", "bundle-m", "bundle-l", "iot", "voip", "prepaid"}
-	benchRegions    = []string{"north", "south", "east", "west", "central", "coast", "mountain", "capital"}
-)
-
-// benchEvents returns n synthetic complaint.filed events: random UUIDs,
-// 100k customers, realistic dimension cardinalities, two years of times.
+// benchEvents returns n synthetic complaint.filed events (see
+// benchenv.Complaints).
 func benchEvents(seed uint64, n int) []domain.Event {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
-	start := time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC)
+	g := benchenv.NewComplaints(seed)
 	out := make([]domain.Event, n)
 	for i := range out {
-		var id uuid.UUID
-		for j := range id {
-			id[j] = byte(r.Uint32())
-		}
-		id[6] = id[6]&0x0f | 0x40
-		id[8] = id[8]&0x3f | 0x80
-		cust := fmt.Sprintf("C-%06d", r.IntN(100_000))
-		out[i] = domain.Event{
-			ID: id.String(), Source: pick(benchSources), Type: domain.TypeComplaintFiled,
-			Time:    start.Add(time.Duration(r.Int64N(int64(730 * 24 * time.Hour)))).Truncate(time.Second),
-			Subject: cust, Schema: domain.CurrentSchema,
-			Data: domain.Data{CustomerID: cust, Category: pick(benchCategories), Segment: pick(benchSegments),
-				Channel: pick(benchChannels), Severity: uint8(1 + r.IntN(5)), RootCause: pick(benchRootCauses),
-				Product: pick(benchProducts), Region: pick(benchRegions)},
-		}
+		out[i] = g.Next()
 	}
 	return out
 }

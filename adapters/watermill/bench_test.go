@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
@@ -28,49 +26,6 @@ import (
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
 )
-
-// synth makes synthetic complaint.filed events: random UUIDs, 100k customers
-// and realistic cardinalities for the dimensions, spread over two years.
-type synth struct {
-	r     *rand.Rand
-	start time.Time
-}
-
-var (
-	synthSources    = []string{"crm/eu-west", "crm/us-east", "callcenter/berlin", "callcenter/austin", "webform"}
-	synthCategories = []string{"billing", "outage", "slow-speed", "installation", "router", "contract", "support-wait",
-		"price-increase", "roaming", "porting", "cancellation", "invoice-error", "data-cap", "tv-channels",
-		"mobile-coverage", "refund", "technician-no-show", "account-access", "fraud", "privacy"}
-	synthSegments   = []string{"consumer", "smb", "enterprise", "public-sector"}
-	synthChannels   = []string{"phone", "email", "chat", "shop", "social"}
-	synthRootCauses = []string{"process", "product", "people", "network", "partner", "unknown"}
-	synthProducts   = []string{"fiber", "dsl", "cable", "mobile", "tv", "bundle-m", "bundle-l", "iot", "voip", "prepaid"}
-	synthRegions    = []string{"north", "south", "east", "west", "central", "coast", "mountain", "capital"}
-)
-
-func newSynth(seed uint64) *synth {
-	return &synth{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), start: time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (s *synth) pick(xs []string) string { return xs[s.r.IntN(len(xs))] }
-
-func (s *synth) event() domain.Event {
-	var id uuid.UUID
-	for i := range id {
-		id[i] = byte(s.r.Uint32())
-	}
-	id[6] = id[6]&0x0f | 0x40
-	id[8] = id[8]&0x3f | 0x80
-	cust := fmt.Sprintf("C-%06d", s.r.IntN(100_000))
-	return domain.Event{
-		ID: id.String(), Source: s.pick(synthSources), Type: domain.TypeComplaintFiled,
-		Time:    s.start.Add(time.Duration(s.r.Int64N(int64(730 * 24 * time.Hour)))).Truncate(time.Second),
-		Subject: cust, Schema: domain.CurrentSchema,
-		Data: domain.Data{CustomerID: cust, Category: s.pick(synthCategories), Segment: s.pick(synthSegments),
-			Channel: s.pick(synthChannels), Severity: uint8(1 + s.r.IntN(5)), RootCause: s.pick(synthRootCauses),
-			Product: s.pick(synthProducts), Region: s.pick(synthRegions)},
-	}
-}
 
 // prefill appends n synthetic events to the log at path in big unsynced
 // batches (the prefill only), then syncs it.
@@ -81,13 +36,13 @@ func prefill(tb testing.TB, path string, n int) {
 		tb.Fatal(err)
 	}
 	defer l.Close()
-	s := newSynth(1)
+	s := benchenv.NewComplaints(1)
 	const batch = 50_000
 	evs := make([]domain.Event, 0, batch)
 	for done := 0; done < n; {
 		evs = evs[:0]
 		for len(evs) < batch && done+len(evs) < n {
-			evs = append(evs, s.event())
+			evs = append(evs, s.Next())
 		}
 		if _, err := l.Append(evs...); err != nil {
 			tb.Fatal(err)
@@ -103,10 +58,10 @@ func prefill(tb testing.TB, path string, n int) {
 // retrying when the server falls behind, and waits for every ack.
 func publishBacklog(tb testing.TB, js jetstream.JetStream, n int) {
 	tb.Helper()
-	s := newSynth(2)
+	s := benchenv.NewComplaints(2)
 	subject := domain.TypeComplaintFiled.Subject()
 	for i := 0; i < n; i++ {
-		data := payload(tb, s.event())
+		data := payload(tb, s.Next())
 		for {
 			_, err := js.PublishAsync(subject, data)
 			if err == nil {
