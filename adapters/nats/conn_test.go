@@ -4,11 +4,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/plaint/plaint/adapters/nats/natstest"
+
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 )
 
 func TestConnectToEmbeddedServer(t *testing.T) {
-	s := MustStartServer(t)
+	s := natstest.Server(t)
 	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: s.ClientURL(), Name: "conn-test"})
 	if err != nil {
 		t.Fatal(err)

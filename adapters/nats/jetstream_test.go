@@ -5,23 +5,16 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/plaint/plaint/adapters/nats/natstest"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 )
 
 func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
-	s := MustStartServer(t)
-	nc, err := natsgo.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := natstest.Server(t)
+	_, js := natstest.Connect(t, s.ClientURL())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{}); err != nil {

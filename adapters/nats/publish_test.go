@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaint/plaint/adapters/nats/natstest"
+
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,16 +26,8 @@ type publishFixture struct {
 
 func newPublishFixture(t *testing.T, withStream bool) *publishFixture {
 	t.Helper()
-	s := MustStartServer(t)
-	nc, err := natsgo.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := natstest.Server(t)
+	nc, js := natstest.Connect(t, s.ClientURL())
 	f := &publishFixture{nc: nc, js: js}
 	if withStream {
 		f.createStream(t)

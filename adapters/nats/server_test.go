@@ -1,40 +1,21 @@
 package nats_test
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/plaint/plaint/adapters/nats/natstest"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 )
 
-// MustStartServer starts an embedded NATS server with JetStream on a random
-// loopback port and a temporary store, shut down when the test ends.
-func MustStartServer(tb testing.TB) *plaintnats.Server {
-	tb.Helper()
-	s, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.Shutdown)
-	return s
-}
-
 func TestStartServerAcceptsJetStreamClients(t *testing.T) {
-	s := MustStartServer(t)
-	nc, err := natsgo.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := nc.JetStream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.AccountInfo(); err != nil {
+	s := natstest.Server(t)
+	_, js := natstest.Connect(t, s.ClientURL())
+	if _, err := js.AccountInfo(context.Background()); err != nil {
 		t.Fatalf("JetStream not enabled: %v", err)
 	}
 }

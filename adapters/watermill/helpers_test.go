@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaint/plaint/adapters/nats/natstest"
+
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -35,11 +37,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := natstest.Server(t)
 	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: srv.ClientURL()})
 	if err != nil {
 		t.Fatal(err)
@@ -49,11 +47,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	natstest.EnsureStreams(t, js, plaintnats.StreamConfig{})
 	e := &env{t: t, srv: srv, nc: nc, js: js, dir: t.TempDir()}
 	e.openLog()
 	t.Cleanup(e.closeLog)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaint/plaint/adapters/nats/natstest"
+
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -218,21 +220,9 @@ func TestGracefulStopAndRestart(t *testing.T) {
 // server: the ingest ends, and serve must exit with an error instead of
 // carrying on without ingest.
 func TestServeStopsWhenIngestDies(t *testing.T) {
-	ns, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
+	ns := natstest.Server(t)
 	srv := startServer(t, t.TempDir(), "--nats-url", ns.ClientURL())
-	nc, err := natsgo.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.Connect(t, ns.ClientURL())
 	if err := js.DeleteConsumer(context.Background(), plaintnats.EventsStream, plaintnats.DefaultConsumer); err != nil {
 		t.Fatal(err)
 	}

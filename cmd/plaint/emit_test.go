@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/plaint/plaint/adapters/nats/natstest"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
@@ -23,26 +24,10 @@ type emitNATS struct {
 
 func startEmitNATS(t *testing.T, withStreams bool) *emitNATS {
 	t.Helper()
-	s, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := natstest.Server(t)
+	_, js := natstest.Connect(t, s.ClientURL())
 	if withStreams {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{}); err != nil {
-			t.Fatal(err)
-		}
+		natstest.EnsureStreams(t, js, plaintnats.StreamConfig{})
 	}
 	return &emitNATS{url: s.ClientURL(), js: js}
 }

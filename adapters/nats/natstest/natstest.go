@@ -1,0 +1,52 @@
+// Package natstest gives tests a real NATS server: embedded, with JetStream,
+// on a random loopback port and a temporary store, gone when the test ends.
+package natstest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+)
+
+// Server starts an embedded NATS server with JetStream, shut down when the
+// test ends.
+func Server(tb testing.TB) *plaintnats.Server {
+	tb.Helper()
+	s, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Shutdown)
+	return s
+}
+
+// Connect connects to the server at url, closed when the test ends, and
+// returns the connection with its JetStream context.
+func Connect(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return nc, js
+}
+
+// EnsureStreams creates plaint's streams and consumer with cfg.
+func EnsureStreams(tb testing.TB, js jetstream.JetStream, cfg plaintnats.StreamConfig) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := plaintnats.EnsureStreams(ctx, js, cfg); err != nil {
+		tb.Fatal(err)
+	}
+}
