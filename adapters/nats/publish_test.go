@@ -50,15 +50,7 @@ func (f *publishFixture) createStream(t *testing.T) {
 
 func (f *publishFixture) storedCount(t *testing.T) uint64 {
 	t.Helper()
-	st, err := f.js.Stream(context.Background(), "PLAINT_EVENTS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
+	return natstest.StreamMsgs(t, f.js, plaintnats.EventsStream)
 }
 
 func testEvent(i int) domain.Event {

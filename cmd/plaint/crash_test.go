@@ -38,6 +38,25 @@ func crashEvent(i int) domain.Event {
 		Data: domain.Data{CustomerID: fmt.Sprintf("C-%d", i%5000), Category: cats[i%len(cats)], Segment: "smb", Channel: "phone", Severity: uint8(1 + i%5)}}
 }
 
+// publishCrashEvents publishes crashEvent(from) .. crashEvent(to-1) and
+// waits for every JetStream acknowledgement.
+func publishCrashEvents(t *testing.T, nc *natsgo.Conn, from, to int) {
+	t.Helper()
+	pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := from; i < to; i++ {
+		ev := crashEvent(i)
+		if err := pub.PublishEvent(context.Background(), &ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pub.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestCrashSafety publishes 200,000 messages (valid events, duplicates of
 // earlier ones and a few invalid ones) to a `plaint serve` subprocess,
 // SIGKILLs it mid-ingest (its embedded NATS server dies with it), restarts
@@ -175,25 +194,10 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	data := t.TempDir()
 	natsAddr := freePort(t)
 	srv := startServer(t, data, "--nats-listen", natsAddr)
-	nc, err := natsgo.Connect("nats://" + natsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, _ := natstest.Connect(t, "nats://"+natsAddr)
 	const n = 20_000
 	began := time.Now()
-	for i := 0; i < n; i++ {
-		ev := crashEvent(i)
-		if err := pub.PublishEvent(context.Background(), &ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := pub.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	publishCrashEvents(t, nc, 0, n)
 	t.Logf("%s: published %d events", time.Since(began), n)
 	nc.Close()
 	stored := srv.statUint("events")

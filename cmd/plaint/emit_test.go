@@ -34,15 +34,7 @@ func startEmitNATS(t *testing.T, withStreams bool) *emitNATS {
 
 func (n *emitNATS) stored(t *testing.T) uint64 {
 	t.Helper()
-	st, err := n.js.Stream(context.Background(), plaintnats.EventsStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
+	return natstest.StreamMsgs(t, n.js, plaintnats.EventsStream)
 }
 
 func (n *emitNATS) lastMsg(t *testing.T, subject string) (*jetstream.RawStreamMsg, error) {

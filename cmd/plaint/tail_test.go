@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-
-	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/nats/natstest"
 )
 
 // lineWriter collects output and signals once it holds want lines.
@@ -39,27 +37,8 @@ func TestTailFollowsThroughTheServer(t *testing.T) {
 	data := t.TempDir()
 	natsAddr := freePort(t)
 	srv := startServer(t, data, "--nats-listen", natsAddr)
-	nc, err := natsgo.Connect("nats://" + natsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	publish := func(from, to int) {
-		pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := from; i < to; i++ {
-			ev := crashEvent(i)
-			if err := pub.PublishEvent(context.Background(), &ev); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := pub.Wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	publish(0, 3)
+	nc, _ := natstest.Connect(t, "nats://"+natsAddr)
+	publishCrashEvents(t, nc, 0, 3)
 	waitFor(t, 30*time.Second, "3 events", func() bool { return srv.statUint("events") == 3 })
 
 	out := &lineWriter{want: 5, done: make(chan struct{})}
@@ -70,7 +49,7 @@ func TestTailFollowsThroughTheServer(t *testing.T) {
 	go func() {
 		exited <- m.Run(ctx, []string{"log", "tail", "-f", "--from", "2", "--data", data, "--server", srv.http})
 	}()
-	publish(3, 6)
+	publishCrashEvents(t, nc, 3, 6)
 	select {
 	case <-out.done:
 	case code := <-exited:

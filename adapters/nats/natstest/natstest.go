@@ -50,3 +50,17 @@ func EnsureStreams(tb testing.TB, js jetstream.JetStream, cfg plaintnats.StreamC
 		tb.Fatal(err)
 	}
 }
+
+// StreamMsgs returns the number of messages the stream holds.
+func StreamMsgs(tb testing.TB, js jetstream.JetStream, stream string) uint64 {
+	tb.Helper()
+	st, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return info.State.Msgs
+}
