@@ -2,9 +2,9 @@ package http
 
 import (
 	"bufio"
-	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -57,18 +57,17 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // MarshalStored renders a stored event as its CloudEvent JSON plus the log's
 // own attributes: plaintseq and plaintrecordtime.
 func MarshalStored(seq uint64, rec eventstore.Record, ev domain.Event) ([]byte, error) {
-	b, err := json.Marshal(ev)
+	b, err := ev.MarshalJSON()
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	m["plaintseq"] = json.RawMessage(strconv.FormatUint(seq, 10))
-	rt, _ := json.Marshal(eventstoreTime(rec.RecordTime()))
-	m["plaintrecordtime"] = rt
-	return json.Marshal(m)
+	// The event is a JSON object: put the two attributes before its closing
+	// brace instead of decoding and encoding it again.
+	b = append(b[:len(b)-1], `,"plaintseq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"plaintrecordtime":"`...)
+	b = time.Unix(0, rec.RecordTime()).UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...), nil
 }
 
 func parseUint(s string, def uint64) (uint64, error) {

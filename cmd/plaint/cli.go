@@ -26,7 +26,7 @@ type Globals struct {
 
 // NATSFlags select the NATS server to use instead of the embedded one.
 type NATSFlags struct {
-	NATSURL      string `name:"nats-url" help:"External NATS server or cluster URL(s), comma separated. Empty: use the embedded server." env:"PLAINT_NATS_URL"`
+	NATSURL      string `name:"nats-url" help:"NATS server or cluster URL(s), comma separated. Empty: serve runs its embedded server; emit connects to nats://127.0.0.1:4222, where that server listens by default." env:"PLAINT_NATS_URL"`
 	NATSCreds    string `name:"nats-creds" help:"NATS credentials file." env:"PLAINT_NATS_CREDS" type:"path"`
 	NATSUser     string `name:"nats-user" help:"NATS user name." env:"PLAINT_NATS_USER"`
 	NATSPassword string `name:"nats-password" help:"NATS password." env:"PLAINT_NATS_PASSWORD"`
