@@ -33,6 +33,12 @@ func (l *Log) AppendBatch(b Batch) ([]Result, error) {
 			return nil, fmt.Errorf("append event %d: %w", i, err)
 		}
 	}
+	return l.appendValid(b)
+}
+
+// appendValid is AppendBatch for events already validated (the committer
+// validates each on submission, so that one invalid event fails alone).
+func (l *Log) appendValid(b Batch) ([]Result, error) {
 	if l.opts.readOnly {
 		return nil, ErrReadOnly
 	}

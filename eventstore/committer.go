@@ -136,7 +136,7 @@ func (c *Committer) run() {
 				events = append(events, p.ev)
 			}
 		}
-		results, err := c.log.AppendBatch(Batch{Events: events, DeadLettered: dl})
+		results, err := c.log.appendValid(Batch{Events: events, DeadLettered: dl})
 		i, stored, dups := 0, 0, 0
 		for _, p := range batch {
 			p.err = err
