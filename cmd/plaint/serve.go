@@ -91,6 +91,10 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err := os.MkdirAll(g.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// Opening a large log after a crash rebuilds the deduplication set from
+	// every record (seconds at ten million events): say what is going on.
+	logger.Info("opening the event log", "path", logPath(g.Data))
+	opened := time.Now()
 	l, err := eventstore.Open(logPath(g.Data), eventstore.WithLockTimeout(time.Second))
 	if errors.Is(err, eventstore.ErrLocked) {
 		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf("another plaint server is using %s; stop it or pass another --data", g.Data)}
@@ -98,6 +102,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	logger.Info("event log open", "events", l.LastSeq(), "took", time.Since(opened).Round(time.Millisecond))
 	e.log = l
 	e.closers = append(e.closers, l.Close)
 
