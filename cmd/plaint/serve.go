@@ -92,8 +92,13 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	// Opening a large log after a crash rebuilds the deduplication set from
-	// every record (seconds at ten million events): say what is going on.
-	logger.Info("opening the event log", "path", logPath(g.Data))
+	// every record (seconds at ten million events): say what is going on,
+	// without pushing the banner below log lines for small logs.
+	level := slog.LevelDebug
+	if fi, err := os.Stat(logPath(g.Data)); err == nil && fi.Size() > 100<<20 {
+		level = slog.LevelInfo
+	}
+	logger.Log(g.Ctx, level, "opening the event log", "path", logPath(g.Data))
 	opened := time.Now()
 	l, err := eventstore.Open(logPath(g.Data), eventstore.WithLockTimeout(time.Second))
 	if errors.Is(err, eventstore.ErrLocked) {
@@ -102,7 +107,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("event log open", "events", l.LastSeq(), "took", time.Since(opened).Round(time.Millisecond))
+	logger.Log(g.Ctx, level, "event log open", "events", l.LastSeq(), "took", time.Since(opened).Round(time.Millisecond))
 	e.log = l
 	e.closers = append(e.closers, l.Close)
 
