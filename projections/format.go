@@ -287,6 +287,11 @@ func formatP(p float64) string {
 func WriteTable(w io.Writer, t *Table, format string) error {
 	switch format {
 	case FormatJSON:
+		if t.Rows == nil {
+			c := *t
+			c.Rows = [][]any{}
+			t = &c
+		}
 		return writeJSON(w, t)
 	case FormatCSV:
 		cw := csv.NewWriter(w)

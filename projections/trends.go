@@ -292,7 +292,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 	}
 	// Answers are cached until either projection moves.
 	key := q.Values().Encode()
-	if tp.cacheAt != to {
+	if tp.cache == nil || tp.cacheAt != to {
 		tp.cache, tp.cacheAt = map[string]*TrendResult{}, to
 	}
 	if r, ok := tp.cache[key]; ok {

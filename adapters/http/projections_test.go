@@ -122,3 +122,66 @@ func TestProjectionEndpoints(t *testing.T) {
 		t.Fatalf("after drop: %d", code)
 	}
 }
+
+// TestEveryProjectionHandlerOnAnEmptyLog asks every trend and projection
+// endpoint of a server whose log is empty: each answers, none panics.
+func TestEveryProjectionHandlerOnAnEmptyLog(t *testing.T) {
+	dir := t.TempDir()
+	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	s, err := New(Config{Log: l, Projections: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	for _, c := range []struct {
+		path, want string
+	}{
+		{"/v1/trends", `"rows": []`},
+		{"/v1/trends?format=csv", "bucket,category,count"},
+		{"/v1/trends?format=table", "(no complaints in this range)"},
+		{"/v1/trends?by=segment,channel&bucket=week&from=2026-W01&to=2026-W10", `"rows": []`},
+		{"/v1/trends?where=segment=nobody", `"rows": []`},
+		{"/v1/trends?as_of=2026-01-01T00:00:00Z", `"as_of_seq": 0`},
+		{"/v1/trends?as_of=7", `"as_of_seq": 0`},
+		{"/v1/projections", `"projections": [`},
+	} {
+		code, body := get(t, ts.URL+c.path)
+		if code != 200 || !strings.Contains(body, c.want) {
+			t.Fatalf("GET %s: %d %s", c.path, code, body)
+		}
+	}
+	resp, err := http.Post(ts.URL+"/v1/projections", "application/yaml", strings.NewReader("name: cats\ngroup_by: [category]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	for _, c := range []struct {
+		path, want string
+	}{
+		{"/v1/projections/cats", `"state": "live"`},
+		{"/v1/projections/cats/result", `"rows": []`},
+		{"/v1/projections/cats/result?format=csv", "bucket,category,count\n"},
+		{"/v1/projections/cats/result?format=table", "bucket"},
+		{"/v1/projections/cats/result?as_of=3", `"rows": []`},
+	} {
+		if code, body := get(t, ts.URL+c.path); code != 200 || !strings.Contains(body, c.want) {
+			t.Fatalf("GET %s: %d %s", c.path, code, body)
+		}
+	}
+	if code, body := get(t, ts.URL+"/v1/projections/nothing/result"); code != 404 {
+		t.Fatalf("unknown projection: %d %s", code, body)
+	}
+}
