@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -248,6 +249,10 @@ func ParseAsOf(s string) (AsOf, error) {
 		return AsOf{Seq: seq}, nil
 	}
 	t, err := parseTimeBound(s)
+	var re *rangeError
+	if errors.As(err, &re) {
+		return AsOf{}, domain.FieldErrorf("as_of", "%s", re.msg)
+	}
 	if err != nil {
 		return AsOf{}, domain.FieldErrorf("as_of", "%q is neither a sequence number nor a time", s)
 	}

@@ -308,14 +308,18 @@ func checkMeasure(m string) error {
 // parseTimeBound parses a date bound: RFC 3339, a date, or a period label
 // (its start).
 func parseTimeBound(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	p, err := domain.ParsePeriod(domain.BucketDay, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, 2026-10-03, 2026-10 or 2026-Q4)", s)
+		p, perr := domain.ParsePeriod(domain.BucketDay, s)
+		if perr != nil {
+			return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, 2026-10-03, 2026-10 or 2026-Q4)", s)
+		}
+		t = p.Start
 	}
-	return p.Start, nil
+	if why := representable(t); why != "" {
+		return time.Time{}, &rangeError{msg: fmt.Sprintf("%s %s", s, why)}
+	}
+	return t.UTC(), nil
 }
 
 func contains(list []string, s string) bool {

@@ -131,6 +131,13 @@ func (q TrendQuery) validate() error {
 			}
 		}
 	}
+	for _, f := range []struct{ field, label string }{{"from", q.From}, {"to", q.To}} {
+		if f.label != "" {
+			if _, err := parsePeriodIn(f.field, q.Bucket, f.label); err != nil {
+				return err
+			}
+		}
+	}
 	if len(q.keyDims()) > maxKeyDims {
 		return domain.FieldErrorf("where", "the breakdown and the where clause together may name at most %d dimensions", maxKeyDims)
 	}
@@ -393,9 +400,9 @@ cells:
 	var lo, hi int32
 	switch {
 	case q.To != "":
-		p, err := domain.ParsePeriod(q.Bucket, q.To)
+		p, err := parsePeriodIn("to", q.Bucket, q.To)
 		if err != nil {
-			return nil, domain.FieldErrorf("to", "%s", domain.ErrorMessage(err))
+			return nil, err
 		}
 		hi = indexOfPeriod(p)
 	case found:
@@ -405,9 +412,9 @@ cells:
 	}
 	lo = hi - defaultSpan + 1
 	if q.From != "" {
-		p, err := domain.ParsePeriod(q.Bucket, q.From)
+		p, err := parsePeriodIn("from", q.Bucket, q.From)
 		if err != nil {
-			return nil, domain.FieldErrorf("from", "%s", domain.ErrorMessage(err))
+			return nil, err
 		}
 		lo = indexOfPeriod(p)
 		if q.To == "" && !found {

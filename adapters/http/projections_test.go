@@ -76,6 +76,14 @@ func TestTrendsEndpoint(t *testing.T) {
 	if code != 400 || !strings.Contains(body, "not a dimension") {
 		t.Fatalf("%d %s", code, body)
 	}
+	for q, want := range map[string]string{
+		"from=1990-01&to=9999-12":    "9999-12 is after 2261-12, the last month plaint can represent",
+		"as_of=9999-12-31T00:00:00Z": "is after 2261-12-31, the latest time plaint can represent",
+	} {
+		if code, body := get(t, ts.URL+"/v1/trends?"+q); code != 400 || !strings.Contains(body, want) {
+			t.Fatalf("%s: %d %s", q, code, body)
+		}
+	}
 }
 
 func TestProjectionEndpoints(t *testing.T) {
@@ -171,8 +179,8 @@ func TestEveryProjectionHandlerOnAnEmptyLog(t *testing.T) {
 	for _, c := range []struct {
 		path, want string
 	}{
+		{"/v1/projections/cats/result", `"rows": []`}, // waits for the build
 		{"/v1/projections/cats", `"state": "live"`},
-		{"/v1/projections/cats/result", `"rows": []`},
 		{"/v1/projections/cats/result?format=csv", "bucket,category,count\n"},
 		{"/v1/projections/cats/result?format=table", "bucket"},
 		{"/v1/projections/cats/result?as_of=3", `"rows": []`},

@@ -1,0 +1,79 @@
+package projections
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// TestTimesBeyondWhatPlaintRepresents: periods and times past the int64
+// nanosecond range (1677-2262) are refused with an error that says why, and
+// the edges just inside it answer.
+func TestTimesBeyondWhatPlaintRepresents(t *testing.T) {
+	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	appendRandom(t, l, newGen(5), 200)
+	e := openTestEngine(t, l, "")
+	ctx := context.Background()
+	for _, c := range []struct {
+		params, err string
+	}{
+		{"from=1990-01&to=9999-12", "to: 9999-12 is after 2261-12, the last month plaint can represent"},
+		{"to=2262-01", "to: 2262-01 is after 2261-12"},
+		{"bucket=quarter&to=2262-Q1", "to: 2262-Q1 is after 2261-Q4"},
+		{"bucket=day&to=2262-01-01", "to: 2262-01-01 is after 2261-12-31"},
+		{"bucket=week&to=2262-W01", "to: 2262-W01 is after 2261-W52"},
+		{"from=1679-12&to=1680-06", "from: 1679-12 is before 1680-01, the first month plaint can represent"},
+		{"from=0001-01", "from: 0001-01 is before 1680-01"},
+		{"as_of=9999-12-31T00:00:00Z", "as_of: 9999-12-31T00:00:00Z is after 2261-12-31, the latest time plaint can represent"},
+		{"as_of=1600-01-01T00:00:00Z", "as_of: 1600-01-01T00:00:00Z is before 1680-01-01"},
+		{"as_of=2262-02", "as_of: 2262-02 is after 2261-12-31"},
+	} {
+		v, _ := url.ParseQuery(c.params)
+		_, err := ParseTrendQuery(v)
+		if err == nil || domain.ErrorCode(err) != domain.EINVALID || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, want %q", c.params, err, c.err)
+		}
+	}
+	for _, params := range []string{"to=2261-12", "bucket=quarter&to=2261-Q4", "bucket=day&to=2261-12-31", "bucket=week&to=2261-W52",
+		"from=1680-01&to=1680-12", "bucket=day&from=1680-01-01&to=1680-01-31", "as_of=2261-12-31T23:59:59Z", "as_of=1680-01-01T00:00:00Z"} {
+		v, _ := url.ParseQuery(params)
+		q, err := ParseTrendQuery(v)
+		if err != nil {
+			t.Errorf("%s: %v", params, err)
+			continue
+		}
+		r, err := e.Trends(ctx, q)
+		if err != nil {
+			t.Errorf("%s: %v", params, err)
+			continue
+		}
+		if q.To != "" && r.To != q.To {
+			t.Errorf("%s: answered to %s", params, r.To)
+		}
+		switch {
+		case strings.HasPrefix(params, "as_of=2261"):
+			if r.AsOfSeq != l.LastSeq() || len(r.Rows) == 0 {
+				t.Errorf("%s: as of %d with %d rows, want everything (%d)", params, r.AsOfSeq, len(r.Rows), l.LastSeq())
+			}
+		case strings.HasPrefix(params, "as_of=1680"):
+			if r.AsOfSeq != 0 {
+				t.Errorf("%s: as of %d, want 0", params, r.AsOfSeq)
+			}
+		}
+	}
+	for _, c := range []struct{ src, err string }{
+		{"name: x\nfilter:\n  to: 9999-01-01\n", "filter.to: line 3: 9999-01-01 is after 2261-12-31"},
+		{"name: x\nfilter:\n  from: 1066-10-14T09:00:00Z\n", "filter.from: line 3: 1066-10-14T09:00:00Z is before 1680-01-01"},
+	} {
+		if _, err := ParseSpec([]byte(c.src)); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.err)
+		}
+	}
+	if _, err := ParseSpec([]byte("name: x\nfilter:\n  to: 2261-12-31\n")); err != nil {
+		t.Error(err)
+	}
+}
