@@ -40,24 +40,31 @@ type Summary struct {
 }
 
 // RowError is returned when a row is rejected and the mapping says fail, or
-// when more rows were rejected than the mapping allows.
+// when more rows were rejected than the mapping's max_rejected allows.
 type RowError struct {
-	Rejection Rejection
-	Limit     bool // MaxRejected was exceeded
+	Rejection Rejection // the last rejected row
+	Limit     bool      // MaxRejected was exceeded
+	// Rejected, Rows and MaxRejected say by how much, when Limit is set.
+	Rejected, Rows int
+	MaxRejected    string
 }
 
 // Error names the row and the reason.
 func (e *RowError) Error() string {
 	if e.Limit {
-		return fmt.Sprintf("csv: too many rejected rows; the last: %s", e.Rejection)
+		return fmt.Sprintf("csv: %d of %d rows rejected, more than max_rejected (%s) allows; the last: %s",
+			e.Rejected, e.Rows, e.MaxRejected, e.Rejection)
 	}
 	return fmt.Sprintf("csv: %s", e.Rejection)
 }
 
 // Import reads CSV rows with a header from r and turns each into an event as
 // m says, calling emit with each valid one and reject with each row that is
-// not. It stops at the first error emit returns, at a rejected row when m
-// says fail, and when ctx ends.
+// not. emit may reject an event with an EINVALID *domain.Error (for example
+// when it checks it the way the server will): its row is then rejected like
+// any other. Import stops at any other error emit returns, at a rejected row
+// when m says fail, once more rows were rejected than a count MaxRejected
+// allows, and when ctx ends; a MaxRejected share is checked at the end.
 func Import(ctx context.Context, r io.Reader, m *Mapping, emit func(*domain.Event) error, reject func(Rejection)) (Summary, error) {
 	var sum Summary
 	cr := stdcsv.NewReader(r)
@@ -77,7 +84,13 @@ func Import(ctx context.Context, r io.Reader, m *Mapping, emit func(*domain.Even
 	if err != nil {
 		return sum, err
 	}
-	cr.FieldsPerRecord = len(header)
+	// Rows shorter than the header are padded (or rejected) below, with
+	// the counts in the message.
+	cr.FieldsPerRecord = -1
+	want := len(header)
+	padded := make([]string, want)
+	limit := m.rejectLimit()
+	var last *Rejection // the last rejected row
 	for {
 		if sum.Rows%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -86,6 +99,9 @@ func Import(ctx context.Context, r io.Reader, m *Mapping, emit func(*domain.Even
 		}
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
+			if last != nil && !limit.allows(sum.Rejected, sum.Rows) {
+				return sum, &RowError{Rejection: *last, Limit: true, Rejected: sum.Rejected, Rows: sum.Rows, MaxRejected: limit.String()}
+			}
 			return sum, nil
 		}
 		sum.Rows++
@@ -99,25 +115,40 @@ func Import(ctx context.Context, r io.Reader, m *Mapping, emit func(*domain.Even
 			}
 			rej = &Rejection{Reason: pe.Err.Error()}
 			line = pe.StartLine
+		} else if len(rec) != want && (len(rec) > want || m.Ragged != RaggedPad) {
+			rej = &Rejection{Reason: fmt.Sprintf("expected %d fields, got %d", want, len(rec))}
 		} else {
+			if len(rec) < want {
+				// Trailing fields left out: read them as empty.
+				n := copy(padded, rec)
+				clear(padded[n:])
+				rec = padded
+			}
 			ev, rej = rm.event(rec)
+			if rej == nil {
+				if err := emit(&ev); err != nil {
+					var de *domain.Error
+					if !errors.As(err, &de) || de.Code != domain.EINVALID {
+						return sum, err
+					}
+					rej = &Rejection{Field: de.Field, Reason: de.Message}
+				}
+			}
 		}
 		if rej != nil {
 			rej.Row, rej.Line = sum.Rows, line
 			sum.Rejected++
+			last = rej
 			if reject != nil {
 				reject(*rej)
 			}
 			if m.OnError == OnErrorFail {
 				return sum, &RowError{Rejection: *rej}
 			}
-			if m.MaxRejected > 0 && sum.Rejected > m.MaxRejected {
-				return sum, &RowError{Rejection: *rej, Limit: true}
+			if !limit.share() && !limit.allows(sum.Rejected, sum.Rows) {
+				return sum, &RowError{Rejection: *rej, Limit: true, Rejected: sum.Rejected, Rows: sum.Rows, MaxRejected: limit.String()}
 			}
 			continue
-		}
-		if err := emit(&ev); err != nil {
-			return sum, err
 		}
 		sum.Accepted++
 	}

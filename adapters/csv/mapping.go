@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,12 @@ import (
 const (
 	OnErrorSkip = "skip" // report it and go on
 	OnErrorFail = "fail" // stop the import with an error naming the row
+)
+
+// What to do with a row that has fewer fields than the header.
+const (
+	RaggedPad    = "pad"    // read the missing trailing fields as empty
+	RaggedReject = "reject" // reject the row
 )
 
 // What to do with a value a FieldSpec's Map has no entry for.
@@ -59,9 +66,17 @@ type Mapping struct {
 	LazyQuotes bool `yaml:"lazy_quotes" json:"lazy_quotes"`
 	// OnError is "skip" (default) or "fail".
 	OnError string `yaml:"on_error" json:"on_error"`
-	// MaxRejected stops the import once more rows than this were rejected;
-	// 0 means no limit.
-	MaxRejected int `yaml:"max_rejected" json:"max_rejected"`
+	// MaxRejected is how many rejected rows an import may have and still
+	// succeed: a count (`10`; 0 allows none) or a share of the rows read
+	// (`"2%"`; `"100%"` allows any). Past a count the import stops at once;
+	// a share is checked when the file is read. Default 1% under skip,
+	// none under fail (which stops at the first rejected row anyway).
+	MaxRejected *RejectLimit `yaml:"max_rejected" json:"max_rejected"`
+	// Ragged is what to do with a row that has fewer fields than the header:
+	// "pad" (default) reads the missing trailing fields as empty, as
+	// spreadsheets and pandas do; "reject" rejects the row. A row with more
+	// fields than the header is always rejected.
+	Ragged string `yaml:"ragged" json:"ragged"`
 
 	typ domain.Type
 	loc *time.Location
@@ -136,13 +151,13 @@ func ParseMapping(data []byte, format string) (*Mapping, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("invalid YAML: %w", err)
+			return nil, fmt.Errorf("invalid YAML: %s", unknownKeys(err.Error()))
 		}
 	case "json":
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
+			return nil, fmt.Errorf("invalid JSON: %s", unknownKeys(err.Error()))
 		}
 	default:
 		return nil, fmt.Errorf("unknown mapping format %q (yaml or json)", format)
@@ -152,6 +167,19 @@ func ParseMapping(data []byte, format string) (*Mapping, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// yamlUnknown and jsonUnknown match the decoders' unknown-key errors, which
+// name Go types (csv.Mapping, csv.FieldSpec) a mapping's author never sees.
+var (
+	yamlUnknown = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	jsonUnknown = regexp.MustCompile(`json: unknown field "([^"]*)"`)
+)
+
+// unknownKeys rewrites the decoders' unknown-key errors to name the key.
+func unknownKeys(msg string) string {
+	msg = yamlUnknown.ReplaceAllString(msg, `unknown key "$1"`)
+	return jsonUnknown.ReplaceAllString(msg, `unknown key "$1"`)
 }
 
 func (m *Mapping) setDefaults() {
@@ -167,11 +195,29 @@ func (m *Mapping) setDefaults() {
 	if m.OnError == "" {
 		m.OnError = OnErrorSkip
 	}
+	if m.Ragged == "" {
+		m.Ragged = RaggedPad
+	}
+	if m.MaxRejected == nil {
+		m.MaxRejected = m.rejectLimit()
+	}
 	for _, f := range m.specs() {
 		if f.spec.Unmapped == "" {
 			f.spec.Unmapped = UnmappedKeep
 		}
 	}
+}
+
+// rejectLimit returns MaxRejected, or its default: 1% under skip, none
+// under fail.
+func (m *Mapping) rejectLimit() *RejectLimit {
+	switch {
+	case m.MaxRejected != nil:
+		return m.MaxRejected
+	case m.OnError == OnErrorFail:
+		return &RejectLimit{}
+	}
+	return &RejectLimit{Percent: 1, IsShare: true}
 }
 
 type namedSpec struct {
@@ -258,8 +304,13 @@ func (m *Mapping) Validate() error {
 	if m.OnError != OnErrorSkip && m.OnError != OnErrorFail {
 		errs = append(errs, fmt.Errorf("on_error: %q must be %q or %q", m.OnError, OnErrorSkip, OnErrorFail))
 	}
-	if m.MaxRejected < 0 {
-		errs = append(errs, fmt.Errorf("max_rejected: %d must not be negative", m.MaxRejected))
+	if m.Ragged != RaggedPad && m.Ragged != RaggedReject {
+		errs = append(errs, fmt.Errorf("ragged: %q must be %q or %q", m.Ragged, RaggedPad, RaggedReject))
+	}
+	if m.MaxRejected != nil {
+		if err := m.MaxRejected.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("max_rejected: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

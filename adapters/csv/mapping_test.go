@@ -3,6 +3,7 @@ package csv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestParseMappingReportsEveryProblemPrecisely(t *testing.T) {
 		want              []string
 	}{
 		{"unknown key", "yaml", "id: {column: a}\nsource: {value: s}\ntime: {column: t}\nfields: {customer_id: {column: c}, category: {column: k, colum: x}}\n",
-			[]string{"field colum not found"}},
+			[]string{`unknown key "colum"`}},
 		{"many problems", "yaml", `
 type: complaint.fild
 id: {value: x}
@@ -45,7 +46,9 @@ on_error: explode
 		}},
 		{"required fields of the type", "yaml", "type: customer.acquired\nid: {column: a}\nsource: {value: s}\ntime: {column: t}\nfields: {customer_id: {column: c}}\n",
 			[]string{"fields.segment: is required for customer.acquired events"}},
-		{"json unknown key", "json", `{"id":{"column":"a"},"sourc":{"value":"s"}}`, []string{`unknown field "sourc"`}},
+		{"json unknown key", "json", `{"id":{"column":"a"},"sourc":{"value":"s"}}`, []string{`unknown key "sourc"`}},
+		{"bad limits", "yaml", "id: {column: a}\nsource: {value: s}\ntime: {column: t}\nfields: {customer_id: {column: c}, category: {column: k}}\nmax_rejected: 120%\nragged: sometimes\n",
+			[]string{`max_rejected: 120% must be from 0% to 100%`, `ragged: "sometimes" must be "pad" or "reject"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,7 +91,7 @@ const ticketsCSV = "ticket;system;opened;account;topic;via;prio;disputed;notes\n
 	"T-6;eu;2026-03-03 12:00;A-9;!!!;Mail;1;;\n"
 
 func TestImportAppliesTheMappingAndReportsBadRows(t *testing.T) {
-	m, err := plaintcsv.ParseMapping([]byte(jsonMapping), "json")
+	m, err := plaintcsv.ParseMapping([]byte(strings.Replace(jsonMapping, `"delimiter": ";"`, `"delimiter": ";", "max_rejected": "100%"`, 1)), "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,5 +161,93 @@ func TestImportRejectsAMappingThatDoesNotFitTheHeader(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("err %v, want it to mention %q", err, w)
 		}
+	}
+}
+
+func TestParseMappingNamesTheUnknownKeyNotTheGoType(t *testing.T) {
+	_, err := plaintcsv.ParseMapping([]byte("id: {column: a}\nsourse: {value: s}\n"), "yaml")
+	if err == nil || !strings.Contains(err.Error(), `unknown key "sourse"`) || strings.Contains(err.Error(), "csv.Mapping") {
+		t.Fatalf("err %v; want the key named, not the Go type", err)
+	}
+}
+
+const raggedMapping = `{"id": {"column": "id"}, "source": {"value": "s"}, "time": {"column": "t", "layout": "2006-01-02"},
+ "fields": {"customer_id": {"column": "c"}, "category": {"column": "k"}, "region": {"column": "r", "default": "unknown"}}%s}`
+
+func importRows(t *testing.T, mapping, rows string) (plaintcsv.Summary, []string, []domain.Event, error) {
+	t.Helper()
+	m, err := plaintcsv.ParseMapping([]byte(mapping), "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []domain.Event
+	var rejs []string
+	sum, err := plaintcsv.Import(context.Background(), strings.NewReader(rows), m,
+		func(ev *domain.Event) error { evs = append(evs, *ev); return nil },
+		func(r plaintcsv.Rejection) { rejs = append(rejs, r.String()) })
+	return sum, rejs, evs, err
+}
+
+func TestImportPadsRowsMissingTrailingFields(t *testing.T) {
+	rows := "id,t,c,k,r,notes\n1,2026-01-02,C1,billing,north,x\n2,2026-01-02,C2,billing\n3,2026-01-02,C3,billing,,,extra\n"
+	sum, rejs, evs, err := importRows(t, fmt.Sprintf(raggedMapping, `, "max_rejected": 1`), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Accepted != 2 || len(evs) != 2 || evs[1].Data.Region != "unknown" {
+		t.Fatalf("summary %+v, events %+v; want the short row padded", sum, evs)
+	}
+	if len(rejs) != 1 || rejs[0] != "line 4 (row 3): expected 6 fields, got 7" {
+		t.Fatalf("rejections %q", rejs)
+	}
+	sum, rejs, _, err = importRows(t, fmt.Sprintf(raggedMapping, `, "ragged": "reject", "max_rejected": "100%"`), rows)
+	if err != nil || sum.Accepted != 1 || len(rejs) != 2 || rejs[0] != "line 3 (row 2): expected 6 fields, got 4" {
+		t.Fatalf("ragged: reject: err %v, summary %+v, rejections %q", err, sum, rejs)
+	}
+}
+
+func TestImportFailsWhenRejectionsPassTheDefaultShare(t *testing.T) {
+	// Every row has the wrong date layout: the import must fail, not exit 0.
+	rows := "id,t,c,k,r\n1,02/01/2026,C1,billing,n\n2,02/01/2026,C2,billing,n\n"
+	sum, _, _, err := importRows(t, fmt.Sprintf(raggedMapping, ""), rows)
+	var re *plaintcsv.RowError
+	if !errors.As(err, &re) || !re.Limit || sum.Rejected != 2 || !strings.Contains(err.Error(), "2 of 2 rows rejected, more than max_rejected (1%) allows") {
+		t.Fatalf("err %v, summary %+v; want the default 1%% limit to fail the import", err, sum)
+	}
+	// One bad row in 200 is within 1%.
+	var b strings.Builder
+	b.WriteString("id,t,c,k,r\n")
+	for i := range 200 {
+		date := "2026-01-02"
+		if i == 7 {
+			date = "bad"
+		}
+		fmt.Fprintf(&b, "%d,%s,C%d,billing,n\n", i, date, i)
+	}
+	if sum, _, _, err := importRows(t, fmt.Sprintf(raggedMapping, ""), b.String()); err != nil || sum.Rejected != 1 {
+		t.Fatalf("err %v, summary %+v; want 1 in 200 allowed", err, sum)
+	}
+	// on_error: fail allows none.
+	if _, _, _, err := importRows(t, fmt.Sprintf(raggedMapping, `, "on_error": "fail"`), b.String()); !errors.As(err, &re) || re.Limit {
+		t.Fatalf("err %v; want on_error: fail to stop at the bad row", err)
+	}
+}
+
+func TestImportRejectsRowsEmitRefuses(t *testing.T) {
+	m, err := plaintcsv.ParseMapping([]byte(fmt.Sprintf(raggedMapping, `, "max_rejected": 5`)), "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejs []string
+	sum, err := plaintcsv.Import(context.Background(), strings.NewReader("id,t,c,k,r\n1,2026-01-02,C1,billing,n\n2,2099-01-02,C2,billing,n\n"), m,
+		func(ev *domain.Event) error {
+			if ev.Time.Year() > 2090 {
+				return &domain.Error{Code: domain.EINVALID, Field: "time", Message: "is in the future"}
+			}
+			return nil
+		},
+		func(r plaintcsv.Rejection) { rejs = append(rejs, r.String()) })
+	if err != nil || sum.Accepted != 1 || sum.Rejected != 1 || len(rejs) != 1 || rejs[0] != "line 3 (row 2): time: is in the future" {
+		t.Fatalf("err %v, summary %+v, rejections %q", err, sum, rejs)
 	}
 }

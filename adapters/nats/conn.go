@@ -11,11 +11,21 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
+// ErrConfig is returned (wrapped, with every problem) by Connect when the
+// ConnConfig is invalid: a usage error, as opposed to a server that cannot
+// be reached.
+var ErrConfig = errors.New("invalid NATS connection settings")
+
+// URLForm describes the URLs ConnConfig accepts, for error messages.
+const URLForm = "nats://HOST:PORT (or tls://, ws://, wss://; HOST:PORT alone means nats://HOST:PORT), comma separated for a cluster"
+
 // ConnConfig configures the client connection to a NATS server or cluster:
 // the embedded server (URL from Server.ClientURL) or an external one.
 type ConnConfig struct {
 	// URL is one server URL or a comma-separated list of a cluster's URLs
-	// (nats://, tls://, ws:// or wss://). Default nats://127.0.0.1:4222.
+	// (nats://, tls://, ws:// or wss://; a bare HOST:PORT, the form of
+	// ServerConfig.Listen, means nats://HOST:PORT). Default
+	// nats://127.0.0.1:4222.
 	URL string
 	// CredsFile is a NATS credentials file (JWT and seed). It excludes User.
 	CredsFile string
@@ -42,6 +52,7 @@ func (c *ConnConfig) setDefaults() {
 	if c.URL == "" {
 		c.URL = nats.DefaultURL
 	}
+	c.URL = normalizeURLs(c.URL)
 	if c.Name == "" {
 		c.Name = "plaint"
 	}
@@ -53,6 +64,20 @@ func (c *ConnConfig) setDefaults() {
 	}
 }
 
+// normalizeURLs gives every URL of a comma-separated list without a scheme
+// the nats:// scheme, so that a HOST:PORT (the form of --nats-listen) works.
+func normalizeURLs(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p != "" && !strings.Contains(p, "://") {
+			p = "nats://" + p
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ",")
+}
+
 // Validate returns every problem with the configuration, joined. It checks
 // the URLs, that the authentication options do not conflict and that the
 // files named exist.
@@ -62,22 +87,22 @@ func (c *ConnConfig) Validate() error {
 		errs = append(errs, errors.New("nats: URL is required"))
 	}
 	for _, u := range strings.Split(c.URL, ",") {
-		u = strings.TrimSpace(u)
+		u = normalizeURLs(u)
 		if u == "" {
 			continue
 		}
 		p, err := url.Parse(u)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("nats: URL %q: %w", u, err))
+			errs = append(errs, fmt.Errorf("nats: URL %q is not a URL (expected %s)", redactURL(u), URLForm))
 			continue
 		}
 		switch p.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			errs = append(errs, fmt.Errorf("nats: URL %q: scheme must be nats, tls, ws or wss", u))
+			errs = append(errs, fmt.Errorf("nats: URL %q: scheme must be nats, tls, ws or wss (expected %s)", redactURL(u), URLForm))
 		}
 		if p.Host == "" {
-			errs = append(errs, fmt.Errorf("nats: URL %q has no host", u))
+			errs = append(errs, fmt.Errorf("nats: URL %q has no host (expected %s)", redactURL(u), URLForm))
 		}
 	}
 	if c.CredsFile != "" && c.User != "" {
@@ -114,7 +139,7 @@ func (c *ConnConfig) Validate() error {
 func Connect(cfg ConnConfig) (*nats.Conn, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),

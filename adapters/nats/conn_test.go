@@ -1,7 +1,9 @@
 package nats_test
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
@@ -61,5 +63,18 @@ func TestConnConfigValidateJoinsProblems(t *testing.T) {
 	ok := plaintnats.ConnConfig{URL: "nats://a:4222, tls://b:4222", User: "u", Password: "p"}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("valid config rejected: %v", err)
+	}
+}
+
+func TestConnectAcceptsHostPortAndNamesTheFormOfABadURL(t *testing.T) {
+	s := natstest.Server(t)
+	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: strings.TrimPrefix(s.ClientURL(), "nats://")})
+	if err != nil {
+		t.Fatalf("HOST:PORT: %v", err)
+	}
+	nc.Close()
+	_, err = plaintnats.Connect(plaintnats.ConnConfig{URL: "http://127.0.0.1:4222"})
+	if !errors.Is(err, plaintnats.ErrConfig) || !strings.Contains(err.Error(), "expected nats://HOST:PORT") {
+		t.Fatalf("err %v; want ErrConfig naming the expected form", err)
 	}
 }

@@ -33,7 +33,7 @@ type Config struct {
 	// an empty non-nil slice.
 	Rising []string
 	// RisingMonths is how many final months the rising categories climb
-	// over. Default 3.
+	// over. Default 3, or Months when that is shorter.
 	RisingMonths int
 }
 
@@ -58,7 +58,7 @@ func (c *Config) setDefaults() {
 		c.Rising = []string{"app-login", "price-increase"}
 	}
 	if c.RisingMonths == 0 {
-		c.RisingMonths = 3
+		c.RisingMonths = min(3, c.Months)
 	}
 }
 

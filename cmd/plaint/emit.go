@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,68 +56,157 @@ func (c *EmitCmd) Validate() error {
 			n++
 		}
 	}
+	var errs []error
 	if n != 1 {
-		return errors.New("give exactly one of --file, --csv or --synthetic")
+		errs = append(errs, errors.New("give exactly one of --file, --csv or --synthetic"))
 	}
 	if (c.CSV != "") != (c.Map != "") {
-		return errors.New("--csv and --map go together")
+		errs = append(errs, errors.New("--csv and --map go together"))
 	}
 	if c.DryRun && c.Out != "" {
-		return errors.New("--dry-run and --out are exclusive")
+		errs = append(errs, errors.New("--dry-run and --out are exclusive"))
 	}
 	if _, err := time.Parse("2006-01", c.End); err != nil {
-		return fmt.Errorf("--end %q is not a month (YYYY-MM)", c.End)
+		errs = append(errs, fmt.Errorf("--end %q is not a month (YYYY-MM)", c.End))
 	}
-	if c.Window < 1 || c.MaxAttempts < 1 {
-		return errors.New("--window and --max-attempts must be at least 1")
+	if c.Customers < 1 || c.Customers > 10_000_000 {
+		errs = append(errs, fmt.Errorf("--customers %d: must be from 1 to 10,000,000", c.Customers))
 	}
-	return nil
+	if c.Months < 1 || c.Months > 240 {
+		errs = append(errs, fmt.Errorf("--months %d: must be from 1 to 240", c.Months))
+	}
+	if c.Window < 1 {
+		errs = append(errs, fmt.Errorf("--window %d: at least 1 event must be allowed to await its acknowledgement", c.Window))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("--max-attempts %d: an event needs at least 1 send", c.MaxAttempts))
+	}
+	return errors.Join(errs...)
 }
 
 // maxReported bounds the invalid lines or rejected rows printed one by one.
 const maxReported = 20
 
-// Run reads the input and publishes (or writes) its events.
+// Run reads the input and publishes (or writes) its events. The input is
+// opened before NATS is connected, so that a missing file is reported as
+// such, whether or not a server runs.
 func (c *EmitCmd) Run(g *Globals) error {
 	ctx := g.Ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	src, err := c.openSource()
+	if err != nil {
+		return err
+	}
+	defer src.close()
 	snk, err := c.openSink(ctx, g)
 	if err != nil {
 		return err
 	}
-	var readErr error
-	var report []string
-	switch {
-	case c.File != "":
-		report, readErr = c.emitFile(ctx, g, snk)
-	case c.CSV != "":
-		report, readErr = c.emitCSV(ctx, g, snk)
-	default:
-		report, readErr = c.emitSynthetic(ctx, snk)
-	}
+	report, readErr := src.emit(ctx, g, snk)
 	st, sinkErr := snk.finish(ctx)
 	for _, line := range report {
 		fmt.Fprintln(g.Stdout, line)
 	}
-	fmt.Fprintln(g.Stdout, snk.summary(st))
+	// A summary of nothing published before the error says nothing useful.
+	if st.Published > 0 || (readErr == nil && sinkErr == nil) {
+		fmt.Fprintln(g.Stdout, snk.summary(st))
+	}
 	return errors.Join(readErr, sinkErr)
 }
 
-// emitFile publishes a JSONL file, validating each line first.
-func (c *EmitCmd) emitFile(ctx context.Context, g *Globals, snk sink) ([]string, error) {
-	var r io.Reader = os.Stdin
-	if c.File != "-" {
-		f, err := os.Open(c.File)
+// source is an opened input of emit.
+type source struct {
+	c     *EmitCmd
+	file  io.ReadCloser // --file or --csv
+	m     *plaintcsv.Mapping
+	check checker
+}
+
+// openSource opens the input files and the mapping. A file that does not
+// exist or a mapping that does not parse is a usage error (exit 2).
+func (c *EmitCmd) openSource() (*source, error) {
+	src := &source{c: c}
+	switch {
+	case c.File == "-":
+		src.file = io.NopCloser(os.Stdin)
+	case c.File != "":
+		f, err := openInput("--file", c.File)
 		if err != nil {
-			return nil, fmt.Errorf("open events: %w", err)
+			return nil, err
 		}
-		defer f.Close()
-		r = f
+		src.file = f
+	case c.CSV != "":
+		m, err := plaintcsv.LoadMapping(c.Map)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, domain.Errorf(domain.EINVALID, "--map %s: the file does not exist", c.Map)
+		}
+		if err != nil {
+			return nil, domain.Errorf(domain.EINVALID, "%v", err)
+		}
+		f, err := openInput("--csv", c.CSV)
+		if err != nil {
+			return nil, err
+		}
+		src.file, src.m = f, m
 	}
-	br := bufio.NewReaderSize(r, 1<<20)
-	var dec domain.Decoder
+	return src, nil
+}
+
+// openInput opens a file named by a flag; one that does not exist or cannot
+// be read is a usage error.
+func openInput(flag, path string) (*os.File, error) {
+	f, err := os.Open(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, domain.Errorf(domain.EINVALID, "%s %s: the file does not exist", flag, path)
+	case err != nil:
+		return nil, domain.Errorf(domain.EINVALID, "%s %s: %v", flag, path, err)
+	}
+	return f, nil
+}
+
+func (src *source) close() {
+	if src.file != nil {
+		src.file.Close()
+	}
+}
+
+func (src *source) emit(ctx context.Context, g *Globals, snk sink) ([]string, error) {
+	switch {
+	case src.m != nil:
+		return src.emitCSV(ctx, g, snk)
+	case src.file != nil:
+		return src.emitFile(ctx, g, snk)
+	}
+	return src.emitSynthetic(ctx, g, snk)
+}
+
+// checker checks events plaint builds itself (CSV rows, the synthetic
+// history) the way the server will: each is encoded as the CloudEvent the
+// server receives and decoded by the same Decoder, on its type's subject.
+// What the server would dead-letter is reported instead of published.
+type checker struct{ dec domain.Decoder }
+
+// check returns the event's CloudEvent JSON, or the *domain.Error the
+// server would dead-letter it with.
+func (k *checker) check(ev *domain.Event) ([]byte, error) {
+	data, err := ev.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", plaintnats.MsgID(ev), err)
+	}
+	if _, err := k.dec.Decode(ev.Type.Subject(), data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// emitFile publishes a JSONL file, validating each line first.
+func (src *source) emitFile(ctx context.Context, g *Globals, snk sink) ([]string, error) {
+	c := src.c
+	br := bufio.NewReaderSize(src.file, 1<<20)
+	dec := &src.check.dec
 	var lines, valid, invalid int
 	for n := 1; ; n++ {
 		line, rerr := br.ReadBytes('\n')
@@ -173,20 +263,19 @@ func invalidSubject(line []byte) string {
 	return domain.SubjectPrefix + "invalid"
 }
 
-// emitCSV maps and publishes a CSV file.
-func (c *EmitCmd) emitCSV(ctx context.Context, g *Globals, snk sink) ([]string, error) {
-	m, err := plaintcsv.LoadMapping(c.Map)
-	if err != nil {
-		return nil, domain.Errorf(domain.EINVALID, "%v", err)
-	}
-	f, err := os.Open(c.CSV)
-	if err != nil {
-		return nil, fmt.Errorf("open csv: %w", err)
-	}
-	defer f.Close()
+// emitCSV maps and publishes a CSV file. A row whose event the server would
+// reject is a rejected row like any other.
+func (src *source) emitCSV(ctx context.Context, g *Globals, snk sink) ([]string, error) {
+	c := src.c
 	reported := 0
-	sum, err := plaintcsv.Import(ctx, f, m,
-		func(ev *domain.Event) error { return snk.event(ctx, ev) },
+	sum, err := plaintcsv.Import(ctx, src.file, src.m,
+		func(ev *domain.Event) error {
+			data, err := src.check.check(ev)
+			if err != nil {
+				return err
+			}
+			return snk.raw(ctx, ev.Type.Subject(), plaintnats.MsgID(ev), data)
+		},
 		func(r plaintcsv.Rejection) {
 			reported++
 			if reported <= maxReported {
@@ -204,11 +293,30 @@ func (c *EmitCmd) emitCSV(ctx context.Context, g *Globals, snk sink) ([]string, 
 	return report, err
 }
 
-// emitSynthetic generates and publishes a synthetic history.
-func (c *EmitCmd) emitSynthetic(ctx context.Context, snk sink) ([]string, error) {
+// emitSynthetic generates and publishes a synthetic history, checking every
+// event as the server will: an --end in the future makes events the server
+// would dead-letter, and they are reported, not published.
+func (src *source) emitSynthetic(ctx context.Context, g *Globals, snk sink) ([]string, error) {
+	c := src.c
 	end, _ := time.Parse("2006-01", c.End)
+	invalid := 0
+	var firstInvalid error
 	sum, err := synthetic.Generate(ctx, synthetic.Config{Customers: c.Customers, Months: c.Months, Seed: c.Seed, End: end},
-		func(ev *domain.Event) error { return snk.event(ctx, ev) })
+		func(ev *domain.Event) error {
+			data, err := src.check.check(ev)
+			if domain.ErrorCode(err) == domain.EINVALID {
+				invalid++
+				firstInvalid = cmp.Or(firstInvalid, err)
+				if invalid <= maxReported {
+					fmt.Fprintf(g.Stderr, "synthetic event %s (%s at %s): invalid: %v\n", plaintnats.MsgID(ev), ev.Type, ev.Time.Format(time.RFC3339), err)
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return snk.raw(ctx, ev.Type.Subject(), plaintnats.MsgID(ev), data)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -218,16 +326,27 @@ func (c *EmitCmd) emitSynthetic(ctx context.Context, snk sink) ([]string, error)
 			parts = append(parts, fmt.Sprintf("%s %d", t, n))
 		}
 	}
-	return []string{
+	report := []string{
 		fmt.Sprintf("generated %d events for %d customers (%d defected) from %s to %s (seed %d)",
 			sum.Events, sum.Customers, sum.Defected, sum.Start.Format("2006-01"), sum.End.AddDate(0, 0, -1).Format("2006-01"), c.Seed),
 		"  " + strings.Join(parts, ", "),
-	}, nil
+	}
+	if invalid > 0 {
+		if invalid > maxReported {
+			report = append(report, fmt.Sprintf("(%d more invalid events not listed)", invalid-maxReported))
+		}
+		hint := ""
+		var de *domain.Error
+		if errors.As(firstInvalid, &de) && de.Reason == domain.ReasonTimeRange {
+			hint = fmt.Sprintf(" (the server accepts event times up to 24 h ahead; --end %s reaches past that)", c.End)
+		}
+		return report, domain.Errorf(domain.EINVALID, "%d of %d generated events would be rejected by the server and were not published%s", invalid, sum.Events, hint)
+	}
+	return report, nil
 }
 
 // sink is where emitted events go: JetStream, a JSONL file, or nowhere.
 type sink interface {
-	event(ctx context.Context, ev *domain.Event) error
 	raw(ctx context.Context, subject, msgID string, data []byte) error
 	finish(ctx context.Context) (plaintnats.PublishStats, error)
 	summary(plaintnats.PublishStats) string
@@ -248,8 +367,6 @@ type countSink struct {
 	n     int64
 	start time.Time
 }
-
-func (s *countSink) event(context.Context, *domain.Event) error { s.n++; return nil }
 
 func (s *countSink) raw(context.Context, string, string, []byte) error { s.n++; return nil }
 
@@ -277,6 +394,9 @@ func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
 		URL: url, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
 		TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint-emit",
 	})
+	if errors.Is(err, plaintnats.ErrConfig) {
+		return nil, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
+	}
 	if err != nil {
 		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v (is `plaint serve` running? --nats-url selects another server)", err)
 	}
@@ -311,10 +431,6 @@ func checkStream(ctx context.Context, nc *nats.Conn) error {
 		return domain.Errorf(domain.EUNAVAILABLE, "JetStream is not available on %s: %v", nc.ConnectedUrlRedacted(), err)
 	}
 	return nil
-}
-
-func (s *natsSink) event(ctx context.Context, ev *domain.Event) error {
-	return s.pub.PublishEvent(ctx, ev)
 }
 
 func (s *natsSink) raw(ctx context.Context, subject, msgID string, data []byte) error {
@@ -355,14 +471,6 @@ func newFileSink(path string, stdout io.Writer) (*fileSink, error) {
 	}
 	s.f, s.w = f, bufio.NewWriterSize(f, 1<<20)
 	return s, nil
-}
-
-func (s *fileSink) event(ctx context.Context, ev *domain.Event) error {
-	b, err := ev.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode event %s: %w", plaintnats.MsgID(ev), err)
-	}
-	return s.raw(ctx, "", "", b)
 }
 
 func (s *fileSink) raw(_ context.Context, _, _ string, data []byte) error {

@@ -206,3 +206,52 @@ func TestEmitDryRunAndFlagChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestEmitSyntheticChecksEventsLikeTheServer(t *testing.T) {
+	n := startEmitNATS(t, true)
+	// A history wholly in the future: the server would dead-letter every
+	// event, so none is published and emit fails saying why.
+	code, out, errOut := runMain(t, "emit", "--nats-url", n.url, "--synthetic", "--customers", "20", "--months", "2", "--end", "2099-06")
+	if code != 2 || !strings.Contains(errOut, "would be rejected by the server and were not published") ||
+		!strings.Contains(errOut, "invalid: time:") || !strings.Contains(errOut, "--end 2099-06 reaches past that") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, "published") || n.stored(t) != 0 {
+		t.Fatalf("stored %d; want nothing published and no 'published' summary\n%s", n.stored(t), out)
+	}
+	code, out, errOut = runMain(t, "emit", "--dry-run", "--synthetic", "--customers", "20", "--months", "2", "--end", "2099-06")
+	if code != 2 || strings.Contains(out, "would be published") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestEmitExitCodesAndMessages(t *testing.T) {
+	n := startEmitNATS(t, true)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--csv", missing + ".csv", "--map", repoFile("examples", "cfpb-mapping.yaml")}, 2, ".csv: the file does not exist"},
+		{[]string{"--csv", repoFile("..", "shared", "data", "cfpb-complaints-2023-sample.csv"), "--map", missing + ".yaml"}, 2, ".yaml: the file does not exist"},
+		{[]string{"--file", missing + ".jsonl"}, 2, ".jsonl: the file does not exist"},
+		{[]string{"--file", repoFile("examples", "events.jsonl"), "--nats-url", "http://127.0.0.1:4222"}, 2, "expected nats://HOST:PORT"},
+		{[]string{"--synthetic", "--months", "0"}, 2, "--months 0"},
+		{[]string{"--synthetic", "--customers", "0"}, 2, "--customers 0"},
+		{[]string{"--synthetic", "--window", "0"}, 2, "--window 0"},
+		{[]string{"--synthetic", "--max-attempts", "0"}, 2, "--max-attempts 0"},
+	} {
+		code, out, errOut := runMain(t, append([]string{"emit", "--nats-url", n.url}, c.args...)...)
+		if code != c.code || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "is `plaint serve` running") || strings.Contains(out, "published 0") {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q), stdout %q", c.args, code, c.code, errOut, c.want, out)
+		}
+	}
+	// The --nats-listen form HOST:PORT is accepted.
+	hostPort := strings.TrimPrefix(n.url, "nats://")
+	code, out, errOut := runMain(t, "emit", "--nats-url", hostPort, "--file", repoFile("examples", "events.jsonl"))
+	if code != 0 || !strings.Contains(out, "9 acked") {
+		t.Fatalf("--nats-url %s: exit %d\n%s\n%s", hostPort, code, out, errOut)
+	}
+}

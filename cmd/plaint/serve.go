@@ -35,6 +35,18 @@ type ServeCmd struct {
 	LogLevel        string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
 }
 
+// Validate checks the numeric flags: an explicit value that makes no sense
+// is a usage error, never replaced by a default.
+func (c *ServeCmd) Validate() error {
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return fmt.Errorf("--replicas %d: must be from 1 to 5", c.Replicas)
+	}
+	if c.StreamMaxAge < 0 {
+		return fmt.Errorf("--stream-max-age %s: must not be negative (0 means no limit)", c.StreamMaxAge)
+	}
+	return nil
+}
+
 // engine is everything serve starts, in the order it stops them (reversed).
 type engine struct {
 	logger    *slog.Logger
@@ -124,6 +136,9 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsURL, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
 		TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint serve"})
+	if errors.Is(err, plaintnats.ErrConfig) {
+		return e, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
+	}
 	if err != nil {
 		return e, err
 	}
