@@ -1,0 +1,3 @@
+package detect
+
+import _ "gonum.org/v1/gonum/mat"
