@@ -1,3 +1,0 @@
-package detect
-
-import _ "gonum.org/v1/gonum/mat"
