@@ -67,7 +67,9 @@ func fitQuasiPoisson(x *mat.Dense, y, w []float64) (*glmFit, error) {
 	beta := mat.NewVecDense(p, nil)
 	var qr mat.QR
 	fit := &glmFit{}
+	muOld := make([]float64, n) // mu at the start of the last iteration: R's working weights
 	for iter := 1; iter <= glmMaxIter; iter++ {
+		copy(muOld, mu)
 		for i := 0; i < n; i++ {
 			sw := math.Sqrt(w[i] * mu[i])
 			z := eta[i] + (y[i]-mu[i])/mu[i]
@@ -133,11 +135,15 @@ func fitQuasiPoisson(x *mat.Dense, y, w []float64) (*glmFit, error) {
 		tmp.MulVec(cov, row)
 		hat[i] = mat.Dot(row, tmp)
 	}
+	// summary.glm's dispersion: working weights (from the last
+	// iteration's start) times squared working residuals (from the final
+	// fit), which at convergence is sum(w·(y-mu)²/mu) / (n-p).
 	pearson := 0.0
 	nOK := 0
 	for i := range y {
 		if w[i] > 0 {
-			pearson += w[i] * (y[i] - mu[i]) * (y[i] - mu[i]) / mu[i]
+			r := (y[i] - mu[i]) / mu[i]
+			pearson += w[i] * muOld[i] * r * r
 			nOK++
 		}
 	}
