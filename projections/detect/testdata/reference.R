@@ -9,6 +9,7 @@
 #   negbin.csv     qnbinom / pnbinom / qpois / ppois values
 #   glm.csv        a weighted quasi-Poisson glm fit: coefficients, dispersion,
 #                  standard errors, fitted values, hat values
+#   bh.csv         p.adjust(p, "BH")
 #   reference.csv  farringtonFlexible (improved control), earsC C1/C2/C3,
 #                  glrnb (theta given, ret = "cases" and "value") and
 #                  algo.cusum outputs per series and time point
@@ -204,3 +205,7 @@ for (nm in c("salmonella.agona", "synth.weekly.sparse")) {
 ref <- do.call(rbind, ref)
 write.csv(ref, "reference.csv", row.names = FALSE, quote = FALSE)
 cat("wrote series.csv, negbin.csv, glm.csv, reference.csv with", nrow(ref), "reference rows\n")
+
+## ---------------------------------------------------------------- BH
+p <- c(0.0001, 0.004, 0.019, 0.0095, 0.5, 0.04, 0.03, 0.03, 0.2, 1, 0.0008, 0.07, 0.6, 0.012, 0.049)
+write.csv(data.frame(p = fmt(p), q = fmt(p.adjust(p, "BH"))), "bh.csv", row.names = FALSE, quote = FALSE)

@@ -1,0 +1,208 @@
+package detect
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenjaminiHochbergMatchesR compares with p.adjust(p, "BH").
+func TestBenjaminiHochbergMatchesR(t *testing.T) {
+	var p, want []float64
+	for _, r := range readCSV(t, "bh.csv") {
+		p = append(p, num(t, r["p"]))
+		want = append(want, num(t, r["q"]))
+	}
+	q := BenjaminiHochberg(p)
+	for i := range p {
+		if !closeTo(q[i], want[i], 1e-12, 1e-15) {
+			t.Errorf("q[%d] of p %v = %v, R says %v", i, p[i], q[i], want[i])
+		}
+	}
+	// NaN p-values are not tests: they get NaN and do not count in m.
+	q = BenjaminiHochberg([]float64{0.01, math.NaN(), 0.04})
+	if !math.IsNaN(q[1]) || q[0] != 0.02 || q[2] != 0.04 {
+		t.Errorf("with a NaN: %v, want [0.02 NaN 0.04]", q)
+	}
+}
+
+func TestConfigValidateJoinsEveryProblem(t *testing.T) {
+	c := Config{Q: 2, MinCount: -1, ShortHistory: "magic", EARSBaseline: 2}
+	c.setDefaults()
+	c.Weekly.NoPeriods = 60
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	for _, want := range []string{"FDR q 2", "minimum count -1", `short-history rule "magic"`, "EARS baseline 2", "60 seasonal periods"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if _, err := New(Config{Q: 2}); err == nil {
+		t.Error("New accepted q = 2")
+	}
+	d, err := New(Config{})
+	if err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	c = d.Config()
+	if c.Q != 0.05 || c.MinCount != 5 || c.Weekly.PastExcluded != 26 || c.Monthly.PastExcluded != 6 ||
+		c.Weekly.NoPeriods != 10 || c.Weekly.WeightsThreshold != 2.58 || c.ShortHistory != RuleEARSC2 {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestElapsed(t *testing.T) {
+	mon := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) // a Monday
+	u := UniformShape()
+	wedNoon := mon.Add(2*24*time.Hour + 12*time.Hour)
+	if got := Elapsed(Week, mon, wedNoon, u); math.Abs(got-2.5/7) > 1e-12 {
+		t.Errorf("uniform Wednesday noon: %v, want %v", got, 2.5/7)
+	}
+	// A shape with no weekend counts: by Friday midnight the week is done.
+	work := WeekdayShape{0.2, 0.2, 0.2, 0.2, 0.2, 0, 0}
+	if got := Elapsed(Week, mon, mon.AddDate(0, 0, 5), work); math.Abs(got-1) > 1e-12 {
+		t.Errorf("workweek by Saturday: %v, want 1", got)
+	}
+	if got := Elapsed(Week, mon, mon.Add(-time.Hour), u); got != 0 {
+		t.Errorf("before the week: %v", got)
+	}
+	// March 2026 has 31 days; after 10 uniform days: 10/31.
+	if got := Elapsed(Month, mon, time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC), u); math.Abs(got-10.0/31) > 1e-12 {
+		t.Errorf("month: %v, want %v", got, 10.0/31)
+	}
+	// The shape estimated from counts only on Mondays leans to Monday.
+	daily := make([]float64, 70)
+	for i := 0; i < 70; i += 7 {
+		daily[i] = 20
+	}
+	s := EstimateWeekdayShape(daily, mon)
+	if sum := s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6]; math.Abs(sum-1) > 1e-12 || s[0] < 0.7 || s[1] <= 0 {
+		t.Errorf("estimated shape %v", s)
+	}
+}
+
+// weekly returns a Poisson-like weekly series (deterministic) of n weeks
+// around mean mu, starting on a Monday.
+func weekly(key string, n int, mu float64) Series {
+	c := make([]float64, n)
+	for i := range c {
+		c[i] = math.Round(mu * (1 + 0.15*math.Sin(float64(i)*2.1) + 0.1*math.Cos(float64(i)*0.9)))
+	}
+	return Series{Key: key, Kind: Week, Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), Counts: c}
+}
+
+// TestPartialPeriodIsScaled checks that a partial week is judged against
+// the expectation and bound scaled by its exposure, never against a full
+// week: half a week at the full weekly level is far above its bound, half a
+// week at half the level is not a drop.
+func TestPartialPeriodIsScaled(t *testing.T) {
+	d, _ := New(Config{})
+	s := weekly("a", 130, 40)
+	full := d.Evaluate(s, State{})
+	if full.Baseline != RuleFarrington || full.Partial {
+		t.Fatalf("full week: %+v", full)
+	}
+	s.Counts = append(s.Counts[:len(s.Counts)-1:len(s.Counts)-1], 0)
+	s.Exposure = 0.5
+	s.Counts[len(s.Counts)-1] = math.Round(full.Expected * 0.5)
+	half := d.Evaluate(s, State{})
+	if !half.Partial || math.Abs(half.Expected-0.5*full.Expected) > 1e-9 {
+		t.Fatalf("half week expected %v, want %v", half.Expected, 0.5*full.Expected)
+	}
+	if want := (NegBin{Mu: half.Expected, Phi: half.Phi}).Quantile(0.95); half.Upper != want || half.Exceeds {
+		t.Errorf("half week at half the level: upper %v (want %v), exceeds %v", half.Upper, want, half.Exceeds)
+	}
+	s.Counts[len(s.Counts)-1] = math.Round(full.Expected * 1.1)
+	if e := d.Evaluate(s, State{}); !e.Exceeds {
+		t.Errorf("half week at the full level not above its bound: %+v", e)
+	}
+}
+
+// TestDecide checks the FDR correction, the minimum count and the rule.
+func TestDecide(t *testing.T) {
+	d, _ := New(Config{})
+	mk := func(obs, p float64) Evaluation {
+		return Evaluation{Observed: obs, Expected: 2, Upper: 4, PValue: p, Exceeds: obs > 4, EnoughCases: true,
+			Baseline: RuleFarrington, Severity: (obs - 4) / 2}
+	}
+	evals := []Evaluation{mk(30, 0.001), mk(12, 0.02), mk(9, 0.3), mk(9, 0.4), mk(3, 0.0001)}
+	evals[4].Exceeds = true
+	d.Decide(evals)
+	if !evals[0].Alarm || evals[0].Rule != RuleFarrington || evals[0].Level != 10 {
+		t.Errorf("strong signal: %+v", evals[0])
+	}
+	// p = 0.02 is the 3rd smallest of 5: q = 5/3·0.02 = 0.033 <= 0.05.
+	if !evals[1].Alarm || math.Abs(evals[1].QValue-0.02*5/3) > 1e-12 {
+		t.Errorf("second: alarm %v q %v", evals[1].Alarm, evals[1].QValue)
+	}
+	if evals[2].Alarm || !strings.Contains(evals[2].Reason, "q-value") {
+		t.Errorf("not significant after FDR: %+v", evals[2])
+	}
+	if evals[4].Alarm || !strings.Contains(evals[4].Reason, "minimum") {
+		t.Errorf("3 complaints made an alert: %+v", evals[4])
+	}
+	cusum := Evaluation{Observed: 8, Expected: 5, Upper: 10, PValue: 0.2, CUSUMAlarm: true, EnoughCases: true, Baseline: RuleFarrington}
+	ev := []Evaluation{cusum}
+	d.Decide(ev)
+	if !ev[0].Alarm || ev[0].Rule != RuleNBCUSUM {
+		t.Errorf("CUSUM alarm: %+v", ev[0])
+	}
+}
+
+// TestShortHistoryFallsBackToEARS checks the rule named for a young series.
+func TestShortHistoryFallsBackToEARS(t *testing.T) {
+	d, _ := New(Config{})
+	s := weekly("young", 30, 10)
+	s.Counts[29] = 40
+	e := d.Evaluate(s, State{})
+	if e.Baseline != RuleEARSC2 || !e.Exceeds {
+		t.Fatalf("young series: %+v", e)
+	}
+	evs := []Evaluation{e}
+	d.Decide(evs)
+	if !evs[0].Alarm || evs[0].Rule != RuleEARSC2 {
+		t.Errorf("young series spike: %+v", evs[0])
+	}
+	_, err := d.Baseline(weekly("newborn", 5, 10), 4)
+	if !errors.Is(err, ErrShortHistory) {
+		t.Errorf("five weeks: %v, want ErrShortHistory", err)
+	}
+}
+
+// TestBacktestIsDeterministic runs the same series twice and checks the
+// evaluations are identical, and that an injected doubling is caught.
+func TestBacktestIsDeterministic(t *testing.T) {
+	d, _ := New(Config{})
+	var ss []Series
+	for i, mu := range []float64{8, 25, 60} {
+		s := weekly(string(rune('a'+i)), 140, mu)
+		ss = append(ss, s)
+	}
+	for w := 130; w < 136; w++ {
+		ss[1].Counts[w] *= 2
+	}
+	a, err := d.Backtest(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := d.Backtest(ss)
+	caught := false
+	for w := range a {
+		for i := range a[w] {
+			x, y := a[w][i], b[w][i]
+			if x.Alarm != y.Alarm || x.Upper != y.Upper && !(math.IsNaN(x.Upper) && math.IsNaN(y.Upper)) || x.CUSUM != y.CUSUM {
+				t.Fatalf("week %d series %d differs between runs", w, i)
+			}
+			if i == 1 && w >= 130 && w < 136 && x.Alarm {
+				caught = true
+			}
+		}
+	}
+	if !caught {
+		t.Error("a doubling for six weeks was not caught")
+	}
+}
