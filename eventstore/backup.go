@@ -13,10 +13,12 @@ import (
 // The copy is itself a log file that Open (read-only) accepts.
 func (l *Log) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := l.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
+	err := guard("backup", func() error {
+		return l.db.View(func(tx *bolt.Tx) error {
+			var err error
+			n, err = tx.WriteTo(w)
+			return err
+		})
 	})
 	if err != nil {
 		return n, fmt.Errorf("backup: %w", err)

@@ -17,6 +17,11 @@ var (
 	// dictionary or the counters fail a consistency check.
 	ErrCorrupt = errors.New("event log is corrupt")
 
+	// ErrEmpty is returned by Open when the file exists but holds nothing
+	// (0 bytes): it was emptied or never written, and is not taken for a new
+	// log unless WithInitEmpty.
+	ErrEmpty = errors.New("the event log file is empty (0 bytes): it holds no log")
+
 	// ErrNotExist is returned by Open with WithReadOnly when there is no log at
 	// the path.
 	ErrNotExist = errors.New("event log does not exist")

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,90 +70,173 @@ type counters struct {
 
 // Open opens (creating if needed and writable) the log at path. A writable
 // open rebuilds the deduplication index from the log, which takes about a
-// second per few million events.
+// second per few million events, and checks every page of the file with
+// bbolt's consistency check meanwhile, so that a server never starts on a
+// damaged file.
+//
+// A file that is not a sound log is an error wrapping ErrCorrupt that says
+// what was found: both meta pages damaged, a file cut inside its pages, a
+// damaged page (bbolt's panics on it are recovered). An existing file of 0
+// bytes is ErrEmpty (unless WithInitEmpty), never silently a new log.
 func Open(path string, opts ...Option) (*Log, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.readOnly {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if o.readOnly {
 			return nil, fmt.Errorf("open log %s: %w", path, ErrNotExist)
 		}
+	case err != nil:
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("open log %s: it is a directory, not a log file", path)
+	case fi.Size() == 0 && (o.readOnly || !o.initEmpty):
+		return nil, fmt.Errorf("open log %s: %w", path, ErrEmpty)
+	default:
+		if err := checkCut(path, fi.Size()); err != nil {
+			return nil, fmt.Errorf("open log %s: %w", path, err)
+		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:         o.lockTimeout,
-		ReadOnly:        o.readOnly,
-		NoSync:          o.noSync,
-		InitialMmapSize: o.mmapSize,
-		FreelistType:    bolt.FreelistMapType,
+	var db *bolt.DB
+	err = guard("open", func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:         o.lockTimeout,
+			ReadOnly:        o.readOnly,
+			NoSync:          o.noSync,
+			InitialMmapSize: o.mmapSize,
+			FreelistType:    bolt.FreelistMapType,
+		})
+		return err
 	})
-	if errors.Is(err, bolterrors.ErrTimeout) {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("open log %s: %w", path, ErrLocked)
-	}
-	if err != nil {
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
+		return nil, fmt.Errorf("open log %s: %w: both meta pages (pages 0 and 1, at the start of the file) are damaged: %v",
+			path, ErrCorrupt, err)
+	case err != nil:
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
 	l := &Log{db: db, path: path, opts: o, dict: newDict()}
 	ch := make(chan struct{})
 	l.changed.Store(&ch)
 	if err := l.init(); err != nil {
+		if IsCorrupt(err) {
+			if loc := l.locate(); loc != "" && !strings.Contains(err.Error(), loc) {
+				err = fmt.Errorf("%w (%s)", err, loc)
+			}
+		}
 		db.Close()
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
 	return l, nil
 }
 
-func (l *Log) init() error {
-	if !l.opts.readOnly {
-		err := l.db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta} {
-				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-					return err
+// locate names the first damaged page it finds (see locateDamage), "" when
+// it finds none.
+func (l *Log) locate() string {
+	var loc string
+	_ = guard("locate", func() error {
+		return l.db.View(func(tx *bolt.Tx) error {
+			ps := tx.DB().Info().PageSize
+			loc = locateDamage(l.path, ps, uint64(tx.Size())/uint64(ps))
+			return nil
+		})
+	})
+	return loc
+}
+
+// checkPages runs bbolt's consistency check of every page (Tx.Check) and
+// returns the first problems it found as an error wrapping ErrCorrupt.
+func (l *Log) checkPages() error {
+	return guard("page check", func() error {
+		return l.db.View(func(tx *bolt.Tx) error {
+			var problems []string
+			n := 0
+			for err := range tx.Check() {
+				if n++; n <= 5 {
+					problems = append(problems, err.Error())
 				}
 			}
-			m := tx.Bucket(bucketMeta)
-			if m.Get(metaFormat) == nil {
-				return m.Put(metaFormat, []byte{formatVersion})
+			if n > 0 {
+				where := ""
+				ps := tx.DB().Info().PageSize
+				if loc := locateDamage(l.path, ps, uint64(tx.Size())/uint64(ps)); loc != "" {
+					where = " (" + loc + ")"
+				}
+				return fmt.Errorf("%w: bbolt's page check found %d problem(s)%s: %s", ErrCorrupt, n, where, strings.Join(problems, "; "))
 			}
 			return nil
+		})
+	})
+}
+
+func (l *Log) init() error {
+	if !l.opts.readOnly {
+		err := guard("create buckets", func() error {
+			return l.db.Update(func(tx *bolt.Tx) error {
+				for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta} {
+					if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+						return err
+					}
+				}
+				m := tx.Bucket(bucketMeta)
+				if m.Get(metaFormat) == nil {
+					return m.Put(metaFormat, []byte{formatVersion})
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return err
 		}
 	}
-	err := l.db.View(func(tx *bolt.Tx) error {
-		ev := tx.Bucket(bucketEvents)
-		if ev == nil {
-			return nil // a read-only open of an empty, new file
-		}
-		if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || f[0] != formatVersion {
-			return fmt.Errorf("%w: unsupported log format %v", ErrCorrupt, f)
-		}
-		// Dictionary.
-		strs := []string{""}
-		c := tx.Bucket(bucketDictIDs).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if id := binary.BigEndian.Uint32(k); int(id) != len(strs) {
-				return fmt.Errorf("%w: dictionary id %d out of order (expected %d)", ErrCorrupt, id, len(strs))
-			}
-			s := string(v)
-			strs = append(strs, s)
-			l.dict.ids[s] = uint32(len(strs) - 1)
-		}
-		l.dict.strs.Store(&strs)
-		// Position and counters.
-		if k, v := ev.Cursor().Last(); k != nil {
-			l.last.Store(binary.BigEndian.Uint64(k))
-			l.lastRT = Record(v).RecordTime()
-		}
-		l.counters = readCounters(tx.Bucket(bucketMeta))
-		return nil
-	})
+	err := guard("dictionary and counters", func() error { return l.db.View(l.readState) })
 	if err != nil || l.opts.readOnly {
 		return err
 	}
-	return l.loadKeys()
+	// The page check runs beside the key loading, on another core.
+	checked := make(chan error, 1)
+	go func() { checked <- l.checkPages() }()
+	keysErr := l.loadKeys()
+	if err := <-checked; err != nil {
+		return err
+	}
+	return keysErr
+}
+
+// readState reads the dictionary, the position and the counters.
+func (l *Log) readState(tx *bolt.Tx) error {
+	ev := tx.Bucket(bucketEvents)
+	if ev == nil {
+		return nil // a read-only open of an empty, new file
+	}
+	if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || f[0] != formatVersion {
+		return fmt.Errorf("%w: unsupported log format %v", ErrCorrupt, f)
+	}
+	// Dictionary.
+	strs := []string{""}
+	c := tx.Bucket(bucketDictIDs).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if id := binary.BigEndian.Uint32(k); int(id) != len(strs) {
+			return fmt.Errorf("%w: dictionary id %d out of order (expected %d)", ErrCorrupt, id, len(strs))
+		}
+		s := string(v)
+		strs = append(strs, s)
+		l.dict.ids[s] = uint32(len(strs) - 1)
+	}
+	l.dict.strs.Store(&strs)
+	// Position and counters.
+	if k, v := ev.Cursor().Last(); k != nil {
+		l.last.Store(binary.BigEndian.Uint64(k))
+		l.lastRT = Record(v).RecordTime()
+	}
+	l.counters = readCounters(tx.Bucket(bucketMeta))
+	return nil
 }
 
 // loadKeys rebuilds the deduplication set from the log: the file is read

@@ -11,6 +11,7 @@ type options struct {
 	noSync      bool
 	now         func() time.Time
 	mmapSize    int
+	initEmpty   bool
 }
 
 func defaultOptions() options {
@@ -36,3 +37,8 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // the log keeps long read transactions (replays) from delaying appends while
 // the map grows. The default is 1 GiB of address space.
 func WithInitialMmapSize(n int) Option { return func(o *options) { o.mmapSize = n } }
+
+// WithInitEmpty lets a writable Open start a new log in an existing file of
+// 0 bytes, which Open otherwise refuses with ErrEmpty. A caller passes it
+// only when nothing else says the file had a history.
+func WithInitEmpty() Option { return func(o *options) { o.initEmpty = true } }

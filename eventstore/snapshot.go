@@ -25,18 +25,21 @@ type Snapshot struct {
 }
 
 // View runs fn with a snapshot of the log. Many views may run at once and
-// alongside appends.
+// alongside appends. A damaged page met on the way is an error wrapping
+// ErrCorrupt, not a panic.
 func (l *Log) View(fn func(*Snapshot) error) error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
 	last := l.last.Load()
 	dict := l.dict.snapshot()
-	return l.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketEvents) == nil {
-			return fn(&Snapshot{tx: tx, last: 0, dict: dict})
-		}
-		return fn(&Snapshot{tx: tx, last: last, dict: dict})
+	return guard("read", func() error {
+		return l.db.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketEvents) == nil {
+				return fn(&Snapshot{tx: tx, last: 0, dict: dict})
+			}
+			return fn(&Snapshot{tx: tx, last: last, dict: dict})
+		})
 	})
 }
 

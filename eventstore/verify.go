@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -39,112 +40,118 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 	}
 	nproblems := 0
 	var keys *keySet // the (source, id) keys of every record
-	err := l.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			nproblems++
-			problem("bbolt: %v", err)
-		}
-		evb, fwd, rev, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketDict), tx.Bucket(bucketDictIDs), tx.Bucket(bucketMeta)
-		if evb == nil || fwd == nil || rev == nil || meta == nil {
-			if evb == nil && fwd == nil && rev == nil && meta == nil {
-				return nil // empty file
+	if err := l.checkPages(); err != nil {
+		nproblems++
+		problem("%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
+	}
+	err := guard("reading the records", func() error {
+		return l.db.View(func(tx *bolt.Tx) error {
+			evb, fwd, rev, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketDict), tx.Bucket(bucketDictIDs), tx.Bucket(bucketMeta)
+			if evb == nil || fwd == nil || rev == nil || meta == nil {
+				if evb == nil && fwd == nil && rev == nil && meta == nil {
+					return nil // empty file
+				}
+				nproblems++
+				problem("missing bucket (events=%v dict=%v dict_ids=%v meta=%v)", evb != nil, fwd != nil, rev != nil, meta != nil)
+				return nil
 			}
-			nproblems++
-			problem("missing bucket (events=%v dict=%v dict_ids=%v meta=%v)", evb != nil, fwd != nil, rev != nil, meta != nil)
+			// Dictionary, both directions.
+			strs := dictView{""}
+			c := rev.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				id := binary.BigEndian.Uint32(k)
+				if int(id) != len(strs) {
+					nproblems++
+					problem("dictionary: id %d out of order (expected %d)", id, len(strs))
+				}
+				strs = append(strs, string(v))
+				if got := fwd.Get(v); got == nil || binary.BigEndian.Uint32(got) != id {
+					nproblems++
+					problem("dictionary: %q maps to id %d one way but not back", v, id)
+				}
+			}
+			if n := fwd.Stats().KeyN; n != len(strs)-1 {
+				nproblems++
+				problem("dictionary: %d forward entries but %d ids", n, len(strs)-1)
+			}
+			rep.DictEntries = len(strs) - 1
+			// Records.
+			var total uint64
+			if k, _ := evb.Cursor().Last(); k != nil {
+				total = binary.BigEndian.Uint64(k)
+			}
+			keys = &keySet{}
+			var want uint64 = 1
+			var lastRT int64
+			var byType [256]uint64
+			cur := evb.Cursor()
+			for k, v := cur.First(); k != nil; k, v = cur.Next() {
+				if rep.Records%65536 == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					if progress != nil {
+						progress(rep.Records, total)
+					}
+				}
+				rep.Records++
+				seq := binary.BigEndian.Uint64(k)
+				if len(k) != 8 {
+					nproblems++
+					problem("record key %x is not a sequence number", k)
+					continue
+				}
+				if seq != want {
+					nproblems++
+					problem("record %d: sequence gap, expected %d", seq, want)
+				}
+				want = seq + 1
+				r := Record(v)
+				if err := r.check(); err != nil {
+					nproblems++
+					problem("record %d: %v", seq, err)
+					continue
+				}
+				if rt := r.RecordTime(); rt < lastRT {
+					nproblems++
+					problem("record %d: record time goes backwards", seq)
+				} else {
+					lastRT = rt
+				}
+				ev, err := decodeRecord(r, strs)
+				if err != nil {
+					nproblems++
+					problem("record %d: %v", seq, err)
+					continue
+				}
+				if err := domain.Validate(&ev); err != nil {
+					nproblems++
+					problem("record %d: stored event is invalid: %v", seq, err)
+				}
+				if !keys.add(keyOf(ev.Source, ev.ID)) {
+					nproblems++
+					problem("record %d: duplicate event (source %q, id %q)", seq, ev.Source, ev.ID)
+				}
+				byType[ev.Type]++
+			}
+			if progress != nil {
+				progress(rep.Records, total)
+			}
+			c2 := readCounters(meta)
+			for _, t := range domain.Types() {
+				if c2.byType[t] != byType[t] {
+					nproblems++
+					problem("counters: %s is %d but the log holds %d", t, c2.byType[t], byType[t])
+				}
+			}
 			return nil
-		}
-		// Dictionary, both directions.
-		strs := dictView{""}
-		c := rev.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			id := binary.BigEndian.Uint32(k)
-			if int(id) != len(strs) {
-				nproblems++
-				problem("dictionary: id %d out of order (expected %d)", id, len(strs))
-			}
-			strs = append(strs, string(v))
-			if got := fwd.Get(v); got == nil || binary.BigEndian.Uint32(got) != id {
-				nproblems++
-				problem("dictionary: %q maps to id %d one way but not back", v, id)
-			}
-		}
-		if n := fwd.Stats().KeyN; n != len(strs)-1 {
-			nproblems++
-			problem("dictionary: %d forward entries but %d ids", n, len(strs)-1)
-		}
-		rep.DictEntries = len(strs) - 1
-		// Records.
-		var total uint64
-		if k, _ := evb.Cursor().Last(); k != nil {
-			total = binary.BigEndian.Uint64(k)
-		}
-		keys = &keySet{}
-		var want uint64 = 1
-		var lastRT int64
-		var byType [256]uint64
-		cur := evb.Cursor()
-		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			if rep.Records%65536 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if progress != nil {
-					progress(rep.Records, total)
-				}
-			}
-			rep.Records++
-			seq := binary.BigEndian.Uint64(k)
-			if len(k) != 8 {
-				nproblems++
-				problem("record key %x is not a sequence number", k)
-				continue
-			}
-			if seq != want {
-				nproblems++
-				problem("record %d: sequence gap, expected %d", seq, want)
-			}
-			want = seq + 1
-			r := Record(v)
-			if err := r.check(); err != nil {
-				nproblems++
-				problem("record %d: %v", seq, err)
-				continue
-			}
-			if rt := r.RecordTime(); rt < lastRT {
-				nproblems++
-				problem("record %d: record time goes backwards", seq)
-			} else {
-				lastRT = rt
-			}
-			ev, err := decodeRecord(r, strs)
-			if err != nil {
-				nproblems++
-				problem("record %d: %v", seq, err)
-				continue
-			}
-			if err := domain.Validate(&ev); err != nil {
-				nproblems++
-				problem("record %d: stored event is invalid: %v", seq, err)
-			}
-			if !keys.add(keyOf(ev.Source, ev.ID)) {
-				nproblems++
-				problem("record %d: duplicate event (source %q, id %q)", seq, ev.Source, ev.ID)
-			}
-			byType[ev.Type]++
-		}
-		if progress != nil {
-			progress(rep.Records, total)
-		}
-		c2 := readCounters(meta)
-		for _, t := range domain.Types() {
-			if c2.byType[t] != byType[t] {
-				nproblems++
-				problem("counters: %s is %d but the log holds %d", t, c2.byType[t], byType[t])
-			}
-		}
-		return nil
+		})
 	})
-	if err != nil {
+	if IsCorrupt(err) {
+		// bbolt stopped on a damaged page: report it with the rest.
+		nproblems++
+		problem("%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
+	} else if err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
 	// The key snapshot, when there is one for this log: every key in it

@@ -108,7 +108,7 @@ func exitCodeOf(err error) int {
 	switch {
 	case errors.Is(err, eventstore.ErrLocked):
 		return 4
-	case errors.Is(err, eventstore.ErrCorrupt):
+	case errors.Is(err, eventstore.ErrCorrupt), errors.Is(err, eventstore.ErrEmpty):
 		return 3
 	case errors.Is(err, errNoServer):
 		return 4

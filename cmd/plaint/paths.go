@@ -28,6 +28,7 @@ func openLogOffline(g *Globals) (*eventstore.Log, error) {
 // openLogFileOffline is openLogOffline for a given log or backup file; ""
 // means the data directory's log.
 func openLogFileOffline(g *Globals, path string) (*eventstore.Log, error) {
+	named := path != ""
 	if path == "" {
 		path = logPath(g.Data)
 	}
@@ -36,6 +37,8 @@ func openLogFileOffline(g *Globals, path string) (*eventstore.Log, error) {
 	case errors.Is(err, eventstore.ErrLocked):
 		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
 			"the data directory %s is in use by a running plaint server; stop it, or ask it through --server %s", g.Data, g.Server)}
+	case errors.Is(err, eventstore.ErrNotExist) && named:
+		return nil, domain.Errorf(domain.EINVALID, "%s: the file does not exist", path)
 	case errors.Is(err, eventstore.ErrNotExist):
 		return nil, &domain.Error{Code: domain.ENOTFOUND, Message: fmt.Sprintf("no event log at %s (start `plaint serve --data DIR` first, or pass --data)", path)}
 	}

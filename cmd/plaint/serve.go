@@ -122,6 +122,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	logger.Log(g.Ctx, level, "event log open", "events", l.LastSeq(), "took", time.Since(opened).Round(time.Millisecond))
 	e.log = l
 	e.closers = append(e.closers, l.Close)
+	// A damaged projections store stops serve before anything is ingested.
+	projPath := filepath.Join(g.Data, projectionsFile)
+	if err := eventstore.CheckFile(projPath); err != nil {
+		return e, fmt.Errorf("%w\n  %s holds only state derived from the event log: deleting it is safe (rm %s), and serve then rebuilds every projection from the log", err, projectionsFile, projPath)
+	}
 
 	// NATS: embedded unless an external URL is given.
 	natsURL := c.NATSURL
@@ -181,9 +186,9 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 
 	// Projections: built-in trends and analysts' specs, kept live.
-	pe, err := projections.Open(l, filepath.Join(g.Data, projectionsFile), projections.WithLogger(logger))
+	pe, err := projections.Open(l, projPath, projections.WithLogger(logger))
 	if err != nil {
-		return e, err
+		return e, fmt.Errorf("%w\n  %s holds only state derived from the event log: deleting it is safe (rm %s), and serve then rebuilds every projection from the log", err, projectionsFile, projPath)
 	}
 	peDone := make(chan error, 1)
 	peCtx, peStop := context.WithCancel(context.Background())
