@@ -396,7 +396,7 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 		return fmt.Errorf("save %s: %w", p.name, err)
 	}
 	p.dirty, p.savedAt = false, time.Now()
-	if e.o.onCheckpoint != nil {
+	if e.o.onCheckpoint != nil && (p.cp > 0 || p.built) { // a registration is no checkpoint
 		e.o.onCheckpoint(string(key), p.cp)
 	}
 	return nil

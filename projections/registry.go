@@ -61,6 +61,10 @@ func (e *Engine) Create(sp *Spec) (Status, error) {
 		if building {
 			nx.retire() // the spec went back to the serving one
 			delete(e.next, sp.Name)
+			if err := e.deleteSaved(sp.Name + nextSuffix); err != nil {
+				e.mu.Unlock()
+				return Status{}, err
+			}
 		}
 	case building && nx.key == key:
 	default:
@@ -70,10 +74,22 @@ func (e *Engine) Create(sp *Spec) (Status, error) {
 			return Status{}, err
 		}
 		if building {
-			nx.retire()
+			nx.retire() // no save of it can follow, and it must not overwrite p's
+			delete(e.next, sp.Name)
+		}
+		p.isNext = exists
+		// The registration is committed (and fsynced) before Create
+		// returns, so that a crash during the first build cannot lose a
+		// projection the caller was told exists: a restart resumes it.
+		p.mu.Lock()
+		p.dirty = true
+		err = e.save(p, nil)
+		p.mu.Unlock()
+		if err != nil {
+			e.mu.Unlock()
+			return Status{}, fmt.Errorf("register projection %s: %w", sp.Name, err)
 		}
 		if exists {
-			p.isNext = true
 			e.next[sp.Name] = p
 		} else {
 			e.projs[sp.Name] = p
@@ -104,16 +120,21 @@ func (e *Engine) Drop(name string) error {
 			q.fail(domain.Errorf(domain.ENOTFOUND, "projection %q was dropped", name))
 		}
 	}
+	return e.deleteSaved(name, name+nextSuffix)
+}
+
+// deleteSaved removes the saved meta and state stored under keys.
+func (e *Engine) deleteSaved(keys ...string) error {
 	if e.db == nil {
 		return nil
 	}
 	return e.db.Update(func(tx *bolt.Tx) error {
-		for _, k := range []string{name, name + nextSuffix} {
+		for _, k := range keys {
 			if err := tx.Bucket(bucketMeta).Delete([]byte(k)); err != nil {
-				return fmt.Errorf("drop %s: %w", name, err)
+				return fmt.Errorf("delete %s: %w", k, err)
 			}
 			if err := tx.Bucket(bucketState).Delete([]byte(k)); err != nil {
-				return fmt.Errorf("drop %s: %w", name, err)
+				return fmt.Errorf("delete %s: %w", k, err)
 			}
 		}
 		return nil
