@@ -40,6 +40,8 @@ type Config struct {
 	DataDir string
 	// Projections answers /v1/trends and /v1/projections; nil disables them.
 	Projections ProjectionEngine
+	// DLQ answers /v1/dlq; nil disables it.
+	DLQ DeadLetters
 }
 
 func (c *Config) setDefaults() {
@@ -102,6 +104,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/verify", s.handleVerify)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
 	s.registerProjectionRoutes()
+	s.registerDLQRoutes()
 }
 
 // Start listens on the configured address and serves in the background.

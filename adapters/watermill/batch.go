@@ -139,6 +139,9 @@ func (in *Ingest) counted(r eventstore.Result) {
 // countDeadLetters counts dead letters whose count is stored.
 func (in *Ingest) countDeadLetters(rs []rejected) {
 	in.deadLettered.Add(uint64(len(rs)))
+	for _, r := range rs {
+		in.dlqLog.record(r.reason, r.cause.Error(), r.jm.Subject())
+	}
 	if h := in.cfg.Hooks.DeadLettered; h != nil {
 		for _, r := range rs {
 			h(r.reason)

@@ -116,8 +116,15 @@ type Config struct {
 	// Default 30s.
 	CloseTimeout time.Duration
 	// Logger receives errors (plaint's own failures at most once a second,
-	// with the count of those not logged). Nil discards them.
+	// with the count of those not logged) and dead letters (see
+	// DeadLetterLogBurst). Nil discards them.
 	Logger *slog.Logger
+	// DeadLetterLogBurst is how many dead letters of one reason are logged
+	// one by one (at warn, with the reason and error) in each
+	// DeadLetterLogInterval; the others are summed up in one line per
+	// reason when the interval ends. Defaults 5 and 1 minute.
+	DeadLetterLogBurst    int
+	DeadLetterLogInterval time.Duration
 	// Hooks are optional metric callbacks.
 	Hooks Hooks
 }
@@ -147,6 +154,12 @@ func (c *Config) setDefaults() {
 	if c.Batch == 0 {
 		c.Batch = DefaultBatch
 	}
+	if c.DeadLetterLogBurst == 0 {
+		c.DeadLetterLogBurst = 5
+	}
+	if c.DeadLetterLogInterval == 0 {
+		c.DeadLetterLogInterval = time.Minute
+	}
 	if c.BatchWait == 0 {
 		c.BatchWait = DefaultBatchWait
 	}
@@ -167,8 +180,11 @@ func (c *Config) Validate() error {
 	if c.MaxInFlight < 0 || c.PullBatch < 0 || c.Batch < 0 {
 		errs = append(errs, errors.New("ingest: MaxInFlight, PullBatch and Batch must not be negative"))
 	}
-	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 {
-		errs = append(errs, errors.New("ingest: NakDelay, PublishTimeout, CloseTimeout and BatchWait must not be negative"))
+	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 || c.DeadLetterLogInterval < 0 {
+		errs = append(errs, errors.New("ingest: NakDelay, PublishTimeout, CloseTimeout, BatchWait and DeadLetterLogInterval must not be negative"))
+	}
+	if c.DeadLetterLogBurst < 0 {
+		errs = append(errs, errors.New("ingest: DeadLetterLogBurst must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -208,6 +224,8 @@ type Ingest struct {
 	logMu      sync.Mutex
 	lastLog    time.Time
 	suppressed int
+
+	dlqLog *deadLetterLog
 }
 
 // New returns an Ingest; Run starts it.
@@ -236,7 +254,8 @@ func New(cfg Config) (*Ingest, error) {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{}),
-		decodes: make(chan *decodeJob, 1024), stopDecode: make(chan struct{})}
+		decodes: make(chan *decodeJob, 1024), stopDecode: make(chan struct{}),
+		dlqLog: newDeadLetterLog(cfg.Logger, cfg.DeadLetterLogBurst, cfg.DeadLetterLogInterval)}
 	handler := in.handle
 	if cfg.Batch > 1 {
 		handler = in.handleBatch
@@ -281,8 +300,28 @@ func (in *Ingest) Run(ctx context.Context) error {
 			go in.decoder()
 		}
 	}
+	// The dead-letter summaries are written when their interval ends, even
+	// when no more messages come.
+	stopSummaries := make(chan struct{})
+	summariesDone := make(chan struct{})
+	go func() {
+		defer close(summariesDone)
+		t := time.NewTicker(max(in.cfg.DeadLetterLogInterval/4, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case now := <-t.C:
+				in.dlqLog.flush(now)
+			case <-stopSummaries:
+				return
+			}
+		}
+	}()
 	runErr := in.router.Run(ctx)
 	closeErr := in.sub.Close()
+	close(stopSummaries)
+	<-summariesDone
+	in.dlqLog.close()
 	close(in.stopDecode)
 	in.decodersWG.Wait()
 	if runErr != nil {
@@ -431,6 +470,7 @@ func (in *Ingest) reject(msg *message.Message, subject string, cause error) erro
 		return in.fail(fmt.Errorf("count dead letter: %w", err))
 	}
 	in.deadLettered.Add(1)
+	in.dlqLog.record(reason, cause.Error(), subject)
 	if h := in.cfg.Hooks.DeadLettered; h != nil {
 		h(reason)
 	}

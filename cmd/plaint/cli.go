@@ -47,6 +47,7 @@ type CLI struct {
 	Trend      TrendCmd      `cmd:"" help:"Month-over-month complaint trends by any dimension."`
 	Projection ProjectionCmd `cmd:"" help:"Manage analysts' projections on the running server."`
 	Replay     ReplayCmd     `cmd:"" help:"Run a projection spec once, offline, over a data directory or backup file."`
+	DLQ        DLQCmd        `cmd:"" name:"dlq" help:"List, show and replay dead letters (messages the server rejected, with the reason)."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`
 }
 

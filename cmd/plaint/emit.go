@@ -386,19 +386,9 @@ type natsSink struct {
 }
 
 func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
-	url := c.NATSURL
-	if url == "" {
-		url = nats.DefaultURL
-	}
-	nc, err := plaintnats.Connect(plaintnats.ConnConfig{
-		URL: url, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
-		TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint-emit",
-	})
-	if errors.Is(err, plaintnats.ErrConfig) {
-		return nil, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
-	}
+	nc, err := c.connect("plaint-emit")
 	if err != nil {
-		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v (is `plaint serve` running? --nats-url selects another server)", err)
+		return nil, err
 	}
 	if err := checkStream(ctx, nc); err != nil {
 		nc.Close()
@@ -413,6 +403,27 @@ func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
 		return nil, err
 	}
 	return &natsSink{nc: nc, pub: pub, pr: pr}, nil
+}
+
+// connect connects a client command to NATS: --nats-url, or the embedded
+// server's default address. Bad settings are a usage error; a server that
+// does not answer is EUNAVAILABLE, with a hint.
+func (f *NATSFlags) connect(name string) (*nats.Conn, error) {
+	url := f.NATSURL
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	nc, err := plaintnats.Connect(plaintnats.ConnConfig{
+		URL: url, CredsFile: f.NATSCreds, User: f.NATSUser, Password: f.NATSPassword,
+		TLSCA: f.NATSCA, TLSCert: f.NATSCert, TLSKey: f.NATSKey, Name: name,
+	})
+	if errors.Is(err, plaintnats.ErrConfig) {
+		return nil, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
+	}
+	if err != nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v (is `plaint serve` running? --nats-url selects another server)", err)
+	}
+	return nc, nil
 }
 
 // checkStream fails early, with a hint, when no stream captures events.

@@ -55,11 +55,16 @@ type server struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	http string
+	nats string // the embedded NATS server's URL
 	out  *bytes.Buffer
+	errw *syncWriter // writes out
 	done chan error
 }
 
-var httpLine = regexp.MustCompile(`http: http://(\S+)`)
+var (
+	httpLine = regexp.MustCompile(`http: http://(\S+)`)
+	natsLine = regexp.MustCompile(`nats: (nats://\S+)`)
+)
 
 // startServer starts `plaint serve` with the given data directory and extra
 // flags and waits until its HTTP API answers /readyz.
@@ -72,16 +77,21 @@ func startServer(t *testing.T, data string, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{t: t, cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = &syncWriter{w: s.out}
+	s.errw = &syncWriter{w: s.out}
+	cmd.Stderr = s.errw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() { s.kill() })
 	addr := make(chan string, 1)
+	natsURL := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if m := natsLine.FindStringSubmatch(sc.Text()); m != nil {
+				natsURL <- m[1]
+			}
 			if m := httpLine.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -90,6 +100,10 @@ func startServer(t *testing.T, data string, args ...string) *server {
 	select {
 	case a := <-addr:
 		s.http = "http://" + a
+		select {
+		case s.nats = <-natsURL:
+		default:
+		}
 	case err := <-s.done:
 		t.Fatalf("plaint serve exited at start: %v\n%s", err, s.out)
 	case <-time.After(60 * time.Second):
@@ -104,6 +118,13 @@ func startServer(t *testing.T, data string, args ...string) *server {
 		return resp.StatusCode == 200
 	})
 	return s
+}
+
+// output returns what the server wrote to stderr so far (its log).
+func (s *server) output() string {
+	s.errw.mu.Lock()
+	defer s.errw.mu.Unlock()
+	return s.out.String()
 }
 
 // stats returns the server's /v1/stats.

@@ -1,0 +1,76 @@
+package watermill_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	plaintwm "github.com/plaint/plaint/adapters/watermill"
+	"github.com/plaint/plaint/domain"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// lines returns the JSON log lines with the given message.
+func (l *lockedBuffer) lines(msg string) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(l.b.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestDeadLettersAreLoggedWithTheirReasonRateLimited(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m mode) {
+		e := newEnv(t)
+		var buf lockedBuffer
+		logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		e.start(m.with(e, plaintwm.Config{Logger: logger, DeadLetterLogBurst: 3, DeadLetterLogInterval: 300 * time.Millisecond}))
+		filed := domain.TypeComplaintFiled.Subject()
+		for i := range 12 {
+			ev := complaint("crm", "m"+string(rune('a'+i)))
+			ev.Data.CustomerID = ""
+			e.publish(filed, payload(t, ev))
+		}
+		e.publish(filed, []byte(`{"specversion":`))
+		waitFor(t, "13 messages acked", func() bool { return e.allAcked(13) })
+		waitFor(t, "the summary line", func() bool {
+			return len(buf.lines("ingest: more messages dead-lettered than logged one by one")) > 0
+		})
+		one := buf.lines("ingest: message dead-lettered")
+		byReason := map[string]int{}
+		for _, l := range one {
+			byReason[l["reason"].(string)]++
+			if l["level"] != "WARN" || l["err"] == "" {
+				t.Errorf("line %v", l)
+			}
+		}
+		if byReason[domain.ReasonMissingField] != 3 || byReason[domain.ReasonBadJSON] != 1 {
+			t.Fatalf("individual lines by reason %v; want 3 missing_field, 1 bad_json", byReason)
+		}
+		sum := buf.lines("ingest: more messages dead-lettered than logged one by one")
+		if len(sum) != 1 || sum[0]["reason"] != domain.ReasonMissingField || sum[0]["count"] != float64(9) ||
+			!strings.Contains(sum[0]["last_err"].(string), "customer_id") {
+			t.Fatalf("summary lines %v; want one for missing_field counting 9", sum)
+		}
+	})
+}
