@@ -204,7 +204,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return e, fmt.Errorf("data directory: %w", err)
 	}
 	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version, Projections: pe, DataDir: absData,
-		DLQ: dlqService{js},
+		DLQ:    dlqService{js},
 		Ingest: ingestStats, Ready: func() error {
 			if nc.Status() != natsgo.CONNECTED {
 				return fmt.Errorf("nats connection is %s", nc.Status())
