@@ -1,9 +1,12 @@
 package domain
 
 import (
+	"fmt"
+	"mime"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,6 +17,7 @@ const (
 	ReasonInvalidUTF8     = "invalid_utf8"
 	ReasonBadJSON         = "bad_json"
 	ReasonUnknownType     = "unknown_type"
+	ReasonReservedType    = "reserved_type"
 	ReasonSubjectMismatch = "subject_mismatch"
 	ReasonMissingField    = "missing_field"
 	ReasonInvalidField    = "invalid_field"
@@ -58,8 +62,8 @@ type wireEvent struct {
 	DataState        uint8 // dataAbsent, dataNull, dataObject or dataWrongType
 }
 
-// wireData holds the fields of the data object. Severity and Amount are raw
-// JSON texts, quotes and escapes included.
+// wireData holds the fields of the data object. Severity, Amount and Cost
+// are raw JSON texts, quotes and escapes included.
 type wireData struct {
 	CustomerID  string
 	Category    string
@@ -73,7 +77,9 @@ type wireData struct {
 	Resolution  string
 	Reason      string
 	ReferredID  string
+	Competitor  string
 	Amount      string
+	Cost        string
 	Currency    string
 	Topic       string
 	Detail      string
@@ -95,14 +101,19 @@ func (d *Decoder) Decode(natsSubject string, payload []byte) (Event, error) {
 	if !utf8.Valid(payload) {
 		return Event{}, reject(ReasonInvalidUTF8, "", "payload is not valid UTF-8")
 	}
-	sc := scanner{b: payload}
+	sc := scanner{b: payload, dataMember: -1}
 	if !sc.scanEvent() {
 		return Event{}, sc.err
 	}
 	var w wireEvent
 	sc.materialize(&w)
 	w.DataState = sc.data
-	return d.fromWire(natsSubject, &w)
+	ev, err := d.fromWire(natsSubject, &w)
+	if err != nil {
+		return ev, err
+	}
+	ev.AsSent = buildAsSent(&ev, &sc)
+	return ev, nil
 }
 
 func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
@@ -117,8 +128,11 @@ func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
 		return ev, reject(ReasonMissingField, "type", "is required")
 	}
 	ev.Type = ParseType(w.Type)
-	if !ev.Type.Valid() || (ev.Type.IsAlert() && !d.AllowAlerts) {
+	if !ev.Type.Valid() {
 		return ev, reject(ReasonUnknownType, "type", "unknown event type %q", w.Type)
+	}
+	if ev.Type.IsAlert() && !d.AllowAlerts {
+		return ev, reject(ReasonReservedType, "type", "type %s is reserved for plaint's detector", w.Type)
 	}
 	if natsSubject != "" && natsSubject != ev.Type.Subject() {
 		return ev, reject(ReasonSubjectMismatch, "type", "type %q arrived on subject %q; expected %q", w.Type, natsSubject, ev.Type.Subject())
@@ -135,17 +149,20 @@ func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
 			return ev, err
 		}
 	}
-	if w.ContentType != "" && !strings.HasPrefix(w.ContentType, "application/json") {
-		return ev, reject(ReasonInvalidField, "datacontenttype", "is %q; only application/json data is supported", w.ContentType)
+	if w.ContentType != "" {
+		if !JSONMediaType(w.ContentType) {
+			return ev, reject(ReasonInvalidField, "datacontenttype", "is %q; only JSON data (application/json, or a +json type) is supported", w.ContentType)
+		}
+		ev.ContentType = w.ContentType
 	}
 	if w.Time == "" {
 		return ev, reject(ReasonMissingField, "time", "is required (RFC 3339 event time)")
 	}
-	t, perr := time.Parse(time.RFC3339Nano, w.Time)
+	t, perr := ParseEventTime(w.Time)
 	if perr != nil {
-		return ev, reject(ReasonInvalidField, "time", "%q is not an RFC 3339 timestamp", w.Time)
+		return ev, reject(ReasonInvalidField, "time", "%v", perr)
 	}
-	ev.Time = t.UTC()
+	ev.Time = t
 	if err := d.checkTime(ev.Time); err != nil {
 		return ev, err
 	}
@@ -190,7 +207,10 @@ func (d *Decoder) checkTime(t time.Time) *Error {
 	return nil
 }
 
-// identifier checks an id-like string: required, bounded, no control characters.
+// identifier checks an id-like string: required, bounded, not only
+// whitespace, and without control or format characters (C0, DEL, C1, bidi
+// overrides, zero-width characters), which would let different-looking ids
+// look the same or the same-looking ids differ.
 func identifier(field, s string, max int) (string, *Error) {
 	if s == "" {
 		return "", reject(ReasonMissingField, field, "is required")
@@ -198,14 +218,47 @@ func identifier(field, s string, max int) (string, *Error) {
 	if len(s) > max {
 		return "", reject(ReasonInvalidField, field, "is %d bytes, over the %d byte limit", len(s), max)
 	}
+	blank := true
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return "", reject(ReasonInvalidField, field, "contains a control character")
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return "", reject(ReasonInvalidField, field, "contains the control or format character %U", r)
 		}
+		blank = blank && unicode.IsSpace(r)
+	}
+	if blank {
+		return "", reject(ReasonInvalidField, field, "is only whitespace")
 	}
 	return s, nil
 }
 
+// JSONMediaType reports whether a datacontenttype names JSON data:
+// application/json or an application/*+json type, with optional parameters.
+func JSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	sub, ok := strings.CutPrefix(mt, "application/")
+	return ok && (sub == "json" || len(sub) > len("+json") && strings.HasSuffix(sub, "+json"))
+}
+
+// ParseEventTime parses an RFC 3339 event time into UTC. Beyond what
+// time.Parse checks, the offset's hours must be 00-23 and its minutes 00-59.
+func ParseEventTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil && len(s) >= 6 {
+		if off := s[len(s)-6:]; (off[0] == '+' || off[0] == '-') && off[3] == ':' &&
+			(off[1:3] > "23" || off[4:6] > "59") {
+			err = fmt.Errorf("offset %s is out of range", off)
+		}
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp", s)
+	}
+	return t.UTC(), nil
+}
+
+// fillData checks and normalises the data fields of w into ev.
 func fillData(ev *Event, w *wireData) *Error {
 	d := &ev.Data
 	var err *Error
@@ -242,6 +295,9 @@ func fillData(ev *Event, w *wireData) *Error {
 	if d.Reason, err = optionalSlug("data.reason", w.Reason); err != nil {
 		return err
 	}
+	if d.Competitor, err = optionalSlug("data.competitor", w.Competitor); err != nil {
+		return err
+	}
 	if w.Severity != "" && w.Severity != "null" {
 		n, perr := strconv.Atoi(strings.Trim(w.Severity, `"`))
 		if perr != nil || n < 1 || n > 5 {
@@ -251,20 +307,31 @@ func fillData(ev *Event, w *wireData) *Error {
 	}
 	if w.Currency != "" {
 		c := strings.ToUpper(w.Currency)
-		if len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return reject(ReasonInvalidField, "data.currency", "%q is not an ISO 4217 code", w.Currency)
+		if !IsCurrency(c) {
+			return reject(ReasonInvalidField, "data.currency", "%q is not an ISO 4217 currency code", w.Currency)
 		}
 		d.Currency = c
 	}
-	if w.Amount != "" && w.Amount != "null" {
+	hasAmount := w.Amount != "" && w.Amount != "null"
+	hasCost := w.Cost != "" && w.Cost != "null"
+	if d.Currency != "" && !hasAmount {
+		return reject(ReasonInvalidField, "data.currency", "is given without an amount")
+	}
+	if hasAmount || hasCost {
 		if d.Currency == "" {
 			d.Currency = DefaultCurrency
 		}
-		m, perr := ParseMoney(strings.Trim(w.Amount, `"`), d.Currency)
-		if perr != nil {
-			return reject(ReasonInvalidField, "data.amount", "%v", perr)
+	}
+	if hasAmount {
+		if d.Amount, err = moneyField("data.amount", w.Amount, d.Currency); err != nil {
+			return err
 		}
-		d.Amount = m
+	}
+	if hasCost {
+		if d.Cost, err = moneyField("data.cost", w.Cost, d.Currency); err != nil {
+			return err
+		}
+		d.HasCost = true
 	}
 	if len(w.Topic) > MaxTopicLen {
 		return reject(ReasonInvalidField, "data.topic", "is longer than %d bytes", MaxTopicLen)
@@ -275,6 +342,16 @@ func fillData(ev *Event, w *wireData) *Error {
 	}
 	d.Detail = w.Detail
 	return nil
+}
+
+// moneyField parses the raw JSON text of an amount (a number, or a string
+// holding one) in the currency.
+func moneyField(field, raw, currency string) (Money, *Error) {
+	m, err := ParseMoney(strings.Trim(raw, `"`), currency)
+	if err != nil {
+		return 0, reject(ReasonInvalidField, field, "%v", err)
+	}
+	return m, nil
 }
 
 // optionalIdentifier is identifier for a field that may be absent (empty).
@@ -294,7 +371,7 @@ func optionalSlug(field, in string) (string, *Error) {
 	if s == "" {
 		return "", reject(ReasonInvalidField, field, "%q has no letters or digits", in)
 	}
-	if len(s) > MaxSlugLen {
+	if utf8.RuneCountInString(s) > MaxSlugLen {
 		return "", reject(ReasonInvalidField, field, "is longer than %d characters", MaxSlugLen)
 	}
 	return s, nil

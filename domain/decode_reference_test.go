@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,15 +40,21 @@ type refWireData struct {
 	Resolution  string          `json:"resolution"`
 	Reason      string          `json:"reason"`
 	ReferredID  string          `json:"referred_customer_id"`
+	Competitor  string          `json:"competitor"`
 	Amount      json.RawMessage `json:"amount"`
+	Cost        json.RawMessage `json:"cost"`
 	Currency    string          `json:"currency"`
 	Topic       string          `json:"topic"`
 	Detail      string          `json:"detail"`
 }
 
 // refDecode is the encoding/json implementation of Decoder.Decode that the
-// hand-written scanner replaced. It is kept verbatim as the reference the
-// differential tests and benchmarks compare the scanner against.
+// hand-written scanner replaced, kept as the reference the differential
+// tests and benchmarks compare the scanner against. It parses with
+// encoding/json, applies the stricter rules the scanner applies (a
+// top-level null, lone surrogates, the limits) with its own code, and
+// computes the as-sent members from maps of the payload's and the canonical
+// rendering's members. Field checks (fromWire, fillData) are shared.
 func refDecode(d *Decoder, natsSubject string, payload []byte) (Event, error) {
 	if len(payload) > MaxEventSize {
 		return Event{}, reject(ReasonOversize, "", "payload is %d bytes, over the %d byte limit", len(payload), MaxEventSize)
@@ -63,157 +72,263 @@ func refDecode(d *Decoder, natsSubject string, payload []byte) (Event, error) {
 	if len(bytes.TrimLeft(payload[dec.InputOffset():], " \t\r\n")) > 0 {
 		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: trailing data after the event")
 	}
-	return d.refFromWire(natsSubject, &w)
-}
-
-func (d *Decoder) refFromWire(natsSubject string, w *refWireEvent) (Event, error) {
-	var ev Event
-	if w.SpecVersion != "1.0" {
-		if w.SpecVersion == "" {
-			return ev, reject(ReasonMissingField, "specversion", "is required and must be \"1.0\"")
-		}
-		return ev, reject(ReasonInvalidField, "specversion", "is %q; only \"1.0\" is supported", w.SpecVersion)
+	if string(bytes.TrimSpace(payload)) == "null" {
+		return Event{}, reject(ReasonBadJSON, "", "invalid JSON: the event is not a JSON object")
 	}
-	if w.Type == "" {
-		return ev, reject(ReasonMissingField, "type", "is required")
+	if err := refLoneSurrogate(payload); err != nil {
+		return Event{}, err
 	}
-	ev.Type = ParseType(w.Type)
-	if !ev.Type.Valid() || (ev.Type.IsAlert() && !d.AllowAlerts) {
-		return ev, reject(ReasonUnknownType, "type", "unknown event type %q", w.Type)
+	if err := refLimits(payload); err != nil {
+		return Event{}, err
 	}
-	if natsSubject != "" && natsSubject != ev.Type.Subject() {
-		return ev, reject(ReasonSubjectMismatch, "type", "type %q arrived on subject %q; expected %q", w.Type, natsSubject, ev.Type.Subject())
-	}
-	var err *Error
-	if ev.ID, err = identifier("id", w.ID, MaxIDLen); err != nil {
+	ev, err := d.refFromWire(natsSubject, &w)
+	if err != nil {
 		return ev, err
 	}
-	if ev.Source, err = identifier("source", w.Source, MaxIDLen); err != nil {
-		return ev, err
+	sent, err := refAsSent(payload, ev)
+	if err != nil {
+		return Event{}, err
 	}
-	if w.Subject != "" {
-		if ev.Subject, err = identifier("subject", w.Subject, MaxIDLen); err != nil {
-			return ev, err
-		}
-	}
-	if w.ContentType != "" && !strings.HasPrefix(w.ContentType, "application/json") {
-		return ev, reject(ReasonInvalidField, "datacontenttype", "is %q; only application/json data is supported", w.ContentType)
-	}
-	if w.Time == "" {
-		return ev, reject(ReasonMissingField, "time", "is required (RFC 3339 event time)")
-	}
-	t, perr := time.Parse(time.RFC3339Nano, w.Time)
-	if perr != nil {
-		return ev, reject(ReasonInvalidField, "time", "%q is not an RFC 3339 timestamp", w.Time)
-	}
-	ev.Time = t.UTC()
-	if err := d.checkTime(ev.Time); err != nil {
-		return ev, err
-	}
-	ev.Schema = CurrentSchema
-	if w.SchemaVersion != nil {
-		v, perr := strconv.Atoi(w.SchemaVersion.String())
-		if perr != nil || v < 0 || v > CurrentSchema {
-			return ev, reject(ReasonInvalidField, "schemaversion", "%s is not a supported schema version (0..%d)", w.SchemaVersion.String(), CurrentSchema)
-		}
-		ev.Schema = uint8(v)
-	}
-	if len(w.Data) == 0 || string(w.Data) == "null" {
-		return ev, reject(ReasonMissingField, "data", "is required")
-	}
-	var wd refWireData
-	if err := json.Unmarshal(w.Data, &wd); err != nil {
-		return ev, reject(ReasonBadJSON, "data", "must be a JSON object with the fields of %s: %v", ev.Type, err)
-	}
-	if err := refFillData(&ev, &wd); err != nil {
-		return ev, err
-	}
-	if err := Validate(&ev); err != nil {
-		return ev, err
-	}
+	ev.AsSent = sent
 	return ev, nil
 }
 
-func refFillData(ev *Event, w *refWireData) *Error {
-	d := &ev.Data
-	var err *Error
-	ids := []struct {
-		field string
-		in    string
-		out   *string
-	}{
-		{"data.customer_id", w.CustomerID, &d.CustomerID},
-		{"data.complaint_id", w.ComplaintID, &d.ComplaintID},
-		{"data.referred_customer_id", w.ReferredID, &d.ReferredID},
+func (d *Decoder) refFromWire(natsSubject string, w *refWireEvent) (Event, error) {
+	we := wireEvent{SpecVersion: w.SpecVersion, ID: w.ID, Source: w.Source, Type: w.Type, Time: w.Time,
+		Subject: w.Subject, ContentType: w.ContentType}
+	if w.SchemaVersion != nil {
+		we.SchemaVersion, we.HasSchemaVersion = w.SchemaVersion.String(), true
 	}
-	for _, f := range ids {
-		if f.in == "" {
-			continue
+	var wd refWireData
+	switch {
+	case len(w.Data) == 0:
+		we.DataState = dataAbsent
+	case string(w.Data) == "null":
+		we.DataState = dataNull
+	case json.Unmarshal(w.Data, &wd) != nil:
+		we.DataState = dataWrongType
+	default:
+		we.DataState = dataObject
+		we.Data = wireData{CustomerID: wd.CustomerID, Category: wd.Category, Segment: wd.Segment, Channel: wd.Channel,
+			RootCause: wd.RootCause, Product: wd.Product, Region: wd.Region, Severity: string(wd.Severity),
+			ComplaintID: wd.ComplaintID, Resolution: wd.Resolution, Reason: wd.Reason, ReferredID: wd.ReferredID,
+			Competitor: wd.Competitor, Amount: string(wd.Amount), Cost: string(wd.Cost), Currency: wd.Currency,
+			Topic: wd.Topic, Detail: wd.Detail}
+	}
+	return d.fromWire(natsSubject, &we)
+}
+
+// refLoneSurrogate finds the first \u escape of a lone UTF-16 surrogate in a
+// payload that is valid JSON.
+func refLoneSurrogate(b []byte) *Error {
+	hex4 := func(i int) rune {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return -1
 		}
-		if *f.out, err = identifier(f.field, f.in, MaxIDLen); err != nil {
-			return err
+		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 32)
+		if err != nil {
+			return -1
+		}
+		return rune(v)
+	}
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch {
+		case !in:
+			in = b[i] == '"'
+		case b[i] == '"':
+			in = false
+		case b[i] == '\\':
+			if b[i+1] != 'u' {
+				i++
+				continue
+			}
+			r := hex4(i)
+			if r >= 0xd800 && r < 0xdc00 {
+				if r2 := hex4(i + 6); r2 >= 0xdc00 && r2 < 0xe000 {
+					i += 11
+					continue
+				}
+			}
+			if r >= 0xd800 && r < 0xe000 {
+				return reject(ReasonInvalidUTF8, "", "a string holds a lone UTF-16 surrogate (%s at offset %d), which is not a character", b[i:i+6], i)
+			}
+			i += 5
 		}
 	}
-	slugs := []struct {
-		field string
-		in    string
-		out   *string
-	}{
-		{"data.category", w.Category, &d.Category},
-		{"data.segment", w.Segment, &d.Segment},
-		{"data.channel", w.Channel, &d.Channel},
-		{"data.root_cause", w.RootCause, &d.RootCause},
-		{"data.product", w.Product, &d.Product},
-		{"data.region", w.Region, &d.Region},
-		{"data.resolution", w.Resolution, &d.Resolution},
-		{"data.reason", w.Reason, &d.Reason},
-	}
-	for _, f := range slugs {
-		if f.in == "" {
-			continue
-		}
-		s := Slug(f.in)
-		if s == "" {
-			return reject(ReasonInvalidField, f.field, "%q has no letters or digits", f.in)
-		}
-		if len(s) > MaxSlugLen {
-			return reject(ReasonInvalidField, f.field, "is longer than %d characters", MaxSlugLen)
-		}
-		*f.out = s
-	}
-	if len(w.Severity) > 0 && string(w.Severity) != "null" {
-		n, perr := strconv.Atoi(strings.Trim(string(w.Severity), `"`))
-		if perr != nil || n < 1 || n > 5 {
-			return reject(ReasonInvalidField, "data.severity", "%s is not an integer from 1 to 5", string(w.Severity))
-		}
-		d.Severity = uint8(n)
-	}
-	if w.Currency != "" {
-		c := strings.ToUpper(w.Currency)
-		if len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return reject(ReasonInvalidField, "data.currency", "%q is not an ISO 4217 code", w.Currency)
-		}
-		d.Currency = c
-	}
-	if len(w.Amount) > 0 && string(w.Amount) != "null" {
-		if d.Currency == "" {
-			d.Currency = DefaultCurrency
-		}
-		m, perr := ParseMoney(strings.Trim(string(w.Amount), `"`), d.Currency)
-		if perr != nil {
-			return reject(ReasonInvalidField, "data.amount", "%v", perr)
-		}
-		d.Amount = m
-	}
-	if len(w.Topic) > MaxTopicLen {
-		return reject(ReasonInvalidField, "data.topic", "is longer than %d bytes", MaxTopicLen)
-	}
-	d.Topic = strings.TrimSpace(w.Topic)
-	if len(w.Detail) > MaxDetailLen {
-		return reject(ReasonInvalidField, "data.detail", "is longer than %d bytes", MaxDetailLen)
-	}
-	d.Detail = w.Detail
 	return nil
+}
+
+// refLimits walks the tokens of a valid JSON payload and returns the first
+// limit it exceeds, in document order.
+func refLimits(b []byte) *Error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	type frame struct {
+		obj     bool
+		wantKey bool
+		data    bool // the data object, or inside it
+		dataObj bool // the data object itself
+		lastKey string
+	}
+	var stack []frame
+	fields := 0
+	top, topData := "", false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var parent *frame
+		if len(stack) > 0 {
+			parent = &stack[len(stack)-1]
+		}
+		if delim, ok := tok.(json.Delim); ok && (delim == '{' || delim == '[') {
+			depth := len(stack) + 1
+			f := frame{obj: delim == '{', wantKey: delim == '{'}
+			if parent != nil {
+				f.data = parent.data
+				if len(stack) == 1 && delim == '{' && strings.EqualFold(parent.lastKey, "data") {
+					f.data, f.dataObj = true, true
+				}
+				if parent.obj {
+					parent.wantKey = true
+				}
+			}
+			if depth > MaxDepth {
+				name := top
+				if topData {
+					name = "data." + top
+				}
+				return reject(ReasonInvalidField, name, "nests deeper than %d levels", MaxDepth)
+			}
+			stack = append(stack, f)
+			continue
+		}
+		if delim, ok := tok.(json.Delim); ok && (delim == '}' || delim == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if parent != nil && parent.obj && parent.wantKey {
+			key := tok.(string)
+			parent.wantKey = false
+			parent.lastKey = key
+			if len(stack) == 1 || parent.dataObj {
+				if fields++; fields > MaxFields {
+					return reject(ReasonInvalidField, "", "the event has more than %d fields (envelope and data together)", MaxFields)
+				}
+				top, topData = key, parent.dataObj
+			}
+			f := ""
+			if parent.data {
+				f = "data"
+			}
+			if len(key) > MaxFieldNameLen {
+				return reject(ReasonInvalidField, f, "a field name is %d bytes, over the %d byte limit", len(key), MaxFieldNameLen)
+			}
+			if key == "" && (len(stack) == 1 || parent.dataObj) {
+				return reject(ReasonInvalidField, f, "a field name is empty")
+			}
+			continue
+		}
+		if parent != nil && parent.obj {
+			parent.wantKey = true
+		}
+	}
+}
+
+// refMembers returns the members of the JSON object b, the last of equal
+// names winning, and the names in document order of first appearance.
+func refMembers(b []byte) (map[string]json.RawMessage, []string) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	m := map[string]json.RawMessage{}
+	var order []string
+	if _, err := dec.Token(); err != nil {
+		return m, nil
+	}
+	for dec.More() {
+		k, _ := dec.Token()
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			break
+		}
+		if _, ok := m[k.(string)]; !ok {
+			order = append(order, k.(string))
+		}
+		m[k.(string)] = raw
+	}
+	return m, order
+}
+
+// refJSONEqual compares two JSON values, numbers by their text.
+func refJSONEqual(a, b []byte) bool {
+	var x, y any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	if da.Decode(&x) != nil || db.Decode(&y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// refAsSent computes the as-sent members of ev, decoded from payload, from
+// the members of the payload and of ev's canonical rendering.
+func refAsSent(payload []byte, ev Event) (AsSent, error) {
+	ev.AsSent = AsSent{}
+	canon, _ := ev.MarshalJSON()
+	cEnv, cOrder := refMembers(canon)
+	env, order := refMembers(payload)
+	// The data object is the value of the last member whose name folds to
+	// "data" (order lists first appearances only).
+	supplier := ""
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.Token()
+	for dec.More() {
+		k, _ := dec.Token()
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			break
+		}
+		if strings.EqualFold(k.(string), "data") {
+			supplier = k.(string)
+		}
+	}
+	var ms []Member
+	for _, name := range order {
+		raw := env[name]
+		if name == "data" && supplier == "data" {
+			continue
+		}
+		if c, ok := cEnv[name]; ok && name != "data" && refJSONEqual(c, raw) {
+			continue
+		}
+		if slices.Contains(ReservedAttributes, name) {
+			continue // plaint's own, re-published
+		}
+		ms = append(ms, Member{Name: name, Raw: string(raw)})
+	}
+	for _, name := range cOrder {
+		if _, ok := env[name]; !ok {
+			ms = append(ms, Member{Name: name})
+		}
+	}
+	if supplier == "data" {
+		cData, cdOrder := refMembers(cEnv["data"])
+		data, dOrder := refMembers(env["data"])
+		for _, name := range dOrder {
+			if c, ok := cData[name]; ok && refJSONEqual(c, data[name]) {
+				continue
+			}
+			ms = append(ms, Member{Data: true, Name: name, Raw: string(data[name])})
+		}
+		for _, name := range cdOrder {
+			if _, ok := data[name]; !ok {
+				ms = append(ms, Member{Data: true, Name: name})
+			}
+		}
+	}
+	return NewAsSent(ms...)
 }
 
 var refNow = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
@@ -301,8 +416,75 @@ func diffCases() []string {
 		env(`{"customer_id":"C","x":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`),
 		env(strings.Repeat("[", 9999) + strings.Repeat("]", 9999)),
 		env(strings.Repeat("[", 10000) + strings.Repeat("]", 10000)),
+		// Unknown fields are kept: every kind, nested, odd numbers, escapes,
+		// duplicates; extension attributes.
+		env(`{"customer_id":"C","category":"x","plan":"gold","nps":9,"ratio":1.50,"big":1e400,"neg":-0.0,"ok":true,"none":null,"tags":["a",{"b":[1,2.0]}],"o":{"x":{"y":"\u00e9"}}}`),
+		env(`{"customer_id":"C","category":"x","plan":"gold","plan":"silver","Plan":1}`),
+		env(`{"customer_id":"C","category":"x","\u0070lan":"gold","pl\u00e4n":"x","😀":1,"":2}`),
+		env(`{"customer_id":"C","category":"x","plan" : [ 1 , 2 ] ,"s":"a \" } b"}`),
+		mut(`"subject"`, `"tenant":"acme","traceparent":"00-abc-01","ext":{"a":[1,{"b":null}]},"subject"`),
+		mut(`"subject"`, `"tenant":"a","tenant":"b","subject"`),
+		mut(`"subject"`, `"plaintseq":5,"subject"`), mut(`"subject"`, `"plaintrecordtime":"x","subject"`),
+		mut(`"subject"`, `"PlaintSeq":5,"subject"`),
+		// Known fields whose as-sent text differs from the canonical form.
+		mut(`2026-10-03T14:22:00Z`, `2026-10-03T16:22:00+02:00`), mut(`2026-10-03T14:22:00Z`, `2026-10-03T14:22:00.000Z`),
+		mut(`"subject"`, `"datacontenttype":"application/json","subject"`),
+		mut(`"subject"`, `"schemaversion":1,"subject"`), mut(`"id":"5c0d"`, `"id":"a","ID":"b"`), mut(`"id":"5c0d"`, `"ID":"b","id":"a"`),
+		mut(`"id":"5c0d"`, `"id":"a","ID":null`), mut(`"data"`, `"data":{"x":1},"Data"`), mut(`"data"`, `"Data":{"x":1},"data"`),
+		mut(`"data"`, `"DATA":{"x":1},"Data":5,"data"`),
+		rev(`{"customer_id":"C","amount":12.5,"cost":7,"plan":"gold"}`), rev(`{"customer_id":"C","amount":"12.50","currency":"EUR","cost":"7.00"}`),
+		rev(`{"customer_id":"C","amount":"1","cost":"1.234"}`), rev(`{"customer_id":"C","amount":"1","cost":null}`),
+		rev(`{"customer_id":"C","amount":"1","currency":"XAU"}`), rev(`{"customer_id":"C","amount":"1","currency":"ABC"}`),
+		rev(`{"customer_id":"C","currency":"EUR"}`), rev(`{"customer_id":"C","amount":"92233720368547758.07"}`),
+		rev(`{"customer_id":"C","amount":"999999999999999.99"}`), rev(`{"customer_id":"C","amount":"1000000000000000"}`),
+		rev(`{"customer_id":"C","amount":"-999999999999999","currency":"JPY"}`), rev(`{"customer_id":"C","amount":"1.5","currency":"XOF"}`),
+		rev(`{"customer_id":"C","amount":"1.234","currency":"IQD"}`), rev(`{"customer_id":"C","amount":"1","currency":"CLF"}`),
+		`{"specversion":"1.0","id":"1","source":"s","type":"customer.defected","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","competitor":"Rival Inc."}}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"customer.renewed","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","reason":"Loyalty","severity":3}}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"customer.renewed","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","reason":"Loyalty","competitor":"x"}}`,
+		env(`{"customer_id":"C","category":"x","cost":"1"}`), env(`{"customer_id":"C","Category":"Billing","category":"x"}`),
+		// Stricter than encoding/json: lone surrogates, controls in ids,
+		// content types, offsets, a top-level null.
+		mut(`"5c0d"`, `"\ud800"`), mut(`"5c0d"`, `"\udfff"`), mut(`"5c0d"`, `"a\ud800\u0041"`), mut(`"5c0d"`, `"\ud83d\ude00"`),
+		mut(`"subject"`, `"x":["\udc00"],"subject"`), mut(`"subject"`, `"\ud800":1,"subject"`), mut(`"5c0d"`, `"\ud800\ud800"`),
+		mut(`"5c0d"`, `"\ud800"`) + "x", mut(`"5c0d"`, `"\\ud800"`),
+		mut(`"5c0d"`, `"\u202e5c0d"`), mut(`"5c0d"`, `"\u200b"`), mut(`"5c0d"`, `"\u0085x"`), mut(`"5c0d"`, `"   "`), mut(`"5c0d"`, `"a b"`),
+		mut(`"C-1042","category"`, `"\u2066C\u2069","category"`),
+		mut(`"subject"`, `"datacontenttype":"application/jsonxml","subject"`), mut(`"subject"`, `"datacontenttype":"application/cloudevents+json","subject"`),
+		mut(`"subject"`, `"datacontenttype":"Application/JSON; charset=UTF-8","subject"`), mut(`"subject"`, `"datacontenttype":"application/+json","subject"`),
+		mut(`"subject"`, `"datacontenttype":"text/json","subject"`), mut(`"subject"`, `"datacontenttype":"application/json;","subject"`),
+		mut(`2026-10-03T14:22:00Z`, `2026-10-03T14:22:00+24:00`), mut(`2026-10-03T14:22:00Z`, `2026-10-03T14:22:00+23:59`),
+		mut(`2026-10-03T14:22:00Z`, `2026-10-03T14:22:00-00:60`),
+		"null", " null ", "[null]",
+		// Slugs of every script.
+		mut(`"Billing"`, `"bіlling"`), mut(`"Billing"`, `"Счёт"`), mut(`"Billing"`, `"ﬁ"`), mut(`"Billing"`, `"\u0301"`),
+		mut(`"Billing"`, `"`+strings.Repeat("é", 64)+`"`), mut(`"Billing"`, `"`+strings.Repeat("é", 65)+`"`),
+		// Limits: name length, member count, depth.
+		mut(`"subject"`, `"`+strings.Repeat("n", 256)+`":1,"subject"`), mut(`"subject"`, `"`+strings.Repeat("n", 257)+`":1,"subject"`),
+		env(`{"customer_id":"C","category":"x","o":{"` + strings.Repeat("n", 257) + `":1}}`),
+		mut(`"subject"`, `"x":{"`+strings.Repeat("\u006e", 257)+`":1},"subject"`),
+		mut(`"subject"`, `"x":`+strings.Repeat("[", 31)+strings.Repeat("]", 31)+`,"subject"`),
+		mut(`"subject"`, `"x":`+strings.Repeat("[", 32)+strings.Repeat("]", 32)+`,"subject"`),
+		env(`{"customer_id":"C","category":"x","o":` + strings.Repeat(`{"a":`, 30) + "1" + strings.Repeat("}", 30) + `}`),
+		env(`{"customer_id":"C","category":"x","o":` + strings.Repeat(`{"a":`, 31) + "1" + strings.Repeat("}", 31) + `}`),
+		env(strings.Repeat("[", 40) + strings.Repeat("]", 40)),
+		mut(`"subject"`, `"x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`,"`+strings.Repeat("n", 300)+`":1,"subject"`),
+		mut(`"subject"`, `"`+strings.Repeat("n", 300)+`":1,"x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`,"subject"`),
+		mut(`"subject"`, `"x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`,"\ud800":1,"subject"`),
+		env(`{"customer_id":"C","category":"x",` + manyFields(250) + `}`), env(`{"customer_id":"C","category":"x",` + manyFields(260) + `}`),
+		mut(`"subject"`, manyFields(250)+`,"subject"`),
+		env(`{"customer_id":"C","category":"x","o":{` + manyFields(300) + `}}`),
 	}
 	return cases
+}
+
+// manyFields returns n members "f0":0,"f1":1,...
+func manyFields(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"f%d":%d`, i, i)
+	}
+	return strings.Join(parts, ",")
 }
 
 // checkSameDecision fails t when the scanner and the reference decoder
@@ -362,7 +544,7 @@ func TestFoldEqualMatchesEncodingJSON(t *testing.T) {
 
 func FuzzDecodeMatchesReference(f *testing.F) {
 	for _, c := range diffCases() {
-		if len(c) < 4096 {
+		if len(c) < 8192 {
 			f.Add("", []byte(c))
 		}
 	}

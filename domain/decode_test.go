@@ -27,6 +27,12 @@ func TestDecodeGood(t *testing.T) {
 		Time: time.Date(2026, 10, 3, 14, 22, 0, 0, time.UTC), Subject: "C-1042", Schema: 1,
 		Data: domain.Data{CustomerID: "C-1042", Category: "billing", Segment: "enterprise", Channel: "phone",
 			Severity: 3, RootCause: "process", Product: "fiber", Region: "north"}}
+	// The category was sent as "Billing": the canonical slug is billing, and
+	// the as-sent text is kept for output.
+	var err2 error
+	if want.AsSent, err2 = domain.NewAsSent(domain.Member{Data: true, Name: "category", Raw: `"Billing"`}); err2 != nil {
+		t.Fatal(err2)
+	}
 	if ev != want {
 		t.Fatalf("got %+v\nwant %+v", ev, want)
 	}
@@ -69,7 +75,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"wrong specversion", "", mut(`"1.0"`, `"0.3"`), domain.ReasonInvalidField, "specversion"},
 		{"missing specversion", "", mut(`"specversion":"1.0",`, ``), domain.ReasonMissingField, "specversion"},
 		{"unknown type", "", mut(`complaint.filed`, `complaint.eaten`), domain.ReasonUnknownType, "type"},
-		{"alert from outside", "", mut(`complaint.filed`, `alert.raised`), domain.ReasonUnknownType, "type"},
+		{"alert from outside", "", mut(`complaint.filed`, `alert.raised`), domain.ReasonReservedType, "type"},
 		{"subject mismatch", "plaint.events.customer.renewed", good, domain.ReasonSubjectMismatch, "type"},
 		{"missing id", "", mut(`"id":"5c0d",`, ``), domain.ReasonMissingField, "id"},
 		{"missing source", "", mut(`"source":"crm/eu-west",`, ``), domain.ReasonMissingField, "source"},

@@ -10,11 +10,30 @@ import (
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{
 		"Billing / Invoices": "billing-invoices", "  Late   delivery ": "late-delivery", "root_cause": "root_cause",
-		"Café Crème": "cafe-creme", "ENTERPRISE": "enterprise", "!!": "", "a--b": "a-b", "Credit reporting, credit repair": "credit-reporting-credit-repair",
+		"Café Crème": "café-crème", "ENTERPRISE": "enterprise", "!!": "", "a--b": "a-b", "Credit reporting, credit repair": "credit-reporting-credit-repair",
+		// Letters and digits of every script are kept, NFKC-normalised and
+		// lower-cased; different strings stay different.
+		"bіlling":             "bіlling", // Cyrillic і (U+0456)
+		"Счёт / Оплата":       "счёт-оплата",
+		"請求書":                 "請求書",
+		"ﬁber ２":              "fiber-2", // NFKC: the ligature and the full-width digit
+		"Café":               "café",    // combining accent composes
+		"हिन्दी सेवा":         "हिन्दी-सेवा",
+		"_root_":              "_root_",
+		"\u200bbilling\u200b": "billing",
 	} {
 		if got := domain.Slug(in); got != want {
 			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
 		}
+		if got := domain.Slug(want); got != want {
+			t.Errorf("Slug is not idempotent on %q: %q", want, got)
+		}
+	}
+	if domain.Slug("bіlling") == domain.Slug("billing") {
+		t.Error("Cyrillic and Latin billing merged")
+	}
+	if got := domain.ASCIISlug("Café Crème"); got != "cafe-creme" {
+		t.Errorf("ASCIISlug = %q, want the pre-format-2 rule's cafe-creme", got)
 	}
 }
 
@@ -108,5 +127,20 @@ func TestTypes(t *testing.T) {
 	}
 	if domain.ParseType("nope").Valid() || domain.TypeComplaintFiled.Subject() != "plaint.events.complaint.filed" {
 		t.Fatal("bad type handling")
+	}
+}
+
+func TestDataFieldOrder(t *testing.T) {
+	// present() relies on the order of DataFields.
+	want := []string{"customer_id", "category", "segment", "channel", "root_cause", "product", "region",
+		"severity", "complaint_id", "resolution", "reason", "referred_customer_id", "competitor", "amount", "cost",
+		"currency", "topic", "detail"}
+	if len(domain.DataFields) != len(want) {
+		t.Fatalf("DataFields has %d names", len(domain.DataFields))
+	}
+	for i := range want {
+		if domain.DataFields[i] != want[i] {
+			t.Fatalf("DataFields[%d] = %s, want %s", i, domain.DataFields[i], want[i])
+		}
 	}
 }

@@ -28,6 +28,18 @@ import (
 //     included, as json.RawMessage did;
 //   - after the top-level value, only whitespace, the end of the payload or a
 //     '}' or ']' may follow (json.Decoder.More reports false for those).
+//
+// It is stricter than encoding/json in four ways, and the reference applies
+// the same rules: a top-level null is not an event (bad_json); a \u escape
+// of a lone UTF-16 surrogate is rejected (invalid_utf8) instead of becoming
+// U+FFFD; and names over MaxFieldNameLen bytes, more than MaxFields members
+// in the envelope and data, or nesting deeper than MaxDepth levels are
+// rejected (invalid_field). The last two kinds are reported only once the
+// whole payload is known to be JSON, in that order.
+//
+// Every member of the envelope and of the data object is recorded (name and
+// value span) so that the decoder can keep what the producer sent beyond the
+// canonical fields (see AsSent).
 
 // maxNestingDepth is the nesting limit of encoding/json's scanner; deeper
 // input is a syntax error there, so it is one here too.
@@ -55,7 +67,9 @@ const (
 	fResolution
 	fReason
 	fReferredID
+	fCompetitor
 	fAmount // raw JSON text
+	fCost   // raw JSON text
 	fCurrency
 	fTopic
 	fDetail
@@ -91,8 +105,22 @@ var dataNames = [...]struct {
 	{"channel", fChannel}, {"root_cause", fRootCause}, {"product", fProduct},
 	{"region", fRegion}, {"severity", fSeverity}, {"complaint_id", fComplaintID},
 	{"resolution", fResolution}, {"reason", fReason}, {"referred_customer_id", fReferredID},
-	{"amount", fAmount}, {"currency", fCurrency}, {"topic", fTopic}, {"detail", fDetail},
+	{"competitor", fCompetitor}, {"amount", fAmount}, {"cost", fCost}, {"currency", fCurrency},
+	{"topic", fTopic}, {"detail", fDetail},
 }
+
+// fieldNames gives the JSON name of each field index.
+var fieldNames = func() (t [numFields]string) {
+	for _, n := range envelopeNames {
+		if n.field >= 0 {
+			t[n.field] = n.name
+		}
+	}
+	for _, n := range dataNames {
+		t[n.field] = n.name
+	}
+	return t
+}()
 
 // span locates a field's value in the payload. For string fields it is the
 // content between the quotes; for raw fields the whole JSON value.
@@ -102,6 +130,44 @@ type span struct {
 	esc        bool // the string content holds escapes to decode
 }
 
+// memberRef locates one member of the envelope or of the data object: its
+// key (the content between the quotes) and its value.
+type memberRef struct {
+	ks, ke, vs, ve int32
+	field          int8 // field index, fUnknown or fData
+	kesc           bool // the key holds escapes
+	exact          bool // the key is exactly the field's name
+}
+
+// memberList holds the members of one object: the first ones inline, so
+// that a typical event's scan does not allocate.
+type memberList struct {
+	arr  [20]memberRef
+	n    int
+	more []memberRef
+}
+
+func (l *memberList) add(m memberRef) {
+	if l.n < len(l.arr) {
+		l.arr[l.n] = m
+		l.n++
+		return
+	}
+	l.more = append(l.more, m)
+}
+
+func (l *memberList) len() int { return l.n + len(l.more) }
+
+func (l *memberList) reset() { l.n, l.more = 0, l.more[:0] }
+
+// all returns the members in order.
+func (l *memberList) all() []memberRef {
+	if len(l.more) == 0 {
+		return l.arr[:l.n]
+	}
+	return append(l.arr[:l.n:l.n], l.more...)
+}
+
 // scanner is the state of one scan of a payload.
 type scanner struct {
 	b     []byte
@@ -109,7 +175,26 @@ type scanner struct {
 	data  uint8
 	spans [numFields]span
 	err   *Error
+	// env and dat are the members of the envelope and of the (last) data
+	// object; dataMember is the index in env of the member that supplied
+	// the data object.
+	env, dat   memberList
+	dataMember int
+	// Problems reported only once the payload is known to be JSON: a lone
+	// surrogate, then the first limit exceeded.
+	lone, limit *Error
+	fields      int       // members of the envelope and data so far
+	inData      bool      // scanning inside the data object
+	top         memberRef // the envelope or data member being scanned
+	topData     bool      // top is a data member
 }
+
+// Limits on the shape of an event: they bound what its open fields cost.
+const (
+	MaxFieldNameLen = 256 // bytes of a member name, at any depth
+	MaxFields       = 256 // members of the envelope and of data together
+	MaxDepth        = 32  // nesting levels, the envelope being the first
+)
 
 // strClass marks the bytes that end the fast path of a string scan: the
 // quote, the backslash and the control characters.
@@ -160,11 +245,6 @@ func (s *scanner) scanEvent() bool {
 		if !s.object(1, true) {
 			return false
 		}
-	case 'n':
-		// null decodes into the zero envelope.
-		if !s.literal("null") {
-			return false
-		}
 	default:
 		if s.value(1) {
 			s.err = reject(ReasonBadJSON, "", "invalid JSON: the event is not a JSON object")
@@ -175,7 +255,52 @@ func (s *scanner) scanEvent() bool {
 	if s.i < len(s.b) {
 		return s.fail("trailing data after the event")
 	}
+	if s.lone != nil {
+		s.err = s.lone
+		return false
+	}
+	if s.limit != nil {
+		s.err = s.limit
+		return false
+	}
 	return true
+}
+
+// overLimit records the first limit the payload exceeds.
+func (s *scanner) overLimit(field, format string, args ...any) {
+	if s.limit == nil {
+		s.limit = reject(ReasonInvalidField, field, format, args...)
+	}
+}
+
+// keyLen returns the decoded length of the key b.
+func keyLen(b []byte, esc bool) int {
+	if !esc || len(b) <= MaxFieldNameLen {
+		return len(b) // decoding never makes a string longer
+	}
+	return len(decodeString(nil, b, true))
+}
+
+// checkKey applies the name length limit to a key.
+func (s *scanner) checkKey(ks, ke int, esc bool) {
+	if n := keyLen(s.b[ks:ke], esc); n > MaxFieldNameLen {
+		f := ""
+		if s.inData {
+			f = "data"
+		}
+		s.overLimit(f, "a field name is %d bytes, over the %d byte limit", n, MaxFieldNameLen)
+	}
+}
+
+// checkDepth applies the nesting limit to an object or array at depth.
+func (s *scanner) checkDepth(depth int) {
+	if depth > MaxDepth && s.limit == nil {
+		name := string(decodeString(nil, s.b[s.top.ks:s.top.ke], s.top.kesc))
+		if s.topData {
+			name = "data." + name
+		}
+		s.overLimit(name, "nests deeper than %d levels", MaxDepth)
+	}
 }
 
 // object scans the object at s.i, the envelope when envelope is true, else
@@ -198,7 +323,18 @@ func (s *scanner) object(depth int, envelope bool) bool {
 		if !ok {
 			return false
 		}
-		field := s.lookup(s.b[ks:ke], kesc, envelope)
+		if s.fields++; s.fields > MaxFields {
+			s.overLimit("", "the event has more than %d fields (envelope and data together)", MaxFields)
+		}
+		s.checkKey(ks, ke, kesc)
+		if ks == ke {
+			f := ""
+			if !envelope {
+				f = "data"
+			}
+			s.overLimit(f, "a field name is empty")
+		}
+		field, exact := s.lookup(s.b[ks:ke], kesc, envelope)
 		s.skipWS()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return s.fail("expected ':' after an object key")
@@ -208,8 +344,19 @@ func (s *scanner) object(depth int, envelope bool) bool {
 		if s.i >= len(s.b) {
 			return s.fail("expected a value")
 		}
+		m := memberRef{ks: int32(ks), ke: int32(ke), vs: int32(s.i), field: int8(field), kesc: kesc, exact: exact}
+		s.top, s.topData = m, !envelope
 		if !s.member(field, depth) {
 			return false
+		}
+		m.ve = int32(s.i)
+		if envelope {
+			if field == fData {
+				s.dataMember = s.env.len()
+			}
+			s.env.add(m)
+		} else {
+			s.dat.add(m)
 		}
 		s.skipWS()
 		if s.i >= len(s.b) {
@@ -241,14 +388,18 @@ func (s *scanner) member(field, depth int) bool {
 				s.spans[f] = span{}
 			}
 			s.data = dataObject
-			return s.object(depth+1, false)
+			s.dat.reset()
+			s.inData = true
+			ok := s.object(depth+1, false)
+			s.inData = false
+			return ok
 		case 'n':
 			s.data = dataNull
 			return s.literal("null")
 		}
 		s.data = dataWrongType
 		return s.value(depth + 1)
-	case field == fSeverity || field == fAmount:
+	case field == fSeverity || field == fAmount || field == fCost:
 		start := s.i
 		if !s.value(depth + 1) {
 			return false
@@ -326,6 +477,7 @@ func (s *scanner) value(depth int) bool {
 		if depth > maxNestingDepth {
 			return s.fail("exceeded max depth")
 		}
+		s.checkDepth(depth)
 		s.i++
 		s.skipWS()
 		if s.i < len(s.b) && s.b[s.i] == '}' {
@@ -336,9 +488,11 @@ func (s *scanner) value(depth int) bool {
 			if s.i >= len(s.b) || s.b[s.i] != '"' {
 				return s.fail("expected a string key")
 			}
-			if _, _, _, ok := s.str(); !ok {
+			ks, ke, kesc, ok := s.str()
+			if !ok {
 				return false
 			}
+			s.checkKey(ks, ke, kesc)
 			s.skipWS()
 			if s.i >= len(s.b) || s.b[s.i] != ':' {
 				return s.fail("expected ':' after an object key")
@@ -367,6 +521,7 @@ func (s *scanner) value(depth int) bool {
 		if depth > maxNestingDepth {
 			return s.fail("exceeded max depth")
 		}
+		s.checkDepth(depth)
 		s.i++
 		s.skipWS()
 		if s.i < len(s.b) && s.b[s.i] == ']' {
@@ -509,6 +664,17 @@ func (s *scanner) str() (start, end int, esc, ok bool) {
 						return 0, 0, false, s.fail("invalid \\u escape in string")
 					}
 				}
+				if r := u4(b[i:]); utf16.IsSurrogate(r) {
+					if r < 0xdc00 {
+						if r2 := u4(b[i+6:]); r2 >= 0xdc00 && r2 < 0xe000 {
+							i += 12
+							continue
+						}
+					}
+					if s.lone == nil {
+						s.lone = reject(ReasonInvalidUTF8, "", "a string holds a lone UTF-16 surrogate (%s at offset %d), which is not a character", string(b[i:i+6]), i)
+					}
+				}
 				i += 6
 			default:
 				s.i = i + 1
@@ -602,8 +768,17 @@ func decodeString(dst, b []byte, esc bool) []byte {
 	return dst
 }
 
-// lookup returns the field a key names, fUnknown for none.
-func (s *scanner) lookup(key []byte, esc, envelope bool) int {
+// lookup returns the field a key names, fUnknown for none, and whether the
+// key is exactly the field's name.
+func (s *scanner) lookup(key []byte, esc, envelope bool) (int, bool) {
+	if f := s.lookupExact(key, esc, envelope); f != fUnknown {
+		return f, true
+	}
+	return s.lookupFold(key, esc, envelope), false
+}
+
+// lookupExact returns the field whose name the unescaped key is.
+func (s *scanner) lookupExact(key []byte, esc, envelope bool) int {
 	if !esc {
 		if envelope {
 			switch string(key) {
@@ -652,8 +827,12 @@ func (s *scanner) lookup(key []byte, esc, envelope bool) int {
 				return fReason
 			case "referred_customer_id":
 				return fReferredID
+			case "competitor":
+				return fCompetitor
 			case "amount":
 				return fAmount
+			case "cost":
+				return fCost
 			case "currency":
 				return fCurrency
 			case "topic":
@@ -663,7 +842,11 @@ func (s *scanner) lookup(key []byte, esc, envelope bool) int {
 			}
 		}
 	}
-	// Slow path: decode escapes and match case-insensitively.
+	return fUnknown
+}
+
+// lookupFold matches a key with escapes, or under case folding.
+func (s *scanner) lookupFold(key []byte, esc, envelope bool) int {
 	// A key that matches a name is at most 3 bytes per name byte long.
 	const maxKey = 3 * len("referred_customer_id")
 	if !esc && len(key) > maxKey {
@@ -765,6 +948,7 @@ func (s *scanner) materialize(w *wireEvent) {
 	d.CustomerID, d.Category, d.Segment, d.Channel = out[fCustomerID], out[fCategory], out[fSegment], out[fChannel]
 	d.RootCause, d.Product, d.Region, d.Severity = out[fRootCause], out[fProduct], out[fRegion], out[fSeverity]
 	d.ComplaintID, d.Resolution, d.Reason, d.ReferredID = out[fComplaintID], out[fResolution], out[fReason], out[fReferredID]
+	d.Competitor, d.Cost = out[fCompetitor], out[fCost]
 	d.Amount, d.Currency, d.Topic, d.Detail = out[fAmount], out[fCurrency], out[fTopic], out[fDetail]
 }
 

@@ -3,17 +3,46 @@ package domain
 import (
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
-// MaxSlugLen is the longest slug plaint accepts.
+// MaxSlugLen is the longest slug plaint accepts, in characters.
 const MaxSlugLen = 64
 
-// Slug normalises a category, segment, channel or other dimension value:
-// lower case ASCII letters and digits, with runs of anything else turned into a
-// single '-', trimmed of leading and trailing '-'. "Billing / Invoices" becomes
-// "billing-invoices". Letters with diacritics lose them when they map to ASCII
-// simply; other letters are dropped.
+// Slug normalises a category, segment, channel or other dimension value: the
+// text is brought to Unicode normalisation form NFKC and lower-cased; letters,
+// digits and combining marks of every script are kept, '_' too, and runs of
+// anything else become a single '-', trimmed at both ends. "Billing /
+// Invoices" becomes "billing-invoices", "Café" "café", and the Cyrillic
+// "bіlling" stays distinct from the Latin "billing".
 func Slug(s string) string {
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	dash, kept := false, false
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_',
+			kept && !dash && unicode.IsMark(r):
+			if dash {
+				b.WriteByte('-')
+				dash = false
+			}
+			b.WriteRune(unicode.ToLower(r))
+			kept = true
+		default:
+			dash = kept
+		}
+	}
+	return norm.NFKC.String(b.String())
+}
+
+// ASCIISlug is the slug rule of plaint before record format 2: ASCII letters
+// and digits only, with common Latin accents folded and other letters
+// dropped. The schema 0 upcaster keeps using it, so that events stored then
+// read as they did.
+func ASCIISlug(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	dash := false

@@ -1,9 +1,44 @@
 package domain
 
-// Validate checks that an event carries the fields its type and schema require.
-// Decode calls it; code that builds events by hand (the CSV importer, the
-// synthetic generator, the detector) calls it too.
+// Validate checks that an event carries the fields its type and schema
+// require, only fields its type carries (see Type.Carries), a currency from
+// the ISO 4217 list and amounts within range. Decode calls it; code that
+// builds events by hand (the CSV importer, the synthetic generator, the
+// detector) calls it too, and the event log checks it on append.
 func Validate(ev *Event) error {
+	if err := validate(ev); err != nil {
+		return err
+	}
+	d := &ev.Data
+	if err := d.carriedBy(ev.Type); err != nil {
+		return err
+	}
+	if d.Currency != "" {
+		if !IsCurrency(d.Currency) {
+			return reject(ReasonInvalidField, "data.currency", "%q is not an ISO 4217 currency code", d.Currency)
+		}
+		if err := CheckAmount(d.Amount, d.Currency); err != nil {
+			return reject(ReasonInvalidField, "data.amount", "%v", err)
+		}
+		if d.HasCost {
+			if err := CheckAmount(d.Cost, d.Currency); err != nil {
+				return reject(ReasonInvalidField, "data.cost", "%v", err)
+			}
+		}
+	} else if d.HasCost {
+		return reject(ReasonMissingField, "data.amount", "is required with a cost (the cost is in the amount's currency)")
+	}
+	return nil
+}
+
+// ValidateFormat1 checks an event read from a format-1 record by the rules it
+// was accepted under: the required fields only. Those logs may hold fields a
+// type does not carry, three-letter currencies outside ISO 4217 and larger
+// amounts, which read back unchanged.
+func ValidateFormat1(ev *Event) error { return validate(ev) }
+
+// validate checks the required fields, the severity range and the schema.
+func validate(ev *Event) error {
 	d := &ev.Data
 	need := func(field, v string) *Error {
 		if v == "" {

@@ -105,3 +105,61 @@ func BenchmarkCommitter(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBytesPerEvent measures the file bytes per stored complaint event
+// without extra fields (extra=0, the typical event: nothing beyond the fixed
+// record) and with three extra data fields (extra=3: a plan string, an nps
+// number and a tags array, kept as as-sent members). Events are appended in
+// batches of 50,000 without fsync. PLAINT_BENCH_EVENTS sets the events per
+// case (default 200k; BENCHMARKS.md quotes 10M).
+func BenchmarkBytesPerEvent(b *testing.B) {
+	total := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000)
+	plans := []string{`"gold"`, `"silver"`, `"bronze"`, `"trial"`}
+	tags := []string{`["vip"]`, `["eu","new"]`, `[]`, `["churn-risk"]`}
+	for _, extra := range []int{0, 3} {
+		b.Run(fmt.Sprintf("extra=%d", extra), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				l, err := eventstore.Open(filepath.Join(b.TempDir(), "events.db"), eventstore.WithNoSync())
+				if err != nil {
+					b.Fatal(err)
+				}
+				g := benchenv.NewComplaints(uint64(extra) + 1)
+				batch := make([]domain.Event, 0, 50_000)
+				flush := func() {
+					if _, err := l.Append(batch...); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
+				}
+				b.StartTimer()
+				for i := range total {
+					ev := g.Next()
+					if extra > 0 {
+						ev.AsSent, err = domain.NewAsSent(
+							domain.Member{Data: true, Name: "plan", Raw: plans[i%len(plans)]},
+							domain.Member{Data: true, Name: "nps", Raw: fmt.Sprint(i % 11)},
+							domain.Member{Data: true, Name: "tags", Raw: tags[i%len(tags)]})
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					if batch = append(batch, ev); len(batch) == cap(batch) {
+						flush()
+					}
+				}
+				if len(batch) > 0 {
+					flush()
+				}
+				b.StopTimer()
+				st, err := l.Stats()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(st.BytesPerEvent, "bytes/event")
+				b.ReportMetric(0, "ns/op")
+				l.Close()
+			}
+		})
+	}
+}

@@ -184,8 +184,12 @@ func (l *Log) init() error {
 						return err
 					}
 				}
+				// The log's format is that of the newest records it may
+				// hold: a format-1 log opened for writing becomes format 2
+				// (its old records stay as they are), so that an older
+				// plaint refuses it instead of calling new records corrupt.
 				m := tx.Bucket(bucketMeta)
-				if m.Get(metaFormat) == nil {
+				if f := m.Get(metaFormat); f == nil || len(f) == 1 && f[0] == formatV1 {
 					return m.Put(metaFormat, []byte{formatVersion})
 				}
 				return nil
@@ -215,8 +219,8 @@ func (l *Log) readState(tx *bolt.Tx) error {
 	if ev == nil {
 		return nil // a read-only open of an empty, new file
 	}
-	if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || f[0] != formatVersion {
-		return fmt.Errorf("%w: unsupported log format %v", ErrCorrupt, f)
+	if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || (f[0] != formatVersion && f[0] != formatV1) {
+		return fmt.Errorf("%w: unsupported log format %v (this plaint reads formats 1 and 2)", ErrCorrupt, f)
 	}
 	// Dictionary.
 	strs := []string{""}

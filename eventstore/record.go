@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -14,10 +15,11 @@ import (
 // single fields without decoding the rest, which is what makes projection
 // scans fast. A Record is only valid inside the transaction it was read in.
 //
-// Layout (format 1), little endian:
+// Layout (format 2; format 1 is the same without the tags from 9 on and
+// flagJSON), little endian:
 //
 //	0  crc32c of bytes [4:]       4
-//	4  format version (1)         1
+//	4  format version (1 or 2)    1
 //	5  type                       1
 //	6  schema version             1
 //	7  flags                      1
@@ -35,15 +37,26 @@ import (
 //	57 id: 16 bytes when flagUUID, else uvarint length + bytes
 //	.. subject: uvarint length + bytes when flagSubject
 //	.. tagged optional fields until the end: tag byte, then a value
+//
+// The as-sent members of an event (domain.AsSent) take one tag: a count,
+// then per member the dictionary id of its name shifted left by one with the
+// data flag in bit 0, and its compact JSON value with a length (0 for a
+// member marked absent). Typical events have none and carry nothing extra.
+//
+// Format 1 records (written before plaint kept every field) read as they did:
+// datacontenttype application/json, no as-sent members, and amounts in the
+// minor units of the time (domain.LegacyScale).
 type Record []byte
 
 const (
-	formatVersion = 1
+	formatVersion = 2 // the format of new records and of the log
+	formatV1      = 1
 	fixedLen      = 57
 
 	flagUUID    = 1 << 0 // id is a canonical UUID stored as 16 bytes
 	flagSubject = 1 << 1 // an explicit subject follows the id (else subject = customer_id)
 	flagNoSubj  = 1 << 2 // the event had no subject
+	flagJSON    = 1 << 3 // datacontenttype was exactly application/json (format 2)
 )
 
 // Field names a dimension stored at a fixed offset as a dictionary id.
@@ -72,12 +85,20 @@ const (
 	tagCurrency    = 6 // uvarint dict id
 	tagTopic       = 7 // uvarint len + bytes
 	tagDetail      = 8 // uvarint len + bytes
+	// Format 2.
+	tagCompetitor  = 9  // uvarint dict id
+	tagCost        = 10 // varint minor units of the currency
+	tagContentType = 11 // uvarint len + bytes (when not flagJSON)
+	tagAsSent      = 12 // uvarint count, then members (see above)
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Type returns the event type.
 func (r Record) Type() domain.Type { return domain.Type(r[5]) }
+
+// Format returns the record's format version (1 or 2).
+func (r Record) Format() uint8 { return r[4] }
 
 // Schema returns the data schema version the event was written with.
 func (r Record) Schema() uint8 { return r[6] }
@@ -102,7 +123,7 @@ func (r Record) check() error {
 	if want, got := binary.LittleEndian.Uint32(r), crc32.Checksum(r[4:], castagnoli); want != got {
 		return fmt.Errorf("checksum mismatch: stored %08x, computed %08x", want, got)
 	}
-	if r[4] != formatVersion {
+	if r[4] != formatVersion && r[4] != formatV1 {
 		return fmt.Errorf("unknown record format %d", r[4])
 	}
 	if !domain.Type(r[5]).Valid() {
@@ -148,14 +169,17 @@ func encodeRecord(dst []byte, ev *domain.Event, recordTime int64, in interner) [
 		flags |= flagSubject
 		dst = appendString(dst, ev.Subject)
 	}
+	if ev.ContentType == "application/json" {
+		flags |= flagJSON
+	}
 	dst[start+7] = flags
 	if d.ComplaintID != "" {
 		dst = appendString(append(dst, tagComplaintID), d.ComplaintID)
 	}
-	for _, t := range []struct {
+	for _, t := range [...]struct {
 		tag byte
 		s   string
-	}{{tagResolution, d.Resolution}, {tagReason, d.Reason}, {tagReferred, d.ReferredID}} {
+	}{{tagResolution, d.Resolution}, {tagReason, d.Reason}, {tagReferred, d.ReferredID}, {tagCompetitor, d.Competitor}} {
 		if t.s != "" {
 			dst = binary.AppendUvarint(append(dst, t.tag), uint64(in.intern(t.s)))
 		}
@@ -163,12 +187,30 @@ func encodeRecord(dst []byte, ev *domain.Event, recordTime int64, in interner) [
 	if d.Currency != "" {
 		dst = binary.AppendVarint(append(dst, tagAmount), int64(d.Amount))
 		dst = binary.AppendUvarint(append(dst, tagCurrency), uint64(in.intern(d.Currency)))
+		if d.HasCost {
+			dst = binary.AppendVarint(append(dst, tagCost), int64(d.Cost))
+		}
 	}
 	if d.Topic != "" {
 		dst = appendString(append(dst, tagTopic), d.Topic)
 	}
 	if d.Detail != "" {
 		dst = appendString(append(dst, tagDetail), d.Detail)
+	}
+	if ev.ContentType != "" && flags&flagJSON == 0 {
+		dst = appendString(append(dst, tagContentType), ev.ContentType)
+	}
+	if !ev.AsSent.IsZero() {
+		dst = append(dst, tagAsSent)
+		dst = binary.AppendUvarint(dst, uint64(ev.AsSent.Len()))
+		for m := range ev.AsSent.All() {
+			id := uint64(in.intern(m.Name)) << 1
+			if m.Data {
+				id |= 1
+			}
+			dst = binary.AppendUvarint(dst, id)
+			dst = appendString(dst, m.Raw)
+		}
 	}
 	binary.LittleEndian.PutUint32(dst[start:], crc32.Checksum(dst[start+4:], castagnoli))
 	return dst
@@ -230,6 +272,10 @@ func decodeRecord(r Record, dict lookup) (domain.Event, error) {
 		}
 	}
 	d.Severity = r.Severity()
+	v1 := r.Format() == formatV1
+	if v1 || r[7]&flagJSON != 0 {
+		ev.ContentType = "application/json"
+	}
 	id, b, err := r.idAndRest()
 	if err != nil {
 		return ev, fmt.Errorf("id: %w", err)
@@ -261,7 +307,10 @@ func decodeRecord(r Record, dict lookup) (domain.Event, error) {
 			default:
 				d.Detail = s
 			}
-		case tagResolution, tagReason, tagReferred, tagCurrency:
+		case tagResolution, tagReason, tagReferred, tagCurrency, tagCompetitor:
+			if v1 && tag == tagCompetitor {
+				return ev, fmt.Errorf("unknown field tag %d in a format-1 record", tag)
+			}
 			v, k := binary.Uvarint(b)
 			if k <= 0 {
 				return ev, fmt.Errorf("tag %d: truncated", tag)
@@ -278,19 +327,86 @@ func decodeRecord(r Record, dict lookup) (domain.Event, error) {
 				d.Reason = s
 			case tagReferred:
 				d.ReferredID = s
+			case tagCompetitor:
+				d.Competitor = s
 			default:
 				d.Currency = s
 			}
-		case tagAmount:
+		case tagAmount, tagCost:
+			if v1 && tag == tagCost {
+				return ev, fmt.Errorf("unknown field tag %d in a format-1 record", tag)
+			}
 			v, k := binary.Varint(b)
 			if k <= 0 {
-				return ev, fmt.Errorf("amount: truncated")
+				return ev, fmt.Errorf("tag %d: truncated", tag)
 			}
 			b = b[k:]
-			d.Amount = domain.Money(v)
+			if tag == tagAmount {
+				d.Amount = domain.Money(v)
+			} else {
+				d.Cost, d.HasCost = domain.Money(v), true
+			}
+		case tagContentType, tagAsSent:
+			if v1 {
+				return ev, fmt.Errorf("unknown field tag %d in a format-1 record", tag)
+			}
+			if tag == tagContentType {
+				if ev.ContentType, b, err = readString(b); err != nil {
+					return ev, fmt.Errorf("datacontenttype: %w", err)
+				}
+				continue
+			}
+			if ev.AsSent, b, err = readAsSent(b, dict); err != nil {
+				return ev, fmt.Errorf("as-sent members: %w", err)
+			}
 		default:
 			return ev, fmt.Errorf("unknown field tag %d", tag)
 		}
 	}
+	if v1 && d.Currency != "" {
+		// Amounts of the few currencies that gained minor digits since.
+		// The text format 1 rendered stays the as-sent form, so that the
+		// output is what it was.
+		if f := domain.LegacyScale(d.Currency); f != 1 {
+			a := int64(d.Amount) * f
+			if a/f != int64(d.Amount) {
+				return ev, fmt.Errorf("amount %d %s overflows when scaled to today's minor units", d.Amount, d.Currency)
+			}
+			// These currencies had two minor digits then, as USD has.
+			was := strconv.Quote(d.Amount.Format("USD"))
+			d.Amount = domain.Money(a)
+			var sb domain.AsSentBuilder
+			sb.Add(true, "amount", []byte(was))
+			ev.AsSent = sb.AsSent()
+		}
+	}
 	return ev, nil
+}
+
+// readAsSent reads the members of a tagAsSent field.
+func readAsSent(b []byte, dict lookup) (domain.AsSent, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return domain.AsSent{}, nil, fmt.Errorf("truncated count")
+	}
+	b = b[k:]
+	var sb domain.AsSentBuilder
+	for range n {
+		id, k := binary.Uvarint(b)
+		if k <= 0 {
+			return domain.AsSent{}, nil, fmt.Errorf("truncated name")
+		}
+		b = b[k:]
+		name, err := dict.str(uint32(id >> 1))
+		if err != nil {
+			return domain.AsSent{}, nil, fmt.Errorf("name: %w", err)
+		}
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return domain.AsSent{}, nil, fmt.Errorf("truncated value of %q", name)
+		}
+		sb.Add(id&1 != 0, name, b[k:k+int(l)])
+		b = b[k+int(l):]
+	}
+	return sb.AsSent(), b, nil
 }

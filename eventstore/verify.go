@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,8 +15,11 @@ import (
 
 // VerifyReport is what Verify checked.
 type VerifyReport struct {
-	Records     uint64 `json:"records"`
-	DictEntries int    `json:"dictionary_entries"`
+	Records uint64 `json:"records"`
+	// Format1Records counts the records of format 1 (written before plaint
+	// kept every field), checked by the rules they were accepted under.
+	Format1Records uint64 `json:"format1_records,omitempty"`
+	DictEntries    int    `json:"dictionary_entries"`
 	// KeySnapshotSeq is the position of the dedupe key snapshot checked
 	// against the log, 0 when there was none for this log.
 	KeySnapshotSeq uint64   `json:"key_snapshot_seq,omitempty"`
@@ -124,9 +128,20 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 					problem("record %d: %v", seq, err)
 					continue
 				}
-				if err := domain.Validate(&ev); err != nil {
+				validate := domain.Validate
+				if r.Format() == formatV1 {
+					rep.Format1Records++
+					validate = domain.ValidateFormat1 // the rules it was accepted under
+				}
+				if err := validate(&ev); err != nil {
 					nproblems++
 					problem("record %d: stored event is invalid: %v", seq, err)
+				}
+				for m := range ev.AsSent.All() {
+					if !m.Absent() && !json.Valid([]byte(m.Raw)) {
+						nproblems++
+						problem("record %d: as-sent member %q is not valid JSON", seq, m.Name)
+					}
 				}
 				if !keys.add(keyOf(ev.Source, ev.ID)) {
 					nproblems++
