@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+
+	"github.com/google/uuid"
 )
 
 // The deduplication set is rebuilt from the whole log at open, which takes a
@@ -19,7 +21,9 @@ import (
 // belong to the log (the log restored from a backup, say), or that fails its
 // checksum, is ignored and the set is rebuilt.
 
-const keySnapMagic = "plaint-keys-1\n"
+// keySnapMagic starts a snapshot; the log's identity (16 bytes) follows,
+// then the position, the key of the event there, and the shards.
+const keySnapMagic = "plaint-keys-2\n"
 
 func (l *Log) keySnapshotPath() string { return l.path + ".keys" }
 
@@ -29,6 +33,7 @@ func (l *Log) saveKeySnapshot() error {
 	if l.keys == nil || last == 0 {
 		return nil
 	}
+	id, _ := uuid.Parse(l.id) // the zero UUID for a log without one
 	var ident eventKey
 	err := l.View(func(s *Snapshot) error {
 		r, err := s.Get(last)
@@ -46,6 +51,7 @@ func (l *Log) saveKeySnapshot() error {
 		bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<20)
 		var b [16]byte
 		bw.WriteString(keySnapMagic)
+		bw.Write(id[:])
 		binary.LittleEndian.PutUint64(b[:], last)
 		bw.Write(b[:8])
 		putKey(b[:], ident)
@@ -100,6 +106,12 @@ func (l *Log) loadKeySnapshot() (*keySet, uint64, error) {
 	magic := make([]byte, len(keySnapMagic))
 	if err := read(magic); err != nil || string(magic) != keySnapMagic {
 		return nil, 0, fmt.Errorf("not a key snapshot")
+	}
+	if err := read(b[:]); err != nil {
+		return nil, 0, err
+	}
+	if id, _ := uuid.Parse(l.id); id != uuid.UUID(b) {
+		return nil, 0, errSnapshotMismatch
 	}
 	if err := read(b[:8]); err != nil {
 		return nil, 0, err

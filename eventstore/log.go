@@ -44,6 +44,7 @@ type Log struct {
 	db   *bolt.DB
 	path string
 	opts options
+	id   string // the log's identity (see ID)
 
 	mu   sync.Mutex // serialises appends and guards the fields below
 	keys *keySet
@@ -190,9 +191,11 @@ func (l *Log) init() error {
 				// plaint refuses it instead of calling new records corrupt.
 				m := tx.Bucket(bucketMeta)
 				if f := m.Get(metaFormat); f == nil || len(f) == 1 && f[0] == formatV1 {
-					return m.Put(metaFormat, []byte{formatVersion})
+					if err := m.Put(metaFormat, []byte{formatVersion}); err != nil {
+						return err
+					}
 				}
-				return nil
+				return l.ensureID(tx)
 			})
 		})
 		if err != nil {
@@ -240,6 +243,7 @@ func (l *Log) readState(tx *bolt.Tx) error {
 		l.lastRT = Record(v).RecordTime()
 	}
 	l.counters = readCounters(tx.Bucket(bucketMeta))
+	l.id = readID(tx.Bucket(bucketMeta))
 	return nil
 }
 

@@ -25,6 +25,9 @@ const (
 	DLQSubjectPrefix = "plaint.dlq."
 	// DefaultConsumer is the default name of the durable ingest consumer.
 	DefaultConsumer = "plaint"
+	// MetaLogID is the consumer metadata key holding the identity of the
+	// event log the consumer feeds (eventstore.Log.ID).
+	MetaLogID = "plaint_log_id"
 )
 
 // StreamConfig configures the streams and the ingest consumer EnsureStreams
@@ -59,6 +62,11 @@ type StreamConfig struct {
 	// message with the same Nats-Msg-Id. Default 2 minutes. plaint's own
 	// deduplication on (source, id) is permanent regardless.
 	DuplicateWindow time.Duration
+	// LogID is the identity of the event log the consumer feeds, kept in
+	// the consumer's metadata (MetaLogID): its acknowledgements say what
+	// that log holds, and a different log must not inherit them
+	// (ConsumerLogID reads it back).
+	LogID string
 }
 
 func (c *StreamConfig) setDefaults() {
@@ -150,7 +158,12 @@ func DLQStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
 // is retried until it is stored, never dropped.
 func ConsumerConfig(cfg StreamConfig) jetstream.ConsumerConfig {
 	cfg.setDefaults()
+	var md map[string]string
+	if cfg.LogID != "" {
+		md = map[string]string{MetaLogID: cfg.LogID}
+	}
 	return jetstream.ConsumerConfig{
+		Metadata:      md,
 		Durable:       cfg.Consumer,
 		Description:   "plaint ingest: appends events to the event log",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -195,6 +208,37 @@ func ResetConsumer(ctx context.Context, js jetstream.JetStream, consumer string)
 	}
 	if _, err := js.ResetConsumer(ctx, EventsStream, consumer); err != nil {
 		return fmt.Errorf("reset consumer %s on %s: %w", consumer, EventsStream, err)
+	}
+	return nil
+}
+
+// ConsumerLogID returns the identity of the event log the durable consumer
+// feeds (see StreamConfig.LogID): "" when there is no such consumer yet, or
+// it was made before identities existed.
+func ConsumerLogID(ctx context.Context, js jetstream.JetStream, consumer string) (string, error) {
+	if consumer == "" {
+		consumer = DefaultConsumer
+	}
+	c, err := js.Consumer(ctx, EventsStream, consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("consumer %s on %s: %w", consumer, EventsStream, err)
+	}
+	return c.CachedInfo().Config.Metadata[MetaLogID], nil
+}
+
+// DeleteConsumer removes the durable consumer, so that EnsureStreams makes
+// it anew and it delivers everything EventsStream holds again (for a new
+// event log). A consumer that does not exist is no error.
+func DeleteConsumer(ctx context.Context, js jetstream.JetStream, consumer string) error {
+	if consumer == "" {
+		consumer = DefaultConsumer
+	}
+	err := js.DeleteConsumer(ctx, EventsStream, consumer)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("delete consumer %s on %s: %w", consumer, EventsStream, err)
 	}
 	return nil
 }

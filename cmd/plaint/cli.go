@@ -109,7 +109,7 @@ func exitCodeOf(err error) int {
 	switch {
 	case errors.Is(err, eventstore.ErrLocked):
 		return 4
-	case errors.Is(err, eventstore.ErrCorrupt), errors.Is(err, eventstore.ErrEmpty):
+	case errors.Is(err, eventstore.ErrCorrupt), errors.Is(err, eventstore.ErrEmpty), errors.Is(err, errIdentity):
 		return 3
 	case errors.Is(err, errNoServer):
 		return 4

@@ -33,6 +33,7 @@ type ServeCmd struct {
 	StreamRetention string        `name:"stream-retention" help:"limits: a buffer of the last --stream-max-age; interest: keep each event until every node's consumer acknowledged it (safer, costs the NATS server ~6 CPU-µs per event)." enum:"limits,interest" default:"limits" env:"PLAINT_STREAM_RETENTION"`
 	LogFormat       string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
 	LogLevel        string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
+	Fresh           bool          `help:"Start from events.db as it is although the directory's other files belong to another log (or say it had one): a missing or empty events.db becomes a new log, projections.db is rebuilt, and the consumer is made anew so that every event the stream holds is ingested again."`
 }
 
 // Validate checks the numeric flags: an explicit value that makes no sense
@@ -112,7 +113,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	logger.Log(g.Ctx, level, "opening the event log", "path", logPath(g.Data))
 	opened := time.Now()
-	l, err := eventstore.Open(logPath(g.Data), eventstore.WithLockTimeout(time.Second))
+	openOpts, err := c.logOpenOptions(g.Data)
+	if err != nil {
+		return nil, err
+	}
+	l, err := eventstore.Open(logPath(g.Data), openOpts...)
 	if errors.Is(err, eventstore.ErrLocked) {
 		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf("another plaint server is using %s; stop it or pass another --data", g.Data)}
 	}
@@ -126,6 +131,9 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	projPath := filepath.Join(g.Data, projectionsFile)
 	if err := eventstore.CheckFile(projPath); err != nil {
 		return e, fmt.Errorf("%w\n  %s holds only state derived from the event log: deleting it is safe (rm %s), and serve then rebuilds every projection from the log", err, projectionsFile, projPath)
+	}
+	if err := c.checkProjectionsIdentity(projPath, l.ID(), logger); err != nil {
+		return e, err
 	}
 
 	// NATS: embedded unless an external URL is given.
@@ -164,8 +172,14 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
 	defer cancel()
-	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge, Interest: c.StreamRetention == "interest"}
+	if err := c.checkConsumerIdentity(ctx, js, l.ID(), logger); err != nil {
+		return e, err
+	}
+	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge, Interest: c.StreamRetention == "interest", LogID: l.ID()}
 	if err := plaintnats.EnsureStreams(ctx, js, streams); err != nil {
+		return e, err
+	}
+	if err := eventstore.StampFile(projPath, l.ID()); err != nil {
 		return e, err
 	}
 	// Messages the last run received but did not acknowledge come back now,
