@@ -126,6 +126,11 @@ func TestStructuralDamageIsReportedNotPanicked(t *testing.T) {
 			if code != 3 || !strings.Contains(string(out), want[name]) || strings.Contains(string(out), "goroutine") {
 				t.Errorf("verify: exit %d, want 3 with %q:\n%s", code, want[name], out)
 			}
+			if name == "empty" {
+				// Alone in its directory an empty file is a new log; beside
+				// another log's files serve refuses it (identity_test.go).
+				return
+			}
 			cmd := exec.Command(plaintBin, "serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0")
 			out, err = runWithin(t, cmd, 60*time.Second)
 			code = exitCodeOfRun(err)
