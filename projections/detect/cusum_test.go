@@ -25,8 +25,7 @@ func refRows(t *testing.T, method string) map[string][]map[string]string {
 // alpha) and compares the cases needed to alarm (ret = "cases"), the
 // statistic (ret = "value") and the alarms, to 1e-9 relative.
 func TestNBCUSUMMatchesR(t *testing.T) {
-	c := NBCUSUM{}
-	c.setDefaults()
+	c := NBCUSUM{Kappa: math.Ln2, Threshold: 5}
 	values := refRows(t, "glrnb.value")
 	for name, rows := range refRows(t, "glrnb.cases") {
 		stat := 0.0

@@ -218,7 +218,11 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 	switch b.Method {
 	case RuleFarrington:
 		c := d.cfg.farrington(s.Kind)
-		e.Expected, e.Upper, e.PValue = judgeNB(b, e.Observed, e.Exposure, c.Alpha)
+		if c.Threshold == ThresholdPredictive {
+			e.Expected, e.Upper, e.PValue = judgePredictive(b, e.Observed, e.Exposure, c.Alpha)
+		} else {
+			e.Expected, e.Upper, e.PValue = judgeNB(b, e.Observed, e.Exposure, c.Alpha)
+		}
 		e.EnoughCases = limitCases(s.Counts, t, c.Limit54Periods) >= float64(c.Limit54Cases)
 		phi = b.Phi
 		sd = math.Sqrt(phi * e.Expected)
@@ -291,19 +295,27 @@ func (d *Detector) Decide(evals []Evaluation) {
 		e.QValue = q[i]
 		e.Alarm, e.Rule, e.Level = false, "", 0
 		big := e.Observed >= d.cfg.MinCount
+		// A running period is looked at again and again as it fills: its
+		// FDR level grows with its exposure (q <= Q·exposure) and reaches Q
+		// when the period completes, so the daily looks do not multiply
+		// the false alarms (a linear, Pocock-type spending of Q).
+		level := d.cfg.Q
+		if e.Partial {
+			level *= e.Exposure
+		}
 		switch {
 		case e.Exceeds && e.Baseline == RulePoissonCUSUM && big:
 			e.Alarm, e.Rule = true, RulePoissonCUSUM
-		case e.Exceeds && e.QValue <= d.cfg.Q && e.EnoughCases && big:
+		case e.Exceeds && e.QValue <= level && e.EnoughCases && big:
 			e.Alarm, e.Rule = true, e.Baseline
-		case e.CUSUMAlarm && e.Observed > e.Expected && big:
+		case e.CUSUMAlarm && !e.Partial && e.Observed > e.Expected && big:
 			e.Alarm, e.Rule = true, RuleNBCUSUM
 		case e.Exceeds && !big:
 			e.Reason = fmt.Sprintf("count %v below the minimum %v", e.Observed, d.cfg.MinCount)
 		case e.Exceeds && !e.EnoughCases:
 			e.Reason = "fewer than limit54 cases in the last periods"
 		case e.Exceeds:
-			e.Reason = fmt.Sprintf("q-value %.3g above %v after the FDR correction over %d series", e.QValue, d.cfg.Q, len(evals))
+			e.Reason = fmt.Sprintf("q-value %.3g above %.3g after the FDR correction over %d series", e.QValue, level, len(evals))
 		}
 		if e.Alarm {
 			e.Reason = ""

@@ -100,7 +100,7 @@ func weekly(key string, n int, mu float64) Series {
 // week: half a week at the full weekly level is far above its bound, half a
 // week at half the level is not a drop.
 func TestPartialPeriodIsScaled(t *testing.T) {
-	d, _ := New(Config{})
+	d, _ := New(Config{Weekly: FarringtonConfig{Threshold: ThresholdNBPlugin}})
 	s := weekly("a", 130, 40)
 	full := d.Evaluate(s, State{})
 	if full.Baseline != RuleFarrington || full.Partial {
@@ -204,5 +204,31 @@ func TestBacktestIsDeterministic(t *testing.T) {
 	}
 	if !caught {
 		t.Error("a doubling for six weeks was not caught")
+	}
+}
+
+// TestPredictiveThreshold checks that the predictive bound is the plug-in
+// bound when the standard error vanishes and wider when it does not, and
+// that its p-value is larger for a high count.
+func TestPredictiveThreshold(t *testing.T) {
+	b := Baseline{Method: RuleFarrington, Expected: 120, Phi: 2.5}
+	_, up0, p0 := judgeNB(b, 170, 1, 0.05)
+	_, upZero, pZero := judgePredictive(b, 170, 1, 0.05)
+	if upZero != up0 || pZero != p0 {
+		t.Errorf("se 0: predictive %v %v, plug-in %v %v", upZero, pZero, up0, p0)
+	}
+	b.SELink = 0.1
+	_, up, p := judgePredictive(b, 170, 1, 0.05)
+	if !(up > up0) || !(p > p0) {
+		t.Errorf("se 0.1: bound %v (plug-in %v), p %v (plug-in %v)", up, up0, p, p0)
+	}
+	// The predictive CDF at its bound is at least 0.95, one below is not.
+	d := predictiveNB{mu: 120, phi: 2.5, se: 0.1}
+	if d.cdf(up) < 0.95 || d.cdf(up-1) >= 0.95 {
+		t.Errorf("bound %v: cdf %v, below %v", up, d.cdf(up), d.cdf(up-1))
+	}
+	// Mixture survival + CDF(y-1) = 1.
+	if s := d.survival(150) + d.cdf(149); math.Abs(s-1) > 1e-12 {
+		t.Errorf("survival + cdf = %v", s)
 	}
 }

@@ -3,6 +3,8 @@ package detect
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // earsBaseline is the baseline of the EARS rules (surveillance::earsC) for
@@ -48,7 +50,12 @@ func judgeEARS(b Baseline, observed, exposure, alpha float64) (expected, upper, 
 		}
 		return mean, upper, p
 	}
-	return mean, upper, normalSurvival((observed - mean) / sd)
+	// The p-value is the predictive one: the baseline mean and sd are
+	// estimated from only n periods, so (observed - mean)/(sd·sqrt(1+1/n))
+	// is Student t with n-1 degrees of freedom under a normal baseline.
+	n := float64(b.Observations)
+	st := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}
+	return mean, upper, st.Survival((observed - mean) / (sd * math.Sqrt(1+1/n)))
 }
 
 // earsC2Stat is C2 = (observed - mean)/sd for period t, NaN without history.

@@ -48,9 +48,23 @@ type FarringtonConfig struct {
 	// Default 1: the improved method always keeps it (subject to
 	// TrendMinYears and the no-extrapolation check).
 	PThresholdTrend float64
+	// MinYearsBack is the fewest years of history (b) with which the
+	// Farrington baseline is used; a series with less is judged by the
+	// short-history rule. Default 2: with one year the 26 excluded weeks
+	// leave a baseline a year old that cannot separate trend from season
+	// (surveillance allows 1).
+	MinYearsBack int
 	// TrendMinYears is the fewest years of history (b) with which a trend
-	// is fitted at all. Default 3, surveillance's rule.
+	// is fitted at all. Default 2 (surveillance requires 3; Noufaily et al.
+	// keep the trend always, and two seasons separate it from the season).
 	TrendMinYears int
+	// Threshold is how the bound and p-value are derived from the fit:
+	// ThresholdNBPlugin (farringtonFlexible's "nbPlugin") or
+	// ThresholdPredictive. Default ThresholdPredictive: with the two to
+	// three years of history plaint usually has, the plug-in ignores an
+	// estimation error as large as the count's own spread (see the package
+	// documentation).
+	Threshold Threshold
 	// Limit54Cases and Limit54Periods: no alarm unless the last
 	// Limit54Periods periods (the current one included) hold at least
 	// Limit54Cases counts. Default 5 in 4.
@@ -104,8 +118,14 @@ func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
 	if c.PThresholdTrend == 0 {
 		c.PThresholdTrend = 1
 	}
+	if c.MinYearsBack == 0 {
+		c.MinYearsBack = 2
+	}
 	if c.TrendMinYears == 0 {
-		c.TrendMinYears = 3
+		c.TrendMinYears = 2
+	}
+	if c.Threshold == "" {
+		c.Threshold = ThresholdPredictive
 	}
 	if c.Limit54Cases == 0 {
 		c.Limit54Cases = 5
@@ -145,8 +165,14 @@ func (c FarringtonConfig) validate(kind PeriodKind) error {
 	if !(c.PThresholdTrend > 0 && c.PThresholdTrend <= 1) {
 		errs = append(errs, fmt.Errorf("farrington %s: trend p-value threshold %v: need 0 < p <= 1", kind, c.PThresholdTrend))
 	}
+	if c.MinYearsBack < 1 || c.MinYearsBack > c.YearsBack {
+		errs = append(errs, fmt.Errorf("farrington %s: minimum years back %d: need 1 to years back %d", kind, c.MinYearsBack, c.YearsBack))
+	}
 	if c.TrendMinYears < 1 {
 		errs = append(errs, fmt.Errorf("farrington %s: trend minimum years %d: need at least 1", kind, c.TrendMinYears))
+	}
+	if c.Threshold != ThresholdNBPlugin && c.Threshold != ThresholdPredictive {
+		errs = append(errs, fmt.Errorf("farrington %s: threshold method %q: want %s or %s", kind, c.Threshold, ThresholdNBPlugin, ThresholdPredictive))
 	}
 	if c.Limit54Cases < 0 || c.Limit54Periods < 1 {
 		errs = append(errs, fmt.Errorf("farrington %s: limit54 %d cases in %d periods: need cases >= 0 and periods >= 1", kind, c.Limit54Cases, c.Limit54Periods))
@@ -178,6 +204,10 @@ type Baseline struct {
 	// and Observations the number of past periods in the fit.
 	YearsBack    int
 	Observations int
+	// SELink is the standard error of the log expectation (the GLM's
+	// linear predictor at the period), sqrt(phi·x0'(X'WX)^-1 x0) as
+	// predict.glm(se.fit = TRUE) gives it. Farrington only.
+	SELink float64
 }
 
 // farringtonFit computes the Farrington baseline for period t of counts.
@@ -185,8 +215,8 @@ type Baseline struct {
 // start (a Monday for weeks); it places 53-week years correctly.
 func farringtonFit(kind PeriodKind, start time.Time, counts []float64, t int, c FarringtonConfig) (Baseline, error) {
 	b, refs := referencePeriods(kind, start, t, c.YearsBack, c.HalfWindow)
-	if b < 1 {
-		return Baseline{}, fmt.Errorf("farrington: period %d: %w (need a year plus %d periods)", t, ErrShortHistory, c.HalfWindow)
+	if b < c.MinYearsBack {
+		return Baseline{}, fmt.Errorf("farrington: period %d: %w (need %d years plus %d periods)", t, ErrShortHistory, c.MinYearsBack, c.HalfWindow)
 	}
 	levels := seasonalBlocks(t, refs, c.HalfWindow, c.NoPeriods)
 	for i := t - c.PastExcluded; i <= t; i++ {
@@ -297,6 +327,7 @@ func farringtonFit(kind PeriodKind, start time.Time, counts []float64, t int, c 
 		Trend:        trend,
 		YearsBack:    b,
 		Observations: len(y),
+		SELink:       m.seLink(x0),
 	}
 	if trend {
 		bl.TrendCoef = m.coef[1]

@@ -26,7 +26,8 @@ func TestFarringtonMatchesR(t *testing.T) {
 		s := series[r["series"]]
 		b, _ := strconv.Atoi(strings.TrimPrefix(r["method"], "farrington.b"))
 		k, _ := strconv.Atoi(r["t"])
-		c := FarringtonConfig{YearsBack: b}
+		// R's own rules: nbPlugin, a trend from 3 years, Farrington from 1.
+		c := FarringtonConfig{YearsBack: b, Threshold: ThresholdNBPlugin, TrendMinYears: 3, MinYearsBack: 1}
 		c.setDefaults(s.kind)
 		bl, err := farringtonFit(s.kind, s.start, s.counts, k-1, c)
 		if err != nil {

@@ -26,7 +26,7 @@ func (c *NBCUSUM) setDefaults() {
 		c.Kappa = math.Ln2
 	}
 	if c.Threshold == 0 {
-		c.Threshold = 5
+		c.Threshold = 7
 	}
 }
 
