@@ -36,6 +36,13 @@ type Config struct {
 	CUSUM NBCUSUM
 	// NoCUSUM turns the NB CUSUM off.
 	NoCUSUM bool
+	// RecentBaseline is the number of periods (before a two-period guard
+	// band) of the recent-level check that confirms an alarm. 0 means the
+	// kind's Farrington PastExcluded (26 weeks, 6 months): the check reads
+	// the very periods the Farrington baseline leaves out.
+	RecentBaseline int
+	// NoRecentCheck turns the recent-level check off.
+	NoRecentCheck bool
 	// Q is the false discovery rate controlled across the series evaluated
 	// together (Benjamini–Hochberg). Default 0.05.
 	Q float64
@@ -108,6 +115,9 @@ func (c Config) Validate() error {
 	if !(c.CUSUM.Threshold > 0) {
 		errs = append(errs, fmt.Errorf("CUSUM threshold %v: need > 0", c.CUSUM.Threshold))
 	}
+	if c.RecentBaseline != 0 && c.RecentBaseline < 3 {
+		errs = append(errs, fmt.Errorf("recent baseline %d: need at least 3 periods", c.RecentBaseline))
+	}
 	if !(c.Q > 0 && c.Q < 1) {
 		errs = append(errs, fmt.Errorf("FDR q %v: need 0 < q < 1", c.Q))
 	}
@@ -115,6 +125,14 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("minimum count %v: need >= 0", c.MinCount))
 	}
 	return errors.Join(errs...)
+}
+
+// recentBaseline is the length of the recent-level check for a kind.
+func (c Config) recentBaseline(kind PeriodKind) int {
+	if c.RecentBaseline > 0 {
+		return c.RecentBaseline
+	}
+	return c.farrington(kind).PastExcluded
 }
 
 // farrington returns the Farrington settings for a period kind.

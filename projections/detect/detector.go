@@ -95,6 +95,13 @@ type Evaluation struct {
 	// Baseline is the rule that produced Expected and Upper: RuleFarrington
 	// or the short-history rule.
 	Baseline Rule
+	// RecentUpper and RecentPValue are the recent-level check of a
+	// Farrington period: the bound and p-value of the EARS C2 baseline of the
+	// last RecentBaseline periods. Upper and PValue are the larger of the
+	// two (an intersection–union test: the period must be unusual both for
+	// its season and for its recent level).
+	RecentUpper  float64
+	RecentPValue float64
 	// Phi is the overdispersion of the Farrington baseline; Trend and
 	// TrendCoef whether a trend was kept and its log-change per period;
 	// YearsBack the years of history used.
@@ -214,7 +221,7 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 		st.CUSUM = 0
 	}
 	e.YearsBack, e.Trend, e.TrendCoef = b.YearsBack, b.Trend, b.TrendCoef
-	var sd, phi float64
+	var sd, phi, recentAlpha float64
 	switch b.Method {
 	case RuleFarrington:
 		c := d.cfg.farrington(s.Kind)
@@ -226,9 +233,13 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 		e.EnoughCases = limitCases(s.Counts, t, c.Limit54Periods) >= float64(c.Limit54Cases)
 		phi = b.Phi
 		sd = math.Sqrt(phi * e.Expected)
+		recentAlpha = c.Alpha
 	case RuleEARSC1, RuleEARSC2:
 		e.Expected, e.Upper, e.PValue = judgeEARS(b, e.Observed, e.Exposure, d.cfg.EARSAlpha)
 		sd = b.SD * math.Sqrt(e.Exposure)
+		if d.cfg.recentBaseline(s.Kind) > d.cfg.EARSBaseline {
+			recentAlpha = d.cfg.EARSAlpha
+		}
 	case RuleEARSC3:
 		e.Expected = b.Expected * e.Exposure
 		sd = b.SD * math.Sqrt(e.Exposure)
@@ -255,10 +266,21 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 		}
 	}
 	e.Phi = phi
+	e.RecentUpper, e.RecentPValue = math.NaN(), math.NaN()
+	cusumMu0 := e.Expected
+	if recentAlpha > 0 && !d.cfg.NoRecentCheck {
+		if rb, err := earsBaseline(RuleEARSC2, s.Counts, t, d.cfg.recentBaseline(s.Kind), d.cfg.EARSMinSigma); err == nil {
+			_, ru, rp := judgeEARS(rb, e.Observed, e.Exposure, recentAlpha)
+			e.RecentUpper, e.RecentPValue = ru, rp
+			e.Upper = math.Max(e.Upper, ru)
+			e.PValue = math.Max(e.PValue, rp)
+			cusumMu0 = math.Max(cusumMu0, rb.Expected*e.Exposure)
+		}
+	}
 	if b.Method != RulePoissonCUSUM {
 		e.Exceeds = e.Observed > e.Upper && e.Observed > 0
 		if !d.cfg.NoCUSUM {
-			mu0 := math.Max(e.Expected, 1e-9)
+			mu0 := math.Max(cusumMu0, 1e-9)
 			e.CUSUM, e.CasesToAlarm, e.CUSUMAlarm = d.cfg.CUSUM.Step(st.CUSUM, e.Observed, mu0, NBDispersion(mu0, phi))
 		}
 	}

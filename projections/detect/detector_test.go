@@ -232,3 +232,38 @@ func TestPredictiveThreshold(t *testing.T) {
 		t.Errorf("survival + cdf = %v", s)
 	}
 }
+
+// TestRecentLevelConfirms checks the intersection–union rule: a series that
+// grew fast has a Farrington baseline (a year old, trend extrapolated) below
+// its recent level; a week at the recent level exceeds Farrington's bound but
+// not the recent one and is not an alarm, and its p-value is the larger of
+// the two. A real spike exceeds both.
+func TestRecentLevelConfirms(t *testing.T) {
+	c := make([]float64, 140)
+	for i := range c {
+		c[i] = 20
+		if i >= 116 {
+			c[i] = 45 + float64(i%3) // a step up after the Farrington baseline ends
+		}
+	}
+	s := Series{Key: "step", Kind: Week, Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), Counts: c}
+	d, _ := New(Config{})
+	e := d.Evaluate(s, State{})
+	if e.Baseline != RuleFarrington || math.IsNaN(e.RecentUpper) {
+		t.Fatalf("evaluation %+v", e)
+	}
+	far, _ := d.Baseline(s, len(c)-1)
+	_, farUpper, farP := judgePredictive(far, e.Observed, 1, 0.05)
+	if !(e.Observed > farUpper) || e.Exceeds || e.PValue != math.Max(farP, e.RecentPValue) || e.Upper != math.Max(farUpper, e.RecentUpper) {
+		t.Errorf("count %v at the recent level: Farrington bound %v, recent %v, exceeds %v, p %v", e.Observed, farUpper, e.RecentUpper, e.Exceeds, e.PValue)
+	}
+	s.Counts[len(c)-1] = 90
+	if e := d.Evaluate(s, State{}); !e.Exceeds || !(e.PValue < 1e-3) {
+		t.Errorf("spike to 90: exceeds %v p %v", e.Exceeds, e.PValue)
+	}
+	d2, _ := New(Config{NoRecentCheck: true})
+	s.Counts[len(c)-1] = 46
+	if e := d2.Evaluate(s, State{}); !e.Exceeds || !math.IsNaN(e.RecentUpper) {
+		t.Errorf("without the recent check the step alarms: %+v", e)
+	}
+}

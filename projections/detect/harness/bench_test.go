@@ -27,7 +27,7 @@ func runMethods(tb testing.TB, c *Corpus, sc ScoreConfig, methods []Method) []Sc
 
 // BenchmarkEvaluation runs plaint's full method (Farrington + NB CUSUM +
 // Benjamini–Hochberg + minimum count, defaults) and the two vendor rules on
-// the benchmark corpus (60 series, 36 months of daily counts, 30 injected
+// the benchmark corpus (100 series, 36 months of daily counts, 50 injected
 // rises, seed 1; PLAINT_EVAL_SEED picks another) and prints the evaluation
 // table, the operating points of other settings, and every rise plaint
 // missed.

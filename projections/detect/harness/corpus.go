@@ -17,12 +17,12 @@ import (
 type CorpusConfig struct {
 	// Seed makes the corpus reproducible: the same seed, the same counts.
 	Seed uint64
-	// Series is the number of series. Default 60.
+	// Series is the number of series. Default 100.
 	Series int
 	// Months is the length of each series in months. Default 36.
 	Months int
 	// Rises is the number of injected rises (at most one per series).
-	// Default 30.
+	// Default 50.
 	Rises int
 	// Start is the first day, a Monday. Default 2023-01-02.
 	Start time.Time
@@ -34,13 +34,13 @@ type CorpusConfig struct {
 // setDefaults fills zero fields.
 func (c *CorpusConfig) setDefaults() {
 	if c.Series == 0 {
-		c.Series = 60
+		c.Series = 100
 	}
 	if c.Months == 0 {
 		c.Months = 36
 	}
 	if c.Rises == 0 {
-		c.Rises = 30
+		c.Rises = 50
 	}
 	if c.Start.IsZero() {
 		c.Start = time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC)

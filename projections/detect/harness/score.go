@@ -64,6 +64,9 @@ type Score struct {
 	Bands             []Band
 	// Misses are the rises without an alert within the deadline.
 	Misses []Rise
+	// Level100 pools the rises of +100% or more on series whose level is at
+	// least one complaint a day.
+	Level100 Band
 }
 
 // Precision is TruePositives / Alerts.
@@ -143,13 +146,25 @@ func ScoreAlerts(c *Corpus, method string, alerts []Alert, cfg ScoreConfig) Scor
 			bands[r.Factor] = b
 		}
 		b.Rises++
+		lv := &sc.Level100
+		counted := r.Factor >= 2 && c.Series[r.Series].Level >= 1
+		if counted {
+			lv.Rises++
+		}
 		d, ok := first[r.Series]
 		if ok {
 			delay := d - r.Onset + 1
 			b.Detected++
 			b.Delays = append(b.Delays, delay)
+			if counted {
+				lv.Detected++
+				lv.Delays = append(lv.Delays, delay)
+			}
 			if delay <= cfg.Within {
 				b.DetectedWithin++
+				if counted {
+					lv.DetectedWithin++
+				}
 				continue
 			}
 		}
@@ -167,8 +182,8 @@ func ScoreAlerts(c *Corpus, method string, alerts []Alert, cfg ScoreConfig) Scor
 // median delay, and false alarms per 100 series-months on quiet stretches.
 func Table(scores []Score, within int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| method | alerts | precision | recall all | recall ≥+100%% | recall ≥+100%% within %dd | median delay ≥+100%% (days) | recall +50%% | false alarms /100 series-months |\n", within)
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| method | alerts | precision | recall all | recall ≥+100%% | recall ≥+100%% within %dd | median delay ≥+100%% (days) | same, level ≥ 1/day | recall +50%% | false alarms /100 series-months |\n", within)
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range scores {
 		all, big := s.All(), s.Band100()
 		var half Band
@@ -177,10 +192,11 @@ func Table(scores []Score, within int) string {
 				half = x
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f (%d/%d) | %.2f (%d/%d) | %.2f (%d/%d) | %.1f | %.2f (%d/%d) | %.2f (%d in %.0f) |\n",
+		lv := s.Level100
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f (%d/%d) | %.2f (%d/%d) | %.2f (%d/%d) | %.1f | %.2f (%d/%d) | %.2f (%d/%d) | %.2f (%d in %.0f) |\n",
 			s.Method, s.Alerts, s.Precision(), all.Recall(), all.Detected, all.Rises,
 			big.Recall(), big.Detected, big.Rises, big.RecallWithin(), big.DetectedWithin, big.Rises,
-			big.MedianDelay(), half.Recall(), half.Detected, half.Rises,
+			big.MedianDelay(), lv.RecallWithin(), lv.DetectedWithin, lv.Rises, half.Recall(), half.Detected, half.Rises,
 			s.FalseAlarmRate(), s.FalseAlarms, s.QuietSeriesMonths)
 	}
 	return b.String()
