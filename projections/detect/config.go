@@ -107,7 +107,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("EARS alpha %v: need 0 < alpha < 0.5", c.EARSAlpha))
 	}
 	if !(c.PoissonCUSUM.K >= 0) || !(c.PoissonCUSUM.H > 0) {
-		errs = append(errs, fmt.Errorf("Poisson CUSUM k %v, h %v: need k >= 0 and h > 0", c.PoissonCUSUM.K, c.PoissonCUSUM.H))
+		errs = append(errs, fmt.Errorf("short-history Poisson CUSUM k %v, h %v: need k >= 0 and h > 0", c.PoissonCUSUM.K, c.PoissonCUSUM.H))
 	}
 	if !(c.CUSUM.Kappa > 0) || math.IsInf(c.CUSUM.Kappa, 0) {
 		errs = append(errs, fmt.Errorf("CUSUM kappa %v: need a finite log-rise > 0", c.CUSUM.Kappa))

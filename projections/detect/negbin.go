@@ -122,8 +122,3 @@ const epsilon = 2.220446049250313e-16
 func normalQuantile(p float64) float64 {
 	return -math.Sqrt2 * math.Erfcinv(2*p)
 }
-
-// normalSurvival is P(Z > z) for a standard normal Z.
-func normalSurvival(z float64) float64 {
-	return 0.5 * math.Erfc(z/math.Sqrt2)
-}
