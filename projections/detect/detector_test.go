@@ -267,3 +267,35 @@ func TestRecentLevelConfirms(t *testing.T) {
 		t.Errorf("without the recent check the step alarms: %+v", e)
 	}
 }
+
+// TestMonthlyPartialPeriod evaluates a monthly series (the monthly
+// Farrington analogue: w = 1, the last 6 months excluded) in the middle of
+// its current month: the expectation is the full month's times the elapsed,
+// weekday-weighted share, and a partial count at the monthly pace alarms
+// only when it is high for the share of the month gone.
+func TestMonthlyPartialPeriod(t *testing.T) {
+	n := 40
+	c := make([]float64, n)
+	for i := range c {
+		c[i] = math.Round(200 * (1 + 0.2*math.Sin(2*math.Pi*float64(i)/12)) * (1 + 0.03*math.Cos(float64(i)*1.7)))
+	}
+	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Series{Key: "m", Kind: Month, Start: start, Counts: c}
+	d, _ := New(Config{})
+	full := d.Evaluate(s, State{})
+	if full.Baseline != RuleFarrington || full.YearsBack != 3 || !full.PeriodStart.Equal(start.AddDate(0, n-1, 0)) {
+		t.Fatalf("full month: %+v", full)
+	}
+	month := full.PeriodStart
+	e := Elapsed(Month, month, month.AddDate(0, 0, 10), UniformShape())
+	s.Exposure = e
+	s.Counts[n-1] = math.Round(full.Expected * e)
+	half := d.Evaluate(s, State{})
+	if !half.Partial || math.Abs(half.Expected-full.Expected*e) > 1e-9 || half.Exceeds {
+		t.Errorf("ten days at the usual pace: %+v (full expected %v, exposure %v)", half, full.Expected, e)
+	}
+	s.Counts[n-1] = math.Round(full.Expected * e * 2)
+	if high := d.Evaluate(s, State{}); !high.Exceeds {
+		t.Errorf("ten days at twice the pace not above the bound: %+v", high)
+	}
+}

@@ -37,8 +37,8 @@ const (
 // fitQuasiPoisson fits log E[y] = X·beta by iteratively reweighted least
 // squares with prior weights w (nil: all 1), following R's glm.fit for the
 // quasipoisson family: start from mu = y + 0.1, working response
-// z = eta + (y-mu)/mu, working weights w·mu, each step a QR least-squares
-// solve, stop when |dev - dev_old|/(|dev| + 0.1) < 1e-8 (at most 25
+// z = eta + (y-mu)/mu, working weights w·mu, each step a weighted
+// least-squares solve (normal equations, Cholesky), stop when |dev - dev_old|/(|dev| + 0.1) < 1e-8 (at most 25
 // iterations). The dispersion is sum(w·(y-mu)²/mu)/(n - p) as summary.glm
 // reports it.
 func fitQuasiPoisson(x *mat.Dense, y, w []float64) (*glmFit, error) {
@@ -62,30 +62,50 @@ func fitQuasiPoisson(x *mat.Dense, y, w []float64) (*glmFit, error) {
 		eta[i] = math.Log(mu[i])
 	}
 	devOld := poissonDeviance(y, mu, w)
-	xw := mat.NewDense(n, p, nil)
-	zw := mat.NewVecDense(n, nil)
+	xd := x.RawMatrix()
+	row := func(i int) []float64 { return xd.Data[i*xd.Stride : i*xd.Stride+p] }
+	sw := make([]float64, n) // working weights w·mu of the current iteration
+	ata := mat.NewSymDense(p, nil)
+	atz := mat.NewVecDense(p, nil)
 	beta := mat.NewVecDense(p, nil)
-	var qr mat.QR
+	var chol mat.Cholesky
 	fit := &glmFit{}
 	muOld := make([]float64, n) // mu at the start of the last iteration: R's working weights
 	for iter := 1; iter <= glmMaxIter; iter++ {
 		copy(muOld, mu)
+		// The weighted least-squares step through the normal equations
+		// X'WX beta = X'Wz (a p x p Cholesky solve; p is about a dozen).
+		ad := ata.RawSymmetric()
+		for k := range ad.Data {
+			ad.Data[k] = 0
+		}
+		zd := atz.RawVector().Data
+		for k := range zd {
+			zd[k] = 0
+		}
 		for i := 0; i < n; i++ {
-			sw := math.Sqrt(w[i] * mu[i])
+			sw[i] = w[i] * mu[i]
 			z := eta[i] + (y[i]-mu[i])/mu[i]
-			zw.SetVec(i, z*sw)
+			xi := row(i)
 			for j := 0; j < p; j++ {
-				xw.Set(i, j, x.At(i, j)*sw)
+				v := sw[i] * xi[j]
+				zd[j] += v * z
+				for k := j; k < p; k++ {
+					ad.Data[j*ad.Stride+k] += v * xi[k]
+				}
 			}
 		}
-		qr.Factorize(xw)
-		if err := qr.SolveVecTo(beta, false, zw); err != nil {
+		if !chol.Factorize(ata) {
+			return nil, fmt.Errorf("%w: design is rank deficient", ErrNoFit)
+		}
+		if err := chol.SolveVecTo(beta, atz); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoFit, err)
 		}
+		bd := beta.RawVector().Data
 		for i := 0; i < n; i++ {
 			e := 0.0
-			for j := 0; j < p; j++ {
-				e += x.At(i, j) * beta.AtVec(j)
+			for j, v := range row(i) {
+				e += v * bd[j]
 			}
 			eta[i] = e
 			mu[i] = math.Exp(e)
@@ -106,38 +126,36 @@ func fitQuasiPoisson(x *mat.Dense, y, w []float64) (*glmFit, error) {
 	if !fit.converged {
 		return fit, fmt.Errorf("%w: no convergence in %d iterations", ErrNoFit, glmMaxIter)
 	}
-	// (X'WX)^-1 from the R factor of the last weighted design, as R's
-	// summary.glm and hatvalues use the final QR decomposition.
-	var r mat.Dense
-	qr.RTo(&r)
-	rt := mat.NewTriDense(p, mat.Upper, nil)
-	for i := 0; i < p; i++ {
-		if math.Abs(r.At(i, i)) < 1e-11*math.Abs(r.At(0, 0)) {
-			return nil, fmt.Errorf("%w: design is rank deficient", ErrNoFit)
-		}
-		for j := i; j < p; j++ {
-			rt.SetTri(i, j, r.At(i, j))
-		}
-	}
-	var rinv mat.TriDense
-	if err := rinv.InverseTri(rt); err != nil {
+	// (X'WX)^-1 with the working weights of the last iteration, as R's
+	// summary.glm and hatvalues use the final decomposition.
+	var inv mat.SymDense
+	if err := chol.InverseTo(&inv); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoFit, err)
 	}
 	cov := mat.NewDense(p, p, nil)
-	cov.Mul(&rinv, rinv.T())
-	hat := make([]float64, n)
-	row := mat.NewVecDense(p, nil)
-	tmp := mat.NewVecDense(p, nil)
-	for i := 0; i < n; i++ {
+	for i := 0; i < p; i++ {
 		for j := 0; j < p; j++ {
-			row.SetVec(j, xw.At(i, j))
+			cov.Set(i, j, inv.At(i, j))
 		}
-		tmp.MulVec(cov, row)
-		hat[i] = mat.Dot(row, tmp)
 	}
-	// summary.glm's dispersion: working weights (from the last
-	// iteration's start) times squared working residuals (from the final
-	// fit), which at convergence is sum(w·(y-mu)²/mu) / (n-p).
+	if c := chol.Cond(); c > 1e14 {
+		return nil, fmt.Errorf("%w: design is rank deficient (condition %.3g)", ErrNoFit, c)
+	}
+	hat := make([]float64, n)
+	cd := cov.RawMatrix()
+	for i := 0; i < n; i++ {
+		xi := row(i)
+		h := 0.0
+		for j := 0; j < p; j++ {
+			cj := cd.Data[j*cd.Stride : j*cd.Stride+p]
+			t := 0.0
+			for k, v := range xi {
+				t += cj[k] * v
+			}
+			h += xi[j] * t
+		}
+		hat[i] = sw[i] * h
+	}
 	pearson := 0.0
 	nOK := 0
 	for i := range y {
@@ -147,10 +165,7 @@ func fitQuasiPoisson(x *mat.Dense, y, w []float64) (*glmFit, error) {
 			nOK++
 		}
 	}
-	fit.coef = make([]float64, p)
-	for j := range fit.coef {
-		fit.coef[j] = beta.AtVec(j)
-	}
+	fit.coef = append([]float64(nil), beta.RawVector().Data...)
 	fit.mu = mu
 	fit.hat = hat
 	fit.cov = cov
