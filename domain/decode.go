@@ -43,7 +43,7 @@ var EarliestEventTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 type Decoder struct {
 	Now         func() time.Time // defaults to time.Now
 	MaxFuture   time.Duration    // defaults to 24h
-	AllowAlerts bool             // accept alert.* types (replaying plaint's own export)
+	AllowAlerts bool             // accept plaint's own types and pseudonyms (replaying plaint's own export)
 }
 
 // wireEvent holds the envelope fields of a scanned event as the JSON texts
@@ -131,8 +131,8 @@ func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
 	if !ev.Type.Valid() {
 		return ev, reject(ReasonUnknownType, "type", "unknown event type %q", w.Type)
 	}
-	if ev.Type.IsAlert() && !d.AllowAlerts {
-		return ev, reject(ReasonReservedType, "type", "type %s is reserved for plaint's detector", w.Type)
+	if ev.Type.IsReserved() && !d.AllowAlerts {
+		return ev, reject(ReasonReservedType, "type", "type %s is reserved for plaint itself", w.Type)
 	}
 	if natsSubject != "" && natsSubject != ev.Type.Subject() {
 		return ev, reject(ReasonSubjectMismatch, "type", "type %q arrived on subject %q; expected %q", w.Type, natsSubject, ev.Type.Subject())
@@ -185,6 +185,11 @@ func (d *Decoder) fromWire(natsSubject string, w *wireEvent) (Event, error) {
 	}
 	if err := Validate(&ev); err != nil {
 		return ev, err
+	}
+	if !d.AllowAlerts {
+		if err := rejectPseudonyms(&ev); err != nil {
+			return ev, err
+		}
 	}
 	return ev, nil
 }

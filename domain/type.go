@@ -17,6 +17,9 @@ const (
 	TypeAlertRaised       Type = 8
 	TypeAlertUpdated      Type = 9
 	TypeAlertCleared      Type = 10
+	// TypeCustomerForgotten records that plaint erased a customer's personal
+	// data (see Forgotten); plaint's forget command writes it.
+	TypeCustomerForgotten Type = 11
 )
 
 var typeNames = [...]string{
@@ -30,6 +33,7 @@ var typeNames = [...]string{
 	TypeAlertRaised:       "alert.raised",
 	TypeAlertUpdated:      "alert.updated",
 	TypeAlertCleared:      "alert.cleared",
+	TypeCustomerForgotten: "customer.forgotten",
 }
 
 // Types lists every known type in numeric order.
@@ -54,6 +58,10 @@ func (t Type) Valid() bool { return t != TypeUnknown && int(t) < len(typeNames) 
 
 // IsAlert reports whether t is one of the alert types written by plaint's detector.
 func (t Type) IsAlert() bool { return t >= TypeAlertRaised && t <= TypeAlertCleared }
+
+// IsReserved reports whether only plaint itself writes events of type t (the
+// alert types and customer.forgotten); they are rejected from outside.
+func (t Type) IsReserved() bool { return t.IsAlert() || t == TypeCustomerForgotten }
 
 // ParseType returns the Type named s, or TypeUnknown.
 func ParseType(s string) Type {

@@ -70,6 +70,8 @@ func validate(ev *Event) error {
 		}
 	case TypeAlertRaised, TypeAlertUpdated, TypeAlertCleared:
 		checks = append(checks, need("category", d.Category))
+	case TypeCustomerForgotten:
+		checks = append(checks, need("customer_id", d.CustomerID))
 	default:
 		return reject(ReasonUnknownType, "type", "unknown event type %d", ev.Type)
 	}

@@ -251,7 +251,7 @@ func (m *Mapping) specs() []namedSpec {
 func (m *Mapping) Validate() error {
 	var errs []error
 	m.typ = domain.ParseType(m.Type)
-	if !m.typ.Valid() || m.typ.IsAlert() {
+	if !m.typ.Valid() || m.typ.IsReserved() {
 		errs = append(errs, fmt.Errorf("type: unknown event type %q", m.Type))
 	}
 	if m.ID.Column == "" && m.ID.Value == "" {
