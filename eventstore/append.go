@@ -15,6 +15,10 @@ type Batch struct {
 	// DeadLettered is added to the dead-letter counter in the same transaction,
 	// so that the counter survives restarts with the log.
 	DeadLettered uint64
+	// StreamSeqs, when set, holds the JetStream stream sequence of each event
+	// (0: none). They are kept beside the records (see streamseq.go), so
+	// that erasing a customer can erase JetStream's copies of their events.
+	StreamSeqs []uint64
 }
 
 // Append stores events in one transaction and returns after it committed
@@ -66,18 +70,32 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 		off int
 	}
 	puts := make([]put, 0, len(b.Events))
+	var streams []uint64 // stream sequence of each put, when known
+	var dups []streamDup
+	streamOf := func(i int) uint64 {
+		if i < len(b.StreamSeqs) {
+			return b.StreamSeqs[i]
+		}
+		return 0
+	}
 	for i := range b.Events {
 		ev := &b.Events[i]
 		k := keyOf(ev.Source, ev.ID)
 		if l.keys.has(k) {
 			results[i].Duplicate = true
 			cnt.duplicates++
+			if st := streamOf(i); st != 0 {
+				dups = append(dups, streamDup{st, k})
+			}
 			continue
 		}
 		if batchKeys != nil {
 			if _, dup := batchKeys[k]; dup {
 				results[i].Duplicate = true
 				cnt.duplicates++
+				if st := streamOf(i); st != 0 {
+					dups = append(dups, streamDup{st, k})
+				}
 				continue
 			}
 			batchKeys[k] = struct{}{}
@@ -85,6 +103,14 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 		newKeys = append(newKeys, k)
 		seq++
 		results[i].Seq = seq
+		if st := streamOf(i); st != 0 {
+			if streams == nil {
+				streams = make([]uint64, len(puts), len(b.Events))
+			}
+			streams = append(streams, st)
+		} else if streams != nil {
+			streams = append(streams, 0)
+		}
 		puts = append(puts, put{seq, len(buf)})
 		buf = encodeRecord(buf, ev, rt, td)
 		cnt.byType[ev.Type]++
@@ -97,7 +123,7 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 		}
 	}
 	cnt.deadLettered += b.DeadLettered
-	if len(puts) == 0 && cnt == l.counters {
+	if len(puts) == 0 && len(dups) == 0 && cnt == l.counters {
 		return results, nil
 	}
 	tx, err := l.db.Begin(true)
@@ -128,6 +154,20 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 			if err := rev.Put(id, []byte(s)); err != nil {
 				return nil, fmt.Errorf("append: dictionary: %w", err)
 			}
+		}
+	}
+	if streams != nil {
+		seqs := make([]uint64, len(puts))
+		for i, p := range puts {
+			seqs[i] = p.seq
+		}
+		if err := putStreamRuns(tx.Bucket(bucketStreamSeqs), streamRuns(seqs, streams)); err != nil {
+			return nil, fmt.Errorf("append: stream sequences: %w", err)
+		}
+	}
+	if len(dups) > 0 {
+		if err := putStreamDups(tx.Bucket(bucketStreamDups), dups); err != nil {
+			return nil, fmt.Errorf("append: stream sequences: %w", err)
 		}
 	}
 	if err := cnt.write(tx.Bucket(bucketMeta)); err != nil {

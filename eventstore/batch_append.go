@@ -35,11 +35,18 @@ func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) 
 		c.closeMu.RUnlock()
 		return nil, ErrClosed
 	}
+	// One batch at a time joins the queue, so that a batch's events stay
+	// consecutive in the log: consecutive stream sequences then make one
+	// run (streamseq.go) instead of one per event of interleaved batches.
+	c.batchMu.Lock()
 queue:
 	for i := range n {
 		p := pendingPool.Get().(*pending)
 		if i < len(b.Events) {
 			p.ev = b.Events[i]
+			if i < len(b.StreamSeqs) {
+				p.streamSeq = b.StreamSeqs[i]
+			}
 		} else {
 			p.deadLetter = true
 		}
@@ -58,6 +65,7 @@ queue:
 			}
 		}
 	}
+	c.batchMu.Unlock()
 	c.closeMu.RUnlock()
 	// Once queued a request is always completed: wait for every one, so
 	// that the caller knows the outcome before acknowledging anything.

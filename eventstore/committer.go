@@ -21,11 +21,13 @@ type Committer struct {
 
 	closeMu  sync.RWMutex // held for reading while submitting, for writing to close
 	closed   bool
+	batchMu  sync.Mutex // held while one AppendBatch queues its events
 	onCommit func(events, duplicates int)
 }
 
 type pending struct {
 	ev         domain.Event
+	streamSeq  uint64 // the event's JetStream stream sequence, 0 when none
 	deadLetter bool
 	res        Result
 	err        error
@@ -105,6 +107,7 @@ func (c *Committer) run() {
 	defer c.wg.Done()
 	batch := make([]*pending, 0, c.maxBatch)
 	events := make([]domain.Event, 0, c.maxBatch)
+	streams := make([]uint64, 0, c.maxBatch)
 	for {
 		var first *pending
 		select {
@@ -127,16 +130,23 @@ func (c *Committer) run() {
 				break fill
 			}
 		}
-		events = events[:0]
+		events, streams = events[:0], streams[:0]
 		var dl uint64
+		anyStream := false
 		for _, p := range batch {
 			if p.deadLetter {
 				dl++
 			} else {
 				events = append(events, p.ev)
+				streams = append(streams, p.streamSeq)
+				anyStream = anyStream || p.streamSeq != 0
 			}
 		}
-		results, err := c.log.appendValid(Batch{Events: events, DeadLettered: dl})
+		b := Batch{Events: events, DeadLettered: dl}
+		if anyStream {
+			b.StreamSeqs = streams
+		}
+		results, err := c.log.appendValid(b)
 		i, stored, dups := 0, 0, 0
 		for _, p := range batch {
 			p.err = err

@@ -180,7 +180,7 @@ func (l *Log) init() error {
 	if !l.opts.readOnly {
 		err := guard("create buckets", func() error {
 			return l.db.Update(func(tx *bolt.Tx) error {
-				for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta} {
+				for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta, bucketStreamSeqs, bucketStreamDups} {
 					if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 						return err
 					}

@@ -90,7 +90,7 @@ func (in *Ingest) handleBatch(msg *message.Message) error {
 // returns those the store rejects as invalid.
 func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []jetstream.Msg) ([]rejected, error) {
 	if bs, ok := in.cfg.Store.(BatchStore); ok {
-		results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events})
+		results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events, StreamSeqs: streamSeqs(from)})
 		switch {
 		case err == nil:
 			for _, r := range results {
@@ -161,7 +161,7 @@ func (in *Ingest) appendEach(ctx context.Context, events []domain.Event, from []
 	var wg sync.WaitGroup
 	for i := range events {
 		wg.Go(func() {
-			outs[i].res, outs[i].err = in.cfg.Store.Append(ctx, events[i])
+			outs[i].res, outs[i].err = in.appendOne(ctx, events[i], from[i])
 		})
 	}
 	wg.Wait()
@@ -214,4 +214,21 @@ func (in *Ingest) publishDeadLetters(ctx context.Context, rs []rejected) error {
 		}
 	}
 	return nil
+}
+
+// appendOne appends one event, with its stream sequence when the store
+// keeps them (a BatchStore).
+func (in *Ingest) appendOne(ctx context.Context, ev domain.Event, jm jetstream.Msg) (eventstore.Result, error) {
+	bs, ok := in.cfg.Store.(BatchStore)
+	if !ok {
+		return in.cfg.Store.Append(ctx, ev)
+	}
+	if err := domain.Validate(&ev); err != nil {
+		return eventstore.Result{}, err // as Append rejects it, without AppendBatch's wrapping
+	}
+	rs, err := bs.AppendBatch(ctx, eventstore.Batch{Events: []domain.Event{ev}, StreamSeqs: []uint64{StreamSeq(jm)}})
+	if err != nil {
+		return eventstore.Result{}, err
+	}
+	return rs[0], nil
 }

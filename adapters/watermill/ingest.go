@@ -385,7 +385,7 @@ func (in *Ingest) handle(msg *message.Message) error {
 	if err != nil {
 		return in.reject(msg, subject, err)
 	}
-	res, err := in.cfg.Store.Append(msg.Context(), ev)
+	res, err := in.appendOne(msg.Context(), ev, NATSMsg(msg))
 	if err != nil {
 		if domain.ErrorCode(err) == domain.EINVALID {
 			return in.reject(msg, subject, err)

@@ -1,0 +1,4 @@
+package watermill
+
+// StreamSeqOf exposes the ack subject parser to the tests.
+var StreamSeqOf = streamSeqOf
