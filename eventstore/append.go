@@ -142,19 +142,8 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 			return nil, fmt.Errorf("append: put %d: %w", p.seq, err)
 		}
 	}
-	if len(td.added) > 0 {
-		fwd, rev := tx.Bucket(bucketDict), tx.Bucket(bucketDictIDs)
-		rev.FillPercent = 1.0
-		base := td.next - uint32(len(td.added))
-		for i, s := range td.added {
-			id := dictKey(base + uint32(i))
-			if err := fwd.Put([]byte(s), id); err != nil {
-				return nil, fmt.Errorf("append: dictionary: %w", err)
-			}
-			if err := rev.Put(id, []byte(s)); err != nil {
-				return nil, fmt.Errorf("append: dictionary: %w", err)
-			}
-		}
+	if err := putDictAdded(tx, td); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
 	}
 	if streams != nil {
 		seqs := make([]uint64, len(puts))

@@ -46,6 +46,8 @@ type Log struct {
 	opts options
 	id   string // the log's identity (see ID)
 
+	forgetMu sync.Mutex // serialises erasures (forget.go)
+
 	mu   sync.Mutex // serialises appends and guards the fields below
 	keys *keySet
 	// keysFromSnapshot is the position of the key snapshot loaded at open
@@ -213,7 +215,10 @@ func (l *Log) init() error {
 	if err := <-checked; err != nil {
 		return err
 	}
-	return keysErr
+	if keysErr != nil {
+		return keysErr
+	}
+	return l.scrubIfPending()
 }
 
 // readState reads the dictionary, the position and the counters.
