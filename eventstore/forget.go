@@ -474,7 +474,7 @@ type ForgetReport struct {
 	RewriteHold time.Duration `json:"rewrite_lock_hold_ns"`
 	CommitHold  time.Duration `json:"commit_lock_hold_ns"`
 	ScrubHold   time.Duration `json:"scrub_lock_hold_ns"`
-	Took    time.Duration `json:"took_ns"`
+	Took        time.Duration `json:"took_ns"`
 }
 
 // Forget erases the customer of plan (see the top of this file): it
