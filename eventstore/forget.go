@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -300,11 +301,13 @@ func (f *finder) classify(m *mentions, seq uint64, r Record, dict dictView, buf 
 	c := f.customer
 	d := &ev.Data
 	own := d.CustomerID == c
-	names := own || d.ReferredID == c || ev.Subject == c || d.ComplaintID == c || d.Topic == c || d.Detail == c
+	quoted, _ := json.Marshal(c)
+	names := own || d.ReferredID == c || ev.Subject == c || d.ComplaintID == c || d.Topic == c || d.Detail == c ||
+		memberEqual(ev.AsSent, string(quoted))
 	// The dictionary entry is renamed: it must stand for the customer only.
 	for _, s := range []struct{ field, v string }{{"source", ev.Source}, {"category", d.Category}, {"segment", d.Segment},
 		{"channel", d.Channel}, {"root_cause", d.RootCause}, {"product", d.Product}, {"region", d.Region},
-		{"resolution", d.Resolution}, {"reason", d.Reason}, {"currency", d.Currency}} {
+		{"resolution", d.Resolution}, {"reason", d.Reason}, {"competitor", d.Competitor}, {"currency", d.Currency}} {
 		if s.v == c {
 			m.conflicts++
 			if m.conflict == "" {
@@ -331,13 +334,19 @@ func (f *finder) classify(m *mentions, seq uint64, r Record, dict dictView, buf 
 		m.mentions = append(m.mentions, seq)
 	}
 	erased := ev
-	m.needles = append(m.needles, eraseEvent(&erased, c, "", own)...)
-	buf = encodeRecord(buf[:0], &erased, r.RecordTime(), f.ids)
-	if !bytes.Equal(buf, r) {
+	for _, n := range eraseEvent(&erased, c, "", own) {
+		if len(n) >= minNeedle && n != c {
+			m.needles = append(m.needles, n)
+		}
+	}
+	if erased != ev {
 		m.rewrite++
 	}
-	if !own && bytes.Contains(buf, f.text) {
-		m.keptID = true // another customer's value holds the id as a part
+	if !own {
+		buf = encodeRecord(buf[:0], &erased, r.RecordTime(), f.ids)
+		if bytes.Contains(buf, f.text) {
+			m.keptID = true // another customer's value holds the id as a part
+		}
 	}
 	return buf, nil
 }
@@ -353,15 +362,13 @@ func (d fixedDict) intern(s string) uint32 { return d[s] }
 // gone from every file (besides c itself).
 //
 // The customer's own events lose their explicit subject (they then read as
-// the customer id, which the dictionary maps to the pseudonym) and every
-// field that is not one of plaint's known fields; c is replaced by p inside
-// their other free-text fields. Other events that name c have a subject or
-// text equal to c replaced by p.
-//
-// This is the one place to extend when events carry more: the data members
-// and extension attributes the producer sent beyond domain.Data (issue 6's
-// first half) are cleared here for own events, and members equal to c are
-// replaced by p for other events.
+// the customer id, which the dictionary maps to the pseudonym) and
+// everything the producer sent beyond plaint's known fields: the data fields
+// plaint does not know and the extension attributes (domain.AsSent; the
+// as-sent spelling of known fields goes with it, their canonical values
+// stay). c is replaced by p inside their other free-text fields. Other
+// events that name c have a subject, text or as-sent member equal to c
+// replaced by p.
 func eraseEvent(ev *domain.Event, c, p string, own bool) (needles []string) {
 	d := &ev.Data
 	if p == "" {
@@ -375,6 +382,10 @@ func eraseEvent(ev *domain.Event, c, p string, own bool) (needles []string) {
 		for _, s := range []*string{&d.ComplaintID, &d.Topic, &d.Detail} {
 			*s = strings.ReplaceAll(*s, c, p)
 		}
+		for m := range ev.AsSent.All() {
+			needles = append(needles, valueNeedles(m.Raw)...)
+		}
+		ev.AsSent = domain.AsSent{}
 		return needles
 	}
 	for _, s := range []*string{&ev.Subject, &d.ComplaintID, &d.Topic, &d.Detail} {
@@ -382,7 +393,69 @@ func eraseEvent(ev *domain.Event, c, p string, own bool) (needles []string) {
 			*s = p
 		}
 	}
+	if quoted, _ := json.Marshal(c); memberEqual(ev.AsSent, string(quoted)) {
+		var ms []domain.Member
+		pq, _ := json.Marshal(p)
+		for m := range ev.AsSent.All() {
+			if m.Raw == string(quoted) {
+				m.Raw = string(pq)
+			}
+			ms = append(ms, m)
+		}
+		if a, err := domain.NewAsSent(ms...); err == nil {
+			ev.AsSent = a
+		}
+	}
 	return needles
+}
+
+// memberEqual reports whether a member of a has the raw value raw.
+func memberEqual(a domain.AsSent, raw string) bool {
+	for m := range a.All() {
+		if m.Raw == raw {
+			return true
+		}
+	}
+	return false
+}
+
+// minNeedle is the shortest erased value searched for in files: shorter
+// ones (a score of 9, "gold") occur by chance in any file.
+const minNeedle = 4
+
+// valueNeedles returns the strings and numbers inside a JSON value (not
+// its object keys) that are long enough to search for.
+func valueNeedles(raw string) []string {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case json.Number:
+			s = x.String()
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+		if len(s) >= minNeedle {
+			out = append(out, s)
+		}
+	}
+	walk(v)
+	return out
 }
 
 // keptNeedles marks the needles besides the customer id that other data of
@@ -583,11 +656,12 @@ func rewriteRecord(tx *bolt.Tx, seq uint64, plan *ForgetPlan, dict dictView, in 
 	if err != nil {
 		return false, fmt.Errorf("record %d: %w", seq, err)
 	}
-	eraseEvent(&ev, plan.CustomerID, plan.Pseudonym, ev.Data.CustomerID == plan.CustomerID)
-	out := encodeRecord(nil, &ev, r.RecordTime(), in)
-	if bytes.Equal(out, r) {
-		return false, nil
+	erased := ev
+	eraseEvent(&erased, plan.CustomerID, plan.Pseudonym, ev.Data.CustomerID == plan.CustomerID)
+	if erased == ev {
+		return false, nil // it reads the pseudonym through the dictionary
 	}
+	out := encodeRecord(nil, &erased, r.RecordTime(), in)
 	if err := b.Put(seqKey(seq), out); err != nil {
 		return false, fmt.Errorf("record %d: %w", seq, err)
 	}

@@ -50,9 +50,14 @@ func forgetLog(t *testing.T) (*eventstore.Log, string) {
 		customerEvent(domain.TypeRevenueRecorded, "m5", "C-1042", t0.Add(4*time.Hour)),
 	}
 	mine[1].Subject = "jane.doe@example.org"
+	mine[1].AsSent = asSent(t, domain.Member{Data: true, Name: "nickname", Raw: `"Zorro-77"`},
+		domain.Member{Data: true, Name: "plan", Raw: `"gold"`}, domain.Member{Name: "tenant", Raw: `"acme-eu-7"`},
+		domain.Member{Data: true, Name: "address", Raw: `{"street":"Elm Street 5","zip":12345}`})
 	mine[2].Data.ComplaintID = "C-1042/77"
 	ref := customerEvent(domain.TypeReferralMade, "r1", "C-7", t0.Add(5*time.Hour))
 	ref.Data.ReferredID = "C-1042"
+	ref.AsSent = asSent(t, domain.Member{Data: true, Name: "referred_by_name", Raw: `"C-1042"`}, domain.Member{Data: true, Name: "plan", Raw: `"gold"`})
+	evs[3].AsSent = asSent(t, domain.Member{Data: true, Name: "plan", Raw: `"gold"`})
 	seqs := make([]uint64, 0, len(evs)+6)
 	for i := range len(evs) + 6 {
 		seqs = append(seqs, uint64(100+i))
@@ -66,6 +71,18 @@ func forgetLog(t *testing.T) (*eventstore.Log, string) {
 	}
 	return l, dir
 }
+
+func asSent(t *testing.T, ms ...domain.Member) domain.AsSent {
+	t.Helper()
+	a, err := domain.NewAsSent(ms...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// erasedValues are the customer's personal data a byte search must not find.
+var erasedValues = []string{"C-1042", "jane.doe@example.org", "Zorro-77", "acme-eu-7", "Elm Street 5"}
 
 func grepCount(t *testing.T, path, s string) int {
 	t.Helper()
@@ -103,7 +120,7 @@ func TestForgetErasesTheCustomerAndKeepsTheAggregates(t *testing.T) {
 	l, dir := forgetLog(t)
 	path := filepath.Join(dir, "events.db")
 	before := aggregates(t, l)
-	for _, s := range []string{"C-1042", "jane.doe@example.org"} {
+	for _, s := range erasedValues {
 		if grepCount(t, path, s) == 0 {
 			t.Fatalf("the test log does not hold %q", s)
 		}
@@ -113,25 +130,26 @@ func TestForgetErasesTheCustomerAndKeepsTheAggregates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Pseudonym != "erased-1" || plan.Events != 5 || plan.Mentions != 1 || plan.Rewrite != 2 || plan.Unmapped != 0 {
+	if plan.Pseudonym != "erased-1" || plan.Events != 5 || plan.Mentions != 1 || plan.Rewrite != 3 || plan.Unmapped != 0 {
 		t.Fatalf("plan %+v", plan)
 	}
 	// The stream sequences of the six events: 100 + their position.
 	if fmt.Sprint(plan.StreamSeqs) != "[1100 1101 1102 1103 1104 1105]" {
 		t.Fatalf("stream sequences %v", plan.StreamSeqs)
 	}
-	if fmt.Sprint(plan.Kept()) != "[false false]" || len(plan.Needles()) != 2 {
+	if fmt.Sprintf("%q", plan.Needles()) != `["C-1042" "12345" "Elm Street 5" "Zorro-77" "acme-eu-7" "gold" "jane.doe@example.org"]` ||
+		fmt.Sprint(plan.Kept()) != "[false false false false false true false]" { // others have plan gold too
 		t.Fatalf("needles %q kept %v", plan.Needles(), plan.Kept())
 	}
 	rep, err := l.Forget(ctx, plan, eventstore.ForgetOptions{Reason: "art. 17 request 2026-118", RequestedBy: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Rewritten != 2 || rep.Seq != l.LastSeq() || rep.PagesScrubbed == 0 {
+	if rep.Rewritten != 3 || rep.Seq != l.LastSeq() || rep.PagesScrubbed == 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	t.Logf("%+v", rep)
-	for _, s := range []string{"C-1042", "jane.doe@example.org"} {
+	for _, s := range erasedValues {
 		if n := grepCount(t, path, s); n != 0 {
 			t.Errorf("events.db still holds %q %d times", s, n)
 		}
@@ -145,12 +163,13 @@ func TestForgetErasesTheCustomerAndKeepsTheAggregates(t *testing.T) {
 		switch {
 		case ev.Type == domain.TypeCustomerForgotten:
 			forgotten = append(forgotten, ev)
-		case ev.ID == "m2" && (ev.Data.CustomerID != "erased-1" || ev.Subject != "erased-1"):
+		case ev.ID == "m2" && (ev.Data.CustomerID != "erased-1" || ev.Subject != "erased-1" || !ev.AsSent.IsZero()):
 			return fmt.Errorf("m2 reads %+v", ev)
 		case ev.ID == "m3" && ev.Data.ComplaintID != "erased-1/77":
 			return fmt.Errorf("m3's complaint id is %q", ev.Data.ComplaintID)
-		case ev.ID == "r1" && (ev.Data.CustomerID != "C-7" || ev.Data.ReferredID != "erased-1"):
-			return fmt.Errorf("the referral reads %+v", ev.Data)
+		case ev.ID == "r1" && (ev.Data.CustomerID != "C-7" || ev.Data.ReferredID != "erased-1" ||
+			ev.AsSent.String() != `[data.plan="gold" data.referred_by_name="erased-1"]`):
+			return fmt.Errorf("the referral reads %+v %s", ev.Data, ev.AsSent)
 		}
 		return nil
 	})
@@ -172,7 +191,7 @@ func TestForgetErasesTheCustomerAndKeepsTheAggregates(t *testing.T) {
 	if _, err := l.BackupFile(bak); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"C-1042", "jane.doe@example.org"} {
+	for _, s := range erasedValues {
 		if n := grepCount(t, bak, s); n != 0 {
 			t.Errorf("a backup taken after holds %q %d times", s, n)
 		}
@@ -264,7 +283,7 @@ func TestForgetKeepsValuesOtherCustomersHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(plan.Kept()) != "[true true]" {
+	if fmt.Sprint(plan.Kept()) != "[true false false false false true true]" {
 		t.Fatalf("kept %v", plan.Kept())
 	}
 	if _, err := l.Forget(ctx, plan, eventstore.ForgetOptions{RequestedBy: "alice"}); err != nil {
@@ -372,7 +391,7 @@ func TestAnUnfinishedScrubIsFinishedAtOpen(t *testing.T) {
 		t.Fatal("the test does not leave old pages behind")
 	}
 	l = MustOpen(t, dir)
-	for _, s := range []string{"C-1042", "jane.doe@example.org"} {
+	for _, s := range erasedValues {
 		if n := grepCount(t, path, s); n != 0 {
 			t.Errorf("after the next open, events.db still holds %q %d times", s, n)
 		}
