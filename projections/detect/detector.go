@@ -304,8 +304,9 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 //     crossed its threshold, the count is above its expectation and at least
 //     MinCount.
 //
-// The Poisson CUSUM short-history rule has no p-value: it alarms on its own
-// threshold and MinCount.
+// The EARS C3 and Poisson CUSUM short-history rules have no p-value: they
+// alarm on their own thresholds and MinCount, outside the FDR control (which
+// is why EARS C2 is the default).
 func (d *Detector) Decide(evals []Evaluation) {
 	p := make([]float64, len(evals))
 	for i, e := range evals {
@@ -326,8 +327,8 @@ func (d *Detector) Decide(evals []Evaluation) {
 			level *= e.Exposure
 		}
 		switch {
-		case e.Exceeds && e.Baseline == RulePoissonCUSUM && big:
-			e.Alarm, e.Rule = true, RulePoissonCUSUM
+		case e.Exceeds && math.IsNaN(e.PValue) && (e.Baseline == RulePoissonCUSUM || e.Baseline == RuleEARSC3) && big:
+			e.Alarm, e.Rule = true, e.Baseline
 		case e.Exceeds && e.QValue <= level && e.EnoughCases && big:
 			e.Alarm, e.Rule = true, e.Baseline
 		case e.CUSUMAlarm && !e.Partial && e.Observed > e.Expected && big:

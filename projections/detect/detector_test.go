@@ -299,3 +299,35 @@ func TestMonthlyPartialPeriod(t *testing.T) {
 		t.Errorf("ten days at twice the pace not above the bound: %+v", high)
 	}
 }
+
+// TestShortHistoryRules runs each configurable short-history rule through
+// Evaluate and Decide on a young series with a spike and checks the rule
+// the alert names.
+func TestShortHistoryRules(t *testing.T) {
+	for _, rule := range []Rule{RuleEARSC1, RuleEARSC2, RuleEARSC3, RulePoissonCUSUM} {
+		d, err := New(Config{ShortHistory: rule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := weekly("young", 40, 10)
+		var st State
+		var last Evaluation
+		for n := 20; n <= 40; n++ {
+			view := s
+			view.Counts = append([]float64(nil), s.Counts[:n]...)
+			if n >= 38 {
+				view.Counts[n-1] = 45
+			}
+			evs := []Evaluation{d.Evaluate(view, st)}
+			d.Decide(evs)
+			last = evs[0]
+			st = st.Next(last)
+			if n < 38 && last.Alarm {
+				t.Errorf("%s: alarm on a quiet week %d: %+v", rule, n, last)
+			}
+		}
+		if !last.Alarm || last.Rule != rule || last.Baseline != rule {
+			t.Errorf("%s: spike: alarm %v rule %q baseline %q (%s)", rule, last.Alarm, last.Rule, last.Baseline, last.Reason)
+		}
+	}
+}
