@@ -53,11 +53,11 @@ func (c *CorpusConfig) setDefaults() {
 // Rise is one injected rise: from Onset (a day index) for Days days the
 // series' mean is multiplied by Factor.
 type Rise struct {
-	Series int
-	Key    string
-	Onset  int
-	Days   int
-	Factor float64
+	Series int     `json:"series"`
+	Key    string  `json:"key"`
+	Onset  int     `json:"onset_day"`
+	Days   int     `json:"days"`
+	Factor float64 `json:"factor"`
 }
 
 // SeriesTruth describes how a series was generated.

@@ -11,9 +11,9 @@ import (
 // Alert is one raised alert: series s, raised at the end of day Day (after
 // that day's counts are in), by Rule.
 type Alert struct {
-	Series int
-	Day    int
-	Rule   string
+	Series int    `json:"series"`
+	Day    int    `json:"day"`
+	Rule   string `json:"rule"`
 }
 
 // Method is a detection method run over a whole corpus: it returns every

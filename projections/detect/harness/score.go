@@ -102,12 +102,43 @@ func (s Score) All() Band {
 	return b
 }
 
+// Truth is what a scorer needs to know about a labelled set of series: the
+// evaluated days, the series and their levels, and the injected rises. It is
+// all a later "score these alerts against this truth file" needs, without
+// the counts.
+type Truth struct {
+	// Days is the number of days scored (day 0 is the first).
+	Days int
+	// Series are the series keys, by index; Levels their mean daily counts
+	// (NaN when unknown: such a series is left out of Level100).
+	Series []string
+	Levels []float64
+	Rises  []Rise
+}
+
+// Truth returns the corpus' truth.
+func (c *Corpus) Truth() Truth {
+	t := Truth{Days: c.Days, Rises: c.Rises}
+	for _, s := range c.Series {
+		t.Series = append(t.Series, s.Key)
+		t.Levels = append(t.Levels, s.Level)
+	}
+	return t
+}
+
 // ScoreAlerts matches alerts to the corpus' truth.
 func ScoreAlerts(c *Corpus, method string, alerts []Alert, cfg ScoreConfig) Score {
+	return ScoreTruth(c.Truth(), method, alerts, cfg)
+}
+
+// ScoreTruth matches alerts to a truth: an alert on a rise's series during
+// the rise or its grace is a true positive (the first one gives the delay),
+// every other alert a false alarm.
+func ScoreTruth(truth Truth, method string, alerts []Alert, cfg ScoreConfig) Score {
 	cfg.setDefaults()
 	sc := Score{Method: method}
 	riseOf := map[int]Rise{}
-	for _, r := range c.Rises {
+	for _, r := range truth.Rises {
 		riseOf[r.Series] = r
 	}
 	inWindow := func(s, day int) bool {
@@ -130,8 +161,8 @@ func ScoreAlerts(c *Corpus, method string, alerts []Alert, cfg ScoreConfig) Scor
 		}
 	}
 	quietDays := 0
-	for s := range c.Daily {
-		for d := cfg.From; d < c.Days; d++ {
+	for s := range truth.Series {
+		for d := cfg.From; d < truth.Days; d++ {
 			if !inWindow(s, d) {
 				quietDays++
 			}
@@ -139,7 +170,7 @@ func ScoreAlerts(c *Corpus, method string, alerts []Alert, cfg ScoreConfig) Scor
 	}
 	sc.QuietSeriesMonths = float64(quietDays) / (365.25 / 12)
 	bands := map[float64]*Band{}
-	for _, r := range c.Rises {
+	for _, r := range truth.Rises {
 		b := bands[r.Factor]
 		if b == nil {
 			b = &Band{Factor: r.Factor}
@@ -147,7 +178,7 @@ func ScoreAlerts(c *Corpus, method string, alerts []Alert, cfg ScoreConfig) Scor
 		}
 		b.Rises++
 		lv := &sc.Level100
-		counted := r.Factor >= 2 && c.Series[r.Series].Level >= 1
+		counted := r.Factor >= 2 && r.Series < len(truth.Levels) && truth.Levels[r.Series] >= 1
 		if counted {
 			lv.Rises++
 		}
