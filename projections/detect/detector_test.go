@@ -331,3 +331,26 @@ func TestShortHistoryRules(t *testing.T) {
 		}
 	}
 }
+
+// TestDegenerateSeries: a series of zeros fits (no alarm on a zero), and a
+// first burst of complaints after long silence alarms.
+func TestDegenerateSeries(t *testing.T) {
+	d, _ := New(Config{})
+	s := Series{Key: "quiet", Kind: Week, Start: time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), Counts: make([]float64, 140)}
+	e := d.Evaluate(s, State{})
+	if e.Baseline != RuleFarrington || e.Exceeds || math.IsNaN(e.PValue) || e.Expected > 1e-3 {
+		t.Fatalf("all zeros: %+v", e)
+	}
+	s.Counts[139] = 9
+	evs := []Evaluation{d.Evaluate(s, State{})}
+	d.Decide(evs)
+	if !evs[0].Alarm || evs[0].Rule != RuleFarrington {
+		t.Errorf("9 complaints after silence: %+v", evs[0])
+	}
+	s.Counts[139] = 3
+	evs = []Evaluation{d.Evaluate(s, State{})}
+	d.Decide(evs)
+	if evs[0].Alarm {
+		t.Errorf("3 complaints after silence made an alert: %+v", evs[0])
+	}
+}

@@ -56,3 +56,25 @@ func TestNegBinMoments(t *testing.T) {
 		}
 	}
 }
+
+// TestNegBinQuantileInvertsCDF checks, over a grid of means, dispersions
+// and levels, that the quantile is the smallest count whose CDF reaches p
+// and that the upper tail complements the CDF.
+func TestNegBinQuantileInvertsCDF(t *testing.T) {
+	for _, mu := range []float64{1e-3, 0.05, 0.8, 3, 17, 140, 2500} {
+		for _, phi := range []float64{0.5, 1, 1.0001, 1.3, 3, 25} {
+			d := NegBin{Mu: mu, Phi: phi}
+			for _, p := range []float64{0.01, 0.3, 0.5, 0.9, 0.95, 0.999, 0.999999} {
+				q := d.Quantile(p)
+				if d.CDF(q) < p*(1-1e-12) || (q > 0 && d.CDF(q-1) >= p) {
+					t.Errorf("%+v: Quantile(%v) = %v, CDF %v, CDF below %v", d, p, q, d.CDF(q), d.CDF(q-1))
+				}
+			}
+			for _, y := range []float64{1, 2, math.Ceil(mu), math.Ceil(3*mu + 5)} {
+				if s := d.Survival(y) + d.CDF(y-1); math.Abs(s-1) > 1e-9 {
+					t.Errorf("%+v: Survival(%v) + CDF(%v) = %v", d, y, y-1, s)
+				}
+			}
+		}
+	}
+}
