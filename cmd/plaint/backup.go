@@ -19,7 +19,11 @@ type BackupCmd struct {
 func (c *BackupCmd) Run(g *Globals) error {
 	start := time.Now()
 	var n int64
-	l, err := openLogOffline(g)
+	var l *eventstore.Log
+	var err error = domain.Errorf(domain.EUNAVAILABLE, "--server alone")
+	if !g.serverOnly() {
+		l, err = openLogOffline(g)
+	}
 	switch {
 	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
 		n, err = eventstore.WriteFileAtomic(c.Out, func(w io.Writer) (int64, error) { return backupFromServer(g, w) })
@@ -45,7 +49,7 @@ func backupFromServer(g *Globals, w io.Writer) (int64, error) {
 	}
 	body, err := serverStream(g, "/v1/backup")
 	if err != nil {
-		return 0, fmt.Errorf("the data directory is in use and the server does not answer: %w", err)
+		return 0, fmt.Errorf("backup from %s: %w", g.Server, err)
 	}
 	defer body.Close()
 	n, err := io.Copy(w, body)

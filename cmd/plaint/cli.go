@@ -22,6 +22,12 @@ type Globals struct {
 	Stdout io.Writer       `kong:"-"`
 	Stderr io.Writer       `kong:"-"`
 	Ctx    context.Context `kong:"-"`
+
+	// DataSet and ServerSet say whether --data and --server were given (on
+	// the command line or in the environment) rather than defaulted.
+	DataSet, ServerSet bool `kong:"-"`
+
+	check *serverCheck // the result of checking --server against --data, once
 }
 
 // NATSFlags select the NATS server to use instead of the embedded one.
@@ -98,6 +104,14 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 		fmt.Fprintln(m.Stderr, "plaint:", err)
 		return 2
 	}
+	for _, p := range kctx.Path {
+		if p.Flag != nil {
+			cli.DataSet = cli.DataSet || p.Flag.Name == "data"
+			cli.ServerSet = cli.ServerSet || p.Flag.Name == "server"
+		}
+	}
+	cli.DataSet = cli.DataSet || os.Getenv("PLAINT_DATA") != ""
+	cli.ServerSet = cli.ServerSet || os.Getenv("PLAINT_SERVER") != ""
 	if err := kctx.Run(&cli.Globals); err != nil {
 		fmt.Fprintln(m.Stderr, "plaint:", err)
 		return exitCodeOf(err)

@@ -22,9 +22,19 @@ import (
 var errNoServer = errors.New("no plaint server answers")
 
 // serverDo sends a request to the running server and returns the body of a
-// 2xx answer. A server error is returned as the *domain.Error it carries;
-// no server at all as errNoServer.
+// 2xx answer, once the server is known to hold --data (see
+// Globals.checkServer): every command that asks a server goes through it. A
+// server error is returned as the *domain.Error it carries; no server at
+// all as errNoServer.
 func serverDo(g *Globals, method, path string, q url.Values, body []byte) ([]byte, error) {
+	if err := g.checkServer(); err != nil {
+		return nil, err
+	}
+	return rawServerDo(g, method, path, q, body)
+}
+
+// rawServerDo is serverDo without the check.
+func rawServerDo(g *Globals, method, path string, q url.Values, body []byte) ([]byte, error) {
 	u, err := url.Parse(strings.TrimRight(g.Server, "/") + path)
 	if err != nil || u.Host == "" {
 		return nil, domain.FieldErrorf("server", "%q is not a URL", g.Server)
@@ -70,6 +80,9 @@ func serverGet(g *Globals, path string, q url.Values) ([]byte, error) {
 // serverStream sends a GET and returns the open body of a 2xx answer for
 // large downloads (backups); the caller closes it.
 func serverStream(g *Globals, path string) (io.ReadCloser, error) {
+	if err := g.checkServer(); err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(strings.TrimRight(g.Server, "/") + path)
 	if err != nil || u.Host == "" {
 		return nil, domain.FieldErrorf("server", "%q is not a URL", g.Server)
@@ -96,14 +109,39 @@ func writeIndentedJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// serverHoldsData checks that the server at --server is the one that holds
-// --data, before a command that was pointed at a data directory asks it
-// instead: with the default --server, another server on this machine could
-// otherwise answer for a different log.
-func serverHoldsData(g *Globals) error {
-	b, err := serverGet(g, "/healthz", nil)
+// serverCheck is the outcome of Globals.checkServer.
+type serverCheck struct{ err error }
+
+// serverOnly reports whether --server was given without --data: the
+// command uses that server and never reads ./data.
+func (g *Globals) serverOnly() bool { return g.ServerSet && !g.DataSet }
+
+// checkServer checks, once per command, that the server at --server may
+// answer for --data: it must serve the same directory when --data was given
+// (or the default ./data holds a log), or it would answer from another data
+// set. It returns nil when the server may answer; errNoServer when none
+// answers (the command may read --data itself, but with --server alone
+// openLogOffline refuses to read ./data); and an EUNAVAILABLE error naming
+// the directory the server holds when it holds another.
+func (g *Globals) checkServer() error {
+	if g.check == nil {
+		g.check = &serverCheck{err: g.doCheckServer()}
+	}
+	return g.check.err
+}
+
+func (g *Globals) doCheckServer() error {
+	b, err := rawServerDo(g, http.MethodGet, "/healthz", nil, nil)
 	if err != nil {
 		return err
+	}
+	if g.serverOnly() {
+		return nil
+	}
+	if !g.DataSet {
+		if _, err := os.Stat(logPath(g.Data)); err != nil {
+			return nil // no --data and no ./data log: the server is the only data set
+		}
 	}
 	var h struct {
 		Data string `json:"data_dir"`
@@ -113,11 +151,15 @@ func serverHoldsData(g *Globals) error {
 	}
 	if h.Data == "" || !samePath(h.Data, g.Data) {
 		return &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
-			"%s is in use by another process, and the server at %s serves %s instead; pass --server with the address of the server that holds %s",
-			g.Data, g.Server, h.Data, g.Data)}
+			"the server at %s serves %s, not %s: pass --server with the address of the server that holds %s, or --server alone to use this one",
+			g.Server, h.Data, g.Data, g.Data)}
 	}
 	return nil
 }
+
+// serverHoldsData checks that the server at --server holds --data, before
+// a command that found the data directory in use asks it instead.
+func serverHoldsData(g *Globals) error { return g.checkServer() }
 
 // samePath reports whether two paths name the same directory.
 func samePath(a, b string) bool {

@@ -31,6 +31,9 @@ type LogTailCmd struct {
 // Run prints events from the data directory, or from the running server when
 // it holds the directory.
 func (c *LogTailCmd) Run(g *Globals) error {
+	if g.serverOnly() {
+		return c.fromServer(g)
+	}
 	l, err := openLogOffline(g)
 	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
 		return c.fromServer(g)
@@ -162,7 +165,11 @@ type LogStatsCmd struct {
 // Run prints stats from the data directory, or from the running server.
 func (c *LogStatsCmd) Run(g *Globals) error {
 	var st eventstore.Stats
-	l, err := openLogOffline(g)
+	var l *eventstore.Log
+	var err error = domain.Errorf(domain.EUNAVAILABLE, "--server alone")
+	if !g.serverOnly() {
+		l, err = openLogOffline(g)
+	}
 	switch {
 	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
 		if st, err = serverStats(g); err != nil {
@@ -212,7 +219,7 @@ func serverStats(g *Globals) (eventstore.Stats, error) {
 	}
 	b, err := serverGet(g, "/v1/stats", nil)
 	if err != nil {
-		return out.Log, fmt.Errorf("the data directory is in use and the server does not answer: %w", err)
+		return out.Log, fmt.Errorf("stats from %s: %w", g.Server, err)
 	}
 	if err := json.Unmarshal(b, &out); err != nil {
 		return out.Log, fmt.Errorf("stats from %s: %w", g.Server, err)

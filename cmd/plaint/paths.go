@@ -29,6 +29,10 @@ func openLogOffline(g *Globals) (*eventstore.Log, error) {
 // means the data directory's log.
 func openLogFileOffline(g *Globals, path string) (*eventstore.Log, error) {
 	named := path != ""
+	if !named && g.serverOnly() {
+		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
+			"no plaint server answers at %s, and --server was given without --data, so no data directory is read (pass --data DIR to read one)", g.Server)}
+	}
 	if path == "" {
 		path = logPath(g.Data)
 	}

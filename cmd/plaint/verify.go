@@ -19,6 +19,9 @@ type VerifyCmd struct {
 
 // Run verifies every record and index and exits non-zero on any problem.
 func (c *VerifyCmd) Run(g *Globals) error {
+	if g.serverOnly() && c.File == "" {
+		return c.throughServer(g)
+	}
 	l, err := openLogFileOffline(g, c.File)
 	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
 		return c.throughServer(g)
