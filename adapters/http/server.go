@@ -105,6 +105,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
 	s.registerProjectionRoutes()
 	s.registerDLQRoutes()
+	s.registerDashboardRoutes()
 }
 
 // Start listens on the configured address and serves in the background.
