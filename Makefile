@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 # runs out mid-input on a busy machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME  ?= 150000x
 
-.PHONY: all build run demo test fuzz bench lint clean
+.PHONY: all build run demo test fuzz bench lint clean e2e
 
 all: build
 
@@ -33,6 +33,20 @@ fuzz:
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecodeMatchesReference$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzRecord$$' -fuzztime $(FUZZTIME)
+
+## e2e: the dashboard's browser tests, in headless Chromium (Debian: apt-get install chromium chromium-driver).
+E2E_SCREENSHOTS ?= $(CURDIR)/bin/e2e-screenshots
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+e2e:
+	@if [ -z "$(CHROMIUM)" ] || [ ! -x "$(CHROMIUM)" ]; then \
+		echo "make e2e drives a real Chromium, and none was found."; \
+		echo "Install it with: apt-get update && apt-get install -y chromium chromium-driver"; \
+		echo "(or point CHROMIUM at a Chromium binary: make e2e CHROMIUM=/path/to/chromium)"; \
+		exit 1; fi >&2
+	$(GO) vet -tags e2e,e2e_alerts ./cmd/plaint
+	rm -rf $(E2E_SCREENSHOTS)
+	@CHROMIUM=$(CHROMIUM) E2E_SCREENSHOTS=$(E2E_SCREENSHOTS) $(GO) test -tags e2e -race -count=1 -timeout 15m -run '^TestE2E' -v ./cmd/plaint; \
+		status=$$?; echo "screenshots of the pages checked: $(E2E_SCREENSHOTS)"; exit $$status
 
 ## bench: the benchmarks behind BENCHMARKS.md.
 bench:
