@@ -233,3 +233,40 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestHistoryCarriesCostCompetitorAndRenewalReason(t *testing.T) {
+	evs, _ := generate(t, synthetic.Config{Customers: 600, Months: 18, Seed: 7})
+	var costs, revenues, competitors, defections, reasons, renewals int
+	for _, ev := range evs {
+		d := ev.Data
+		switch ev.Type {
+		case domain.TypeRevenueRecorded:
+			revenues++
+			if d.HasCost {
+				costs++
+				if d.Cost <= 0 || d.Cost >= d.Amount {
+					t.Fatalf("cost %s of revenue %s", d.Cost.Format(d.Currency), d.Amount.Format(d.Currency))
+				}
+			}
+		case domain.TypeCustomerDefected:
+			defections++
+			if d.Competitor != "" {
+				competitors++
+			}
+		case domain.TypeCustomerRenewed:
+			renewals++
+			if d.Reason != "" {
+				reasons++
+			}
+		}
+	}
+	if revenues == 0 || costs != revenues {
+		t.Fatalf("%d of %d revenue events carry a cost", costs, revenues)
+	}
+	if defections == 0 || competitors == 0 || competitors == defections {
+		t.Fatalf("%d of %d defections name a competitor; want some, not all", competitors, defections)
+	}
+	if renewals == 0 || reasons == 0 || reasons == renewals {
+		t.Fatalf("%d of %d renewals give a reason; want some, not all", reasons, renewals)
+	}
+}

@@ -88,8 +88,12 @@ func (g *generator) defect(c *customer, at time.Time) {
 	if n := len(c.recent); n > 0 && g.rnd.chance(0.6) {
 		reason = c.recent[n-1].category
 	}
+	competitor := ""
+	if reason == "competitor-offer" || g.rnd.chance(0.35) {
+		competitor = g.rnd.pick(competitors)
+	}
 	g.add(g.event(domain.TypeCustomerDefected, "crm", at, c, domain.Data{
-		Segment: c.seg.name, Region: c.region, Product: c.product, Reason: reason,
+		Segment: c.seg.name, Region: c.region, Product: c.product, Reason: reason, Competitor: competitor,
 		Amount: domain.Money(c.revenue * 12), Currency: Currency,
 	}))
 }
@@ -97,8 +101,12 @@ func (g *generator) defect(c *customer, at time.Time) {
 // renew records that c renewed its yearly contract.
 func (g *generator) renew(c *customer, at time.Time) {
 	c.revenue += c.revenue * int64(g.rnd.intn(8)) / 100 // yearly price step
+	reason := ""
+	if g.rnd.chance(0.7) {
+		reason = g.rnd.pick(renewalReasons)
+	}
 	g.add(g.event(domain.TypeCustomerRenewed, "crm", at, c, domain.Data{
-		Segment: c.seg.name, Region: c.region, Product: c.product,
+		Segment: c.seg.name, Region: c.region, Product: c.product, Reason: reason,
 		Amount: domain.Money(c.revenue * 12), Currency: Currency,
 	}))
 }
@@ -115,8 +123,11 @@ func (g *generator) bill(c *customer, m int, from, to time.Time) {
 	}
 	at := to.Add(-22 * time.Hour).Add(time.Duration(g.rnd.intn(3600)) * time.Second)
 	at = latest(at, c.acquired)
+	// Cost of serving the customer: 45-80% of the revenue, more for the
+	// customers who complain most.
+	cost := amount * int64(45+g.rnd.intn(20)+int(min(c.friction, 3)*5)) / 100
 	g.add(g.event(domain.TypeRevenueRecorded, "billing", at, c, domain.Data{
 		Segment: c.seg.name, Region: c.region, Product: c.product,
-		Amount: domain.Money(amount), Currency: Currency,
+		Amount: domain.Money(amount), Currency: Currency, Cost: domain.Money(cost), HasCost: true,
 	}))
 }

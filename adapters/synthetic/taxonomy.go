@@ -98,6 +98,13 @@ var resolutions = []weighted{{"fixed", 5}, {"credit", 3}, {"refund", 2}, {"expla
 
 var defectionReasons = []weighted{{"price", 5}, {"competitor-offer", 4}, {"relocation", 2}, {"no-longer-needed", 2}, {"service-quality", 3}}
 
+// competitors are where defected customers go; a defection names one when
+// the customer said so.
+var competitors = []weighted{{"rivalnet", 5}, {"fastfiber", 3}, {"cheapmobile", 3}, {"citycable", 2}}
+
+// renewalReasons are why customers say they renewed.
+var renewalReasons = []weighted{{"price-lock", 4}, {"service-quality", 3}, {"bundle-discount", 3}, {"no-alternative", 1}, {"loyalty-offer", 2}}
+
 // complaintSeason is the overall monthly shape of complaint volume
 // (index 0 = January).
 var complaintSeason = [12]float64{1.2, 1.05, 1.0, 0.95, 0.95, 1.0, 1.1, 1.1, 0.95, 1.0, 1.05, 1.15}
