@@ -3,7 +3,9 @@ package projections
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -257,8 +259,21 @@ func TestTrendsEqualNaiveRecomputation(t *testing.T) {
 }
 
 type naiveSpecCell struct {
-	count, sumAmount, sevSum, sevN int64
-	custs                          map[string]bool
+	count, sumAmount, amountN, sevSum, sevN int64
+	custs                                   map[string]bool
+}
+
+// ratText renders num/den rounded half-even to 4 decimal places without
+// trailing zeros, computed with math/big (independently of apd).
+func ratText(num, den int64) string {
+	r := new(big.Rat).SetFrac64(num*10000, den)
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	twice := new(big.Int).Mul(m, big.NewInt(2))
+	if c := twice.Cmp(r.Denom()); c > 0 || c == 0 && q.Bit(0) == 1 {
+		q.Add(q, big.NewInt(1))
+	}
+	s := fmt.Sprintf("%d.%04d", new(big.Int).Quo(q, big.NewInt(10000)), new(big.Int).Rem(q, big.NewInt(10000)))
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
 }
 
 // TestSpecEqualsNaiveRecomputation checks a spec projection against a naive
@@ -301,14 +316,23 @@ measures: [count, sum:amount, distinct:customer_id, avg:severity]
 				ev.Time.Before(from) || !ev.Time.Before(to) || ev.Data.Segment != "enterprise" && ev.Data.Segment != "smb" {
 				continue
 			}
-			k := strings.Join([]string{domain.PeriodOf(domain.BucketQuarter, ev.Time).String(), ev.Type.String(), ev.Data.Category, ev.Data.Currency}, ",")
+			none := func(s string) string {
+				if s == "" {
+					return NoneLabel
+				}
+				return s
+			}
+			k := strings.Join([]string{domain.PeriodOf(domain.BucketQuarter, ev.Time).String(), ev.Type.String(), none(ev.Data.Category), none(ev.Data.Currency)}, ",")
 			c := want[k]
 			if c == nil {
 				c = &naiveSpecCell{custs: map[string]bool{}}
 				want[k] = c
 			}
 			c.count++
-			c.sumAmount += int64(ev.Data.Amount)
+			if ev.Data.Currency != "" {
+				c.sumAmount += int64(ev.Data.Amount)
+				c.amountN++
+			}
 			if ev.Data.Severity > 0 {
 				c.sevSum += int64(ev.Data.Severity)
 				c.sevN++
@@ -324,12 +348,17 @@ measures: [count, sum:amount, distinct:customer_id, avg:severity]
 			if w == nil {
 				t.Fatalf("unexpected row %v", r)
 			}
-			var avg any
-			if w.sevN > 0 {
-				avg = round(float64(w.sevSum)/float64(w.sevN), 4)
+			// Sums are decimals in the currency; a group without any
+			// amount has no sum (never a silent zero).
+			var sum, avg any
+			if w.amountN > 0 {
+				sum = json.Number(domain.Money(w.sumAmount).Format(r[3].(string)))
 			}
-			if r[4] != w.count || r[5] != w.sumAmount || r[6] != int64(len(w.custs)) || r[7] != avg {
-				t.Fatalf("row %v, want count %d sum %d distinct %d avg %v", r, w.count, w.sumAmount, len(w.custs), avg)
+			if w.sevN > 0 {
+				avg = json.Number(ratText(w.sevSum, w.sevN))
+			}
+			if r[4] != w.count || r[5] != sum || r[6] != int64(len(w.custs)) || r[7] != avg {
+				t.Fatalf("row %v, want count %d sum %v distinct %d avg %v", r, w.count, sum, len(w.custs), avg)
 			}
 		}
 	}

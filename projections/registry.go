@@ -320,7 +320,10 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 		if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 			return nil, err
 		}
-		t := f.(*specFold).table()
+		t, err := f.(*specFold).table()
+		if err != nil {
+			return nil, err
+		}
 		t.AsOfSeq = seq
 		e.asOf.put(key, t)
 		return t, nil
@@ -330,7 +333,10 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t := p.f.(*specFold).table()
+	t, err := p.f.(*specFold).table()
+	if err != nil {
+		return nil, err
+	}
 	t.AsOfSeq = p.cp
 	return t, nil
 }

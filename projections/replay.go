@@ -54,7 +54,10 @@ func Replay(ctx context.Context, log *eventstore.Log, sp *Spec, progress func(do
 	if progress != nil {
 		progress(last, last)
 	}
-	t := f.table()
+	t, err := f.table()
+	if err != nil {
+		return nil, err
+	}
 	t.AsOfSeq = last
 	return t, nil
 }

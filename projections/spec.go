@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,16 +33,18 @@ type Filter struct {
 	To    string              `json:"to,omitempty"`
 }
 
-// Fields lists the event fields a spec can filter and group by.
-var Fields = []string{"type", "source", "subject", "customer_id", "category", "segment", "channel", "root_cause",
-	"product", "region", "severity", "complaint_id", "resolution", "reason", "referred_customer_id", "currency", "topic"}
+// Fields lists the fields plaint knows that a spec can filter, group by and
+// measure. Any other name is a custom field: a data field plaint does not
+// know, or else an extension attribute, read as the producer sent it.
+var Fields = append(append([]string{}, envelopeFields...), domain.DataFields...)
 
-// numericFields lists the fields sum: and avg: accept.
-var numericFields = []string{"amount", "severity"}
+// numericFields lists the known fields sum: and avg: accept; custom fields
+// are checked against their values at query time.
+var numericFields = []string{"amount", "cost", "severity"}
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
-// fieldValue returns the named field of ev as a string ("" when absent).
+// fieldValue returns the known field name of ev as a string ("" when absent).
 func fieldValue(ev *domain.Event, name string) string {
 	d := &ev.Data
 	switch name {
@@ -75,20 +78,50 @@ func fieldValue(ev *domain.Event, name string) string {
 		return d.Reason
 	case "referred_customer_id":
 		return d.ReferredID
+	case "competitor":
+		return d.Competitor
 	case "currency":
 		return d.Currency
+	case "amount":
+		if d.Currency != "" {
+			return d.Amount.Format(d.Currency)
+		}
+	case "cost":
+		if d.HasCost {
+			return d.Cost.Format(d.Currency)
+		}
 	case "topic":
 		return d.Topic
+	case "detail":
+		return d.Detail
 	}
 	return ""
 }
 
-// numericValue returns the named numeric field of ev.
-func numericValue(ev *domain.Event, name string) int64 {
-	if name == "severity" {
-		return int64(ev.Data.Severity)
+// checkFieldName checks a custom or known field name of a spec.
+func checkFieldName(name string) error {
+	if name == "" {
+		return fmt.Errorf("a field name is empty")
 	}
-	return int64(ev.Data.Amount)
+	if len(name) > domain.MaxFieldNameLen {
+		return fmt.Errorf("a field name is %d bytes, over the %d byte limit", len(name), domain.MaxFieldNameLen)
+	}
+	return nil
+}
+
+// checkCarried rejects a known data field that none of the spec's types
+// can ever carry: the measure, group or filter would be empty for ever.
+func checkCarried(sp *Spec, field string) error {
+	if !domain.IsDataField(field) || len(sp.Filter.Types) == 0 {
+		return nil
+	}
+	for _, t := range sp.Filter.Types {
+		if domain.ParseType(t).Carries(field) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s events never carry %s (it is a field of %s)",
+		strings.Join(sp.Filter.Types, " and "), field, strings.Join(domain.TypesCarrying(field), ", "))
 }
 
 // ParseSpec reads a YAML or JSON spec. Any problem is an EINVALID
@@ -96,7 +129,7 @@ func numericValue(ev *domain.Event, name string) int64 {
 func ParseSpec(src []byte) (*Spec, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, &domain.Error{Code: domain.EINVALID, Field: "spec", Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, &domain.Error{Code: domain.EINVALID, Field: "spec", Message: yamlErrorMessage(err, src)}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, domain.FieldErrorf("spec", "is empty")
@@ -107,6 +140,41 @@ func ParseSpec(src []byte) (*Spec, error) {
 		return nil, p.err
 	}
 	return sp, nil
+}
+
+// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
+// reports. For those it gives the 0-based line of the construct being
+// parsed, or no line on the first: one line early.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected '-' indicator",
+	"did not find expected <document start>", "did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found undefined tag handle",
+}
+
+// yamlErrorMessage returns a YAML syntax error's message with the 1-based
+// line it happened on.
+func yamlErrorMessage(err error, src []byte) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if v, perr := strconv.Atoi(n); perr == nil {
+				line, msg = v, after
+			}
+		}
+	}
+	if contains(yamlParserProblems, msg) {
+		line++
+		// At the end of the input, point at the last line that has text.
+		if last := strings.Count(strings.TrimRight(string(src), " \t\r\n"), "\n") + 1; line > last {
+			line = last
+		}
+	}
+	if line == 0 {
+		return msg
+	}
+	return fmt.Sprintf("line %d: %s", line, msg)
 }
 
 type specParser struct{ err *domain.Error }
@@ -201,8 +269,10 @@ func (p *specParser) spec(root *yaml.Node) *Spec {
 	}
 	if n, ok := m["group_by"]; ok {
 		for i, g := range p.list(n, "group_by") {
-			if !contains(Fields, g) {
-				p.fail(n, fmt.Sprintf("group_by[%d]", i), "%q is not a field (one of %s)", g, strings.Join(Fields, ", "))
+			if err := checkFieldName(g); err != nil {
+				p.fail(n, fmt.Sprintf("group_by[%d]", i), "%v", err)
+			} else if err := checkCarried(sp, g); err != nil {
+				p.fail(n, fmt.Sprintf("group_by[%d]", i), "%v", err)
 			}
 			if contains(sp.GroupBy, g) {
 				p.fail(n, fmt.Sprintf("group_by[%d]", i), "%q is listed twice", g)
@@ -221,9 +291,12 @@ func (p *specParser) spec(root *yaml.Node) *Spec {
 	}
 	if n, ok := m["measures"]; ok {
 		for i, ms := range p.list(n, "measures") {
+			_, field, _ := strings.Cut(ms, ":")
 			if err := checkMeasure(ms); err != nil {
 				p.fail(n, fmt.Sprintf("measures[%d]", i), "%v", err)
-			} else if (ms == "sum:amount" || ms == "avg:amount") && !currencyPinned(sp) {
+			} else if err := checkCarried(sp, field); err != nil {
+				p.fail(n, fmt.Sprintf("measures[%d]", i), "%q: %v", ms, err)
+			} else if isMoneyMeasure(ms) && !currencyPinned(sp) {
 				p.fail(n, fmt.Sprintf("measures[%d]", i),
 					"%s would add amounts in different currencies: add currency to group_by, or filter where currency: [EUR]", ms)
 			}
@@ -254,8 +327,8 @@ func (p *specParser) filter(n *yaml.Node, f *Filter) {
 		f.Where = map[string][]string{}
 		for i := 0; w.Kind == yaml.MappingNode && i+1 < len(w.Content); i += 2 {
 			k := w.Content[i]
-			if !contains(Fields, k.Value) {
-				p.fail(k, "filter.where."+k.Value, "%q is not a field (one of %s)", k.Value, strings.Join(Fields, ", "))
+			if err := checkFieldName(k.Value); err != nil {
+				p.fail(k, "filter.where", "%v", err)
 			}
 		}
 		for k, v := range wm {
@@ -283,6 +356,12 @@ func currencyPinned(sp *Spec) bool {
 	return contains(sp.GroupBy, "currency") || len(sp.Filter.Where["currency"]) == 1
 }
 
+// isMoneyMeasure reports whether m sums or averages money.
+func isMoneyMeasure(m string) bool {
+	kind, field, _ := strings.Cut(m, ":")
+	return (kind == "sum" || kind == "avg") && contains(moneyFields, field)
+}
+
 func checkMeasure(m string) error {
 	kind, field, hasField := strings.Cut(m, ":")
 	switch kind {
@@ -292,13 +371,17 @@ func checkMeasure(m string) error {
 		}
 		return nil
 	case "sum", "avg":
-		if !contains(numericFields, field) {
-			return fmt.Errorf("%q: %s needs a numeric field (one of %s)", m, kind, strings.Join(numericFields, ", "))
+		if err := checkFieldName(field); err != nil {
+			return fmt.Errorf("%q: %v", m, err)
+		}
+		if isKnownField(field) && !contains(numericFields, field) {
+			return fmt.Errorf("%q: %s needs a number, and %s is not one (known numeric fields: %s; a custom field is summed if its values are numbers)",
+				m, kind, field, strings.Join(numericFields, ", "))
 		}
 		return nil
 	case "distinct":
-		if !contains(Fields, field) {
-			return fmt.Errorf("%q: distinct needs a field (one of %s)", m, strings.Join(Fields, ", "))
+		if err := checkFieldName(field); err != nil {
+			return fmt.Errorf("%q: %v", m, err)
 		}
 		return nil
 	}

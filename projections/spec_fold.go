@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/gob"
+	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -14,13 +14,16 @@ import (
 	"github.com/plaint/plaint/eventstore"
 )
 
-// specVersion is the version of the spec fold's code.
-const specVersion = 1
+// specVersion is the version of the spec fold's code. Version 2: custom
+// fields, exact decimal sums, money in decimal, "(none)" groups.
+const specVersion = 2
 
 // measure is one compiled measure of a spec.
 type measure struct {
 	kind  string // count, sum, avg, distinct
 	field string
+	known bool // a field plaint knows (else custom)
+	money bool // amount or cost: minor units of the event's currency
 }
 
 // column returns the measure's column name: count, sum_amount, avg_severity,
@@ -32,6 +35,19 @@ func (m measure) column() string {
 	return m.kind + "_" + m.field
 }
 
+// groupField is one compiled group_by field.
+type groupField struct {
+	name  string
+	known bool
+}
+
+// whereField is one compiled where clause.
+type whereField struct {
+	name  string
+	known bool
+	set   *whereSet
+}
+
 // compiledSpec is a spec ready to test and group events quickly.
 type compiledSpec struct {
 	spec     *Spec
@@ -39,13 +55,16 @@ type compiledSpec struct {
 	types    [256]bool
 	allTypes bool
 	from, to int64 // event time bounds, Unix ns; to == 0 is open
-	where    map[string]map[string]bool
-	groupBy  []string
+	where    []whereField
+	groupBy  []groupField
 	measures []measure
+	// curColumn is set when a money measure is present and currency is not
+	// a group_by field: the output gets a currency column.
+	curColumn bool
 }
 
 func compileSpec(sp *Spec) (*compiledSpec, error) {
-	c := &compiledSpec{spec: sp, where: map[string]map[string]bool{}, groupBy: sp.GroupBy, allTypes: len(sp.Filter.Types) == 0}
+	c := &compiledSpec{spec: sp, allTypes: len(sp.Filter.Types) == 0}
 	var err error
 	if c.bucket, err = domain.ParseBucket(sp.Bucket); err != nil {
 		return nil, err
@@ -67,19 +86,26 @@ func compileSpec(sp *Spec) (*compiledSpec, error) {
 		}
 		c.to = t.UnixNano()
 	}
-	for f, vals := range sp.Filter.Where {
-		set := map[string]bool{}
-		for _, v := range vals {
-			set[v] = true
-		}
-		c.where[f] = set
+	names := make([]string, 0, len(sp.Filter.Where))
+	for f := range sp.Filter.Where {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		c.where = append(c.where, whereField{name: f, known: isKnownField(f), set: newWhereSet(sp.Filter.Where[f])})
+	}
+	for _, g := range sp.GroupBy {
+		c.groupBy = append(c.groupBy, groupField{name: g, known: isKnownField(g)})
 	}
 	for _, m := range sp.Measures {
 		if err := checkMeasure(m); err != nil {
 			return nil, domain.FieldErrorf("measures", "%v", err)
 		}
 		k, f, _ := strings.Cut(m, ":")
-		c.measures = append(c.measures, measure{kind: k, field: f})
+		ms := measure{kind: k, field: f, known: isKnownField(f)}
+		ms.money = (k == "sum" || k == "avg") && contains(moneyFields, f)
+		c.curColumn = c.curColumn || ms.money && !contains(sp.GroupBy, "currency")
+		c.measures = append(c.measures, ms)
 	}
 	return c, nil
 }
@@ -95,25 +121,50 @@ func (c *compiledSpec) wantsRecord(r eventstore.Record) bool {
 
 // wantsEvent tests the where clause on a decoded event.
 func (c *compiledSpec) wantsEvent(ev *domain.Event) bool {
-	for f, set := range c.where {
-		if !set[fieldValue(ev, f)] {
+	for _, w := range c.where {
+		if w.known {
+			if !w.set.matchKnown(fieldValue(ev, w.name)) {
+				return false
+			}
+		} else if !w.set.matchCustom(customRaw(ev, w.name)) {
 			return false
 		}
 	}
 	return true
 }
 
+// groupValue returns the group value of field g: the value of a known
+// field, customKey of a custom one, "" when the event lacks it.
+func groupValue(ev *domain.Event, g groupField) string {
+	if g.known {
+		return fieldValue(ev, g.name)
+	}
+	return customKey(customRaw(ev, g.name))
+}
+
+// groupLabel renders a group value.
+func groupLabel(g groupField, v string) string {
+	if g.known {
+		if v == "" {
+			return NoneLabel
+		}
+		return v
+	}
+	return customLabel(v)
+}
+
 // specCell holds the measures of one group.
 type specCell struct {
 	count    int64
-	sums     []int64 // per measure (sum and avg)
-	n        []int64 // per measure: events with the field present (avg)
+	sums     []decSum // per measure (sum and avg)
+	n        []int64  // per measure: events with the field present (avg)
 	distinct []map[uint32]struct{}
+	cur      uint32 // local id of the currency of the cell's money values
 }
 
 func (c *compiledSpec) newCell() *specCell {
 	nm := len(c.measures)
-	cell := &specCell{sums: make([]int64, nm), n: make([]int64, nm), distinct: make([]map[uint32]struct{}, nm)}
+	cell := &specCell{sums: make([]decSum, nm), n: make([]int64, nm), distinct: make([]map[uint32]struct{}, nm)}
 	for i, m := range c.measures {
 		if m.kind == "distinct" {
 			cell.distinct[i] = map[uint32]struct{}{}
@@ -124,8 +175,11 @@ func (c *compiledSpec) newCell() *specCell {
 
 func (a *specCell) add(b *specCell) {
 	a.count += b.count
+	if a.cur == 0 {
+		a.cur = b.cur
+	}
 	for i := range a.sums {
-		a.sums[i] += b.sums[i]
+		a.sums[i].add(b.sums[i])
 		a.n[i] += b.n[i]
 		for v := range b.distinct[i] {
 			a.distinct[i][v] = struct{}{}
@@ -133,23 +187,42 @@ func (a *specCell) add(b *specCell) {
 	}
 }
 
+// valueProblem is the first event whose value a measure cannot take (a
+// string in a sum, a number beyond the range of exact sums). It makes the
+// answer an error: never a sum that silently left values out.
+type valueProblem struct {
+	Seq     uint64
+	Message string
+}
+
 // specFold is an analyst's projection.
 type specFold struct {
 	c     *compiledSpec
 	tab   *strtab
 	cells map[string]*specCell // key: period index and group value ids
+	bad   []valueProblem       // per measure; Seq 0: none
 }
 
 func newSpecFold(c *compiledSpec) *specFold {
-	return &specFold{c: c, tab: newStrtab(), cells: map[string]*specCell{}}
+	return &specFold{c: c, tab: newStrtab(), cells: map[string]*specCell{}, bad: make([]valueProblem, len(c.measures))}
 }
 
 type specPart struct {
 	f     *specFold
 	cells map[string]*specCell
+	bad   []valueProblem
 }
 
-func (f *specFold) newPart() part { return &specPart{f: f, cells: map[string]*specCell{}} }
+func (f *specFold) newPart() part {
+	return &specPart{f: f, cells: map[string]*specCell{}, bad: make([]valueProblem, len(f.c.measures))}
+}
+
+// problem records the first value problem of measure i in the part.
+func (p *specPart) problem(i int, seq uint64, format string, args ...any) {
+	if p.bad[i].Seq == 0 {
+		p.bad[i] = valueProblem{Seq: seq, Message: fmt.Sprintf(format, args...)}
+	}
+}
 
 func (p *specPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	c, tab := p.f.c, p.f.tab
@@ -172,7 +245,7 @@ func (p *specPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Ui
 		}
 		binary.BigEndian.PutUint32(key, uint32(periodIndex(c.bucket, r.EventTime())))
 		for i, g := range c.groupBy {
-			binary.BigEndian.PutUint32(key[4+4*i:], tab.intern(fieldValue(&ev, g)))
+			binary.BigEndian.PutUint32(key[4+4*i:], tab.intern(groupValue(&ev, g)))
 		}
 		cell := p.cells[string(key)]
 		if cell == nil {
@@ -183,13 +256,15 @@ func (p *specPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Ui
 		for i, m := range c.measures {
 			switch m.kind {
 			case "sum", "avg":
-				if m.field == "amount" && ev.Data.Currency == "" || m.field == "severity" && ev.Data.Severity == 0 {
-					continue
-				}
-				cell.sums[i] += numericValue(&ev, m.field)
-				cell.n[i]++
+				p.addValue(cell, i, m, seq, &ev)
 			case "distinct":
-				if v := fieldValue(&ev, m.field); v != "" {
+				v := ""
+				if m.known {
+					v = fieldValue(&ev, m.field)
+				} else {
+					v = customKey(customRaw(&ev, m.field))
+				}
+				if v != "" {
 					cell.distinct[i][tab.intern(v)] = struct{}{}
 				}
 			}
@@ -198,6 +273,61 @@ func (p *specPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Ui
 	})
 	seen.Add(n & (progressEvery - 1))
 	return err
+}
+
+// addValue adds the value of measure i's field, when the event has one, to
+// the cell's sum and count.
+func (p *specPart) addValue(cell *specCell, i int, m measure, seq uint64, ev *domain.Event) {
+	d := &ev.Data
+	switch {
+	case m.field == "severity":
+		if d.Severity == 0 {
+			return
+		}
+		cell.sums[i].addInt(int64(d.Severity))
+	case m.money:
+		var v domain.Money
+		switch {
+		case m.field == "amount" && d.Currency != "":
+			v = d.Amount
+		case m.field == "cost" && d.HasCost:
+			v = d.Cost
+		default:
+			return
+		}
+		cur := p.f.tab.intern(d.Currency)
+		if cell.cur == 0 {
+			cell.cur = cur
+		} else if cell.cur != cur {
+			p.problem(i, seq, "the event at sequence %d is in %s, another currency than the group's %s", seq, d.Currency, p.f.tab.str(cell.cur))
+			return
+		}
+		cell.sums[i].addInt(int64(v))
+	default:
+		raw := customRaw(ev, m.field)
+		num, ok := numberText(raw)
+		if !ok {
+			p.problem(i, seq, "the event at sequence %d has %s = %s (%s); %s needs numbers (or strings holding numbers): "+
+				"leave such events out with where, or measure distinct:%s", seq, m.field, truncate(raw, 80), jsonKind(raw), m.kind, m.field)
+			return
+		}
+		if num == "" {
+			return
+		}
+		if err := cell.sums[i].addNumber(num); err != nil {
+			p.problem(i, seq, "the event at sequence %d has %s = %s: %v", seq, m.field, truncate(raw, 80), err)
+			return
+		}
+	}
+	cell.n[i]++
+}
+
+// truncate shortens s to at most n bytes for a message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func (f *specFold) merge(pp part) {
@@ -210,24 +340,36 @@ func (f *specFold) merge(pp part) {
 		}
 		c.add(pc)
 	}
+	// Parts come in log order: the first problem is the earliest.
+	for i, b := range p.bad {
+		if f.bad[i].Seq == 0 {
+			f.bad[i] = b
+		}
+	}
 }
 
 type specState struct {
 	Strs  []string
 	Cells []specCellState
+	Bad   []valueProblem
 }
 
 type specCellState struct {
 	Key      string
 	Count    int64
-	Sums, N  []int64
+	Sums     []string
+	N        []int64
 	Distinct [][]uint32
+	Cur      uint32
 }
 
 func (f *specFold) marshal() ([]byte, error) {
-	st := specState{Strs: f.tab.list()}
+	st := specState{Strs: f.tab.list(), Bad: f.bad}
 	for k, c := range f.cells {
-		cs := specCellState{Key: k, Count: c.count, Sums: c.sums, N: c.n, Distinct: make([][]uint32, len(c.distinct))}
+		cs := specCellState{Key: k, Count: c.count, N: c.n, Cur: c.cur, Sums: make([]string, len(c.sums)), Distinct: make([][]uint32, len(c.distinct))}
+		for i := range c.sums {
+			cs.Sums[i] = c.sums[i].state()
+		}
 		for i, d := range c.distinct {
 			for v := range d {
 				cs.Distinct[i] = append(cs.Distinct[i], v)
@@ -249,10 +391,18 @@ func (f *specFold) unmarshal(b []byte) error {
 	}
 	f.tab = strtabFrom(st.Strs)
 	f.cells = make(map[string]*specCell, len(st.Cells))
+	f.bad = make([]valueProblem, len(f.c.measures))
+	copy(f.bad, st.Bad)
 	for _, cs := range st.Cells {
 		c := f.c.newCell()
-		c.count = cs.Count
-		copy(c.sums, cs.Sums)
+		c.count, c.cur = cs.Count, cs.Cur
+		for i := range c.sums {
+			if i < len(cs.Sums) {
+				if err := c.sums[i].fromState(cs.Sums[i]); err != nil {
+					return fmt.Errorf("decode projection state: %w", err)
+				}
+			}
+		}
 		copy(c.n, cs.N)
 		for i, d := range cs.Distinct {
 			if i < len(c.distinct) && c.distinct[i] != nil {
@@ -267,7 +417,8 @@ func (f *specFold) unmarshal(b []byte) error {
 }
 
 // Table is the result of a projection: one row per period and group, sorted
-// by period then group values.
+// by period then group values. Sums and averages are exact decimals
+// (json.Number), money in its currency's major units.
 type Table struct {
 	Name    string   `json:"name"`
 	AsOfSeq uint64   `json:"as_of_seq"`
@@ -275,10 +426,21 @@ type Table struct {
 	Rows    [][]any  `json:"rows"`
 }
 
-// table renders the state.
-func (f *specFold) table() *Table {
+// table renders the state, or returns the error a measure's values made.
+func (f *specFold) table() (*Table, error) {
 	c := f.c
-	t := &Table{Name: c.spec.Name, Columns: append([]string{"bucket"}, c.groupBy...)}
+	for i, b := range f.bad {
+		if b.Seq != 0 {
+			return nil, domain.FieldErrorf("measures", "%q: %s", c.spec.Measures[i], b.Message)
+		}
+	}
+	t := &Table{Name: c.spec.Name, Columns: []string{"bucket"}}
+	for _, g := range c.groupBy {
+		t.Columns = append(t.Columns, g.name)
+	}
+	if c.curColumn {
+		t.Columns = append(t.Columns, "currency")
+	}
 	for _, m := range c.measures {
 		t.Columns = append(t.Columns, m.column())
 	}
@@ -290,8 +452,8 @@ func (f *specFold) table() *Table {
 	rows := make([]row, 0, len(f.cells))
 	for k, cell := range f.cells {
 		r := row{b: int32(binary.BigEndian.Uint32([]byte(k))), cell: cell}
-		for i := range c.groupBy {
-			r.keys = append(r.keys, f.tab.str(binary.BigEndian.Uint32([]byte(k[4+4*i:]))))
+		for i, g := range c.groupBy {
+			r.keys = append(r.keys, groupLabel(g, f.tab.str(binary.BigEndian.Uint32([]byte(k[4+4*i:])))))
 		}
 		rows = append(rows, r)
 	}
@@ -311,17 +473,29 @@ func (f *specFold) table() *Table {
 		for _, k := range r.keys {
 			out = append(out, k)
 		}
+		cur := f.tab.str(r.cell.cur)
+		if c.curColumn {
+			out = append(out, cur)
+		}
 		for i, m := range c.measures {
+			scale := 0
+			if m.money && cur != "" {
+				scale = domain.CurrencyExponent(cur)
+			}
 			switch m.kind {
 			case "count":
 				out = append(out, r.cell.count)
 			case "sum":
-				out = append(out, r.cell.sums[i])
+				if r.cell.n[i] == 0 {
+					out = append(out, nil) // no value to sum: no sum, not a zero
+				} else {
+					out = append(out, json.Number(r.cell.sums[i].text(scale)))
+				}
 			case "avg":
 				if r.cell.n[i] == 0 {
 					out = append(out, nil)
 				} else {
-					out = append(out, math.Round(float64(r.cell.sums[i])/float64(r.cell.n[i])*1e4)/1e4)
+					out = append(out, json.Number(avgText(&r.cell.sums[i], r.cell.n[i], scale)))
 				}
 			case "distinct":
 				out = append(out, int64(len(r.cell.distinct[i])))
@@ -329,5 +503,5 @@ func (f *specFold) table() *Table {
 		}
 		t.Rows = append(t.Rows, out)
 	}
-	return t
+	return t, nil
 }

@@ -31,7 +31,11 @@ func TestParseSpecErrorsNameLineAndField(t *testing.T) {
 		{"name: x\ngrup_by: [category]\n", "grup_by", "line 2"},
 		{"name: x\nmeasures: [count, median:amount]\n", "measures[1]", "line 2"},
 		{"name: x\nfilter:\n  types: [complaint.filed, complaint.opened]\n", "filter.types[1]", "line 3"},
-		{"name: x\nfilter:\n  where:\n    colour: red\n", "filter.where.colour", "line 4"},
+		{"name: x\nfilter:\n  where:\n    \"\": red\n", "filter.where", "line 4"},
+		{"name: x\nfilter:\n  types: [customer.defected]\nmeasures: [count, avg:severity]\n", "measures[1]", "line 4"},
+		{"name: x\nfilter:\n  types: [customer.defected, customer.renewed]\ngroup_by: [complaint_id]\n", "group_by[0]", "line 4"},
+		{"name: x\nmeasures: [count, sum:category]\n", "measures[1]", "line 2"},
+		{"name: x\nfilter: {where: {currency: [EUR, USD]}}\nmeasures: [sum:cost]\n", "measures[0]", "line 3"},
 		{"name: x\nbucket: year\n", "bucket", "line 2"},
 		{"name: x\ngroup_by: [segment]\nmeasures: [count, sum:amount]\n", "measures[1]", "line 3"},
 		{"name: Bad Name\n", "name", "line 1"},
@@ -39,6 +43,12 @@ func TestParseSpecErrorsNameLineAndField(t *testing.T) {
 		{"name: x\nfilter:\n  from: yesterday\n", "filter.from", "line 3"},
 		{"name: x\ngroup_by: [category, category]\n", "group_by[1]", "line 2"},
 		{"name: [x\n", "spec", "line 1"},
+		// YAML syntax errors name the line they are on.
+		{"name: x\nmeasures: [count\nbucket: month\n", "spec", "line 2"},
+		{"name: x\ngroup_by: [a]\n  bucket: month\n", "spec", "line 3"},
+		{"name: x\nbucket: month\n- a\n", "spec", "line 3"},
+		{"name: x\nbucket: month\nfoo: bar: baz\n", "spec", "line 3"},
+		{"name: x\nbucket: month\ngroup_by: [a,\n", "spec", "line 3"},
 		{`{"name": "x", "measures": ["sum:customer_id"]}`, "measures[0]", "line 1"},
 	} {
 		_, err := ParseSpec([]byte(c.src))
