@@ -2,7 +2,8 @@
 # demo.sh — what `make demo` runs (after `make build`): start plaint serve,
 # publish a synthetic history through NATS, show /v1/stats, keep serving.
 #
-#   scripts/demo.sh [DATA_DIR]        (default: a fresh temporary directory)
+#   scripts/demo.sh [DATA_DIR]        (default: a fresh temporary directory,
+#                                      removed when the demo stops)
 #
 # Environment: PLAINT_BIN (default bin/plaint), DEMO_HTTP (127.0.0.1:8080),
 # DEMO_NATS (127.0.0.1:4222), DEMO_CUSTOMERS (1400), DEMO_MONTHS (18),
@@ -24,7 +25,13 @@ if [[ ! -x $BIN ]]; then
 	echo "demo: $BIN not found; run 'make build' (or 'make demo')" >&2
 	exit 1
 fi
-DATA=${1:-$(mktemp -d "${TMPDIR:-/tmp}/plaint-demo.XXXXXX")}
+TEMP_DATA=
+if [[ -n ${1:-} ]]; then
+	DATA=$1
+else
+	DATA=$(mktemp -d "${TMPDIR:-/tmp}/plaint-demo.XXXXXX")
+	TEMP_DATA=$DATA
+fi
 mkdir -p "$DATA"
 
 echo "demo: starting plaint serve (data $DATA, NATS $NATS, HTTP $HTTP)"
@@ -34,6 +41,11 @@ stop() {
 	if kill -0 "$SERVER" 2>/dev/null; then
 		kill -TERM "$SERVER" 2>/dev/null || true
 		wait "$SERVER" 2>/dev/null || true
+	fi
+	if [[ -n $TEMP_DATA ]]; then
+		rm -rf "$TEMP_DATA"
+		echo "demo: removed the temporary data directory $TEMP_DATA"
+		TEMP_DATA=
 	fi
 }
 trap stop EXIT
@@ -91,5 +103,9 @@ echo "demo: plaint trend --by category (the last 12 months)"
 echo
 echo "demo: try  $BIN trend --server http://$HTTP --by category,segment --format csv"
 echo "      or   curl 'http://$HTTP/v1/trends?by=channel&format=json'"
-echo "demo: plaint is serving on http://$HTTP (data in $DATA); Ctrl-C stops it."
+if [[ -n $TEMP_DATA ]]; then
+	echo "demo: plaint is serving on http://$HTTP (data in $DATA, removed when it stops); Ctrl-C stops it."
+else
+	echo "demo: plaint is serving on http://$HTTP (data in $DATA); Ctrl-C stops it."
+fi
 wait "$SERVER"
