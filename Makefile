@@ -1,6 +1,9 @@
 # plaint — see README.md. Every target needs only Go (plus what it installs itself).
 GO        ?= go
 BIN       := bin/plaint
+# The version stamped into the binary; without git, plaint reads the VCS
+# information Go records (or says dev).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DATA      ?= ./data
 PKGS      := ./...
 STATICCHECK_VERSION := v0.8.2
@@ -14,7 +17,7 @@ FUZZTIME  ?= 150000x
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/plaint
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/plaint
 
 ## run: start the engine on the embedded defaults (NATS + JetStream, bbolt in ./data).
 run: build

@@ -44,6 +44,7 @@ type NATSFlags struct {
 // CLI is the command line of plaint.
 type CLI struct {
 	Globals
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 
 	Serve      ServeCmd      `cmd:"" help:"Run the engine: NATS ingest, event log, projections and the HTTP API."`
 	Emit       EmitCmd       `cmd:"" help:"Publish events to NATS from a JSONL file, a CSV file with a mapping, or a synthetic history."`
@@ -94,6 +95,7 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 		kong.Writers(m.Stdout, m.Stderr),
 		kong.Exit(exit),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionLine()},
 	)
 	if err != nil {
 		fmt.Fprintln(m.Stderr, "plaint:", err)

@@ -17,7 +17,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	plaintcsv "github.com/plaint/plaint/adapters/csv"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
@@ -519,23 +518,24 @@ func (s *fileSink) summary(st plaintnats.PublishStats) string {
 // terminal, a line every few seconds otherwise.
 type emitProgress struct {
 	w    io.Writer
-	bar  *progressbar.ProgressBar
+	tty  bool
+	bar  *progressbar.ProgressBar // made at the first ack (see newBar)
 	last time.Time
 }
 
 func newEmitProgress(w io.Writer) *emitProgress {
-	p := &emitProgress{w: w, last: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("publishing"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-	}
-	return p
+	return &emitProgress{w: w, tty: isTerminal(w), last: time.Now()}
 }
 
 // update is the Publisher's progress callback.
 func (p *emitProgress) update(st plaintnats.PublishStats) {
-	if p.bar != nil {
+	if p.tty {
+		if p.bar == nil {
+			if st.Acked == 0 {
+				return
+			}
+			p.bar = newBar(p.w, -1, "publishing", "events")
+		}
 		_ = p.bar.Set64(st.Acked)
 		return
 	}

@@ -16,24 +16,40 @@ type progress struct {
 	w     io.Writer
 	verb  string
 	unit  string
-	bar   *progressbar.ProgressBar
+	tty   bool
+	bar   *progressbar.ProgressBar // made at the first progress (see newBar)
 	start time.Time
 	last  time.Time
 }
 
 func newProgress(w io.Writer, verb, unit string) *progress {
-	p := &progress{w: w, verb: verb, unit: unit, start: time.Now(), last: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(verb),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-	}
-	return p
+	return &progress{w: w, verb: verb, unit: unit, tty: isTerminal(w), start: time.Now(), last: time.Now()}
+}
+
+// isTerminal reports whether w is a terminal, where a live bar is drawn.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newBar returns a live bar with a rate. It is made once there is progress
+// to show: a bar drawn at 0 shows its rate in the smallest unit it has
+// ("0 events/hr").
+func newBar(w io.Writer, max int64, verb, unit string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(verb),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
 // update reports done of total units.
 func (p *progress) update(done, total uint64) {
-	if p.bar != nil {
+	if p.tty {
+		if p.bar == nil {
+			if done == 0 {
+				return
+			}
+			p.bar = newBar(p.w, int64(total), p.verb, p.unit)
+		}
 		if p.bar.GetMax64() != int64(total) {
 			p.bar.ChangeMax64(int64(total))
 		}

@@ -217,7 +217,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, fmt.Errorf("data directory: %w", err)
 	}
-	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: version, Projections: pe, DataDir: absData,
+	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
 		DLQ:    dlqService{js},
 		Ingest: ingestStats, Ready: func() error {
 			if nc.Status() != natsgo.CONNECTED {
@@ -244,7 +244,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		natsWhere = redact(natsURL) + " (external)"
 	}
 	fmt.Fprintf(g.Stdout, "plaint %s serving\n  nats: %s\n  http: http://%s\n  data: %s (log %s, %d events)\n",
-		version, natsWhere, hs.Addr(), abs, logFile, l.LastSeq())
+		versionString(), natsWhere, hs.Addr(), abs, logFile, l.LastSeq())
 	logger.Info("ready", "nats", redact(natsURL), "http", hs.Addr(), "data", abs, "last_seq", l.LastSeq())
 	return e, nil
 }
