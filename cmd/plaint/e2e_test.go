@@ -709,10 +709,34 @@ func (p *page) usable(sels ...string) {
 		}
 		return out;
 	})(`+string(js)+`)`)
+	problems = append(problems, eval[[]string](p, accessibilityChecks)...)
 	if len(problems) > 0 {
 		p.t.Fatalf("not usable at %s: %s", eval[string](p, `innerWidth + 'x' + innerHeight`), strings.Join(problems, "; "))
 	}
 }
+
+// accessibilityChecks lists what keeps a person using a screen reader, a
+// keyboard or a finger from the page: controls without a label, charts
+// without a text, links and buttons without a name, more or less than one
+// main heading, controls too small to tap (WCAG 2.5.8: 24 px).
+const accessibilityChecks = `(() => {
+	const out = [];
+	const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+	for (const el of document.querySelectorAll('input, select, textarea')) {
+		const named = el.closest('label') || (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.getAttribute('aria-label');
+		if (!named) out.push('a ' + el.tagName.toLowerCase() + ' without a label (' + (el.id || el.name) + ')');
+	}
+	for (const el of document.querySelectorAll('[role=img]')) if (!el.getAttribute('aria-label')) out.push('a chart without a text alternative (' + (el.id || el.className) + ')');
+	for (const el of document.querySelectorAll('a, button')) if (shown(el) && !el.textContent.trim() && !el.getAttribute('aria-label')) out.push('a ' + el.tagName.toLowerCase() + ' without a name');
+	const h1 = [...document.querySelectorAll('h1')].filter(shown).length;
+	if (h1 !== 1) out.push(h1 + ' main headings');
+	if (!document.documentElement.lang) out.push('no page language');
+	for (const el of document.querySelectorAll('nav a, button, select, input:not([type=radio]), .seg-btn')) {
+		const r = el.getBoundingClientRect();
+		if (shown(el) && r.height < 24) out.push((el.id || el.textContent.trim() || el.tagName) + ' is ' + Math.round(r.height) + 'px high');
+	}
+	return out;
+})()`
 
 // shot saves a screenshot of the whole page.
 func (p *page) shot(name string) {

@@ -132,7 +132,7 @@ function fixed(v, d = 1) {
 function alertCard(a) {
   const periodLabel = a.period_start ? periods.human(a.period || 'month', a.period === 'week' ? periods.label('week', Date.parse(a.period_start + 'T00:00:00Z')) : a.period_start.slice(0, 7)) : '?';
   const facts = [
-    ['Severity', fixed(a.severity, 2)],
+    ['Severity', typeof a.level === 'number' ? `${a.level} of 10 (${fixed(a.severity, 1)} sd above)` : fixed(a.severity, 2)],
     ['Longevity', typeof a.longevity === 'number' ? `${a.longevity} ${a.period === 'week' ? 'week' : 'month'}${a.longevity === 1 ? '' : 's'} in a row` : '–'],
     ['Rule', a.rule || '–'],
     ['p / q', `${pvalue(a.p_value)} / ${pvalue(a.q_value)}`],
@@ -148,7 +148,7 @@ function alertCard(a) {
       'p',
       { class: 'alert-figures' },
       h('strong', null, fixed(a.observed, 0)),
-      ` complaints in ${periodLabel}, against ${fixed(a.expected)} expected (upper bound ${fixed(a.upper)})`,
+      ` complaints in ${periodLabel}${a.partial ? ` so far (${Math.round((a.exposure || 0) * 100)}% of it has passed)` : ''}, against ${fixed(a.expected)} expected (upper bound ${fixed(a.upper)})`,
     ),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
     samples.length

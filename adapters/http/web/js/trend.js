@@ -169,9 +169,8 @@ function draw(ctx, body, subtitle, category, res, alerts, filters) {
       state(
         'empty',
         `No ${category} complaints${filterText ? ' for ' + filterText : ''} from ${periods.human(m.bucket, m.from)} to ${periods.human(m.bucket, m.to)}.`,
-        h('span', null, filterText ? 'Try other filters, or ' : '', h('a', { href: '#/' }, 'go back to the overview'), '.'),
+        h('span', null, filterText ? 'Try other filters, or ' : '', h('a', { href: '#/' }, filterText ? 'go back to the overview' : 'Go back to the overview'), '.'),
       ),
-      h('p', { class: 'actions' }, download),
     );
     ctx.setState('empty');
     return;
