@@ -278,6 +278,10 @@ func TestE2EEmptyLog(t *testing.T) {
 		p.t = t
 		checkPeriodLabels(t, p)
 	})
+	t.Run("the pages read the payloads issues 10 and 11 specify", func(t *testing.T) {
+		p.t = t
+		checkFuturePayloads(t, p)
+	})
 	p.t = t
 	p.noErrors()
 }
@@ -324,6 +328,94 @@ func checkPeriodLabels(t *testing.T, p *page) {
 		t.Fatalf("periods.js disagrees with domain.Period on %d cases, e.g.\n%s", len(bad), strings.Join(bad, "\n"))
 	}
 	t.Logf("%d period labels agree", len(cases))
+}
+
+// checkFuturePayloads has the alerts panel, the review and the scorecard
+// render the payloads that the detector (issue 10) and the review (issue 11)
+// specify, in the page's own modules: when those endpoints land, the pages
+// already read them. An alert is raised, updated and cleared as the stream
+// would deliver it.
+func checkFuturePayloads(t *testing.T, p *page) {
+	p.viewport(desktop)
+	render := func(fragment, view, js string) map[string]any {
+		p.open(fragment, view)
+		ctx, cancel := context.WithTimeout(p.ctx, timeout)
+		defer cancel()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	out := render("#/", "overview", `Promise.all([import('./ui/js/alerts.js'), import('./ui/js/overview.js')]).then(([al, ov]) => {
+		const out = {};
+		const el = document.getElementById('alerts');
+		const board = new al.AlertBoard(b => ov.drawAlerts(el, b));
+		const ev = (type, data) => ({specversion: '1.0', id: type + '-' + data.observed, source: 'plaint/detector', type,
+			time: '2026-11-20T10:00:00Z', subject: 'billing', data});
+		const alert = {series: {category: 'billing', segment: 'smb'}, period: 'month', period_start: '2026-11-01',
+			observed: 84, expected: 40.2, upper: 61.5, p_value: 0.0004, q_value: 0.003, severity: 2.4, longevity: 2,
+			rule: 'farrington', customers_affected: 57, sample_complaint_ids: ['c-1', 'c-2']};
+		const other = {...alert, series: {category: 'app-login'}, period: 'week', period_start: '2026-11-23', observed: 31,
+			expected: 9.5, upper: 17, severity: 3.1, level: 4, longevity: 1, rule: 'farrington', customers_affected: 30};
+		board.load([al.normalize(ev('alert.raised', alert)), al.normalize(ev('alert.raised', other))]);
+		out.raised = el.innerText;
+		board.apply(al.normalize(ev('alert.updated', {...alert, observed: 97, longevity: 3})));
+		out.updated = el.innerText;
+		out.shown = el.innerText;
+		return out;
+	})`)
+	p.shot("overview-alerts-payload-" + desktop.name)
+	cleared := render("#/", "overview", `Promise.all([import('./ui/js/alerts.js'), import('./ui/js/overview.js')]).then(([al, ov]) => {
+		const el = document.getElementById('alerts');
+		const board = new al.AlertBoard(b => ov.drawAlerts(el, b));
+		const data = {series: {category: 'billing', segment: 'smb'}, period: 'month', period_start: '2026-11-01', observed: 30};
+		board.load([al.normalize({specversion: '1.0', type: 'alert.raised', id: 'r', source: 'plaint/detector', data: {...data, observed: 84}})]);
+		board.apply(al.normalize({specversion: '1.0', type: 'alert.cleared', id: 'c', source: 'plaint/detector', time: '2026-11-29T08:00:00Z', data}));
+		return {cleared: el.textContent, open: board.open().length};
+	})`)
+	out["cleared"], out["open"] = cleared["cleared"], cleared["open"]
+	review := render("#/review?period=2025-Q3", "review", `import('./ui/js/review.js').then(rv => {
+		const el = document.getElementById('review');
+		rv.drawReview(el, {period: '2025-Q3', from: '2025-07-01', to: '2025-10-01',
+			defected: {count: 57, value: [{currency: 'USD', amount: '123456.78'}], change: {count: 4}},
+			by_reason: [{reason: 'price', count: 20, value: [{currency: 'USD', amount: '80000.00'}]}],
+			by_segment: [{segment: 'enterprise', count: 3, value: [{currency: 'USD', amount: '90000.00'}]}],
+			customers: [{customer_id: 'A00226', segment: 'enterprise', value: '61234.00', currency: 'USD', reason: 'price',
+				competitor: 'rival-telco', defected_at: '2025-08-14T09:00:00Z',
+				complaints: [{time: '2025-07-30T10:00:00Z', category: 'billing', channel: 'phone', severity: 3, resolved: true}]}],
+			callbacks: [{customer_id: 'A00226', value: '61234.00', currency: 'USD', reason: 'price', phone_hint: null}]}, {period: '2025-Q3', top: '10'});
+		el.querySelectorAll('details').forEach(d => d.open = true);
+		return {review: el.innerText};
+	})`)
+	p.shot("review-payload-" + desktop.name)
+	scorecard := render("#/scorecard", "scorecard", `import('./ui/js/scorecard.js').then(sc => {
+		const el = document.getElementById('scorecard');
+		sc.drawScorecard(el, {rows: [{period: '2025-01', segment: 'smb', new_customers: 12, new_value: '3400.50', lost_customers: 3,
+			lost_value: '900.00', renewals: 40, referrals: 2, revenue: '12345.67', cost: '2345.67', profit: '10000.00', currency: 'EUR'}]},
+			{from: '2025-01', to: '2025-12', by: 'segment'});
+		return {scorecard: el.innerText};
+	})`)
+	p.shot("scorecard-payload-" + desktop.name)
+	out["review"], out["scorecard"] = review["review"], scorecard["scorecard"]
+	for key, wants := range map[string][]string{
+		"raised": {"billing · smb", "84 complaints in Nov 2026, against 40.2 expected (upper bound 61.5)", "2 months in a row", "farrington",
+			"0.003", "57", "Sample complaints (2)", "app-login", "week of 23 Nov 2026", "4 of 10"},
+		"updated":   {"97 complaints in Nov 2026", "3 months in a row", "updated"},
+		"cleared":   {"No open alerts.", "Recently cleared (1)", "billing · smb"},
+		"review":    {"57", "+4", "123,456.78 USD", "Call back", "A00226", "61,234.00 USD", "rival-telco", "billing · phone · severity 3 · resolved", "By reason", "80,000.00 USD"},
+		"scorecard": {"New customers", "12,345.67 EUR", "10,000.00 EUR", "Jan 2025 to Dec 2025"},
+	} {
+		got, _ := out[key].(string)
+		for _, w := range wants {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q is not in\n%s", key, w, got)
+			}
+		}
+	}
+	if out["open"] != 0.0 {
+		t.Errorf("%v alerts open after alert.cleared", out["open"])
+	}
 }
 
 // seedHistory publishes through NATS a synthetic history that ends with the

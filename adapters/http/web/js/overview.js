@@ -95,7 +95,8 @@ async function loadAlerts(body, board, stopped) {
   board.follow();
 }
 
-function drawAlerts(body, board) {
+// drawAlerts shows the board's open alerts as cards, and those cleared lately.
+export function drawAlerts(body, board) {
   const open = board.open();
   const cleared = board.cleared();
   body.dataset.state = open.length ? 'ready' : 'empty';
@@ -137,7 +138,7 @@ function alertCard(a) {
     ['Rule', a.rule || '–'],
     ['p / q', `${pvalue(a.p_value)} / ${pvalue(a.q_value)}`],
     ['Customers affected', num(a.customers_affected)],
-    ['Since', when(a.time)],
+    [a.type === 'alert.updated' ? 'Updated' : a.state === 'cleared' ? 'Cleared' : 'Raised', when(a.time)],
   ];
   const samples = Array.isArray(a.sample_complaint_ids) ? a.sample_complaint_ids : [];
   return h(

@@ -3,7 +3,7 @@
 // were worth, why, the complaints before they left, and the call-back list.
 // Servers without the review say so plainly.
 import { request, url } from './api.js';
-import { errorState, h, money, num, state, table, when } from './dom.js';
+import { errorState, h, money, num, signed, state, table, when } from './dom.js';
 import * as periods from './periods.js';
 import { autoTable, cellOf, unavailable } from './tables.js';
 
@@ -22,7 +22,7 @@ export function render(ctx, _arg, params) {
         ctx.navigate(`#/review?period=${encodeURIComponent(input.value.trim())}&top=${encodeURIComponent(top)}`);
       },
     },
-    h('div', { class: 'field' }, h('label', { for: 'f-period' }, 'Period'), input, h('span', { id: 'f-period-help', class: 'help' }, 'a month (2026-09) or a quarter (2026-Q3)')),
+    h('div', { class: 'field' }, h('label', { for: 'f-period' }, 'Period ', h('span', { id: 'f-period-help', class: 'help' }, 'a month (2026-09) or a quarter (2026-Q3)')), input),
     h('button', { type: 'submit', class: 'button' }, 'Show'),
   );
   const body = h('div', { id: 'review' }, state('loading', 'Loading the review…'));
@@ -33,7 +33,7 @@ export function render(ctx, _arg, params) {
     try {
       const r = await request('v1/review', { period, top, format: 'json' });
       if (stopped) return;
-      draw(body, r, { period, top });
+      drawReview(body, r, { period, top });
       ctx.setState('ready');
     } catch (err) {
       if (stopped) return;
@@ -57,14 +57,16 @@ export function render(ctx, _arg, params) {
   };
 }
 
-function draw(body, r, q) {
+// drawReview shows an answer of GET /v1/review in body; q is the question
+// (period, top), for the download links.
+export function drawReview(body, r, q) {
   const d = r.defected || {};
   const values = Array.isArray(d.value) ? d.value : [];
   const change = d.change && typeof d.change === 'object' ? d.change : null;
   const summary = h(
     'div',
     { class: 'tiles' },
-    h('div', { class: 'tile' }, h('p', { class: 'tile-label' }, `Customers lost, ${r.period || q.period}`), h('p', { class: 'tile-value' }, num(d.count)), change ? h('p', { class: 'tile-sub' }, cellOf('change', change)) : null),
+    h('div', { class: 'tile' }, h('p', { class: 'tile-label' }, `Customers lost, ${r.period || q.period}`), h('p', { class: 'tile-value' }, num(d.count)), change ? h('p', { class: 'tile-sub' }, changeText(change)) : null),
     h('div', { class: 'tile' }, h('p', { class: 'tile-label' }, 'Value lost'), h('p', { class: 'tile-value tile-money' }, values.length ? values.map((v) => money(v.amount, v.currency)).join(' + ') : '–')),
   );
   const callbacks = Array.isArray(r.callbacks) ? r.callbacks : [];
@@ -97,7 +99,7 @@ function draw(body, r, q) {
     ['by_reason', 'By reason'],
     ['by_segment', 'By segment'],
   ]) {
-    if (Array.isArray(r[key]) && r[key].length) parts.push(h('section', { class: 'panel' }, h('h2', null, title), autoTable(title, r[key], ['reason', 'segment', 'count', 'value', 'change'])));
+    if (Array.isArray(r[key]) && r[key].length) parts.push(h('section', { class: 'panel' }, h('h2', null, title), autoTable(title, r[key], ['reason', 'segment', 'count', 'value', 'change'], { class: 'data' })));
   }
   parts.push(
     h(
@@ -128,4 +130,13 @@ function draw(body, r, q) {
     ),
   );
   body.replaceChildren(...parts);
+}
+
+// changeText writes the change against the previous period: "+4 on the
+// previous period", with the value change when the server gives one.
+function changeText(c) {
+  const parts = [];
+  if (typeof c.count === 'number') parts.push(signed(c.count));
+  if (Array.isArray(c.value) && c.value.length) parts.push(c.value.map((v) => (String(v.amount).startsWith('-') ? '' : '+') + money(v.amount, v.currency)).join(' + '));
+  return parts.length ? parts.join(', ') + ' on the previous period' : cellOf('change', c);
 }

@@ -40,13 +40,7 @@ export function render(ctx, _arg, params) {
     try {
       const r = await request('v1/scorecard', { from, to, by, format: 'json' });
       if (stopped) return;
-      const rows = Array.isArray(r) ? r : Array.isArray(r.rows) ? r.rows : [];
-      const csv = h('a', { href: url('v1/scorecard', { from, to, by, format: 'csv' }), download: `plaint-scorecard-${from}-${to}.csv` }, 'Download CSV');
-      body.replaceChildren(
-        h('p', { class: 'muted subtitle' }, `${periods.human('month', from)} to ${periods.human('month', to)}, by ${by}. Money is exact, in each row's currency. `, csv),
-        rows.length ? h('section', { class: 'panel' }, autoTable('Scorecard by month and group', rows, COLUMNS, { class: 'data', id: 'scorecard-table' })) : state('empty', 'No customer activity in this range.'),
-      );
-      ctx.setState(rows.length ? 'ready' : 'empty');
+      ctx.setState(drawScorecard(body, r, { from, to, by }) ? 'ready' : 'empty');
     } catch (err) {
       if (stopped) return;
       if (err.notAvailable) {
@@ -67,4 +61,17 @@ export function render(ctx, _arg, params) {
   return () => {
     stopped = true;
   };
+}
+
+// drawScorecard shows an answer of GET /v1/scorecard (an array of rows or
+// {"rows": [...]}) in body, and reports whether it had rows; q is the
+// question (from, to, by), for the download link.
+export function drawScorecard(body, r, q) {
+  const rows = Array.isArray(r) ? r : Array.isArray(r.rows) ? r.rows : [];
+  const csv = h('a', { href: url('v1/scorecard', { ...q, format: 'csv' }), download: `plaint-scorecard-${q.from}-${q.to}.csv` }, 'Download CSV');
+  body.replaceChildren(
+    h('p', { class: 'muted subtitle' }, `${periods.human('month', q.from)} to ${periods.human('month', q.to)}, by ${q.by}. Money is exact, in each row's currency. `, csv),
+    rows.length ? h('section', { class: 'panel' }, autoTable('Scorecard by month and group', rows, COLUMNS, { class: 'data', id: 'scorecard-table' })) : state('empty', 'No customer activity in this range.'),
+  );
+  return rows.length > 0;
 }
