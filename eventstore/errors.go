@@ -22,6 +22,11 @@ var (
 	// log unless WithInitEmpty.
 	ErrEmpty = errors.New("the event log file is empty (0 bytes): it holds no log")
 
+	// ErrKeySnapshot is returned (wrapped, with the cause) by Close when the
+	// dedupe key snapshot could not be written; the log itself is closed
+	// and sound.
+	ErrKeySnapshot = errors.New("the dedupe key snapshot was not written")
+
 	// ErrNotExist is returned by Open with WithReadOnly when there is no log at
 	// the path.
 	ErrNotExist = errors.New("event log does not exist")

@@ -55,3 +55,31 @@ func TestLogIdentityIsKeptAndStampedIntoOtherFiles(t *testing.T) {
 		t.Fatalf("a new log in the emptied file has id %q (old %q)", l.ID(), id)
 	}
 }
+
+func TestCloseReportsAKeySnapshotItCouldNotWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	l, err := eventstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(benchEvents(1, 3)...); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the snapshot goes: the rename into place fails,
+	// as a write on a full disk would.
+	if err := os.MkdirAll(filepath.Join(path+".keys", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); !errors.Is(err, eventstore.ErrKeySnapshot) {
+		t.Fatalf("close: %v, want ErrKeySnapshot", err)
+	}
+	// The log is closed and sound.
+	l, err = eventstore.Open(path, eventstore.WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.LastSeq() != 3 {
+		t.Fatalf("last seq %d, want 3", l.LastSeq())
+	}
+}

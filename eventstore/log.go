@@ -389,23 +389,28 @@ func (l *Log) notify() {
 	close(*old)
 }
 
-// Close closes the log. Appends in progress finish first.
+// Close closes the log. Appends in progress finish first. The dedupe key
+// snapshot is written first; when that fails (a full disk, say) the log is
+// still closed and sound, and Close returns ErrKeySnapshot with the cause:
+// the next open rebuilds the set from the log, which is always right but
+// slower.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed.Load() {
 		return nil
 	}
+	var snapErr error
 	if !l.opts.readOnly {
-		// Best effort: without a snapshot (or with an older one) the next
-		// open rebuilds more of the set from the log, which is always right.
-		_ = l.saveKeySnapshot()
+		if err := l.saveKeySnapshot(); err != nil {
+			snapErr = fmt.Errorf("close log: %w (the next start rebuilds the dedupe set from the log): %w", ErrKeySnapshot, err)
+		}
 	}
 	l.closed.Store(true)
 	if err := l.db.Close(); err != nil {
-		return fmt.Errorf("close log: %w", err)
+		return errors.Join(fmt.Errorf("close log: %w", err), snapErr)
 	}
-	return nil
+	return snapErr
 }
 
 // Sync forces the file to disk; appends already do this unless WithNoSync.

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -98,4 +99,27 @@ func TestServeRefusesALogThatIsNotTheDirectorys(t *testing.T) {
 		t.Fatalf("after --fresh: %d events, want 9", got)
 	}
 	s.term()
+}
+
+// TestStopReportsAKeySnapshotItCouldNotWrite: a failed snapshot write at
+// stop is an error, and the log does not say "stopped cleanly".
+func TestStopReportsAKeySnapshotItCouldNotWrite(t *testing.T) {
+	data := mustLog(t, 5)
+	s := startServer(t, data)
+	os.Remove(filepath.Join(data, logFile+".keys"))
+	if err := os.MkdirAll(filepath.Join(data, logFile+".keys", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
+	select {
+	case err = <-s.done:
+		s.cmd.ProcessState = &os.ProcessState{}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	out := s.output()
+	if exitCodeOfRun(err) != 1 || !strings.Contains(out, "the dedupe key snapshot was not written") || strings.Contains(out, "stopped cleanly") {
+		t.Fatalf("exit %v\n%s", err, out)
+	}
 }
