@@ -53,7 +53,7 @@ e2e:
 
 ## bench: the benchmarks behind BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./eventstore ./adapters/... ./projections/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./eventstore ./adapters/... ./projections/... ./cmd/plaint/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -52,7 +52,7 @@ func runMain(t *testing.T, args ...string) (int, string, string) {
 
 // server is a `plaint serve` subprocess.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	http string
 	nats string // the embedded NATS server's URL
@@ -68,7 +68,7 @@ var (
 
 // startServer starts `plaint serve` with the given data directory and extra
 // flags and waits until its HTTP API answers /readyz.
-func startServer(t *testing.T, data string, args ...string) *server {
+func startServer(t testing.TB, data string, args ...string) *server {
 	t.Helper()
 	all := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(plaintBin, all...)
@@ -171,7 +171,7 @@ func (s *server) term() {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
