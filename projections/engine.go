@@ -45,7 +45,8 @@ type Engine struct {
 	projs map[string]*projection // serving, by name
 	next  map[string]*projection // replacements being built, by name
 
-	asOf asOfCache // answers to "as of" questions
+	asOf     asOfCache     // answers to "as of" questions
+	computed atomic.Uint64 // live trend answers computed (not served from cache)
 }
 
 // projection is one named fold and its position in the log.
@@ -65,8 +66,11 @@ type projection struct {
 	dirty     bool   // advanced since last saved
 	savedAt   time.Time
 	createdAt time.Time
-	cache     map[string]*TrendResult // trend answers at cacheAt (read only)
-	cacheAt   uint64
+
+	// ansMu guards the trend answers computed at answersAt (read only).
+	ansMu     sync.Mutex
+	answers   map[string]*TrendResult
+	answersAt uint64
 
 	ready     chan struct{} // closed once built (or failed)
 	readyOnce sync.Once
@@ -76,6 +80,9 @@ type projection struct {
 	// not wait for a build holding mu.
 	cpPub    atomic.Uint64
 	builtPub atomic.Bool
+
+	memPub   atomic.Int64 // estimated bytes of the state, published with cp
+	lastUsed atomic.Int64 // Unix ns of the last question (trend caches)
 
 	building   atomic.Bool
 	buildFrom  atomic.Uint64 // checkpoint the build started from
@@ -88,6 +95,7 @@ type projection struct {
 func (p *projection) pub() {
 	p.cpPub.Store(p.cp)
 	p.builtPub.Store(p.built)
+	p.memPub.Store(memBytes(p.f))
 }
 
 // retire cancels p's build and keeps it from being saved again.
@@ -184,8 +192,14 @@ func (e *Engine) load() error {
 		return err
 	}
 	var start []*projection
+	var stale []string
 	for _, s := range all {
 		name, isNext := strings.CutSuffix(s.m.Name, nextSuffix)
+		if s.m.Def != nil && s.m.Def.Kind == kindTrend {
+			// Saved by a version that kept trends for ever; now a cache.
+			stale = append(stale, s.m.Name)
+			continue
+		}
 		p, err := e.newProjection(name, s.m.Def)
 		if err != nil {
 			e.o.logger.Error("dropping a projection that cannot be loaded", "projection", s.m.Name, "err", err)
@@ -230,6 +244,9 @@ func (e *Engine) load() error {
 		} else {
 			start = append(start, p)
 		}
+	}
+	if err := e.deleteSaved(stale...); err != nil {
+		return err
 	}
 	for _, p := range start {
 		e.startBuild(p)
@@ -351,7 +368,7 @@ func (e *Engine) promote(p *projection) {
 // save writes p's state and checkpoint in one transaction, with extra run in
 // the same transaction. p.mu must be held.
 func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
-	if e.db == nil || !p.dirty || p.dropped {
+	if e.db == nil || !p.dirty || p.dropped || p.isCache() {
 		return nil
 	}
 	state, err := p.f.marshal()

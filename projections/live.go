@@ -26,6 +26,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-changed:
 		case <-tick.C:
 			e.saveDirty(false)
+			e.evictTrends(time.Now())
 		}
 	}
 }
@@ -51,20 +52,27 @@ func (e *Engine) serving() []*projection {
 // first waits for p's build to finish.
 func (e *Engine) catchUp(ctx context.Context, p *projection, wait bool) error {
 	if wait {
-		select {
-		case <-p.ready:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-e.ctx.Done():
-			return errClosed
+		if err := e.waitBuilt(ctx, p); err != nil {
+			return err
 		}
-	}
-	if err := p.failure(); err != nil {
+	} else if err := p.failure(); err != nil {
 		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return e.advanceLocked(ctx, p, e.log.LastSeq())
+}
+
+// waitBuilt waits until p has been built (or failed).
+func (e *Engine) waitBuilt(ctx context.Context, p *projection) error {
+	select {
+	case <-p.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.ctx.Done():
+		return errClosed
+	}
+	return p.failure()
 }
 
 // advanceLocked folds p up to seq to; p.mu must be held.

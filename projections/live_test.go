@@ -5,10 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/plaint/plaint/domain"
 )
 
 // TestRunKeepsProjectionsLive checks that Run advances built projections as
-// batches are appended, without any query, and saves them.
+// batches are appended, without any query, and saves those that are not a
+// cache.
 func TestRunKeepsProjectionsLive(t *testing.T) {
 	l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	g := newGen(9)
@@ -16,7 +19,7 @@ func TestRunKeepsProjectionsLive(t *testing.T) {
 	saved := make(chan uint64, 1000)
 	e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithPersistEvery(time.Millisecond),
 		WithCheckpointHook(func(name string, seq uint64) {
-			if name == "builtin/trend/month/category" {
+			if name == baseName {
 				saved <- seq
 			}
 		}))
@@ -35,6 +38,10 @@ func TestRunKeepsProjectionsLive(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("projection saved at %d, log at %d", got, want)
 		}
+	}
+	name, _ := trendDefinition([]Dimension{DimCategory}, domain.BucketMonth)
+	if st, err := e.Status(name); err != nil || st.Checkpoint != want {
+		t.Fatalf("trend cache at %d (%v), log at %d", st.Checkpoint, err, want)
 	}
 	cancel()
 	if err := <-done; err != nil {

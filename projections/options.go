@@ -17,6 +17,8 @@ type options struct {
 	persistEvery    time.Duration
 	logger          *slog.Logger
 	onCheckpoint    func(name string, seq uint64)
+	trendIdle       time.Duration // evict trend caches idle this long; 0 never
+	trendBytes      int64         // bound of the trend caches' memory; 0 none
 }
 
 func defaultOptions() options {
@@ -27,6 +29,8 @@ func defaultOptions() options {
 		checkpointEvery: 5 * time.Second,
 		persistEvery:    2 * time.Second,
 		logger:          slog.Default(),
+		trendIdle:       DefaultTrendCacheIdle,
+		trendBytes:      DefaultTrendCacheBytes,
 	}
 }
 
@@ -65,4 +69,13 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // progress displays use it).
 func WithCheckpointHook(fn func(name string, seq uint64)) Option {
 	return func(o *options) { o.onCheckpoint = fn }
+}
+
+// WithTrendCache sets how long an ad-hoc trend projection may stay idle
+// before it is evicted (0: never, by idle time) and how much memory the
+// trend projections may hold together before the least recently used are
+// evicted (0: no bound). The defaults are DefaultTrendCacheIdle and
+// DefaultTrendCacheBytes. Eviction runs in Run.
+func WithTrendCache(idle time.Duration, maxBytes int64) Option {
+	return func(o *options) { o.trendIdle, o.trendBytes = idle, maxBytes }
 }

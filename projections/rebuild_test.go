@@ -121,8 +121,9 @@ func TestNewCodeVersionRebuildsWhileOldServes(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Pretend the saved trend was built by an older version of the code.
-	name, _ := trendDefinition(q.By, q.Bucket)
+	// Pretend the saved customer base was built by an older version of the
+	// code (trend caches are never saved).
+	name, _ := baseDefinition()
 	db, err := bolt.Open(state, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +134,7 @@ func TestNewCodeVersionRebuildsWhileOldServes(t *testing.T) {
 		if err := json.Unmarshal(b.Get([]byte(name)), &m); err != nil {
 			return err
 		}
-		m.Def.Version = trendVersion - 1
+		m.Def.Version = baseVersion - 1
 		v, _ := json.Marshal(m)
 		return b.Put([]byte(name), v)
 	})
@@ -144,7 +145,7 @@ func TestNewCodeVersionRebuildsWhileOldServes(t *testing.T) {
 	g := newGate()
 	e2 := openTestEngine(t, l, state, WithChunk(300), WithCheckpointEvery(0), WithCheckpointHook(g.hook))
 	st, err := e2.Status(name)
-	if err != nil || st.Version != trendVersion-1 || st.Rebuild == nil || st.Rebuild.Version != trendVersion {
+	if err != nil || st.Version != baseVersion-1 || st.Rebuild == nil || st.Rebuild.Version != baseVersion {
 		t.Fatalf("status %+v, %v", st, err)
 	}
 	got, err := e2.Trends(ctx, q)
@@ -156,7 +157,7 @@ func TestNewCodeVersionRebuildsWhileOldServes(t *testing.T) {
 	}
 	g.open()
 	g.waitSaved(t, name)
-	if st, _ := e2.Status(name); st.Version != trendVersion || st.Rebuild != nil {
+	if st, _ := e2.Status(name); st.Version != baseVersion || st.Rebuild != nil {
 		t.Fatalf("after the rebuild: %+v", st)
 	}
 }

@@ -100,10 +100,12 @@ func (e *Engine) Create(sp *Spec) (Status, error) {
 	return e.Status(sp.Name)
 }
 
-// Drop removes an analyst's projection and its saved state.
+// Drop removes an analyst's projection and its saved state, or evicts a
+// trend cache entry (rebuilt when next asked for). The active customer base
+// every trend uses cannot be dropped.
 func (e *Engine) Drop(name string) error {
-	if strings.HasPrefix(name, "builtin/") {
-		return domain.Errorf(domain.EINVALID, "%s is built in and cannot be dropped", name)
+	if strings.HasPrefix(name, "builtin/") && !isTrendName(name) {
+		return domain.Errorf(domain.EINVALID, "%s is built in (every trend uses it) and cannot be dropped", name)
 	}
 	e.mu.Lock()
 	p, ok := e.projs[name]
@@ -119,6 +121,9 @@ func (e *Engine) Drop(name string) error {
 			q.retire()
 			q.fail(domain.Errorf(domain.ENOTFOUND, "projection %q was dropped", name))
 		}
+	}
+	if isTrendName(name) {
+		return nil // never saved
 	}
 	return e.deleteSaved(name, name+nextSuffix)
 }
@@ -157,9 +162,22 @@ type Status struct {
 	EventsPerSecond float64   `json:"events_per_second,omitempty"`
 	ETASeconds      *float64  `json:"eta_seconds,omitempty"`
 	Created         time.Time `json:"created"`
+	// MemoryBytes estimates the memory the projection's state holds.
+	MemoryBytes int64 `json:"memory_bytes"`
+	// Cache describes a trend cache entry: when it last answered, and when
+	// it will be evicted unless asked again.
+	Cache *CacheStatus `json:"cache,omitempty"`
 	// Rebuild is the replacement being built for a changed spec or version;
 	// the projection itself keeps serving until it has caught up.
 	Rebuild *Status `json:"rebuild,omitempty"`
+}
+
+// CacheStatus describes a trend cache entry.
+type CacheStatus struct {
+	LastUsed time.Time `json:"last_used"`
+	// EvictAfter is when the entry is evicted for being idle (absent when
+	// idle eviction is off); the memory bound may evict it sooner.
+	EvictAfter *time.Time `json:"evict_after,omitempty"`
 }
 
 func (e *Engine) status(p *projection) Status {
@@ -169,7 +187,16 @@ func (e *Engine) status(p *projection) Status {
 		cp = max(cp, p.buildFrom.Load()+p.buildSeen.Load())
 	}
 	last := e.log.LastSeq()
-	st := Status{Name: p.name, Kind: p.def.Kind, Version: p.def.Version, Spec: p.def.Spec, Checkpoint: cp, LastSeq: last, Created: p.createdAt}
+	st := Status{Name: p.name, Kind: p.def.Kind, Version: p.def.Version, Spec: p.def.Spec, Checkpoint: cp, LastSeq: last, Created: p.createdAt,
+		MemoryBytes: p.memPub.Load()}
+	if p.isCache() {
+		used := time.Unix(0, p.lastUsed.Load()).UTC()
+		st.Cache = &CacheStatus{LastUsed: used}
+		if e.o.trendIdle > 0 {
+			at := used.Add(e.o.trendIdle)
+			st.Cache.EvictAfter = &at
+		}
+	}
 	switch {
 	case p.failure() != nil:
 		st.State, st.Error = "failed", domain.ErrorMessage(p.failure())
@@ -295,21 +322,36 @@ func (e *Engine) resolve(a AsOf) (uint64, error) {
 	return seq, err
 }
 
-// Query returns the table of the named analyst's projection, caught up with
-// the log, or as of an earlier point.
+// Query returns the table of the named projection (an analyst's, a trend
+// cache entry or the active customer base), caught up with the log, or as of
+// an earlier point. A trend cache entry that is not in the cache is built.
 func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, error) {
 	e.mu.Lock()
 	p, ok := e.projs[name]
 	e.mu.Unlock()
-	if !ok || p.def.Kind != kindSpec {
-		return nil, domain.Errorf(domain.ENOTFOUND, "no projection named %q", name)
+	if !ok {
+		def, builtin := parseTrendName(name)
+		if name == baseName {
+			_, def = baseDefinition()
+			builtin = true
+		}
+		if !builtin {
+			return nil, domain.Errorf(domain.ENOTFOUND, "no projection named %q", name)
+		}
+		var err error
+		if p, err = e.ensure(name, def); err != nil {
+			return nil, err
+		}
+	}
+	if p.isCache() {
+		p.touch()
 	}
 	if !asOf.IsZero() {
 		seq, err := e.resolve(asOf)
 		if err != nil {
 			return nil, err
 		}
-		key := fmt.Sprintf("spec %d %s", seq, p.key)
+		key := fmt.Sprintf("table %d %s", seq, p.key)
 		if t, ok := e.asOf.get(key); ok {
 			return t.(*Table), nil
 		}
@@ -320,7 +362,7 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 		if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 			return nil, err
 		}
-		t, err := f.(*specFold).table()
+		t, err := tableOf(f, name)
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +375,7 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t, err := p.f.(*specFold).table()
+	t, err := tableOf(p.f, name)
 	if err != nil {
 		return nil, err
 	}

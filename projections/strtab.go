@@ -15,7 +15,12 @@ type strtab struct {
 	mu   sync.RWMutex
 	strs []string
 	ids  map[string]uint32
+	size int64 // estimated bytes held
 }
+
+// strBytes estimates what one string costs the table beside its bytes: its
+// slice entry and its map entry.
+const strBytes = 64
 
 func newStrtab() *strtab {
 	return &strtab{strs: []string{""}, ids: map[string]uint32{"": 0}}
@@ -37,6 +42,7 @@ func (t *strtab) intern(s string) uint32 {
 	id = uint32(len(t.strs))
 	t.strs = append(t.strs, s)
 	t.ids[s] = id
+	t.size += int64(len(s)) + strBytes
 	return id
 }
 
@@ -65,6 +71,13 @@ func (t *strtab) list() []string {
 	return append([]string(nil), t.strs...)
 }
 
+// bytes estimates the memory the table holds.
+func (t *strtab) bytes() int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.size
+}
+
 // strtabFrom rebuilds a table saved with list.
 func strtabFrom(strs []string) *strtab {
 	t := &strtab{strs: strs, ids: make(map[string]uint32, len(strs))}
@@ -73,6 +86,7 @@ func strtabFrom(strs []string) *strtab {
 	}
 	for i, s := range t.strs {
 		t.ids[s] = uint32(i)
+		t.size += int64(len(s)) + strBytes
 	}
 	return t
 }

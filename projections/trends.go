@@ -276,12 +276,22 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 	if err != nil {
 		return nil, err
 	}
+	tp.touch()
 	bp, err := e.ensure(bname, bdef)
 	if err != nil {
 		return nil, err
 	}
+	// The answer must reflect every event committed before this question
+	// came: one computed at that position or later serves it. Under ingest,
+	// the position moves with every commit, and concurrent questions share
+	// the answer the first of them computes instead of each computing its own.
+	at := e.log.LastSeq()
+	key := q.Values().Encode()
+	if r := tp.cachedAnswer(key, at); r != nil {
+		return r, nil
+	}
 	for _, p := range []*projection{tp, bp} {
-		if err := e.catchUp(ctx, p, true); err != nil {
+		if err := e.waitBuilt(ctx, p); err != nil {
 			return nil, err
 		}
 	}
@@ -291,33 +301,23 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 	defer tp.mu.Unlock()
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
-	to := max(tp.cp, bp.cp, e.log.LastSeq())
+	if r := tp.cachedAnswer(key, at); r != nil {
+		return r, nil // computed while this question waited for the locks
+	}
+	to := max(tp.cp, bp.cp, at)
 	for _, p := range []*projection{tp, bp} {
 		if err := e.advanceLocked(ctx, p, to); err != nil {
 			return nil, err
 		}
 	}
-	// Answers are cached until either projection moves.
-	key := q.Values().Encode()
-	if tp.cache == nil || tp.cacheAt != to {
-		tp.cache, tp.cacheAt = map[string]*TrendResult{}, to
-	}
-	if r, ok := tp.cache[key]; ok {
-		return r, nil
-	}
 	r, err := computeTrends(q, tp.f.(*trendFold), bp.f.(*baseFold), to)
 	if err != nil {
 		return nil, err
 	}
-	if len(tp.cache) >= maxCachedAnswers {
-		clear(tp.cache)
-	}
-	tp.cache[key] = r
+	e.computed.Add(1)
+	tp.storeAnswer(key, to, r)
 	return r, nil
 }
-
-// maxCachedAnswers bounds the answers a trend projection keeps.
-const maxCachedAnswers = 64
 
 type trendAgg struct {
 	count, late, restatedAt int64

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/projections"
@@ -34,13 +35,23 @@ const maxSpecSize = 1 << 20
 //	GET    /v1/projections/{name}               status, with % done and ETA while building
 //	DELETE /v1/projections/{name}
 //	GET    /v1/projections/{name}/result?format=json|csv|table&as_of=
+//
+// Built-in names hold slashes (builtin/trend/month/category): {name} may be
+// given with them as they are or escaped (%2F). Analysts' names cannot hold
+// a slash, and no built-in name ends in /result, so the suffix is never
+// ambiguous.
 func (s *Server) registerProjectionRoutes() {
 	s.mux.HandleFunc("GET /v1/trends", s.withProjections(s.handleTrends))
 	s.mux.HandleFunc("GET /v1/projections", s.withProjections(s.handleProjectionList))
 	s.mux.HandleFunc("POST /v1/projections", s.withProjections(s.handleProjectionCreate))
-	s.mux.HandleFunc("GET /v1/projections/{name}", s.withProjections(s.handleProjectionStatus))
-	s.mux.HandleFunc("DELETE /v1/projections/{name}", s.withProjections(s.handleProjectionDrop))
-	s.mux.HandleFunc("GET /v1/projections/{name}/result", s.withProjections(s.handleProjectionResult))
+	s.mux.HandleFunc("GET /v1/projections/{name...}", s.withProjections(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := strings.CutSuffix(r.PathValue("name"), "/result"); ok {
+			s.handleProjectionResult(w, r, name)
+			return
+		}
+		s.handleProjectionStatus(w, r, r.PathValue("name"))
+	}))
+	s.mux.HandleFunc("DELETE /v1/projections/{name...}", s.withProjections(s.handleProjectionDrop))
 }
 
 func (s *Server) withProjections(h http.HandlerFunc) http.HandlerFunc {
@@ -124,8 +135,8 @@ func (s *Server) handleProjectionCreate(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusAccepted, st)
 }
 
-func (s *Server) handleProjectionStatus(w http.ResponseWriter, r *http.Request) {
-	st, err := s.cfg.Projections.Status(r.PathValue("name"))
+func (s *Server) handleProjectionStatus(w http.ResponseWriter, r *http.Request, name string) {
+	st, err := s.cfg.Projections.Status(name)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -141,7 +152,7 @@ func (s *Server) handleProjectionDrop(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleProjectionResult(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleProjectionResult(w http.ResponseWriter, r *http.Request, name string) {
 	f, err := format(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -152,7 +163,7 @@ func (s *Server) handleProjectionResult(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	t, err := s.cfg.Projections.Query(r.Context(), r.PathValue("name"), asOf)
+	t, err := s.cfg.Projections.Query(r.Context(), name, asOf)
 	if err != nil {
 		s.error(w, r, err)
 		return

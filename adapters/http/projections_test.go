@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,5 +192,54 @@ func TestEveryProjectionHandlerOnAnEmptyLog(t *testing.T) {
 	}
 	if code, body := get(t, ts.URL+"/v1/projections/nothing/result"); code != 404 {
 		t.Fatalf("unknown projection: %d %s", code, body)
+	}
+}
+
+// TestBuiltinProjectionNamesWithSlashes: every name the list shows, slashes
+// and all, has a status and a result, given as is or escaped; a trend cache
+// entry can be dropped, the customer base cannot.
+func TestBuiltinProjectionNamesWithSlashes(t *testing.T) {
+	ts, _ := newProjectionServer(t)
+	if code, body := get(t, ts.URL+"/v1/trends?by=category,segment"); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	var list struct {
+		Projections []projections.Status `json:"projections"`
+	}
+	_, body := get(t, ts.URL+"/v1/projections")
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Projections) != 2 {
+		t.Fatalf("%v %s", err, body)
+	}
+	for _, st := range list.Projections {
+		for _, path := range []string{st.Name, url.PathEscape(st.Name)} {
+			if code, body := get(t, ts.URL+"/v1/projections/"+path); code != 200 || !strings.Contains(body, `"name": "`+st.Name+`"`) {
+				t.Fatalf("status of %s: %d %s", path, code, body)
+			}
+			if code, body := get(t, ts.URL+"/v1/projections/"+path+"/result?format=csv"); code != 200 || !strings.HasPrefix(body, "bucket,") {
+				t.Fatalf("result of %s: %d %s", path, code, body)
+			}
+		}
+	}
+	code, body := get(t, ts.URL+"/v1/projections/builtin/trend/month/category+segment/result?format=csv")
+	if code != 200 || !strings.Contains(body, "2026-10,billing,smb,2,") {
+		t.Fatalf("%d %s", code, body)
+	}
+	del := func(name string) int {
+		req, _ := http.NewRequest(http.MethodDelete, ts.URL+"/v1/projections/"+name, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := del("builtin/active-customers"); code != 400 {
+		t.Fatalf("drop of the customer base: %d", code)
+	}
+	if code := del("builtin/trend/month/category+segment"); code != 204 {
+		t.Fatalf("drop of a trend: %d", code)
+	}
+	if code, _ := get(t, ts.URL+"/v1/projections/builtin/trend/month/category+segment"); code != 404 {
+		t.Fatalf("status after drop: %d", code)
 	}
 }

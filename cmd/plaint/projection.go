@@ -16,12 +16,35 @@ import (
 	"github.com/plaint/plaint/projections"
 )
 
+// ProjectionFlags configure serve's projection engine.
+type ProjectionFlags struct {
+	TrendCacheIdle time.Duration `name:"trend-cache-idle" help:"Evict an ad-hoc trend projection (builtin/trend/...) that answered nothing for this long; it is rebuilt from the log when asked again (0: never)." default:"10m" env:"PLAINT_TREND_CACHE_IDLE" group:"Projections"`
+	TrendCacheMB   int64         `name:"trend-cache-mb" help:"Memory (MiB) the ad-hoc trend projections may hold together; beyond it the least recently used are evicted (0: no bound)." default:"256" env:"PLAINT_TREND_CACHE_MB" group:"Projections"`
+}
+
+// Validate rejects negative bounds.
+func (f *ProjectionFlags) Validate() error {
+	var errs []error
+	if f.TrendCacheIdle < 0 {
+		errs = append(errs, fmt.Errorf("--trend-cache-idle %s: must be 0 (never) or more", f.TrendCacheIdle))
+	}
+	if f.TrendCacheMB < 0 {
+		errs = append(errs, fmt.Errorf("--trend-cache-mb %d: must be 0 (no bound) or more", f.TrendCacheMB))
+	}
+	return errors.Join(errs...)
+}
+
+// options returns the engine options the flags set.
+func (f *ProjectionFlags) options() []projections.Option {
+	return []projections.Option{projections.WithTrendCache(f.TrendCacheIdle, f.TrendCacheMB<<20)}
+}
+
 // ProjectionCmd manages analysts' projections on the running server.
 type ProjectionCmd struct {
 	Create ProjectionCreateCmd `cmd:"" help:"Register a spec (YAML or JSON): it is built over all history, then stays live."`
 	List   ProjectionListCmd   `cmd:"" help:"List projections with their state and progress."`
 	Show   ProjectionShowCmd   `cmd:"" help:"Show a projection: spec, state, % done and ETA while building."`
-	Drop   ProjectionDropCmd   `cmd:"" help:"Remove a projection and its stored state."`
+	Drop   ProjectionDropCmd   `cmd:"" help:"Remove a projection and its stored state (or evict an ad-hoc trend from the cache)."`
 	Query  ProjectionQueryCmd  `cmd:"" help:"Print a projection's result, caught up with the log."`
 }
 
@@ -117,7 +140,18 @@ func describe(st projections.Status) string {
 	if st.Error != "" {
 		s += ": " + st.Error
 	}
+	if st.Cache != nil {
+		s += fmt.Sprintf(" (cache, last used %s ago)", time.Since(st.Cache.LastUsed).Round(time.Second))
+	}
 	return s
+}
+
+// mib formats a byte count for people.
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 func printStatus(g *Globals, st projections.Status) {
@@ -128,6 +162,11 @@ func printStatus(g *Globals, st projections.Status) {
 	fmt.Fprintf(w, "position:\t%d of %d\n", st.Checkpoint, st.LastSeq)
 	if st.EventsPerSecond > 0 {
 		fmt.Fprintf(w, "speed:\t%.0f events/s\n", st.EventsPerSecond)
+	}
+	fmt.Fprintf(w, "memory:\t%s (estimated)\n", mib(st.MemoryBytes))
+	if st.Cache != nil && st.Cache.EvictAfter != nil {
+		fmt.Fprintf(w, "cache:\tan ad-hoc trend: evicted after %s unless asked again (or sooner, past the memory bound), rebuilt on demand\n",
+			st.Cache.EvictAfter.Local().Format("2006-01-02 15:04:05"))
 	}
 	if st.Rebuild != nil {
 		fmt.Fprintf(w, "rebuild:\t%s (the current version serves until it has caught up)\n", describe(*st.Rebuild))
@@ -181,13 +220,13 @@ func (c *ProjectionListCmd) Run(g *Globals) error {
 		return fmt.Errorf("decode list: %w", err)
 	}
 	w := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tKIND\tSTATE\tPOSITION")
+	fmt.Fprintln(w, "NAME\tKIND\tSTATE\tPOSITION\tMEMORY")
 	for _, st := range out.Projections {
 		state := describe(st)
 		if st.Rebuild != nil {
 			state += "; rebuilding " + describe(*st.Rebuild)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\n", st.Name, st.Kind, state, st.Checkpoint, st.LastSeq)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\n", st.Name, st.Kind, state, st.Checkpoint, st.LastSeq, mib(st.MemoryBytes))
 	}
 	return w.Flush()
 }

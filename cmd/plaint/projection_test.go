@@ -45,7 +45,8 @@ func writeManyComplaints(t *testing.T, n int) string {
 // TestCreatedProjectionSurvivesKillDuringItsFirstBuild registers a spec that
 // takes a while to build, SIGKILLs the server as soon as `projection create`
 // has returned 0, and checks that the restarted server still has the
-// projection and finishes building it.
+// projection and finishes building it. Then every name `projection list`
+// shows, built-in ones with slashes included, answers show and query.
 func TestCreatedProjectionSurvivesKillDuringItsFirstBuild(t *testing.T) {
 	const n = 200_000
 	data := writeManyComplaints(t, n)
@@ -84,6 +85,31 @@ func TestCreatedProjectionSurvivesKillDuringItsFirstBuild(t *testing.T) {
 	}
 	if total != n {
 		t.Fatalf("the rebuilt projection counts %d complaints, want %d", total, n)
+	}
+	// Every name the list shows can be shown and queried, built-in names
+	// with slashes included; a trend cache entry can be dropped.
+	if code, _, errs := runMain(t, "--server", srv.http, "trend", "--by", "category,segment"); code != 0 {
+		t.Fatalf("trend: %s", errs)
+	}
+	_, out, _ = runMain(t, "--server", srv.http, "projection", "list")
+	listed := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		name := strings.Fields(line)[0]
+		listed++
+		for _, args := range [][]string{{"show", name}, {"query", name, "--format", "csv"}} {
+			if code, out, errs := runMain(t, append([]string{"--server", srv.http, "projection"}, args...)...); code != 0 || out == "" {
+				t.Fatalf("projection %v: exit %d %s", args, code, errs)
+			}
+		}
+	}
+	if listed != 3 || !strings.Contains(out, "builtin/trend/month/category+segment") || !strings.Contains(out, "(cache, last used") {
+		t.Fatalf("list:\n%s", out)
+	}
+	if code, _, errs := runMain(t, "--server", srv.http, "projection", "drop", "builtin/trend/month/category+segment"); code != 0 {
+		t.Fatalf("drop of a trend: %s", errs)
+	}
+	if code, _, errs := runMain(t, "--server", srv.http, "projection", "drop", "builtin/active-customers"); code != 2 || !strings.Contains(errs, "cannot be dropped") {
+		t.Fatalf("drop of the customer base: exit %d %s", code, errs)
 	}
 	srv.term()
 }

@@ -1,0 +1,139 @@
+package projections
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// tableOf renders any fold's state as a table named name, for `projection
+// query` on every projection, built in or not.
+func tableOf(f fold, name string) (*Table, error) {
+	switch f := f.(type) {
+	case *specFold:
+		return f.table()
+	case *trendFold:
+		return f.table(name), nil
+	case *baseFold:
+		return f.table(name), nil
+	}
+	return &Table{Name: name}, nil
+}
+
+// table renders a trend projection's cells: one row per bucket and key, in
+// bucket then value order, with the complaints counted and how many of them
+// came late (restating the bucket).
+func (f *trendFold) table(name string) *Table {
+	t := &Table{Name: name, Columns: []string{"bucket"}}
+	for _, d := range f.dims {
+		t.Columns = append(t.Columns, string(d))
+	}
+	t.Columns = append(t.Columns, "count", "late_count", "restated_at")
+	type row struct {
+		b    int32
+		vals []string
+		c    *trendCell
+	}
+	rows := make([]row, 0, len(f.cells))
+	for k, c := range f.cells {
+		r := row{b: k.b, c: c}
+		for i := range f.dims {
+			r.vals = append(r.vals, f.tab.str(k.v[i]))
+		}
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].b != rows[j].b {
+			return rows[i].b < rows[j].b
+		}
+		return lessStrings(rows[i].vals, rows[j].vals)
+	})
+	t.Rows = make([][]any, 0, len(rows))
+	for _, r := range rows {
+		out := []any{periodAt(f.bucket, r.b).String()}
+		for _, v := range r.vals {
+			out = append(out, v)
+		}
+		var at any
+		if r.c.late > 0 {
+			at = formatNanos(r.c.restatedAt)
+		}
+		t.Rows = append(t.Rows, append(out, r.c.count, r.c.late, at))
+	}
+	return t
+}
+
+// table renders the active customer base: per month and segment, the
+// customers acquired and those of them who defected.
+func (f *baseFold) table(name string) *Table {
+	t := &Table{Name: name, Columns: []string{"bucket", "segment", "acquired", "defected"}}
+	type key struct {
+		b   int32
+		seg string
+	}
+	acq, def := map[key]int64{}, map[key]int64{}
+	for seg, days := range f.acq {
+		for d, n := range days {
+			acq[key{periodIndex(domain.BucketMonth, d*nsPerDay), f.tab.str(seg)}] += n
+		}
+	}
+	for seg, days := range f.def {
+		for d, n := range days {
+			def[key{periodIndex(domain.BucketMonth, d*nsPerDay), f.tab.str(seg)}] += n
+		}
+	}
+	keys := make([]key, 0, len(acq)+len(def))
+	for k := range acq {
+		keys = append(keys, k)
+	}
+	for k := range def {
+		if _, ok := acq[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].b != keys[j].b {
+			return keys[i].b < keys[j].b
+		}
+		return keys[i].seg < keys[j].seg
+	})
+	t.Rows = make([][]any, 0, len(keys))
+	for _, k := range keys {
+		t.Rows = append(t.Rows, []any{periodAt(domain.BucketMonth, k.b).String(), k.seg, acq[k], def[k]})
+	}
+	return t
+}
+
+// parseTrendName returns the definition of the trend cache entry called
+// name (builtin/trend/<bucket>/<dimension>[+<dimension>...]).
+func parseTrendName(name string) (*definition, bool) {
+	rest, ok := strings.CutPrefix(name, "builtin/trend/")
+	if !ok {
+		return nil, false
+	}
+	bs, ds, ok := strings.Cut(rest, "/")
+	if !ok {
+		return nil, false
+	}
+	b, err := domain.ParseBucket(bs)
+	if err != nil || bs != b.String() {
+		return nil, false
+	}
+	var dims []Dimension
+	for _, s := range strings.Split(ds, "+") {
+		d, err := ParseDimension(s)
+		if err != nil || string(d) != s || containsDim(dims, d) {
+			return nil, false
+		}
+		dims = append(dims, d)
+	}
+	if len(dims) == 0 || len(dims) > maxKeyDims {
+		return nil, false
+	}
+	canon, def := trendDefinition(dims, b)
+	if canon != name {
+		return nil, false
+	}
+	return def, true
+}
