@@ -25,6 +25,7 @@ import (
 // ServeCmd runs the engine.
 type ServeCmd struct {
 	NATSFlags
+	ProjectionFlags
 	NATSListen      string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
 	HTTP            string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
 	Consumer        string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
@@ -200,7 +201,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 
 	// Projections: built-in trends and analysts' specs, kept live.
-	pe, err := projections.Open(l, projPath, projections.WithLogger(logger))
+	pe, err := projections.Open(l, projPath, append(c.ProjectionFlags.options(), projections.WithLogger(logger))...)
 	if err != nil {
 		return e, fmt.Errorf("%w\n  %s holds only state derived from the event log: deleting it is safe (rm %s), and serve then rebuilds every projection from the log", err, projectionsFile, projPath)
 	}
