@@ -2,10 +2,10 @@
 // 2026-Q3), read from GET /v1/review: who left in the period, what they
 // were worth, why, the complaints before they left, and the call-back list.
 // Servers without the review say so plainly.
-import { request, url } from './api.js';
-import { errorState, h, money, num, signed, state, table, when } from './dom.js';
+import { url } from './api.js';
+import { h, money, num, signed, state, table, when } from './dom.js';
 import * as periods from './periods.js';
-import { autoTable, cellOf, unavailable } from './tables.js';
+import { autoTable, cellOf, loadPage } from './tables.js';
 
 export function render(ctx, _arg, params) {
   document.title = 'Lost-customer review · plaint';
@@ -28,33 +28,19 @@ export function render(ctx, _arg, params) {
   const body = h('div', { id: 'review' }, state('loading', 'Loading the review…'));
   ctx.main.append(h('h1', { class: 'page-title' }, 'Lost-customer review'), form, body);
 
-  let stopped = false;
-  const load = async () => {
-    try {
-      const r = await request('v1/review', { period, top, format: 'json' });
-      if (stopped) return;
+  return loadPage(ctx, body, {
+    path: 'v1/review',
+    params: { period, top, format: 'json' },
+    what: 'The review',
+    missing: [
+      'The lost-customer review is not available on this server yet.',
+      'This plaint server does not answer GET /v1/review. A later version adds it: the customers who left in a period, their value, why, the complaints before they left, and whom to call back.',
+    ],
+    draw: (r) => {
       drawReview(body, r, { period, top });
-      ctx.setState('ready');
-    } catch (err) {
-      if (stopped) return;
-      if (err.notAvailable) {
-        body.replaceChildren(
-          unavailable(
-            'The lost-customer review is not available on this server yet.',
-            'This plaint server does not answer GET /v1/review. A later version adds it: the customers who left in a period, their value, why, the complaints before they left, and whom to call back.',
-          ),
-        );
-        ctx.setState('unavailable');
-        return;
-      }
-      body.replaceChildren(errorState(err, load, 'The review'));
-      ctx.setState('error');
-    }
-  };
-  load();
-  return () => {
-    stopped = true;
-  };
+      return 'ready';
+    },
+  });
 }
 
 // drawReview shows an answer of GET /v1/review in body; q is the question

@@ -2,10 +2,10 @@
 // month (#/scorecard?from=2026-01&to=2026-10&by=segment), read from
 // GET /v1/scorecard: new and lost customers with their value, renewals,
 // revenue and profit, referrals. Servers without it say so plainly.
-import { request, url } from './api.js';
-import { errorState, h, state } from './dom.js';
+import { url } from './api.js';
+import { h, state } from './dom.js';
 import * as periods from './periods.js';
-import { autoTable, unavailable } from './tables.js';
+import { autoTable, loadPage } from './tables.js';
 
 // The scorecard's CSV columns, in their order.
 const COLUMNS = ['period', 'segment', 'new_customers', 'new_value', 'lost_customers', 'lost_value', 'renewals', 'referrals', 'revenue', 'cost', 'profit'];
@@ -35,32 +35,16 @@ export function render(ctx, _arg, params) {
   const body = h('div', { id: 'scorecard' }, state('loading', 'Loading the scorecard…'));
   ctx.main.append(h('h1', { class: 'page-title' }, 'Scorecard'), form, body);
 
-  let stopped = false;
-  const load = async () => {
-    try {
-      const r = await request('v1/scorecard', { from, to, by, format: 'json' });
-      if (stopped) return;
-      ctx.setState(drawScorecard(body, r, { from, to, by }) ? 'ready' : 'empty');
-    } catch (err) {
-      if (stopped) return;
-      if (err.notAvailable) {
-        body.replaceChildren(
-          unavailable(
-            'The scorecard is not available on this server yet.',
-            'This plaint server does not answer GET /v1/scorecard. A later version adds it: new and lost customers with their value, renewals, revenue and profit, and referrals, by customer group, month by month.',
-          ),
-        );
-        ctx.setState('unavailable');
-        return;
-      }
-      body.replaceChildren(errorState(err, load, 'The scorecard'));
-      ctx.setState('error');
-    }
-  };
-  load();
-  return () => {
-    stopped = true;
-  };
+  return loadPage(ctx, body, {
+    path: 'v1/scorecard',
+    params: { from, to, by, format: 'json' },
+    what: 'The scorecard',
+    missing: [
+      'The scorecard is not available on this server yet.',
+      'This plaint server does not answer GET /v1/scorecard. A later version adds it: new and lost customers with their value, renewals, revenue and profit, and referrals, by customer group, month by month.',
+    ],
+    draw: (r) => (drawScorecard(body, r, { from, to, by }) ? 'ready' : 'empty'),
+  });
 }
 
 // drawScorecard shows an answer of GET /v1/scorecard (an array of rows or

@@ -1,7 +1,8 @@
 // tables.js shows the review's and scorecard's tables, whose exact columns
 // the server decides: known columns first, in a fixed order and with their
 // own formats, then whatever else the rows hold.
-import { h, money, num, pct, table, when } from './dom.js';
+import { request } from './api.js';
+import { errorState, h, money, num, pct, table, when } from './dom.js';
 
 // cellOf formats one value: money lists ([{currency, amount}]), decimal
 // amounts beside a currency, counts, times.
@@ -51,4 +52,31 @@ export function autoTable(caption, rows, known = [], attrs = {}) {
 // unavailable is the placeholder of a page the server cannot answer yet.
 export function unavailable(title, detail) {
   return h('div', { class: 'state state-unavailable', role: 'status', dataset: { state: 'unavailable' } }, h('p', { class: 'state-title' }, title), h('p', { class: 'state-detail' }, detail));
+}
+
+// loadPage fetches a page's answer and draws it into body, or says that the
+// server does not have the endpoint yet, or shows the error with a retry.
+// draw(answer) returns the page's state (ready or empty). It returns the
+// function that stops it when the page is left.
+export function loadPage(ctx, body, { path, params, what, missing, draw }) {
+  let stopped = false;
+  const load = async () => {
+    try {
+      const r = await request(path, params);
+      if (!stopped) ctx.setState(draw(r));
+    } catch (err) {
+      if (stopped) return;
+      if (err.notAvailable) {
+        body.replaceChildren(unavailable(...missing));
+        ctx.setState('unavailable');
+        return;
+      }
+      body.replaceChildren(errorState(err, load, what));
+      ctx.setState('error');
+    }
+  };
+  load();
+  return () => {
+    stopped = true;
+  };
 }
