@@ -1,0 +1,127 @@
+package eventstore
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// Optional holds the tagged optional fields of a record that a projection
+// reads without decoding the whole event: dictionary ids (0 when absent) and
+// amounts in today's minor units of Currency.
+type Optional struct {
+	// ComplaintID points into the record: it is valid only inside the
+	// transaction the record was read in.
+	ComplaintID []byte
+	Resolution  uint32
+	Reason      uint32
+	Referred    uint32
+	Competitor  uint32
+	Currency    uint32 // 0: no amount
+	Amount      domain.Money
+	Cost        domain.Money
+	HasCost     bool
+}
+
+// Optional reads the optional fields of r (see Optional), skipping the
+// free-text and as-sent ones. Amounts of format-1 records are scaled to
+// today's minor units as Decode does.
+func (s *Snapshot) Optional(r Record) (Optional, error) {
+	var o Optional
+	if len(r) < fixedLen {
+		return o, fmt.Errorf("record is %d bytes, shorter than the header", len(r))
+	}
+	b := r[fixedLen:]
+	if r[7]&flagUUID != 0 {
+		if len(b) < 16 {
+			return o, fmt.Errorf("truncated uuid")
+		}
+		b = b[16:]
+	} else if b = skipString(b); b == nil {
+		return o, fmt.Errorf("truncated id")
+	}
+	if r[7]&flagSubject != 0 {
+		if b = skipString(b); b == nil {
+			return o, fmt.Errorf("truncated subject")
+		}
+	}
+	for len(b) > 0 {
+		tag := b[0]
+		b = b[1:]
+		switch tag {
+		case tagComplaintID:
+			n, k := binary.Uvarint(b)
+			if k <= 0 || uint64(len(b)-k) < n {
+				return o, fmt.Errorf("truncated complaint id")
+			}
+			o.ComplaintID = b[k : k+int(n) : k+int(n)]
+			b = b[k+int(n):]
+		case tagTopic, tagDetail, tagContentType:
+			if b = skipString(b); b == nil {
+				return o, fmt.Errorf("tag %d: truncated", tag)
+			}
+		case tagResolution, tagReason, tagReferred, tagCurrency, tagCompetitor:
+			v, k := binary.Uvarint(b)
+			if k <= 0 || v > 1<<32-1 {
+				return o, fmt.Errorf("tag %d: truncated", tag)
+			}
+			b = b[k:]
+			*[...]*uint32{tagResolution: &o.Resolution, tagReason: &o.Reason, tagReferred: &o.Referred,
+				tagCurrency: &o.Currency, tagCompetitor: &o.Competitor}[tag] = uint32(v)
+		case tagAmount, tagCost:
+			v, k := binary.Varint(b)
+			if k <= 0 {
+				return o, fmt.Errorf("tag %d: truncated", tag)
+			}
+			b = b[k:]
+			if tag == tagAmount {
+				o.Amount = domain.Money(v)
+			} else {
+				o.Cost, o.HasCost = domain.Money(v), true
+			}
+		case tagAsSent:
+			n, k := binary.Uvarint(b)
+			if k <= 0 || n > uint64(len(b)) {
+				return o, fmt.Errorf("as-sent members: truncated count")
+			}
+			b = b[k:]
+			for range n {
+				if _, k := binary.Uvarint(b); k > 0 {
+					b = skipString(b[k:])
+				} else {
+					b = nil
+				}
+				if b == nil {
+					return o, fmt.Errorf("as-sent members: truncated")
+				}
+			}
+		default:
+			return o, fmt.Errorf("unknown field tag %d", tag)
+		}
+	}
+	if r.Format() == formatV1 && o.Currency != 0 {
+		cur, err := s.dict.str(o.Currency)
+		if err != nil {
+			return o, fmt.Errorf("currency: %w", err)
+		}
+		if f := domain.LegacyScale(cur); f != 1 {
+			a := int64(o.Amount) * f
+			if a/f != int64(o.Amount) {
+				return o, fmt.Errorf("amount %d %s overflows when scaled to today's minor units", o.Amount, cur)
+			}
+			o.Amount = domain.Money(a)
+		}
+	}
+	return o, nil
+}
+
+// skipString returns b after a length-prefixed string, or nil when b is
+// too short to hold it.
+func skipString(b []byte) []byte {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return nil
+	}
+	return b[k+int(n):]
+}
