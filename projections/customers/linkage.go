@@ -1,0 +1,449 @@
+package customers
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/big"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// DefaultWindow is the linkage window: a defection within it after a
+// complaint is linked to the complaint.
+const DefaultWindow = 90 * 24 * time.Hour
+
+// LinkageQuery asks which complaints are followed by defections.
+type LinkageQuery struct {
+	// Window links a defection to the complaints in the Window before it
+	// (0: DefaultWindow); whole days, 1 to 3650.
+	Window time.Duration
+	// BySegment breaks each category down by the complaint's segment.
+	BySegment bool
+	// From and To bound the complaints considered by event time (months,
+	// both included; empty: the whole history).
+	From, To string
+	// AsOf is the end of the history (zero: the latest event time folded);
+	// the revenue at risk looks at the Window before it.
+	AsOf time.Time
+	// Sort orders the rows: "risk" (revenue at risk, the default) or
+	// "count" (complainants).
+	Sort string
+}
+
+// LinkRow is the linkage of one complaint category (and segment).
+type LinkRow struct {
+	Category     string `json:"category"`
+	Segment      string `json:"segment,omitempty"`
+	Complainants int64  `json:"complainants"`
+	Defected     int64  `json:"defected"`
+	// DefectionRate is Defected / Complainants.
+	DefectionRate float64 `json:"defection_rate"`
+	// BaseRate is the Window-day defection risk of customers who did not
+	// complain (of the row's segment, with a segment breakdown); Lift is
+	// DefectionRate / BaseRate. Both are null when the base is unknown or
+	// zero.
+	BaseRate *float64 `json:"base_rate"`
+	Lift     *float64 `json:"lift"`
+	// ValueLost is the value of the linked defections, per currency.
+	ValueLost []Amount `json:"value_lost"`
+	// AtRisk counts the customers with a complaint of the row in the Window
+	// before AsOf who have not defected since; RevenueAtRisk is their value
+	// (revenue of the 365 days before AsOf) × DefectionRate, per currency.
+	AtRisk        int64    `json:"at_risk_customers"`
+	RevenueAtRisk []Amount `json:"revenue_at_risk"`
+	RankByCount   int      `json:"rank_by_count"`
+	RankByRisk    int      `json:"rank_by_risk"`
+
+	riskKey Sum
+}
+
+// Linkage is the complaint → defection linkage.
+type Linkage struct {
+	WindowDays int    `json:"window_days"`
+	By         string `json:"by"`
+	From       string `json:"from,omitempty"`
+	To         string `json:"to,omitempty"`
+	AsOf       string `json:"as_of"`
+	AsOfSeq    uint64 `json:"as_of_seq,omitempty"`
+	// RiskCurrency is the currency the rank by revenue at risk compares.
+	RiskCurrency string `json:"risk_currency,omitempty"`
+	// The customers who filed no complaint in the range: how many, their
+	// defections in it, the days they were customers in it, and the
+	// Window-day risk that gives (1 - exp(-window × defections / days)).
+	NonComplainants   int64     `json:"non_complainants"`
+	NonComplainantsDefections int64 `json:"non_complainant_defections"`
+	ExposureDays      float64   `json:"exposure_days"`
+	BaseRate          *float64  `json:"base_rate"`
+	Rows              []LinkRow `json:"rows"`
+}
+
+type linkKey struct{ cat, seg uint32 }
+
+type linkAcc struct {
+	complainants, defected, atRisk int64
+	valueLost, riskValue           []money
+}
+
+type baseAcc struct {
+	n, defections int64
+	exposure      Sum // nanoseconds
+}
+
+// days returns the exposure in days.
+func (b *baseAcc) days() float64 {
+	f, _ := new(big.Rat).SetFrac(b.exposure.Big(), big.NewInt(day)).Float64()
+	return f
+}
+
+type linkPart struct {
+	rows map[linkKey]*linkAcc
+	base map[uint32]*baseAcc
+	err  error
+}
+
+// Linkage answers q.
+func (s *State) Linkage(q LinkageQuery) (*Linkage, error) {
+	w := q.Window
+	if w == 0 {
+		w = DefaultWindow
+	}
+	if w%(24*time.Hour) != 0 || w < 24*time.Hour || w > 3650*24*time.Hour {
+		return nil, domain.FieldErrorf("window", "%s must be whole days from 1d to 3650d", w)
+	}
+	switch q.Sort {
+	case "", "risk", "count":
+	default:
+		return nil, domain.FieldErrorf("sort", "%q must be risk or count", q.Sort)
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	out := &Linkage{WindowDays: int(w / (24 * time.Hour)), By: "category", Rows: []LinkRow{}}
+	if q.BySegment {
+		out.By = "category,segment"
+	}
+	if q.From != "" {
+		p, err := ParseMonth("from", q.From)
+		if err != nil {
+			return nil, err
+		}
+		lo, out.From = p.Start.UnixNano(), p.Start.Format("2006-01-02")
+	}
+	if q.To != "" {
+		p, err := ParseMonth("to", q.To)
+		if err != nil {
+			return nil, err
+		}
+		hi, out.To = p.End().UnixNano(), p.End().Format("2006-01-02")
+	}
+	if hi <= lo {
+		return nil, domain.FieldErrorf("to", "%s is before from %s", q.To, q.From)
+	}
+	asOf := s.maxT
+	if !q.AsOf.IsZero() {
+		asOf = q.AsOf.UnixNano()
+	}
+	out.AsOf = time.Unix(0, asOf).UTC().Format(time.RFC3339)
+	hi = min(hi, asOf+1)
+	win := int64(w)
+
+	workers := runtime.GOMAXPROCS(0)
+	parts := make([]linkPart, workers)
+	var wg sync.WaitGroup
+	n := len(s.custs)
+	for p := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := &parts[p]
+			part.rows, part.base = map[linkKey]*linkAcc{}, map[uint32]*baseAcc{}
+			var items []item
+			var err error
+			for key := n * p / workers; key < n*(p+1)/workers; key++ {
+				c := &s.custs[key]
+				if c.n == 0 {
+					continue
+				}
+				if items, err = decodeHistory(items[:0], c.hist); err != nil {
+					part.err = fmt.Errorf("customer %d: %w", key, err)
+					return
+				}
+				part.customer(items, q.BySegment, lo, hi, asOf, win)
+			}
+		}()
+	}
+	wg.Wait()
+	rows := map[linkKey]*linkAcc{}
+	base := map[uint32]*baseAcc{}
+	for i := range parts {
+		if parts[i].err != nil {
+			return nil, parts[i].err
+		}
+		for k, a := range parts[i].rows {
+			r := rows[k]
+			if r == nil {
+				rows[k] = a
+				continue
+			}
+			r.complainants += a.complainants
+			r.defected += a.defected
+			r.atRisk += a.atRisk
+			for _, m := range a.valueLost {
+				r.valueLost = addMoney(r.valueLost, m.cur, m.sum)
+			}
+			for _, m := range a.riskValue {
+				r.riskValue = addMoney(r.riskValue, m.cur, m.sum)
+			}
+		}
+		for k, a := range parts[i].base {
+			b := base[k]
+			if b == nil {
+				b = &baseAcc{}
+				base[k] = b
+			}
+			b.n += a.n
+			b.defections += a.defections
+			b.exposure = b.exposure.Add(a.exposure)
+		}
+	}
+	days := float64(out.WindowDays)
+	rate := func(b *baseAcc) *float64 {
+		if b == nil || b.exposure.Sign() <= 0 {
+			return nil
+		}
+		v := 1 - math.Exp(-days*float64(b.defections)/b.days())
+		return &v
+	}
+	var all baseAcc
+	for _, b := range base {
+		all.n += b.n
+		all.defections += b.defections
+		all.exposure = all.exposure.Add(b.exposure)
+	}
+	out.NonComplainants, out.NonComplainantsDefections, out.ExposureDays = all.n, all.defections, all.days()
+	out.BaseRate = rate(&all)
+	// The currency the risk ranking compares: the one most customers at
+	// risk have value in.
+	curCount := map[uint32]int{}
+	for _, a := range rows {
+		for _, m := range a.riskValue {
+			curCount[m.cur]++
+		}
+	}
+	var riskCur uint32
+	for c, k := range curCount {
+		if riskCur == 0 || k > curCount[riskCur] || k == curCount[riskCur] && s.Strs.Str(c) < s.Strs.Str(riskCur) {
+			riskCur = c
+		}
+	}
+	if riskCur != 0 {
+		out.RiskCurrency = s.Strs.Str(riskCur)
+	}
+	for k, a := range rows {
+		r := LinkRow{Category: s.label(k.cat), Complainants: a.complainants, Defected: a.defected, AtRisk: a.atRisk,
+			ValueLost: s.amounts(a.valueLost), RevenueAtRisk: []Amount{}}
+		if q.BySegment {
+			r.Segment = s.label(k.seg)
+		}
+		r.DefectionRate = float64(a.defected) / float64(a.complainants)
+		r.BaseRate = out.BaseRate
+		if q.BySegment {
+			r.BaseRate = rate(base[k.seg])
+		}
+		if r.BaseRate != nil && *r.BaseRate > 0 {
+			l := r.DefectionRate / *r.BaseRate
+			r.Lift = &l
+		}
+		for _, m := range a.riskValue {
+			code := s.Strs.Str(m.cur)
+			r.RevenueAtRisk = append(r.RevenueAtRisk, Amount{Currency: code, Amount: scaleRat(m.sum, a.defected, a.complainants, code)})
+			if m.cur == riskCur {
+				// Comparable to the minor unit: the exact product scaled.
+				v, _ := domain.ParseMoney(scaleRat(m.sum, a.defected, a.complainants, code), code)
+				r.riskKey = SumOf(v)
+			}
+		}
+		slices.SortFunc(r.RevenueAtRisk, func(a, b Amount) int { return cmp.Compare(a.Currency, b.Currency) })
+		out.Rows = append(out.Rows, r)
+	}
+	name := func(r *LinkRow) string { return r.Category + "\x00" + r.Segment }
+	slices.SortFunc(out.Rows, func(a, b LinkRow) int {
+		if c := cmp.Compare(b.Complainants, a.Complainants); c != 0 {
+			return c
+		}
+		return cmp.Compare(name(&a), name(&b))
+	})
+	for i := range out.Rows {
+		out.Rows[i].RankByCount = i + 1
+	}
+	slices.SortStableFunc(out.Rows, func(a, b LinkRow) int { return b.riskKey.Cmp(a.riskKey) })
+	for i := range out.Rows {
+		out.Rows[i].RankByRisk = i + 1
+	}
+	if q.Sort == "count" {
+		slices.SortFunc(out.Rows, func(a, b LinkRow) int { return cmp.Compare(a.RankByCount, b.RankByCount) })
+	}
+	return out, nil
+}
+
+// customer adds one customer's history to the part.
+func (p *linkPart) customer(items []item, bySeg bool, lo, hi, asOf, win int64) {
+	var acqSeg uint32
+	complained := false
+	type seen struct {
+		linked, risk bool
+	}
+	var mine map[linkKey]*seen
+	// Defections in time order, for the window look-ups.
+	var defs []int
+	for i := range items {
+		if items[i].typ == domain.TypeCustomerDefected {
+			defs = append(defs, i)
+		}
+	}
+	var linkedDefs map[linkKey][]int
+	for i := range items {
+		it := &items[i]
+		seg := it.seg
+		if seg == 0 {
+			seg = acqSeg
+		}
+		if it.typ == domain.TypeCustomerAcquired && it.seg != 0 {
+			acqSeg = it.seg
+		}
+		if it.typ != domain.TypeComplaintFiled || it.t < lo || it.t >= hi {
+			continue
+		}
+		complained = true
+		k := linkKey{cat: it.cat}
+		if bySeg {
+			k.seg = seg
+		}
+		if mine == nil {
+			mine, linkedDefs = map[linkKey]*seen{}, map[linkKey][]int{}
+		}
+		sn := mine[k]
+		if sn == nil {
+			sn = &seen{}
+			mine[k] = sn
+		}
+		for _, d := range defs {
+			dt := items[d].t
+			if dt >= it.t && dt <= it.t+win && dt <= asOf && !slices.Contains(linkedDefs[k], d) {
+				linkedDefs[k] = append(linkedDefs[k], d)
+				sn.linked = true
+			}
+		}
+		if it.t > asOf-win && it.t <= asOf {
+			defectedSince := false
+			for _, d := range defs {
+				if items[d].t >= it.t && items[d].t <= asOf {
+					defectedSince = true
+				}
+			}
+			if !defectedSince {
+				sn.risk = true
+			}
+		}
+	}
+	if !complained {
+		p.nonComplainant(items, bySeg, acqSeg, lo, hi)
+		return
+	}
+	var value []money
+	valueDone := false
+	for k, sn := range mine {
+		a := p.rows[k]
+		if a == nil {
+			a = &linkAcc{}
+			p.rows[k] = a
+		}
+		a.complainants++
+		if sn.linked {
+			a.defected++
+			for _, d := range linkedDefs[k] {
+				vals, _ := lostValue(items, d, nil)
+				for _, v := range vals {
+					a.valueLost = addMoney(a.valueLost, v.cur, v.sum)
+				}
+			}
+		}
+		if sn.risk {
+			a.atRisk++
+			if !valueDone {
+				value, valueDone = currentValue(items, asOf), true
+			}
+			for _, v := range value {
+				a.riskValue = addMoney(a.riskValue, v.cur, v.sum)
+			}
+		}
+	}
+}
+
+// currentValue returns the revenue a customer recorded in the 365 days up
+// to asOf, after its last defection before asOf.
+func currentValue(items []item, asOf int64) []money {
+	var out []money
+	for j := len(items) - 1; j >= 0; j-- {
+		x := &items[j]
+		if x.t > asOf {
+			continue
+		}
+		if x.typ == domain.TypeCustomerDefected || x.t <= asOf-atRiskRevenue {
+			break
+		}
+		if x.typ == domain.TypeRevenueRecorded {
+			out = addMoney(out, x.cur, SumOf(x.amount))
+		}
+	}
+	return out
+}
+
+// nonComplainant adds a customer who filed no complaint in [lo, hi) to the
+// base: its days as a customer in the range and its defections in it. A
+// tenure runs from the customer's first event after its previous defection
+// (its first event at all for the first) to its next defection, or hi.
+func (p *linkPart) nonComplainant(items []item, bySeg bool, seg uint32, lo, hi int64) {
+	k := uint32(0)
+	if bySeg {
+		k = seg
+	}
+	var b baseAcc
+	start, open := int64(0), false
+	add := func(from, to int64) {
+		from, to = max(from, lo), min(to, hi)
+		if to > from {
+			b.exposure = b.exposure.Add(SumOf(domain.Money(to - from)))
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		if !open {
+			start, open = it.t, true
+		}
+		if it.typ == domain.TypeCustomerDefected {
+			add(start, it.t)
+			open = false
+			if it.t >= lo && it.t < hi {
+				b.defections++
+			}
+		}
+	}
+	if open {
+		add(start, hi)
+	}
+	if b.exposure.IsZero() && b.defections == 0 {
+		return // not a customer in the range
+	}
+	t := p.base[k]
+	if t == nil {
+		t = &baseAcc{}
+		p.base[k] = t
+	}
+	t.n++
+	t.defections += b.defections
+	t.exposure = t.exposure.Add(b.exposure)
+}
