@@ -75,11 +75,11 @@ type Linkage struct {
 	// The customers who filed no complaint in the range: how many, their
 	// defections in it, the days they were customers in it, and the
 	// Window-day risk that gives (1 - exp(-window × defections / days)).
-	NonComplainants   int64     `json:"non_complainants"`
-	NonComplainantsDefections int64 `json:"non_complainant_defections"`
-	ExposureDays      float64   `json:"exposure_days"`
-	BaseRate          *float64  `json:"base_rate"`
-	Rows              []LinkRow `json:"rows"`
+	NonComplainants           int64     `json:"non_complainants"`
+	NonComplainantsDefections int64     `json:"non_complainant_defections"`
+	ExposureDays              float64   `json:"exposure_days"`
+	BaseRate                  *float64  `json:"base_rate"`
+	Rows                      []LinkRow `json:"rows"`
 }
 
 type linkKey struct{ cat, seg uint32 }
