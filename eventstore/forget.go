@@ -59,6 +59,14 @@ import (
 // and starts afresh; their old (source, id) keys stay in the dedupe set, so
 // a redelivered old message is still a duplicate.
 
+// Erasures returns how many customers the log has forgotten (its
+// customer.forgotten events).
+func (l *Log) Erasures() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counters.byType[domain.TypeCustomerForgotten]
+}
+
 // ForgetPlan is what forgetting a customer changes, found by PlanForget
 // before anything changes.
 type ForgetPlan struct {

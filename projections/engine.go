@@ -154,6 +154,10 @@ func Open(log *eventstore.Log, statePath string, opts ...Option) (*Engine, error
 		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
 	}
 	e.db = db
+	if err := e.discardIfErased(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
+	}
 	if err := e.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)

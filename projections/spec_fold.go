@@ -112,7 +112,7 @@ func compileSpec(sp *Spec) (*compiledSpec, error) {
 
 // wantsRecord is the cheap test done before decoding.
 func (c *compiledSpec) wantsRecord(r eventstore.Record) bool {
-	if !c.allTypes && !c.types[r.Type()] {
+	if c.allTypes && isErasure(r.Type()) || !c.allTypes && !c.types[r.Type()] {
 		return false
 	}
 	et := r.EventTime()
