@@ -67,6 +67,13 @@ func (l *Log) Erasures() uint64 {
 	return l.counters.byType[domain.TypeCustomerForgotten]
 }
 
+// Contains reports whether the log holds the event (source, id).
+func (l *Log) Contains(source, id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.keys != nil && l.keys.has(keyOf(source, id))
+}
+
 // ForgetPlan is what forgetting a customer changes, found by PlanForget
 // before anything changes.
 type ForgetPlan struct {

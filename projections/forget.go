@@ -125,7 +125,9 @@ func (e *Engine) rebuildNow(ctx context.Context, p *projection) error {
 		return err
 	}
 	p.f, p.cp, p.dirty = f, to, true
-	p.cache, p.cacheAt = nil, 0
+	p.ansMu.Lock()
+	p.answers, p.answersAt = nil, 0
+	p.ansMu.Unlock()
 	p.pub()
 	if !p.built {
 		return nil // its build saves it once it has caught up

@@ -42,6 +42,8 @@ type Config struct {
 	Projections ProjectionEngine
 	// DLQ answers /v1/dlq; nil disables it.
 	DLQ DeadLetters
+	// Forget answers POST /v1/customers/{id}/forget; nil disables it.
+	Forget Forgetter
 }
 
 func (c *Config) setDefaults() {
@@ -105,6 +107,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
 	s.registerProjectionRoutes()
 	s.registerDLQRoutes()
+	s.registerForgetRoutes()
 	s.registerDashboardRoutes()
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -114,7 +116,10 @@ func EraseMatching(ctx context.Context, js jetstream.JetStream, stream string, m
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+		// Ask for no more than the stream holds, so that the last fetch
+		// does not wait for messages that will not come.
+		want := int(min(1000, max(1, info.State.Msgs-uint64(rep.Scanned))))
+		batch, err := cons.Fetch(want, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return rep, fmt.Errorf("search %s: %w", stream, err)
 		}
@@ -149,4 +154,18 @@ func EraseMatching(ctx context.Context, js jetstream.JetStream, stream string, m
 	er, err := EraseMessages(ctx, js, stream, found)
 	rep.add(er)
 	return rep, err
+}
+
+// DeadLetterOrigin returns the sequence, in EventsStream, of the message a
+// dead letter was made from: plaint publishes each dead letter with the
+// message id dlq:<stream>:<sequence> (JetStream keeps it in the
+// Nats-Msg-Id header), and the original stays in the events stream until
+// it expires.
+func DeadLetterOrigin(m jetstream.Msg) (uint64, bool) {
+	rest, ok := strings.CutPrefix(m.Headers().Get(jetstream.MsgIDHeader), "dlq:"+EventsStream+":")
+	if !ok {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(rest, 10, 64)
+	return seq, err == nil && seq > 0
 }

@@ -218,8 +218,12 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, fmt.Errorf("data directory: %w", err)
 	}
+	forget := &forgetter{log: l, proj: pe, js: js}
+	if e.natsSrv != nil {
+		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
+	}
 	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
-		DLQ:    dlqService{js},
+		DLQ: dlqService{js}, Forget: forget,
 		Ingest: ingestStats, Ready: func() error {
 			if nc.Status() != natsgo.CONNECTED {
 				return fmt.Errorf("nats connection is %s", nc.Status())
