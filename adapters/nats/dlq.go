@@ -85,62 +85,22 @@ func preview(b []byte) string {
 
 // ListDeadLetters returns the dead letters f selects, oldest first.
 func ListDeadLetters(ctx context.Context, js jetstream.JetStream, f DLQFilter) ([]DeadLetter, error) {
-	st, err := js.Stream(ctx, DLQStream)
-	if err != nil {
-		return nil, fmt.Errorf("dead-letter stream %s: %w", DLQStream, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("dead-letter stream %s: %w", DLQStream, err)
-	}
 	out := []DeadLetter{}
-	if info.State.Msgs == 0 {
-		return out, nil
-	}
-	last := info.State.LastSeq
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{DLQSubjects}, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if !f.Since.IsZero() {
 		since := f.Since
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
-	cons, err := js.OrderedConsumer(ctx, DLQStream, cfg)
+	err := scanStream(ctx, js, DLQStream, cfg, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
+		if f.Reason == "" || m.Headers().Get(HeaderReason) == f.Reason {
+			out = append(out, deadLetterOf(md.Sequence.Stream, m.Subject(), m.Headers(), m.Data(), md.Timestamp))
+		}
+		return f.Limit <= 0 || len(out) < f.Limit
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", DLQStream, err)
+		return nil, err
 	}
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", DLQStream, err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", DLQStream, err)
-			}
-			seq := md.Sequence.Stream
-			if f.Reason == "" || m.Headers().Get(HeaderReason) == f.Reason {
-				out = append(out, deadLetterOf(seq, m.Subject(), m.Headers(), m.Data(), md.Timestamp))
-				if f.Limit > 0 && len(out) >= f.Limit {
-					return out, nil
-				}
-			}
-			if seq >= last || md.NumPending == 0 {
-				return out, nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, fmt.Errorf("read %s: %w", DLQStream, err)
-		}
-		if n == 0 {
-			// Nothing more within the wait: the rest aged out or was replayed.
-			return out, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
+	return out, nil
 }
 
 // GetDeadLetter returns the dead letter with the given ID.

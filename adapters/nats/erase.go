@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -95,62 +93,17 @@ func Mentions(needles [][]byte) func(jetstream.Msg) bool {
 // changed) and securely deletes every message for which match is true.
 func EraseMatching(ctx context.Context, js jetstream.JetStream, stream string, match func(jetstream.Msg) bool) (EraseReport, error) {
 	var rep EraseReport
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		return rep, fmt.Errorf("search %s: %w", stream, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("search %s: %w", stream, err)
-	}
-	last := info.State.LastSeq
-	if info.State.Msgs == 0 {
-		return rep, nil
-	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return rep, fmt.Errorf("search %s: %w", stream, err)
-	}
 	var found []uint64
-	for done := false; !done; {
-		if err := ctx.Err(); err != nil {
-			return rep, err
+	err := scanStream(ctx, js, stream, jetstream.OrderedConsumerConfig{}, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
+		rep.Scanned++
+		if match(m) {
+			found = append(found, md.Sequence.Stream)
 		}
-		// Ask for no more than the stream holds, so that the last fetch
-		// does not wait for messages that will not come.
-		want := int(min(1000, max(1, info.State.Msgs-uint64(rep.Scanned))))
-		batch, err := cons.Fetch(want, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return rep, fmt.Errorf("search %s: %w", stream, err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				return rep, fmt.Errorf("search %s: %w", stream, err)
-			}
-			seq := md.Sequence.Stream
-			if seq > last {
-				done = true
-				continue
-			}
-			rep.Scanned++
-			if match(m) {
-				found = append(found, seq)
-			}
-			if seq == last {
-				done = true
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return rep, fmt.Errorf("search %s: %w", stream, err)
-		}
-		if n == 0 {
-			done = true // the rest was deleted meanwhile
-		}
+		return true
+	})
+	if err != nil {
+		return rep, fmt.Errorf("search: %w", err)
 	}
-	slices.Sort(found)
 	er, err := EraseMessages(ctx, js, stream, found)
 	rep.add(er)
 	return rep, err
