@@ -55,6 +55,9 @@ func (in *Ingest) handleBatch(msg *message.Message) error {
 			invalid = append(invalid, rejected{jm, err, reasonOf(err)})
 			continue
 		}
+		if in.storedBefore(jm, &ev) {
+			continue
+		}
 		events = append(events, ev)
 		from = append(from, jm)
 	}

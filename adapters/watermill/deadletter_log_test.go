@@ -44,7 +44,7 @@ func TestDeadLettersAreLoggedWithTheirReasonRateLimited(t *testing.T) {
 		e := newEnv(t)
 		var buf lockedBuffer
 		logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		e.start(m.with(e, plaintwm.Config{Logger: logger, DeadLetterLogBurst: 3, DeadLetterLogInterval: 300 * time.Millisecond}))
+		e.start(m.with(e, plaintwm.Config{Logger: logger, DeadLetterLogBurst: 3, DeadLetterLogInterval: 3 * time.Second}))
 		filed := domain.TypeComplaintFiled.Subject()
 		for i := range 12 {
 			ev := complaint("crm", "m"+string(rune('a'+i)))

@@ -115,9 +115,9 @@ type Config struct {
 	// CloseTimeout bounds how long a stop waits for messages in flight.
 	// Default 30s.
 	CloseTimeout time.Duration
-	// Logger receives errors (plaint's own failures at most once a second,
-	// with the count of those not logged) and dead letters (see
-	// DeadLetterLogBurst). Nil discards them.
+	// Logger receives errors (plaint's own failures: one line per kind per
+	// FailureLogInterval, with the count of those not logged) and dead
+	// letters (see DeadLetterLogBurst). Nil discards them.
 	Logger *slog.Logger
 	// DeadLetterLogBurst is how many dead letters of one reason are logged
 	// one by one (at warn, with the reason and error) in each
@@ -125,6 +125,14 @@ type Config struct {
 	// reason when the interval ends. Defaults 5 and 1 minute.
 	DeadLetterLogBurst    int
 	DeadLetterLogInterval time.Duration
+	// MaxNakDelay bounds the redelivery delay of a message nacked after a
+	// failure of plaint itself: the delay starts at NakDelay and doubles
+	// with each consecutive failure, up to MaxNakDelay; a success resets
+	// it. Default 1 minute.
+	MaxNakDelay time.Duration
+	// FailureLogInterval is how often one kind of failure of plaint itself
+	// is logged at most. Default 30s.
+	FailureLogInterval time.Duration
 	// Hooks are optional metric callbacks.
 	Hooks Hooks
 }
@@ -154,6 +162,18 @@ func (c *Config) setDefaults() {
 	if c.Batch == 0 {
 		c.Batch = DefaultBatch
 	}
+	if c.NakDelay == 0 {
+		c.NakDelay = time.Second
+	}
+	if c.MaxNakDelay == 0 {
+		c.MaxNakDelay = time.Minute
+	}
+	if c.MaxNakDelay < c.NakDelay {
+		c.MaxNakDelay = c.NakDelay
+	}
+	if c.FailureLogInterval == 0 {
+		c.FailureLogInterval = 30 * time.Second
+	}
 	if c.DeadLetterLogBurst == 0 {
 		c.DeadLetterLogBurst = 5
 	}
@@ -180,8 +200,8 @@ func (c *Config) Validate() error {
 	if c.MaxInFlight < 0 || c.PullBatch < 0 || c.Batch < 0 {
 		errs = append(errs, errors.New("ingest: MaxInFlight, PullBatch and Batch must not be negative"))
 	}
-	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 || c.DeadLetterLogInterval < 0 {
-		errs = append(errs, errors.New("ingest: NakDelay, PublishTimeout, CloseTimeout, BatchWait and DeadLetterLogInterval must not be negative"))
+	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 || c.DeadLetterLogInterval < 0 || c.MaxNakDelay < 0 || c.FailureLogInterval < 0 {
+		errs = append(errs, errors.New("ingest: NakDelay, MaxNakDelay, PublishTimeout, CloseTimeout, BatchWait, FailureLogInterval and DeadLetterLogInterval must not be negative"))
 	}
 	if c.DeadLetterLogBurst < 0 {
 		errs = append(errs, errors.New("ingest: DeadLetterLogBurst must not be negative"))
@@ -193,7 +213,8 @@ func (c *Config) Validate() error {
 type Stats struct {
 	Received     uint64 `json:"received"`      // messages taken from the stream
 	Stored       uint64 `json:"stored"`        // events appended to the log
-	Duplicates   uint64 `json:"duplicates"`    // events dropped as already stored
+	Duplicates   uint64 `json:"duplicates"`    // events dropped as already stored: a producer sent them again
+	Redelivered  uint64 `json:"redelivered"`   // messages JetStream delivered again whose event was stored (plaint's own retries): acknowledged, not counted as duplicates
 	DeadLettered uint64 `json:"dead_lettered"` // messages sent to the dead-letter stream
 	Errors       uint64 `json:"errors"`        // failures of plaint itself (messages nacked for redelivery)
 	InFlight     int    `json:"in_flight"`     // messages handed to handlers and not yet acked or nacked
@@ -209,7 +230,7 @@ type Ingest struct {
 	sub    *Subscriber
 	router *message.Router
 
-	received, stored, duplicates, deadLettered, errs atomic.Uint64
+	received, stored, duplicates, redelivered, deadLettered, errs atomic.Uint64
 
 	mu      sync.Mutex
 	started bool
@@ -221,11 +242,8 @@ type Ingest struct {
 	stopDecode chan struct{}
 	decodersWG sync.WaitGroup
 
-	logMu      sync.Mutex
-	lastLog    time.Time
-	suppressed int
-
-	dlqLog *deadLetterLog
+	failures *failureLog
+	dlqLog   *deadLetterLog
 }
 
 // New returns an Ingest; Run starts it.
@@ -255,10 +273,19 @@ func New(cfg Config) (*Ingest, error) {
 	}
 	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{}),
 		decodes: make(chan *decodeJob, 1024), stopDecode: make(chan struct{}),
-		dlqLog: newDeadLetterLog(cfg.Logger, cfg.DeadLetterLogBurst, cfg.DeadLetterLogInterval)}
-	handler := in.handle
+		dlqLog:   newDeadLetterLog(cfg.Logger, cfg.DeadLetterLogBurst, cfg.DeadLetterLogInterval),
+		failures: newFailureLog(cfg.Logger, cfg.NakDelay, cfg.MaxNakDelay, cfg.FailureLogInterval)}
+	sub.cfg.nakDelay = in.failures.delay
+	handle := in.handle
 	if cfg.Batch > 1 {
-		handler = in.handleBatch
+		handle = in.handleBatch
+	}
+	handler := func(msg *message.Message) error {
+		err := handle(msg)
+		if err == nil {
+			in.failures.succeeded()
+		}
+		return err
 	}
 	router.AddConsumerHandler("plaint-ingest", cfg.Consumer, sub, handler)
 	return in, nil
@@ -367,6 +394,7 @@ func (in *Ingest) Stats() Stats {
 		Received:     in.received.Load(),
 		Stored:       in.stored.Load(),
 		Duplicates:   in.duplicates.Load(),
+		Redelivered:  in.redelivered.Load(),
 		DeadLettered: in.deadLettered.Load(),
 		Errors:       in.errs.Load(),
 		InFlight:     in.sub.InFlight(),
@@ -384,6 +412,9 @@ func (in *Ingest) handle(msg *message.Message) error {
 	ev, err := in.decode(subject, msg.Payload)
 	if err != nil {
 		return in.reject(msg, subject, err)
+	}
+	if jm := NATSMsg(msg); jm != nil && in.storedBefore(jm, &ev) {
+		return nil
 	}
 	res, err := in.appendOne(msg.Context(), ev, NATSMsg(msg))
 	if err != nil {
@@ -404,6 +435,33 @@ func (in *Ingest) handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// Container is a Store that can say whether an event is stored
+// (*eventstore.Committer is one). With it the ingest acknowledges a message
+// JetStream delivers again whose event is stored already without
+// appending it, and counts it as Redelivered, not as a duplicate: it is
+// plaint's own retry (after a failure, or a lost acknowledgement), not a
+// producer's repeated message.
+type Container interface {
+	Contains(source, id string) bool
+}
+
+var _ Container = (*eventstore.Committer)(nil)
+
+// storedBefore reports whether jm is a redelivery whose event is stored,
+// and counts it.
+func (in *Ingest) storedBefore(jm jetstream.Msg, ev *domain.Event) bool {
+	c, ok := in.cfg.Store.(Container)
+	if !ok {
+		return false
+	}
+	md, err := jm.Metadata()
+	if err != nil || md.NumDelivered <= 1 || !c.Contains(ev.Source, ev.ID) {
+		return false
+	}
+	in.redelivered.Add(1)
+	return true
 }
 
 // decodeJob is one message for the decoder goroutines.
@@ -516,26 +574,23 @@ func reasonOf(cause error) string {
 	return "invalid"
 }
 
-// fail counts and logs a failure of plaint itself and returns it, so that
-// the message is nacked and redelivered.
+// fail counts and logs a failure of plaint itself (see failureLog) and
+// returns it, so that the message is nacked and redelivered after a delay
+// that doubles with each consecutive failure.
 func (in *Ingest) fail(err error) error {
 	in.errs.Add(1)
 	if h := in.cfg.Hooks.Error; h != nil {
 		h(err)
 	}
-	in.logMu.Lock()
-	now := time.Now()
-	if now.Sub(in.lastLog) < time.Second {
-		in.suppressed++
-		in.logMu.Unlock()
-		return err
-	}
-	n := in.suppressed
-	in.lastLog, in.suppressed = now, 0
-	in.logMu.Unlock()
-	in.cfg.Logger.Error("ingest: message not stored, it will be redelivered", "err", err, "similar_errors_not_logged", n)
+	in.failures.failed(err)
 	return err
 }
+
+// Failing reports whether plaint's own failures (a full disk, a store or
+// dead-letter stream that cannot be written) keep the ingest from storing:
+// the last message handled failed. It returns the first error of the run
+// of failures' time.
+func (in *Ingest) Failing() (bool, time.Time) { return in.failures.failing() }
 
 // headerValue makes s safe for a NATS header value: one line, bounded.
 func headerValue(s string) string {

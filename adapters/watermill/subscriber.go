@@ -76,6 +76,9 @@ type SubscriberConfig struct {
 	// whose Watermill message was nacked (a failure of plaint itself).
 	// Default 1s.
 	NakDelay time.Duration
+	// nakDelay, when set, gives the delay instead of NakDelay (the
+	// Ingest's backoff).
+	nakDelay func() time.Duration
 	// CloseTimeout bounds how long Close waits for messages already handed
 	// out to be acknowledged or nacked. Default 30s.
 	CloseTimeout time.Duration
@@ -462,8 +465,9 @@ func (s *Subscriber) settleGroup(msg *message.Message, group []jetstream.Msg) {
 			s.cfg.Logger.Error("Ack failed (the messages will be redelivered and dropped as duplicates)", ferr, wm.LogFields{"failed": failed})
 		}
 	case <-msg.Nacked():
+		delay := s.delay()
 		for _, jm := range group {
-			s.nak(jm, s.cfg.NakDelay)
+			s.nak(jm, delay)
 		}
 	case <-s.abort:
 		// Close gave up: the server redelivers after the ack wait.
@@ -503,10 +507,18 @@ func (s *Subscriber) settle(msg *message.Message, jm jetstream.Msg) {
 			s.cfg.Logger.Error("Ack failed (the message will be redelivered and dropped as a duplicate)", err, nil)
 		}
 	case <-msg.Nacked():
-		s.nak(jm, s.cfg.NakDelay)
+		s.nak(jm, s.delay())
 	case <-s.abort:
 		// Close gave up: the server redelivers after the ack wait.
 	}
+}
+
+// delay is the redelivery delay of a nacked message.
+func (s *Subscriber) delay() time.Duration {
+	if s.cfg.nakDelay != nil {
+		return s.cfg.nakDelay()
+	}
+	return s.cfg.NakDelay
 }
 
 func (s *Subscriber) nak(jm jetstream.Msg, delay time.Duration) {

@@ -36,10 +36,7 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 			Stored:       stored.Inc,
 			Duplicate:    dups.Inc,
 			DeadLettered: func(reason string) { dlq.WithLabelValues(reason).Inc() },
-			Error: func(err error) {
-				errs.Inc()
-				e.logger.Warn("ingest: event will be redelivered", "err", err)
-			},
+			Error: func(error) { errs.Inc() }, // the ingest logs them, rate limited
 		},
 	})
 	if err != nil {
