@@ -36,7 +36,7 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 			Stored:       stored.Inc,
 			Duplicate:    dups.Inc,
 			DeadLettered: func(reason string) { dlq.WithLabelValues(reason).Inc() },
-			Error: func(error) { errs.Inc() }, // the ingest logs them, rate limited
+			Error:        func(error) { errs.Inc() }, // the ingest logs them, rate limited
 		},
 	})
 	if err != nil {
