@@ -59,7 +59,7 @@ func TrendCSVHeader(dims []Dimension) []string {
 	}
 	return append(h, "count", "prev_count", "change", "pct_change", "yoy_count", "share", "p_value",
 		"yoy_change", "yoy_pct_change", "active_customers", "rate_per_1000", "restated", "restated_at", "late_count",
-		"prev_restated", "yoy_restated")
+		"prev_restated", "yoy_restated", "partial", "covered")
 }
 
 // WriteTrendCSV writes r in long format: one line per bucket and key. Absent
@@ -74,10 +74,10 @@ func WriteTrendCSV(w io.Writer, r *TrendResult) error {
 		for _, d := range r.By {
 			rec = append(rec, row.Key[string(d)])
 		}
-		rec = append(rec, itoa(row.Count), itoa(row.PrevCount), itoa(row.Change), optFloat(row.PctChange),
-			itoa(row.YoYCount), ftoa(row.Share), ftoa(row.PValue), itoa(row.YoYChange), optFloat(row.YoYPctChange),
+		rec = append(rec, itoa(row.Count), itoa(row.PrevCount), optInt(row.Change), optFloat(row.PctChange),
+			itoa(row.YoYCount), ftoa(row.Share), optFloat(row.PValue), optInt(row.YoYChange), optFloat(row.YoYPctChange),
 			optInt(row.ActiveCustomers), optFloat(row.RatePer1000), strconv.FormatBool(row.Restated), row.RestatedAt, itoa(row.LateCount),
-			strconv.FormatBool(row.PrevRestated), strconv.FormatBool(row.YoYRestated))
+			strconv.FormatBool(row.PrevRestated), strconv.FormatBool(row.YoYRestated), strconv.FormatBool(row.Partial), ftoa(row.Covered))
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
@@ -109,27 +109,64 @@ func optInt(v *int64) string {
 var sparks = []rune("▁▂▃▄▅▆▇█")
 
 // sparkline draws counts as a line of block characters scaled to their
-// maximum.
-func sparkline(counts []int64) string {
-	var hi int64
+// maximum; a negative count (a bucket the data do not reach) is a space.
+func sparkline(counts []float64) string {
+	var hi float64
 	for _, c := range counts {
 		hi = max(hi, c)
 	}
 	var b strings.Builder
 	for _, c := range counts {
-		i := 0
-		if hi > 0 {
-			i = int(c * int64(len(sparks)-1) / hi)
+		switch {
+		case c < 0:
+			b.WriteRune(' ')
+		case hi > 0:
+			b.WriteRune(sparks[int(c*float64(len(sparks)-1)/hi)])
+		default:
+			b.WriteRune(sparks[0])
 		}
-		b.WriteRune(sparks[i])
 	}
 	return b.String()
+}
+
+// sparkValue is what a row's bucket draws: its count, or for a partial
+// bucket the count its rate would give over the whole bucket.
+func sparkValue(r TrendRow) float64 {
+	switch {
+	case !r.Partial:
+		return float64(r.Count)
+	case r.Covered == 0:
+		return -1
+	}
+	return float64(r.Count) / r.Covered
+}
+
+// changeOf returns a row's change, 0 when withheld.
+func changeOf(r TrendRow) int64 {
+	if r.Change == nil {
+		return 0
+	}
+	return *r.Change
+}
+
+// overBucket names the comparison of a bucket with the one before.
+func overBucket(bucket string) string {
+	switch bucket {
+	case "day":
+		return "day-over-day"
+	case "week":
+		return "week-over-week"
+	case "quarter":
+		return "quarter-over-quarter"
+	}
+	return "month-over-month"
 }
 
 // WriteTrendTable writes r for people: one line per key with its last
 // bucket's figures and a sparkline over the range, an arrow on significant
 // moves, significant rises first (largest first), then the steady keys by
-// count, then significant falls.
+// count, then significant falls. A partial last bucket is starred and
+// explained below the table.
 func WriteTrendTable(w io.Writer, r *TrendResult) error {
 	bw := bufio.NewWriter(w)
 	byNames := make([]string, len(r.By))
@@ -154,7 +191,7 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		row   TrendRow
 		group int
 	}
-	counts := map[string][]int64{}
+	counts := map[string][]float64{}
 	lastRow := map[string]TrendRow{}
 	var order []string
 	keyOf := func(row TrendRow) string {
@@ -169,7 +206,7 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		if _, ok := counts[k]; !ok {
 			order = append(order, k)
 		}
-		counts[k] = append(counts[k], row.Count)
+		counts[k] = append(counts[k], sparkValue(row))
 		if row.Bucket == last {
 			lastRow[k] = row
 		}
@@ -179,9 +216,9 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		row := lastRow[k]
 		l := line{key: strings.Split(k, "\x00"), spark: sparkline(counts[k]), row: row, group: 1}
 		switch {
-		case row.Significant && row.Change > 0:
+		case row.Significant && changeOf(row) > 0:
 			l.group = 0
-		case row.Significant && row.Change < 0:
+		case row.Significant && changeOf(row) < 0:
 			l.group = 2
 		}
 		lines = append(lines, l)
@@ -193,21 +230,31 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		}
 		switch a.group {
 		case 0:
-			if a.row.Change != b.row.Change {
-				return a.row.Change > b.row.Change
+			if changeOf(a.row) != changeOf(b.row) {
+				return changeOf(a.row) > changeOf(b.row)
 			}
 		case 1:
 			if a.row.Count != b.row.Count {
 				return a.row.Count > b.row.Count
 			}
 		case 2:
-			if a.row.Change != b.row.Change {
-				return a.row.Change < b.row.Change
+			if changeOf(a.row) != changeOf(b.row) {
+				return changeOf(a.row) < changeOf(b.row)
 			}
 		}
 		return lessStrings(a.key, b.key)
 	})
-	header := append(append([]string{}, byNames...), "trend", last, "prev", "change", "%", "yoy", "share", "per 1k", "p", "")
+	var lastTotal BucketTotal
+	for _, bt := range r.Buckets {
+		if bt.Bucket == last {
+			lastTotal = bt
+		}
+	}
+	lastLabel := last
+	if lastTotal.Partial {
+		lastLabel += "*"
+	}
+	header := append(append([]string{}, byNames...), "trend", lastLabel, "prev", "change", "%", "yoy", "share", "per 1k", "p", "")
 	rows := [][]string{header}
 	for _, l := range lines {
 		arrow := ""
@@ -225,9 +272,16 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		if l.row.RatePer1000 != nil {
 			rate = fmt.Sprintf("%.2f", *l.row.RatePer1000)
 		}
+		changeS, pS := "-", "-"
+		if l.row.Change != nil {
+			changeS = fmt.Sprintf("%+d", *l.row.Change)
+		}
+		if l.row.PValue != nil {
+			pS = formatP(*l.row.PValue)
+		}
 		cells := append(append([]string{}, l.key...), l.spark, itoa(l.row.Count), itoa(l.row.PrevCount),
-			fmt.Sprintf("%+d", l.row.Change), pctS, itoa(l.row.YoYCount), fmt.Sprintf("%.1f%%", l.row.Share*100),
-			rate, formatP(l.row.PValue), arrow)
+			changeS, pctS, itoa(l.row.YoYCount), fmt.Sprintf("%.1f%%", l.row.Share*100),
+			rate, pS, arrow)
 		rows = append(rows, cells)
 	}
 	widths := make([]int, len(header))
@@ -263,7 +317,17 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 			latest = max(latest, bt.RestatedAt)
 		}
 	}
-	fmt.Fprintf(bw, "\n▲/▼: month-over-month change significant at p < %g (exact conditional test of two Poisson counts).\n", r.Alpha)
+	fmt.Fprintf(bw, "\n▲/▼: %s change significant at p < %g (exact conditional test of two Poisson counts, bucket lengths as exposures).\n",
+		overBucket(r.Bucket), r.Alpha)
+	if lastTotal.Partial {
+		span := dataSpan(r.DataFrom, r.DataTo)
+		if lastTotal.Covered == 0 {
+			fmt.Fprintf(bw, "* %s: the data (%s) do not reach it; no change or p-value.\n", last, span)
+		} else {
+			fmt.Fprintf(bw, "* %s is partial: the data (%s) cover %.0f%% of it; its change, %% and p compare it with the %s before scaled to the same time.\n",
+				last, span, lastTotal.Covered*100, r.Bucket)
+		}
+	}
 	if len(restated) > 0 {
 		if t, err := time.Parse(time.RFC3339Nano, latest); err == nil {
 			latest = t.Format("2006-01-02 15:04 UTC")
@@ -274,6 +338,19 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
+}
+
+// dataSpan describes the span of time the data cover, [from, to).
+func dataSpan(from, to string) string {
+	f, err1 := time.Parse(time.RFC3339Nano, from)
+	t, err2 := time.Parse(time.RFC3339Nano, to)
+	if err1 != nil || err2 != nil {
+		return from + " to " + to
+	}
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		return f.Format("2006-01-02") + " through " + t.AddDate(0, 0, -1).Format("2006-01-02")
+	}
+	return f.Format("2006-01-02") + " until " + t.Format("2006-01-02 15:04 UTC")
 }
 
 func formatP(p float64) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"path/filepath"
 	"sort"
@@ -116,6 +117,60 @@ func naiveTrend(evs []stored, q TrendQuery, lo, hi int32) map[string]TrendRow {
 		}
 		return n, known
 	}
+	// The data's coverage: whole UTC days from the first event to the last,
+	// cut at the last record time while that day goes on.
+	var first, last time.Time
+	var heard time.Time
+	for _, s := range evs {
+		heard = time.Unix(0, s.rt).UTC()
+		if first.IsZero() || s.ev.Time.Before(first) {
+			first = s.ev.Time
+		}
+		if last.IsZero() || s.ev.Time.After(last) {
+			last = s.ev.Time
+		}
+	}
+	covFrom := first.UTC().Truncate(24 * time.Hour)
+	covTo := last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	if heard.After(last) && heard.Before(covTo) {
+		covTo = heard
+	}
+	// covered returns the covered days of p and their share of it.
+	covered := func(p domain.Period) (float64, float64) {
+		full := p.End().Sub(p.Start).Hours() / 24
+		if first.IsZero() {
+			return full, 1
+		}
+		lo, hi := p.Start, p.End()
+		if covFrom.After(lo) {
+			lo = covFrom
+		}
+		if covTo.Before(hi) {
+			hi = covTo
+		}
+		if !hi.After(lo) {
+			return 0, 0
+		}
+		d := hi.Sub(lo).Hours() / 24
+		return d, math.Round(d/full*1e4) / 1e4
+	}
+	// versus compares cur over tc covered days with other over to days.
+	versus := func(cur, other int64, tc, sc, to, so float64) (*int64, *float64) {
+		if tc == 0 || to == 0 {
+			return nil, nil
+		}
+		exp := float64(other)
+		ch := cur - other
+		if sc < 1 || so < 1 {
+			exp = float64(other) * tc / to
+			ch = cur - int64(math.Round(exp))
+		}
+		if exp == 0 {
+			return &ch, nil
+		}
+		v := math.Round((float64(cur)-exp)*100/exp*100) / 100
+		return &ch, &v
+	}
 	out := map[string]TrendRow{}
 	for k, m := range cells {
 		in := false
@@ -136,14 +191,23 @@ func naiveTrend(evs []stored, q TrendQuery, lo, hi int32) map[string]TrendRow {
 			p := periodAt(q.Bucket, b)
 			cur, prev, yoy := get(b), get(b-1), get(indexOfPeriod(p.YearAgo()))
 			r := TrendRow{Bucket: p.String(), Key: map[string]string{}, Count: cur.count, PrevCount: prev.count,
-				Change: cur.count - prev.count, YoYCount: yoy.count, YoYChange: cur.count - yoy.count, LateCount: cur.late}
+				YoYCount: yoy.count, LateCount: cur.late}
 			for i, d := range q.By {
 				r.Key[string(d)] = vals[i]
 			}
 			if totals[b] > 0 {
 				r.Share = round(float64(cur.count)/float64(totals[b]), 6)
 			}
-			r.PValue = roundSig(PoissonRatioPValue(cur.count, prev.count, p.End().Sub(p.Start).Hours()/24, p.Start.Sub(p.Prev().Start).Hours()/24), 6)
+			tc, sc := covered(p)
+			tp, sp := covered(p.Prev())
+			ty, sy := covered(p.YearAgo())
+			r.Partial, r.Covered = sc < 1, sc
+			r.Change, r.PctChange = versus(cur.count, prev.count, tc, sc, tp, sp)
+			r.YoYChange, r.YoYPctChange = versus(cur.count, yoy.count, tc, sc, ty, sy)
+			if tc > 0 && tp > 0 {
+				pv := roundSig(PoissonRatioPValue(cur.count, prev.count, tc, tp), 6)
+				r.PValue = &pv
+			}
 			if cur.late > 0 {
 				r.Restated, r.RestatedAt = true, formatNanos(cur.restatedAt)
 			}
@@ -185,7 +249,10 @@ func checkTrend(t *testing.T, got *TrendResult, evs []stored, q TrendQuery) {
 			t.Fatalf("%v: unexpected row %+v", q.Values(), r)
 		}
 		if r.Count != w.Count || r.PrevCount != w.PrevCount || r.YoYCount != w.YoYCount || r.Share != w.Share ||
-			r.PValue != w.PValue || r.LateCount != w.LateCount || r.Restated != w.Restated || r.RestatedAt != w.RestatedAt ||
+			fmt.Sprint(deref(r.PValue)) != fmt.Sprint(deref(w.PValue)) || fmt.Sprint(deref(r.Change)) != fmt.Sprint(deref(w.Change)) ||
+			fmt.Sprint(deref(r.PctChange)) != fmt.Sprint(deref(w.PctChange)) || fmt.Sprint(deref(r.YoYChange)) != fmt.Sprint(deref(w.YoYChange)) ||
+			fmt.Sprint(deref(r.YoYPctChange)) != fmt.Sprint(deref(w.YoYPctChange)) || r.Partial != w.Partial || r.Covered != w.Covered ||
+			r.LateCount != w.LateCount || r.Restated != w.Restated || r.RestatedAt != w.RestatedAt ||
 			r.PrevRestated != w.PrevRestated || r.YoYRestated != w.YoYRestated ||
 			fmt.Sprint(deref(r.ActiveCustomers)) != fmt.Sprint(deref(w.ActiveCustomers)) ||
 			fmt.Sprint(deref(r.RatePer1000)) != fmt.Sprint(deref(w.RatePer1000)) {

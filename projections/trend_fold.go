@@ -39,6 +39,11 @@ type trendFold struct {
 	cells  map[trendKey]*trendCell
 	seen   bool  // a complaint has been folded
 	maxB   int32 // the latest period of any complaint folded so far
+	// minET and maxET are the earliest and latest event times (Unix ns) of
+	// the events folded (of any type, anyET once there is one): the span of
+	// time the data cover.
+	anyET        bool
+	minET, maxET int64
 }
 
 func newTrendFold(dims []Dimension, b domain.Bucket) *trendFold {
@@ -59,6 +64,9 @@ type trendPart struct {
 	packed map[uint64]*trendPartCell
 	seen   bool
 	maxB   int32
+	anyET  bool
+	minET  int64
+	maxET  int64
 }
 
 // pack returns k in 64 bits when it fits.
@@ -125,6 +133,14 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 		if n&(progressEvery-1) == 0 {
 			seen.Add(progressEvery)
 		}
+		et := r.EventTime()
+		if !p.anyET || et < p.minET {
+			p.minET = et
+		}
+		if !p.anyET || et > p.maxET {
+			p.maxET = et
+		}
+		p.anyET = true
 		if r.Type() != domain.TypeComplaintFiled {
 			return nil
 		}
@@ -146,7 +162,6 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 				k.v[i] = f.tab.intern(d.value(&ev))
 			}
 		}
-		et := r.EventTime()
 		if d := dayOf(et); d != lastDay {
 			lastDay, lastIdx = d, periodIndex(f.bucket, et)
 		}
@@ -194,6 +209,15 @@ func (f *trendFold) merge(pp part) {
 			c.restatedAt = max(c.restatedAt, rt)
 		}
 	}
+	if p.anyET {
+		if !f.anyET || p.minET < f.minET {
+			f.minET = p.minET
+		}
+		if !f.anyET || p.maxET > f.maxET {
+			f.maxET = p.maxET
+		}
+		f.anyET = true
+	}
 	if p.seen && (!f.seen || p.maxB > f.maxB) {
 		f.maxB, f.seen = p.maxB, true
 	}
@@ -201,10 +225,12 @@ func (f *trendFold) merge(pp part) {
 
 // trendState is the saved form of a trendFold.
 type trendState struct {
-	Strs  []string
-	Seen  bool
-	MaxB  int32
-	Cells []trendCellState
+	Strs         []string
+	Seen         bool
+	MaxB         int32
+	AnyET        bool
+	MinET, MaxET int64
+	Cells        []trendCellState
 }
 
 type trendCellState struct {
@@ -216,7 +242,7 @@ type trendCellState struct {
 }
 
 func (f *trendFold) marshal() ([]byte, error) {
-	st := trendState{Strs: f.tab.list(), Seen: f.seen, MaxB: f.maxB, Cells: make([]trendCellState, 0, len(f.cells))}
+	st := trendState{Strs: f.tab.list(), Seen: f.seen, MaxB: f.maxB, AnyET: f.anyET, MinET: f.minET, MaxET: f.maxET, Cells: make([]trendCellState, 0, len(f.cells))}
 	for k, c := range f.cells {
 		st.Cells = append(st.Cells, trendCellState{B: k.b, V: k.v, Count: c.count, Late: c.late, RestatedAt: c.restatedAt})
 	}
@@ -233,7 +259,7 @@ func (f *trendFold) unmarshal(b []byte) error {
 		return fmt.Errorf("decode trend state: %w", err)
 	}
 	f.tab = strtabFrom(st.Strs)
-	f.seen, f.maxB = st.Seen, st.MaxB
+	f.seen, f.maxB, f.anyET, f.minET, f.maxET = st.Seen, st.MaxB, st.AnyET, st.MinET, st.MaxET
 	f.cells = make(map[trendKey]*trendCell, len(st.Cells))
 	for _, c := range st.Cells {
 		f.cells[trendKey{b: c.B, v: c.V}] = &trendCell{count: c.Count, late: c.Late, restatedAt: c.RestatedAt}

@@ -32,7 +32,8 @@ type TrendQuery struct {
 	Bucket domain.Bucket
 	// From and To are period labels (2025-11, 2026-Q1, 2026-W05); both are
 	// included. Empty To is the last bucket with complaints; empty From is
-	// twelve buckets before To.
+	// eleven buckets before To, or the first bucket after that with
+	// complaints.
 	From, To string
 	Where    map[Dimension][]string
 	AsOf     AsOf
@@ -174,8 +175,16 @@ type TrendResult struct {
 	Where   map[string][]string `json:"where,omitempty"`
 	AsOfSeq uint64              `json:"as_of_seq"`
 	Alpha   float64             `json:"alpha"`
-	Buckets []BucketTotal       `json:"buckets"`
-	Rows    []TrendRow          `json:"rows"`
+	// DataFrom and DataTo are the span of time the events in the log cover
+	// (absent when there are none): from the start of the UTC day of the
+	// earliest event (of any type) to the end of the UTC day of the latest,
+	// or to the moment the last event was stored (as of the answer) if that
+	// is earlier, while that day is still going on. Buckets that reach
+	// outside it are partial.
+	DataFrom string        `json:"data_from,omitempty"`
+	DataTo   string        `json:"data_to,omitempty"`
+	Buckets  []BucketTotal `json:"buckets"`
+	Rows     []TrendRow    `json:"rows"`
 
 	mu       sync.Mutex
 	rendered map[string][]byte // by format
@@ -207,24 +216,37 @@ type BucketTotal struct {
 	Total      int64  `json:"total"`
 	Restated   bool   `json:"restated"`
 	RestatedAt string `json:"restated_at,omitempty"`
+	// Partial says the data cover only Covered (0 to 1) of the bucket's
+	// time (see TrendResult.DataFrom).
+	Partial bool    `json:"partial"`
+	Covered float64 `json:"covered"`
 }
 
 // TrendRow holds the figures of one key in one bucket. Pointers are absent
-// (null) when the figure is undefined: no percentage change from zero, no
-// rate without a known active customer base.
+// (null) when the figure is undefined or withheld: no percentage change from
+// zero, no rate without a known active customer base, and no change or
+// p-value against a bucket the data do not cover.
+//
+// When this bucket or the one it is compared with is partial (see
+// BucketTotal.Partial), Change and PctChange compare this bucket's count with
+// the other's scaled to the same length of covered time, and the p-value
+// uses the covered lengths as exposures; when both are whole, Change is the
+// plain difference of the counts.
 type TrendRow struct {
 	Bucket          string            `json:"bucket"`
 	Key             map[string]string `json:"key"`
 	Count           int64             `json:"count"`
 	PrevCount       int64             `json:"prev_count"`
-	Change          int64             `json:"change"`
+	Change          *int64            `json:"change"`
 	PctChange       *float64          `json:"pct_change"`
 	YoYCount        int64             `json:"yoy_count"`
-	YoYChange       int64             `json:"yoy_change"`
+	YoYChange       *int64            `json:"yoy_change"`
 	YoYPctChange    *float64          `json:"yoy_pct_change"`
 	Share           float64           `json:"share"`
-	PValue          float64           `json:"p_value"`
+	PValue          *float64          `json:"p_value"`
 	Significant     bool              `json:"significant"`
+	Partial         bool              `json:"partial"`
+	Covered         float64           `json:"covered"`
 	ActiveCustomers *int64            `json:"active_customers,omitempty"`
 	RatePer1000     *float64          `json:"rate_per_1000,omitempty"`
 	Restated        bool              `json:"restated"`
@@ -265,7 +287,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 				return nil, err
 			}
 		}
-		r, err := computeTrends(q, tf, bf, seq)
+		r, err := computeTrends(q, tf, bf, seq, e.recordTimeAt(seq))
 		if err != nil {
 			return nil, err
 		}
@@ -310,7 +332,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 			return nil, err
 		}
 	}
-	r, err := computeTrends(q, tp.f.(*trendFold), bp.f.(*baseFold), to)
+	r, err := computeTrends(q, tp.f.(*trendFold), bp.f.(*baseFold), to, e.recordTimeAt(to))
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +346,7 @@ type trendAgg struct {
 }
 
 // computeTrends derives the result from the folds' state.
-func computeTrends(q TrendQuery, tf *trendFold, bf *baseFold, seq uint64) (*TrendResult, error) {
+func computeTrends(q TrendQuery, tf *trendFold, bf *baseFold, seq uint64, heard int64) (*TrendResult, error) {
 	alpha := q.Alpha
 	if alpha == 0 {
 		alpha = DefaultAlpha
@@ -393,8 +415,9 @@ cells:
 			x.restatedAt = max(x.restatedAt, c.restatedAt)
 		}
 		if !found || k.b > lastB {
-			lastB, found = k.b, true
+			lastB = k.b
 		}
+		found = true
 	}
 	// The range of buckets.
 	var lo, hi int32
@@ -411,6 +434,19 @@ cells:
 		hi = periodIndex(q.Bucket, time.Now().UnixNano())
 	}
 	lo = hi - defaultSpan + 1
+	if found && q.From == "" {
+		// No empty buckets before the data start: from the first bucket of
+		// the default span that has complaints.
+		first := hi + 1
+		for b, t := range totals {
+			if b >= lo && b < first && t.count > 0 {
+				first = b
+			}
+		}
+		if first <= hi {
+			lo = first
+		}
+	}
 	if q.From != "" {
 		p, err := parsePeriodIn("from", q.Bucket, q.From)
 		if err != nil {
@@ -435,8 +471,14 @@ cells:
 			res.Where[string(d)] = v
 		}
 	}
+	cov := coverageOf(tf, heard)
+	if cov.known {
+		res.DataFrom, res.DataTo = formatNanos(cov.from), formatNanos(cov.to)
+	}
 	for b := lo; b <= hi; b++ {
 		bt := BucketTotal{Bucket: periodAt(q.Bucket, b).String()}
+		_, bt.Covered = cov.days(q.Bucket, b)
+		bt.Partial = bt.Covered < 1
 		if t := totals[b]; t != nil {
 			bt.Total = t.count
 			if t.late > 0 {
@@ -486,19 +528,26 @@ cells:
 		total := get(totals, b).count
 		for _, n := range keys {
 			m := agg[n.k]
-			cur, prev, yoy := get(m, b), get(m, b-1), get(m, yearAgoIndex(q.Bucket, b))
+			yb := yearAgoIndex(q.Bucket, b)
+			cur, prev, yoy := get(m, b), get(m, b-1), get(m, yb)
 			r := TrendRow{Bucket: per.String(), Key: map[string]string{}, Count: cur.count, PrevCount: prev.count,
-				Change: cur.count - prev.count, YoYCount: yoy.count, YoYChange: cur.count - yoy.count, LateCount: cur.late}
+				YoYCount: yoy.count, LateCount: cur.late}
 			for i, d := range q.By {
 				r.Key[string(d)] = n.vals[i]
 			}
-			r.PctChange = pct(cur.count, prev.count)
-			r.YoYPctChange = pct(cur.count, yoy.count)
+			tCur, share := cov.days(q.Bucket, b)
+			tPrev, sharePrev := cov.days(q.Bucket, b-1)
+			tYoY, shareYoY := cov.days(q.Bucket, yb)
+			r.Partial, r.Covered = share < 1, share
+			r.Change, r.PctChange = compare(cur.count, prev.count, tCur, tPrev, share == 1 && sharePrev == 1)
+			r.YoYChange, r.YoYPctChange = compare(cur.count, yoy.count, tCur, tYoY, share == 1 && shareYoY == 1)
 			if total > 0 {
 				r.Share = round(float64(cur.count)/float64(total), 6)
 			}
-			r.PValue = roundSig(PoissonRatioPValue(cur.count, prev.count, periodDays(q.Bucket, b), periodDays(q.Bucket, b-1)), 6)
-			r.Significant = r.PValue < alpha
+			if tCur > 0 && tPrev > 0 {
+				p := roundSig(PoissonRatioPValue(cur.count, prev.count, tCur, tPrev), 6)
+				r.PValue, r.Significant = &p, p < alpha
+			}
 			if cur.late > 0 {
 				r.Restated, r.RestatedAt = true, formatNanos(cur.restatedAt)
 			}
@@ -542,13 +591,27 @@ func lessStrings(a, b []string) bool {
 	return false
 }
 
-// pct is the percentage change from prev to cur, absent when prev is 0.
-func pct(cur, prev int64) *float64 {
-	if prev == 0 {
-		return nil
+// compare returns the change and % change from a bucket's count prev over
+// tPrev covered days to cur over tCur. Whole buckets (whole) compare plain
+// counts; otherwise prev is first scaled to tCur days. Either is absent when a
+// bucket is not covered at all, the percentage also when prev is 0.
+func compare(cur, prev int64, tCur, tPrev float64, whole bool) (*int64, *float64) {
+	if tCur <= 0 || tPrev <= 0 {
+		return nil, nil
 	}
-	v := round(float64(cur-prev)*100/float64(prev), 2)
-	return &v
+	expected := float64(prev)
+	if !whole {
+		expected = float64(prev) * tCur / tPrev
+	}
+	ch := cur - int64(math.Round(expected))
+	if whole {
+		ch = cur - prev
+	}
+	if expected == 0 {
+		return &ch, nil
+	}
+	v := round((float64(cur)-expected)*100/expected, 2)
+	return &ch, &v
 }
 
 func round(v float64, digits int) float64 {

@@ -11,7 +11,7 @@ import (
 // TrendCmd prints month-over-month complaint trends.
 type TrendCmd struct {
 	By     string   `help:"Dimensions to break down by, comma separated, up to 3: category, segment, channel, root_cause, product, region, severity." default:"category" short:"b"`
-	From   string   `help:"First bucket (2025-11, 2026-Q1, 2026-W05). Default: 11 buckets before --to."`
+	From   string   `help:"First bucket (2025-11, 2026-Q1, 2026-W05). Default: 11 buckets before --to, or the first bucket after that with complaints."`
 	To     string   `help:"Last bucket. Default: the last bucket with complaints."`
 	Bucket string   `help:"Bucket width: month, week (ISO), quarter or day." default:"month" enum:"month,week,quarter,day"`
 	Where  []string `help:"Only complaints with dimension=value[,value...]; repeatable." sep:"none" placeholder:"DIM=VALUE"`

@@ -73,7 +73,7 @@ func TestTrendFallsBackToTheDataDirectory(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "Complaints by category, segment per month, 2025-11 to 2026-10 where channel=phone") || !strings.Contains(out, "per 1k") {
+	if !strings.Contains(out, "Complaints by category, segment per month, 2026-01 to 2026-10 where channel=phone") || !strings.Contains(out, "per 1k") {
 		t.Fatalf("table:\n%s", out)
 	}
 	code, _, errs = runMain(t, "--data", dir, "--server", srv, "trend", "--by", "colour")
