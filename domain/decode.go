@@ -112,7 +112,11 @@ func (d *Decoder) Decode(natsSubject string, payload []byte) (Event, error) {
 	if err != nil {
 		return ev, err
 	}
-	ev.AsSent = buildAsSent(&ev, &sc)
+	// The typical event is already canonical: the cheap test spares it
+	// the full comparison (and its stack frame).
+	if !canonicalAsSent(&ev, &sc, &w) {
+		ev.AsSent = buildAsSent(&ev, &sc)
+	}
 	return ev, nil
 }
 
@@ -224,11 +228,21 @@ func identifier(field, s string, max int) (string, *Error) {
 		return "", reject(ReasonInvalidField, field, "is %d bytes, over the %d byte limit", len(s), max)
 	}
 	blank := true
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return "", reject(ReasonInvalidField, field, "contains the control character %U", rune(c))
+			}
+			blank = blank && c == ' '
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
 		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
 			return "", reject(ReasonInvalidField, field, "contains the control or format character %U", r)
 		}
 		blank = blank && unicode.IsSpace(r)
+		i += n
 	}
 	if blank {
 		return "", reject(ReasonInvalidField, field, "is only whitespace")

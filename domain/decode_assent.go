@@ -22,13 +22,48 @@ type sentEntry struct {
 }
 
 // sentBuilder compares the members of a scanned payload with the canonical
-// rendering of the event decoded from it. It holds a copy of the event
-// (kept on the stack) and scratch space.
+// rendering of the event decoded from it: the canonical value of each field
+// is computed once (str tells a JSON string from JSON text; set whether the
+// rendering has the member at all), time and money lazily.
 type sentBuilder struct {
 	b       []byte
-	ev      Event
-	buf     [256]byte
+	ev      *Event
+	vals    [numFields]string
+	str     [numFields]bool
+	set     [numFields]bool
 	timeBuf [40]byte
+}
+
+// load computes the canonical values.
+func (sb *sentBuilder) load() {
+	ev, d := sb.ev, &sb.ev.Data
+	put := func(f int, v string, str, set bool) { sb.vals[f], sb.str[f], sb.set[f] = v, str, set }
+	put(fSpecVersion, "1.0", true, true)
+	put(fID, ev.ID, true, true)
+	put(fSource, ev.Source, true, true)
+	put(fType, ev.Type.String(), true, true)
+	put(fTime, "", true, true) // formatted when compared
+	put(fSubject, ev.Subject, true, ev.Subject != "")
+	put(fContentType, ev.ContentType, true, ev.ContentType != "")
+	if ev.Schema != CurrentSchema {
+		put(fSchemaVersion, strconv.Itoa(int(ev.Schema)), false, true)
+	}
+	if d.Severity != 0 {
+		put(fSeverity, strconv.Itoa(int(d.Severity)), false, true)
+	}
+	put(fAmount, "", true, d.Currency != "") // formatted when compared
+	put(fCost, "", true, d.HasCost && d.Currency != "")
+	for _, f := range [...]struct {
+		f int
+		v string
+	}{
+		{fCustomerID, d.CustomerID}, {fCategory, d.Category}, {fSegment, d.Segment}, {fChannel, d.Channel},
+		{fRootCause, d.RootCause}, {fProduct, d.Product}, {fRegion, d.Region}, {fComplaintID, d.ComplaintID},
+		{fResolution, d.Resolution}, {fReason, d.Reason}, {fReferredID, d.ReferredID}, {fCompetitor, d.Competitor},
+		{fCurrency, d.Currency}, {fTopic, d.Topic}, {fDetail, d.Detail},
+	} {
+		put(f.f, f.v, true, f.v != "")
+	}
 }
 
 // buildAsSent returns the AsSent of ev, decoded from the payload s scanned:
@@ -37,7 +72,8 @@ type sentBuilder struct {
 // marker for every canonical member the payload lacks. The last of members
 // with the same name wins, as it does for encoding/json.
 func buildAsSent(ev *Event, s *scanner) AsSent {
-	sb := sentBuilder{b: s.b, ev: *ev}
+	sb := sentBuilder{b: s.b, ev: ev}
+	sb.load()
 	var entries []sentEntry
 	add := func(data bool, name string, raw []byte) {
 		entries = append(entries, sentEntry{data: data, name: name, raw: appendCompact(nil, raw), present: true})
@@ -49,9 +85,10 @@ func buildAsSent(ev *Event, s *scanner) AsSent {
 	seenData := false
 	dataDiff := false
 	env := s.env.all()
-	for i := range env {
+	var last [numFields]bool // a later member had exactly this field's name
+	for i := len(env) - 1; i >= 0; i-- {
 		m := &env[i]
-		if superseded(s.b, env, i) {
+		if s.irregular && isSuperseded(s.b, env, i, &last) {
 			continue
 		}
 		name, exact := sb.name(m)
@@ -85,9 +122,10 @@ func buildAsSent(ev *Event, s *scanner) AsSent {
 	if dataDiff {
 		seen = [numFields]bool{}
 		dat := s.dat.all()
-		for i := range dat {
+		last = [numFields]bool{}
+		for i := len(dat) - 1; i >= 0; i-- {
 			m := &dat[i]
-			if superseded(s.b, dat, i) {
+			if s.irregular && isSuperseded(s.b, dat, i, &last) {
 				continue
 			}
 			name, exact := sb.name(m)
@@ -114,6 +152,21 @@ func buildAsSent(ev *Event, s *scanner) AsSent {
 		enc = appendMember(enc, e.data, e.name, e.raw, e.present)
 	}
 	return AsSent{enc: string(enc)}
+}
+
+// isSuperseded reports whether a later member of ms has the same name as
+// ms[i], scanning from the end: last records the fields whose exact name a
+// later member had, so that the typical event needs no name comparison.
+func isSuperseded(b []byte, ms []memberRef, i int, last *[numFields]bool) bool {
+	m := &ms[i]
+	if m.exact && m.field >= 0 {
+		if last[m.field] {
+			return true
+		}
+		last[m.field] = true
+		return false
+	}
+	return superseded(b, ms, i)
 }
 
 // superseded reports whether a later member of ms has the same name as ms[i].
@@ -160,106 +213,29 @@ func (sb *sentBuilder) name(m *memberRef) (string, bool) {
 	return name, false
 }
 
-// canonical returns the canonical JSON value of field f and whether it is a
-// string (else JSON text); ok is false when the canonical rendering has no
-// such member.
-func (sb *sentBuilder) canonical(f int) (v string, str, ok bool) {
-	ev, d := &sb.ev, &sb.ev.Data
-	switch f {
-	case fSpecVersion:
-		return "1.0", true, true
-	case fID:
-		return ev.ID, true, true
-	case fSource:
-		return ev.Source, true, true
-	case fType:
-		return ev.Type.String(), true, true
-	case fTime:
-		return string(ev.Time.AppendFormat(sb.timeBuf[:0], time.RFC3339Nano)), true, true
-	case fSubject:
-		return ev.Subject, true, ev.Subject != ""
-	case fContentType:
-		return ev.ContentType, true, ev.ContentType != ""
-	case fSchemaVersion:
-		return strconv.Itoa(int(ev.Schema)), false, ev.Schema != CurrentSchema
-	case fSeverity:
-		return strconv.Itoa(int(d.Severity)), false, d.Severity != 0
-	case fAmount:
-		return d.Amount.Format(d.Currency), true, d.Currency != ""
-	case fCost:
-		return d.Cost.Format(d.Currency), true, d.HasCost && d.Currency != ""
-	}
-	var s string
-	switch f {
-	case fCustomerID:
-		s = d.CustomerID
-	case fCategory:
-		s = d.Category
-	case fSegment:
-		s = d.Segment
-	case fChannel:
-		s = d.Channel
-	case fRootCause:
-		s = d.RootCause
-	case fProduct:
-		s = d.Product
-	case fRegion:
-		s = d.Region
-	case fComplaintID:
-		s = d.ComplaintID
-	case fResolution:
-		s = d.Resolution
-	case fReason:
-		s = d.Reason
-	case fReferredID:
-		s = d.ReferredID
-	case fCompetitor:
-		s = d.Competitor
-	case fCurrency:
-		s = d.Currency
-	case fTopic:
-		s = d.Topic
-	case fDetail:
-		s = d.Detail
-	}
-	return s, true, s != ""
-}
-
 // rendered reports whether the canonical rendering has field f.
-func (sb *sentBuilder) rendered(f int) bool {
-	if f == fTime || f == fAmount || f == fCost {
-		// Skip formatting: presence only.
-		d := &sb.ev.Data
-		switch f {
-		case fAmount:
-			return d.Currency != ""
-		case fCost:
-			return d.HasCost && d.Currency != ""
-		}
-		return true
-	}
-	_, _, ok := sb.canonical(f)
-	return ok
-}
+func (sb *sentBuilder) rendered(f int) bool { return sb.set[f] }
 
 // equal reports whether raw, a member's JSON value, is JSON-equal to the
 // canonical value of field f.
 func (sb *sentBuilder) equal(f int, raw []byte) bool {
-	if f == fTime {
+	if !sb.set[f] {
+		return false
+	}
+	v := sb.vals[f]
+	switch f {
+	case fTime:
 		t := append(sb.ev.Time.AppendFormat(append(sb.timeBuf[:0], '"'), time.RFC3339Nano), '"')
 		if bytes.Equal(raw, t) {
 			return true
 		}
-		if len(raw) < 2 || raw[0] != '"' || bytes.IndexByte(raw, '\\') < 0 {
-			return false
-		}
-		return bytes.Equal(decodeString(sb.buf[:0], raw[1:len(raw)-1], true), t[1:len(t)-1])
+		v = string(t[1 : len(t)-1])
+	case fAmount:
+		v = sb.ev.Data.Amount.Format(sb.ev.Data.Currency)
+	case fCost:
+		v = sb.ev.Data.Cost.Format(sb.ev.Data.Currency)
 	}
-	v, str, ok := sb.canonical(f)
-	if !ok {
-		return false
-	}
-	if !str {
+	if !sb.str[f] {
 		return string(raw) == v
 	}
 	if len(raw) < 2 || raw[0] != '"' {
@@ -269,7 +245,7 @@ func (sb *sentBuilder) equal(f int, raw []byte) bool {
 	if bytes.IndexByte(in, '\\') < 0 {
 		return string(in) == v
 	}
-	return string(decodeString(sb.buf[:0], in, true)) == v
+	return string(decodeString(nil, in, true)) == v
 }
 
 // appendCompact appends the JSON value raw without whitespace outside
@@ -298,4 +274,51 @@ func appendCompact(dst, raw []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// canonicalAsSent reports, cheaply, that the payload of a typical event is
+// exactly its canonical rendering, so that it has no as-sent members: every
+// member a known field under its exact name, none repeated or null, every
+// value already canonical, every canonical member present. It returns false
+// when unsure (amounts, schema versions, anything irregular), leaving the
+// answer to the full comparison.
+func canonicalAsSent(ev *Event, s *scanner, w *wireEvent) bool {
+	if s.irregular || s.dataMember < 0 || s.data != dataObject || w.HasSchemaVersion ||
+		w.Data.Amount != "" || w.Data.Cost != "" || w.Data.Currency != "" {
+		return false
+	}
+	n := 0
+	for f := range s.spans {
+		if s.spans[f].set {
+			n++
+		}
+	}
+	if n != s.env.len()-1+s.dat.len() { // a null member has no span
+		return false
+	}
+	d, wd := &ev.Data, &w.Data
+	same := func(f int, canon, sent string) bool { return s.spans[f].set == (canon != "") && canon == sent }
+	if !same(fSubject, ev.Subject, w.Subject) || !same(fContentType, ev.ContentType, w.ContentType) ||
+		!same(fCustomerID, d.CustomerID, wd.CustomerID) || !same(fCategory, d.Category, wd.Category) ||
+		!same(fSegment, d.Segment, wd.Segment) || !same(fChannel, d.Channel, wd.Channel) ||
+		!same(fRootCause, d.RootCause, wd.RootCause) || !same(fProduct, d.Product, wd.Product) ||
+		!same(fRegion, d.Region, wd.Region) || !same(fComplaintID, d.ComplaintID, wd.ComplaintID) ||
+		!same(fResolution, d.Resolution, wd.Resolution) || !same(fReason, d.Reason, wd.Reason) ||
+		!same(fReferredID, d.ReferredID, wd.ReferredID) || !same(fCompetitor, d.Competitor, wd.Competitor) ||
+		!same(fTopic, d.Topic, wd.Topic) || !same(fDetail, d.Detail, wd.Detail) {
+		return false
+	}
+	if d.Severity != 0 {
+		if len(wd.Severity) != 1 || wd.Severity[0] != '0'+d.Severity {
+			return false
+		}
+	} else if s.spans[fSeverity].set {
+		return false
+	}
+	// A whole-second UTC time in RFC 3339 is its own canonical form.
+	if t := w.Time; len(t) == 20 && t[10] == 'T' && t[19] == 'Z' {
+		return true
+	}
+	var tb [40]byte
+	return string(ev.Time.AppendFormat(tb[:0], time.RFC3339Nano)) == w.Time
 }

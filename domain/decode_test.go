@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,34 @@ func TestDecodeRejects(t *testing.T) {
 		{"acquired without segment", "", `{"specversion":"1.0","id":"1","source":"s","type":"customer.acquired","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C"}}`, domain.ReasonMissingField, "data.segment"},
 		{"referral without referred", "", `{"specversion":"1.0","id":"1","source":"s","type":"referral.made","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C"}}`, domain.ReasonMissingField, "data.referred_customer_id"},
 		{"bad currency", "", `{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":1,"currency":"euro"}}`, domain.ReasonInvalidField, "data.currency"},
+		// Open fields are bounded (issue 6).
+		{"field name over 256 bytes", "", mut(`"subject"`, `"`+strings.Repeat("n", 257)+`":1,"subject"`), domain.ReasonInvalidField, ""},
+		{"nested field name over 256 bytes", "", mut(`"region":"north"`, `"region":"north","o":{"`+strings.Repeat("n", 257)+`":1}`), domain.ReasonInvalidField, "data"},
+		{"more than 256 fields", "", mut(`"region":"north"`, `"region":"north"`+manyFields(250)), domain.ReasonInvalidField, ""},
+		{"nesting deeper than 32", "", mut(`"region":"north"`, `"region":"north","deep":`+strings.Repeat("[", 31)+strings.Repeat("]", 31)), domain.ReasonInvalidField, "data.deep"},
+		{"empty field name", "", mut(`"region":"north"`, `"region":"north","":1`), domain.ReasonInvalidField, "data"},
+		// Lenient input that merged or altered data (issue 8 item 9).
+		{"lone high surrogate", "", mut(`"5c0d"`, `"\ud800"`), domain.ReasonInvalidUTF8, ""},
+		{"lone low surrogate", "", mut(`"5c0d"`, `"\udfff"`), domain.ReasonInvalidUTF8, ""},
+		{"lone surrogate in a custom field", "", mut(`"region":"north"`, `"region":"north","note":"x\ud83d"`), domain.ReasonInvalidUTF8, ""},
+		{"bidi override in an id", "", mut(`"C-1042","category"`, `"\u202eC-1042","category"`), domain.ReasonInvalidField, "data.customer_id"},
+		{"zero-width only id", "", mut(`"5c0d"`, `"\u200b\u200c"`), domain.ReasonInvalidField, "id"},
+		{"C1 control in an id", "", mut(`"crm/eu-west"`, `"crm\u0085"`), domain.ReasonInvalidField, "source"},
+		{"whitespace only id", "", mut(`"5c0d"`, `"  \t "`), domain.ReasonInvalidField, "id"},
+		{"jsonxml content type", "", mut(`"subject"`, `"datacontenttype":"application/jsonxml","subject"`), domain.ReasonInvalidField, "datacontenttype"},
+		{"+24:00 offset", "", mut(`2026-10-03T14:22:00Z`, `2026-10-03T14:22:00+24:00`), domain.ReasonInvalidField, "time"},
+		{"not an ISO 4217 currency", "", `{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":1,"currency":"ABC"}}`, domain.ReasonInvalidField, "data.currency"},
+		{"top-level null", "", `null`, domain.ReasonBadJSON, ""},
+		{"currency without an amount", "", `{"specversion":"1.0","id":"1","source":"s","type":"customer.acquired","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","segment":"smb","currency":"EUR"}}`, domain.ReasonInvalidField, "data.currency"},
+		// Sums wrap (issue 8 item 5): amounts are bounded.
+		{"amount beyond 10^15", "", `{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"92233720368547758.07"}}`, domain.ReasonInvalidField, "data.amount"},
+		{"amount of 10^15", "", `{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"-1000000000000000","currency":"JPY"}}`, domain.ReasonInvalidField, "data.amount"},
+		// New known fields are validated.
+		{"cost precision", "", `{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"1","cost":"0.001"}}`, domain.ReasonInvalidField, "data.cost"},
+		{"cost on a defection", "", `{"specversion":"1.0","id":"1","source":"s","type":"customer.defected","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"1","cost":"1"}}`, domain.ReasonInvalidField, "data.cost"},
+		{"competitor without letters", "", `{"specversion":"1.0","id":"1","source":"s","type":"customer.defected","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","competitor":"!!"}}`, domain.ReasonInvalidField, "data.competitor"},
+		{"competitor on a renewal", "", `{"specversion":"1.0","id":"1","source":"s","type":"customer.renewed","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","competitor":"rival"}}`, domain.ReasonInvalidField, "data.competitor"},
+		{"severity on a defection", "", `{"specversion":"1.0","id":"1","source":"s","type":"customer.defected","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","severity":3}}`, domain.ReasonInvalidField, "data.severity"},
 		{"v0 without topic", "", `{"specversion":"1.0","id":"1","source":"s","type":"complaint.filed","schemaversion":0,"time":"2026-10-03T14:22:00Z","data":{"customer_id":"C"}}`, domain.ReasonMissingField, "data.topic"},
 	}
 	for _, tt := range tests {
@@ -112,6 +141,44 @@ func TestDecodeRejects(t *testing.T) {
 				t.Fatalf("got code=%s reason=%s field=%q (%v), want reason=%s field=%q", de.Code, de.Reason, de.Field, err, tt.reason, tt.field)
 			}
 		})
+	}
+}
+
+// manyFields returns n members ,"f0":0,"f1":1,...
+func manyFields(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `,"f%d":%d`, i, i)
+	}
+	return b.String()
+}
+
+func TestDecodeKeepsNewFields(t *testing.T) {
+	for _, c := range []struct {
+		payload string
+		check   func(ev domain.Event) bool
+	}{
+		{`{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"100.00","currency":"EUR","cost":"70.00"}}`,
+			func(ev domain.Event) bool { return ev.Data.HasCost && ev.Data.Cost == 7000 && ev.Data.Amount == 10000 }},
+		{`{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"1","cost":0}}`,
+			func(ev domain.Event) bool { return ev.Data.HasCost && ev.Data.Cost == 0 && ev.Data.Currency == "USD" }},
+		{`{"specversion":"1.0","id":"1","source":"s","type":"customer.defected","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","competitor":"Rival Inc."}}`,
+			func(ev domain.Event) bool { return ev.Data.Competitor == "rival-inc" }},
+		{`{"specversion":"1.0","id":"1","source":"s","type":"customer.renewed","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","reason":"Price Lock"}}`,
+			func(ev domain.Event) bool { return ev.Data.Reason == "price-lock" }},
+		{`{"specversion":"1.0","id":"1","source":"s","type":"customer.renewed","time":"2026-10-03T14:22:00Z","datacontenttype":"application/cloudevents+json; charset=utf-8","data":{"customer_id":"C"}}`,
+			func(ev domain.Event) bool { return ev.ContentType == "application/cloudevents+json; charset=utf-8" }},
+		{`{"specversion":"1.0","id":"1","source":"s","type":"complaint.filed","time":"2026-10-03T14:22:00+23:59","data":{"customer_id":"C","category":"Счёт"}}`,
+			func(ev domain.Event) bool {
+				return ev.Data.Category == "счёт" && ev.Time.Equal(time.Date(2026, 10, 2, 14, 23, 0, 0, time.UTC))
+			}},
+		{`{"specversion":"1.0","id":"1","source":"s","type":"revenue.recorded","time":"2026-10-03T14:22:00Z","data":{"customer_id":"C","amount":"999999999999999.99"}}`,
+			func(ev domain.Event) bool { return ev.Data.Amount == 99999999999999999 }},
+	} {
+		ev, err := decoder().Decode("", []byte(c.payload))
+		if err != nil || !c.check(ev) {
+			t.Errorf("%s: %+v, %v", c.payload, ev, err)
+		}
 	}
 }
 

@@ -147,13 +147,14 @@ type memberList struct {
 	more []memberRef
 }
 
-func (l *memberList) add(m memberRef) {
+// push adds a member and returns it, to be completed in place.
+func (l *memberList) push() *memberRef {
 	if l.n < len(l.arr) {
-		l.arr[l.n] = m
 		l.n++
-		return
+		return &l.arr[l.n-1]
 	}
-	l.more = append(l.more, m)
+	l.more = append(l.more, memberRef{})
+	return &l.more[len(l.more)-1]
 }
 
 func (l *memberList) len() int { return l.n + len(l.more) }
@@ -183,10 +184,17 @@ type scanner struct {
 	// Problems reported only once the payload is known to be JSON: a lone
 	// surrogate, then the first limit exceeded.
 	lone, limit *Error
-	fields      int       // members of the envelope and data so far
-	inData      bool      // scanning inside the data object
-	top         memberRef // the envelope or data member being scanned
-	topData     bool      // top is a data member
+	fields int  // members of the envelope and data so far
+	// irregular is set by a member that is not a known field under its
+	// exact name, or repeats one: only then must the as-sent members be
+	// found by comparing names.
+	irregular bool
+	seen      uint64 // known fields met under their exact names
+	inData bool // scanning inside the data object
+	// The key of the envelope or data member being scanned.
+	topKs, topKe int32
+	topEsc       bool
+	topData      bool // a data member
 }
 
 // Limits on the shape of an event: they bound what its open fields cost.
@@ -295,7 +303,7 @@ func (s *scanner) checkKey(ks, ke int, esc bool) {
 // checkDepth applies the nesting limit to an object or array at depth.
 func (s *scanner) checkDepth(depth int) {
 	if depth > MaxDepth && s.limit == nil {
-		name := string(decodeString(nil, s.b[s.top.ks:s.top.ke], s.top.kesc))
+		name := string(decodeString(nil, s.b[s.topKs:s.topKe], s.topEsc))
 		if s.topData {
 			name = "data." + name
 		}
@@ -335,6 +343,17 @@ func (s *scanner) object(depth int, envelope bool) bool {
 			s.overLimit(f, "a field name is empty")
 		}
 		field, exact := s.lookup(s.b[ks:ke], kesc, envelope)
+		switch {
+		case !exact:
+			s.irregular = true
+		case field >= 0:
+			if s.seen&(1<<field) != 0 {
+				s.irregular = true
+			}
+			s.seen |= 1 << field
+		case s.dataMember >= 0: // a second exact "data"
+			s.irregular = true
+		}
 		s.skipWS()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return s.fail("expected ':' after an object key")
@@ -344,20 +363,21 @@ func (s *scanner) object(depth int, envelope bool) bool {
 		if s.i >= len(s.b) {
 			return s.fail("expected a value")
 		}
-		m := memberRef{ks: int32(ks), ke: int32(ke), vs: int32(s.i), field: int8(field), kesc: kesc, exact: exact}
-		s.top, s.topData = m, !envelope
-		if !s.member(field, depth) {
-			return false
-		}
-		m.ve = int32(s.i)
+		s.topKs, s.topKe, s.topEsc, s.topData = int32(ks), int32(ke), kesc, !envelope
+		var m *memberRef
 		if envelope {
 			if field == fData {
 				s.dataMember = s.env.len()
 			}
-			s.env.add(m)
+			m = s.env.push()
 		} else {
-			s.dat.add(m)
+			m = s.dat.push()
 		}
+		m.ks, m.ke, m.vs, m.field, m.kesc, m.exact = int32(ks), int32(ke), int32(s.i), int8(field), kesc, exact
+		if !s.member(field, depth) {
+			return false
+		}
+		m.ve = int32(s.i)
 		s.skipWS()
 		if s.i >= len(s.b) {
 			return s.fail("expected ',' or '}'")
