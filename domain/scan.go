@@ -184,13 +184,13 @@ type scanner struct {
 	// Problems reported only once the payload is known to be JSON: a lone
 	// surrogate, then the first limit exceeded.
 	lone, limit *Error
-	fields int  // members of the envelope and data so far
+	fields      int // members of the envelope and data so far
 	// irregular is set by a member that is not a known field under its
 	// exact name, or repeats one: only then must the as-sent members be
 	// found by comparing names.
 	irregular bool
 	seen      uint64 // known fields met under their exact names
-	inData bool // scanning inside the data object
+	inData    bool   // scanning inside the data object
 	// The key of the envelope or data member being scanned.
 	topKs, topKe int32
 	topEsc       bool
