@@ -201,13 +201,12 @@ func (l *Log) PlanForget(ctx context.Context, customer string) (*ForgetPlan, err
 
 // finder tells the records that name a customer from the rest, cheaply: a
 // record is decoded only when its bytes hold the customer id's text or its
-// dictionary id (as a fixed 4-byte field or a uvarint).
+// dictionary id (in a fixed field, or as a uvarint in the tail).
 type finder struct {
 	customer string
 	id       uint32
 	ids      fixedDict // the dictionary, string to id
 	text     []byte
-	le32     []byte
 	uvarint  []byte
 }
 
@@ -217,13 +216,20 @@ func (f *finder) init(customer string, id uint32, dict dictView) {
 	for i, s := range dict {
 		f.ids[s] = uint32(i)
 	}
-	f.le32 = binary.LittleEndian.AppendUint32(nil, id)
 	f.uvarint = binary.AppendUvarint(nil, uint64(id))
 }
 
-// candidate reports whether r may name the customer.
+// candidate reports whether r may name the customer: a fixed dictionary
+// field holds its id, or the tail (after the fixed fields) holds its id as
+// a uvarint or its text.
 func (f *finder) candidate(r Record) bool {
-	return r.Dim(FieldCustomer) == f.id || bytes.Contains(r, f.text) || bytes.Contains(r, f.le32) || bytes.Contains(r, f.uvarint)
+	for fld := range numFixed {
+		if r.Dim(fld) == f.id {
+			return true
+		}
+	}
+	tail := r[fixedLen:]
+	return bytes.Contains(tail, f.uvarint) || bytes.Contains(tail, f.text)
 }
 
 // mentions is what findMentions found.
@@ -252,8 +258,36 @@ func (m *mentions) add(o *mentions) {
 // classifies those that name the customer.
 func (l *Log) findMentions(ctx context.Context, f *finder, from, to uint64) (*mentions, error) {
 	out := &mentions{}
+	parts := make([]mentions, runtime.GOMAXPROCS(0))
+	bufs := make([][]byte, len(parts))
+	err := l.scanParallel(ctx, from, to, func(w int, s *Snapshot, seq uint64, r Record) error {
+		if !f.candidate(r) {
+			return nil
+		}
+		var err error
+		bufs[w], err = f.classify(&parts[w], seq, r, s.dict, bufs[w])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for w := range parts {
+		out.add(&parts[w])
+	}
+	slices.Sort(out.needles)
+	out.needles = slices.Compact(out.needles)
+	if out.conflicts > 1 {
+		out.conflict += fmt.Sprintf(" (and %d more events like it)", out.conflicts-1)
+	}
+	return out, nil
+}
+
+// scanParallel calls fn for the records from..to, split into one
+// consecutive part per core (one for small ranges), each read in its own
+// read transaction; w is the part's index, below GOMAXPROCS.
+func (l *Log) scanParallel(ctx context.Context, from, to uint64, fn func(w int, s *Snapshot, seq uint64, r Record) error) error {
 	if from > to {
-		return out, nil
+		return nil
 	}
 	n := to - from + 1
 	workers := runtime.GOMAXPROCS(0)
@@ -265,7 +299,6 @@ func (l *Log) findMentions(ctx context.Context, f *finder, from, to uint64) (*me
 		defer close(stop)
 		l.Prefetch(stop)
 	}
-	parts := make([]mentions, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -273,7 +306,6 @@ func (l *Log) findMentions(ctx context.Context, f *finder, from, to uint64) (*me
 		hi := from + n*uint64(w+1)/uint64(workers) - 1
 		wg.Go(func() {
 			errs[w] = l.View(func(s *Snapshot) error {
-				var buf []byte
 				i := 0
 				return s.Scan(lo, hi, func(seq uint64, r Record) error {
 					if i++; i&0xffff == 0 {
@@ -281,29 +313,18 @@ func (l *Log) findMentions(ctx context.Context, f *finder, from, to uint64) (*me
 							return err
 						}
 					}
-					if !f.candidate(r) {
-						return nil
-					}
-					var err error
-					buf, err = f.classify(&parts[w], seq, r, s.dict, buf)
-					return err
+					return fn(w, s, seq, r)
 				})
 			})
 		})
 	}
 	wg.Wait()
-	for w := range workers {
-		if errs[w] != nil {
-			return nil, errs[w]
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		out.add(&parts[w])
 	}
-	slices.Sort(out.needles)
-	out.needles = slices.Compact(out.needles)
-	if out.conflicts > 1 {
-		out.conflict += fmt.Sprintf(" (and %d more events like it)", out.conflicts-1)
-	}
-	return out, nil
+	return nil
 }
 
 // classify decodes a candidate record and records whether it is one of the
@@ -497,25 +518,28 @@ func (l *Log) keptNeedles(ctx context.Context, p *ForgetPlan) error {
 	for i, n := range p.needles {
 		needles[i] = []byte(n)
 	}
-	return l.View(func(s *Snapshot) error {
-		i := 0
-		return s.Scan(1, p.LastSeq, func(seq uint64, r Record) error {
-			if i++; i&0xffff == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if own[seq] {
-				return nil
-			}
-			for j := 1; j < len(needles); j++ {
-				if !p.kept[j] && bytes.Contains(r, needles[j]) {
-					p.kept[j] = true
-				}
-			}
+	kept := make([][]bool, runtime.GOMAXPROCS(0))
+	for w := range kept {
+		kept[w] = make([]bool, len(needles))
+	}
+	err := l.scanParallel(ctx, 1, p.LastSeq, func(w int, _ *Snapshot, seq uint64, r Record) error {
+		if own[seq] {
 			return nil
-		})
+		}
+		tail := r[fixedLen:] // where a record keeps text
+		for j := 1; j < len(needles); j++ {
+			if !kept[w][j] && bytes.Contains(tail, needles[j]) {
+				kept[w][j] = true
+			}
+		}
+		return nil
 	})
+	for w := range kept {
+		for j := range needles {
+			p.kept[j] = p.kept[j] || kept[w][j]
+		}
+	}
+	return err
 }
 
 // ForgetOptions configures Forget.
@@ -701,6 +725,8 @@ func (p pinned) intern(s string) uint32 {
 // the records appended since the plan, renames the dictionary entry and
 // appends the customer.forgotten event.
 func (l *Log) commitForget(ctx context.Context, plan *ForgetPlan, rec *domain.Forgotten, rep *ForgetReport) error {
+	var f finder
+	f.init(plan.CustomerID, plan.dictID, l.dict.snapshot())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	held := time.Now()
@@ -709,8 +735,6 @@ func (l *Log) commitForget(ctx context.Context, plan *ForgetPlan, rec *domain.Fo
 		return ErrClosed
 	}
 	// The records appended since the plan (few: a short scan under the lock).
-	var f finder
-	f.init(plan.CustomerID, plan.dictID, l.dict.snapshot())
 	late, err := l.findMentions(ctx, &f, plan.LastSeq+1, l.last.Load())
 	if err != nil {
 		return err

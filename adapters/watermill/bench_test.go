@@ -272,6 +272,9 @@ func BenchmarkDrainBacklog(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
 		b.ReportMetric(float64(events)/float64(commits.Load()), "events/commit")
 		b.ReportMetric(ls.BytesPerEvent, "bytes/event")
+		var runs int
+		_ = l.View(func(s *eventstore.Snapshot) error { runs, _ = s.StreamRuns(); return nil })
+		b.ReportMetric(float64(runs)*1000/float64(events), "stream-runs/1k-events")
 		b.ReportMetric(procStatus("VmHWM"), "peakRSS-MiB")
 		b.ReportMetric(procStatus("RssAnon"), "anonRSS-MiB")
 		b.ReportMetric(procStatus("RssFile"), "fileRSS-MiB")
