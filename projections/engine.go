@@ -212,7 +212,7 @@ func (e *Engine) load() error {
 		p.createdAt = s.m.Created
 		stale := s.m.Def.Version != codeVersion(s.m.Def.Kind)
 		if s.m.Checkpoint > 0 && e.checkpointValid(s.m.Checkpoint, s.m.CheckCRC) {
-			if err := p.f.unmarshal(s.state); err == nil {
+			if err := e.loadState(p, s.m.Name, s.state); err == nil {
 				p.cp, p.built = s.m.Checkpoint, s.m.Built
 				p.pub()
 			} else {
@@ -256,6 +256,19 @@ func (e *Engine) load() error {
 		e.startBuild(p)
 	}
 	return nil
+}
+
+// loadState loads the state saved under name into p's fold: from its
+// entries when it was saved incrementally, else from the state blob.
+func (e *Engine) loadState(p *projection, name string, state []byte) error {
+	inc, isInc := p.f.(incrementalFold)
+	if string(state) != string(incrementalMarker) {
+		return p.f.unmarshal(state)
+	}
+	if !isInc {
+		return fmt.Errorf("state saved by entries, but %s folds are not", p.def.Kind)
+	}
+	return e.db.View(func(tx *bolt.Tx) error { return loadIncremental(tx, inc, []byte(name)) })
 }
 
 // checkpointValid reports whether the log still holds, at seq, the record
@@ -363,6 +376,9 @@ func (e *Engine) promote(p *projection) {
 		if err := tx.Bucket(bucketMeta).Delete([]byte(p.name + nextSuffix)); err != nil {
 			return err
 		}
+		if err := deleteEntries(tx, []byte(p.name+nextSuffix)); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketState).Delete([]byte(p.name + nextSuffix))
 	}); err != nil {
 		e.o.logger.Error("saving a rebuilt projection failed", "projection", p.name, "err", err)
@@ -375,9 +391,13 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 	if e.db == nil || !p.dirty || p.dropped || p.isCache() {
 		return nil
 	}
-	state, err := p.f.marshal()
-	if err != nil {
-		return err
+	inc, isInc := p.f.(incrementalFold)
+	state := incrementalMarker
+	if !isInc {
+		var err error
+		if state, err = p.f.marshal(); err != nil {
+			return err
+		}
 	}
 	var crc uint32
 	if p.cp > 0 {
@@ -408,12 +428,20 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 		if err := tx.Bucket(bucketState).Put(key, state); err != nil {
 			return err
 		}
+		if isInc {
+			if err := saveIncremental(tx, inc, key); err != nil {
+				return err
+			}
+		}
 		if extra != nil {
 			return extra(tx)
 		}
 		return nil
 	})
 	if err != nil {
+		if isInc {
+			inc.forgetSaved()
+		}
 		return fmt.Errorf("save %s: %w", p.name, err)
 	}
 	p.dirty, p.savedAt = false, time.Now()

@@ -141,6 +141,9 @@ func (e *Engine) deleteSaved(keys ...string) error {
 			if err := tx.Bucket(bucketState).Delete([]byte(k)); err != nil {
 				return fmt.Errorf("delete %s: %w", k, err)
 			}
+			if err := deleteEntries(tx, []byte(k)); err != nil {
+				return fmt.Errorf("delete %s: %w", k, err)
+			}
 		}
 		return nil
 	})
