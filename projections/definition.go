@@ -14,6 +14,9 @@ const (
 	kindTrend = "trend" // built-in complaint counts by dimensions
 	kindBase  = "base"  // built-in active customer base
 	kindSpec  = "spec"  // an analyst's spec
+	// kindCustomers is the built-in per-customer state of the review,
+	// scorecard and linkage (customers_fold.go).
+	kindCustomers = "customers"
 )
 
 // definition says what a projection computes. Two projections with equal
@@ -38,6 +41,8 @@ func codeVersion(kind string) int {
 		return trendVersion
 	case kindBase:
 		return baseVersion
+	case kindCustomers:
+		return customersVersion
 	}
 	return specVersion
 }
@@ -53,6 +58,8 @@ func (d *definition) newFold() (fold, error) {
 		return newTrendFold(d.Dims, b), nil
 	case kindBase:
 		return newBaseFold(), nil
+	case kindCustomers:
+		return newCustomersFold(), nil
 	case kindSpec:
 		if d.Spec == nil {
 			return nil, fmt.Errorf("spec projection without a spec")

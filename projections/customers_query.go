@@ -1,0 +1,94 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections/customers"
+)
+
+// maxCachedCustomerAnswers bounds the answers the customers projection keeps.
+const maxCachedCustomerAnswers = 64
+
+// withCustomers brings the built-in customers projection (built on first
+// use, kept live after) up to the end of the log, then runs fn on its state
+// with a snapshot of the log that resolves customer keys to ids (erased-<n>
+// for a forgotten customer). fn's answer is cached under key until the
+// state changes.
+func (e *Engine) withCustomers(ctx context.Context, key string, fn func(st *customers.State, names customers.Names) (any, error)) (any, uint64, error) {
+	name, def := customersDefinition()
+	p, err := e.ensure(name, def)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := e.catchUp(ctx, p, true); err != nil {
+		return nil, 0, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.f.(*customersFold)
+	// Answers hold customer ids read from the log's dictionary, which an
+	// erasure changes without changing the state: they are kept until the
+	// projection moves in the log (the erasure appends customer.forgotten).
+	if f.answers == nil || f.answersAt != p.cp {
+		f.answers, f.answersAt = map[string]any{}, p.cp
+	}
+	if a, ok := f.answers[key]; ok {
+		return a, p.cp, nil
+	}
+	var out any
+	err = e.log.View(func(s *eventstore.Snapshot) error {
+		var err error
+		out, err = fn(f.st, func(k uint32) string { return s.String(k) })
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(f.answers) >= maxCachedCustomerAnswers {
+		clear(f.answers)
+	}
+	f.answers[key] = out
+	return out, p.cp, nil
+}
+
+// Review answers the lost-customer review q from the customers projection.
+// The result may be shared with other callers: do not modify it.
+func (e *Engine) Review(ctx context.Context, q customers.ReviewQuery) (*customers.Review, error) {
+	a, seq, err := e.withCustomers(ctx, fmt.Sprintf("review %+v", q), func(st *customers.State, names customers.Names) (any, error) {
+		return st.Review(q, names)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := *a.(*customers.Review)
+	r.AsOfSeq = seq
+	return &r, nil
+}
+
+// Scorecard answers q from the customers projection.
+func (e *Engine) Scorecard(ctx context.Context, q customers.ScorecardQuery) (*customers.Scorecard, error) {
+	a, seq, err := e.withCustomers(ctx, fmt.Sprintf("scorecard %+v", q), func(st *customers.State, _ customers.Names) (any, error) {
+		return st.Scorecard(q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := *a.(*customers.Scorecard)
+	r.AsOfSeq = seq
+	return &r, nil
+}
+
+// Linkage answers q from the customers projection.
+func (e *Engine) Linkage(ctx context.Context, q customers.LinkageQuery) (*customers.Linkage, error) {
+	a, seq, err := e.withCustomers(ctx, fmt.Sprintf("linkage %+v", q), func(st *customers.State, _ customers.Names) (any, error) {
+		return st.Linkage(q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := *a.(*customers.Linkage)
+	r.AsOfSeq = seq
+	return &r, nil
+}
