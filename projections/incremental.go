@@ -71,4 +71,3 @@ func deleteEntries(tx *bolt.Tx, key []byte) error {
 	}
 	return nil
 }
-
