@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecodeMatchesReference$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzRecord$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzReviewQueries$$' -fuzztime 20000x
 
 ## e2e: the dashboard's browser tests, in headless Chromium (Debian: apt-get install chromium chromium-driver).
 E2E_SCREENSHOTS ?= $(CURDIR)/bin/e2e-screenshots

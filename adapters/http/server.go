@@ -106,6 +106,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/verify", s.handleVerify)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
 	s.registerProjectionRoutes()
+	s.registerReviewRoutes()
 	s.registerDLQRoutes()
 	s.registerForgetRoutes()
 	s.registerDashboardRoutes()
