@@ -52,6 +52,9 @@ type CLI struct {
 	Verify     VerifyCmd     `cmd:"" help:"Check every record, index and counter of the event log."`
 	Backup     BackupCmd     `cmd:"" help:"Write a consistent copy of the event log (works while the server runs)."`
 	Trend      TrendCmd      `cmd:"" help:"Month-over-month complaint trends by any dimension."`
+	Review     ReviewCmd     `cmd:"" help:"The lost-customer review of a month or quarter: who left, their value, why, the complaints before, whom to call back."`
+	Scorecard  ScorecardCmd  `cmd:"" help:"Five metrics by customer group, month by month: new, lost, renewals, revenue and profit, referrals."`
+	Linkage    LinkageCmd    `cmd:"" help:"Which complaint categories are followed by defections: rate, lift over customers who did not complain, value lost, revenue at risk."`
 	Projection ProjectionCmd `cmd:"" help:"Manage analysts' projections on the running server."`
 	Replay     ReplayCmd     `cmd:"" help:"Run a projection spec once, offline, over a data directory or backup file."`
 	DLQ        DLQCmd        `cmd:"" name:"dlq" help:"List, show and replay dead letters (messages the server rejected, with the reason)."`

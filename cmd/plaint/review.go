@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net/url"
+	"strconv"
+
+	planthttp "github.com/plaint/plaint/adapters/http"
+	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/customers"
+)
+
+// ReviewCmd prints the lost-customer review of a month or quarter.
+type ReviewCmd struct {
+	Period string `help:"The month (2025-09) or quarter (2025-Q3) to review." required:""`
+	Top    int    `help:"Callbacks to list per currency: the lost accounts of most value." default:"10"`
+	Limit  int    `help:"Lost customers to list, by defection time (0: all); the review always says how many there were." default:"100"`
+	Format string `help:"Output: markdown (ready to paste into meeting notes), csv (one row per lost customer) or json." default:"markdown" enum:"markdown,csv,json" short:"f"`
+}
+
+// Run asks the running server and, when none answers, reads the data
+// directory itself.
+func (c *ReviewCmd) Run(g *Globals) error {
+	v := url.Values{"period": {c.Period}, "top": {strconv.Itoa(c.Top)}, "limit": {strconv.Itoa(c.Limit)}}
+	q, err := planthttp.ParseReviewQuery(v)
+	if err != nil {
+		return err
+	}
+	return askOrFold(g, "/v1/review", v, c.Format, func(e *projections.Engine, w io.Writer) error {
+		r, err := e.Review(g.Ctx, q)
+		if err != nil {
+			return err
+		}
+		return customers.WriteReview(w, r, c.Format)
+	})
+}
+
+// ScorecardCmd prints the five scorecard metrics month by month.
+type ScorecardCmd struct {
+	From   string `help:"First month (2025-01)." required:""`
+	To     string `help:"Last month (2025-12)." required:""`
+	By     string `help:"Group: segment, or all customers together." default:"segment" enum:"segment,all"`
+	Format string `help:"Output: table for people, csv or json (renewals broken down by reason)." default:"table" enum:"table,csv,json" short:"f"`
+}
+
+// Run asks the running server and, when none answers, reads the data
+// directory itself.
+func (c *ScorecardCmd) Run(g *Globals) error {
+	v := url.Values{"from": {c.From}, "to": {c.To}, "by": {c.By}}
+	q, err := planthttp.ParseScorecardQuery(v)
+	if err != nil {
+		return err
+	}
+	return askOrFold(g, "/v1/scorecard", v, c.Format, func(e *projections.Engine, w io.Writer) error {
+		s, err := e.Scorecard(g.Ctx, q)
+		if err != nil {
+			return err
+		}
+		return customers.WriteScorecard(w, s, c.Format)
+	})
+}
+
+// LinkageCmd prints which complaint categories are followed by defections.
+type LinkageCmd struct {
+	Window string `help:"A defection this long after a complaint is linked to it (days)." default:"90d"`
+	By     string `help:"Breakdown: category, or category,segment." default:"category"`
+	From   string `help:"First month of complaints considered (default: the whole history)."`
+	To     string `help:"Last month of complaints considered."`
+	AsOf   string `name:"as-of" help:"End of the history (RFC 3339 or a date; default: the latest event). Revenue at risk looks at the window before it."`
+	Sort   string `help:"Row order: risk (revenue at risk) or count (complainants)." default:"risk" enum:"risk,count"`
+	Format string `help:"Output: table for people, csv or json." default:"table" enum:"table,csv,json" short:"f"`
+}
+
+// Run asks the running server and, when none answers, reads the data
+// directory itself.
+func (c *LinkageCmd) Run(g *Globals) error {
+	v := url.Values{"window": {c.Window}, "by": {c.By}, "sort": {c.Sort}}
+	for k, s := range map[string]string{"from": c.From, "to": c.To, "as_of": c.AsOf} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	q, err := planthttp.ParseLinkageQuery(v)
+	if err != nil {
+		return err
+	}
+	return askOrFold(g, "/v1/linkage", v, c.Format, func(e *projections.Engine, w io.Writer) error {
+		l, err := e.Linkage(g.Ctx, q)
+		if err != nil {
+			return err
+		}
+		return customers.WriteLinkage(w, l, c.Format)
+	})
+}
+
+// askOrFold asks the running server for path (which checks it holds
+// --data), and when no server answers, opens the data directory and
+// answers with fold over an engine of its own.
+func askOrFold(g *Globals, path string, v url.Values, format string, fold func(*projections.Engine, io.Writer) error) error {
+	v.Set("format", format)
+	body, err := serverGet(g, path, v)
+	if err == nil {
+		_, err = g.Stdout.Write(body)
+		return err
+	}
+	if !errors.Is(err, errNoServer) {
+		return err
+	}
+	l, err := openLogOffline(g)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	e, err := projections.Open(l, "")
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return fold(e, g.Stdout)
+}
