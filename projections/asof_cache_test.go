@@ -29,7 +29,7 @@ func TestAsOfAnswersAreCachedPerDefinitionAndSequence(t *testing.T) {
 	if again != first {
 		t.Fatal("the same as-of question was folded again")
 	}
-	fresh := &Engine{log: l, o: e.o, projs: map[string]*projection{}, next: map[string]*projection{}}
+	fresh := openTestEngine(t, l, "")
 	want, err := fresh.Trends(ctx, q)
 	if err != nil {
 		t.Fatal(err)

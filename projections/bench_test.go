@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -335,4 +336,43 @@ func BenchmarkTrendsHTTPWarm(b *testing.B) {
 		b.ReportMetric(float64(lat[n-1].Microseconds())/1000, "max_ms")
 	}
 	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+}
+
+// BenchmarkTrendRebuildAfterEviction measures what an evicted ad-hoc trend
+// costs when it is asked for again: the first question builds the trend,
+// the customer base and the first-seen index; the trend is then evicted,
+// and the next question rebuilds it alone (with restatement thresholds)
+// through the engine. Metrics: first_s, rebuild_s.
+func BenchmarkTrendRebuildAfterEviction(b *testing.B) {
+	path := benchLog(b)
+	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	e, err := Open(l, "", WithTrendCache(time.Nanosecond, 0), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	q := TrendQuery{By: []Dimension{DimCategory}}
+	start := time.Now()
+	if _, err := e.Trends(ctx, q); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "first_s")
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		if ev := e.evictTrends(time.Now().Add(time.Hour)); len(ev) != 1 {
+			b.Fatalf("evicted %v", ev)
+		}
+		start := time.Now()
+		if _, err := e.Trends(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "rebuild_s")
+	b.ReportMetric(float64(l.LastSeq()), "events")
 }

@@ -17,6 +17,8 @@ func tableOf(f fold, name string) (*Table, error) {
 		return f.table(name), nil
 	case *baseFold:
 		return f.table(name), nil
+	case *firstsFold:
+		return f.table(name), nil
 	}
 	return &Table{Name: name}, nil
 }

@@ -17,6 +17,7 @@ const (
 	// kindCustomers is the built-in per-customer state of the review,
 	// scorecard and linkage (customers_fold.go).
 	kindCustomers = "customers"
+	kindFirst     = "first" // built-in first event of every bucket (restatement)
 )
 
 // definition says what a projection computes. Two projections with equal
@@ -43,6 +44,8 @@ func codeVersion(kind string) int {
 		return baseVersion
 	case kindCustomers:
 		return customersVersion
+	case kindFirst:
+		return firstsVersion
 	}
 	return specVersion
 }
@@ -60,6 +63,8 @@ func (d *definition) newFold() (fold, error) {
 		return newBaseFold(), nil
 	case kindCustomers:
 		return newCustomersFold(), nil
+	case kindFirst:
+		return newFirstsFold(), nil
 	case kindSpec:
 		if d.Spec == nil {
 			return nil, fmt.Errorf("spec projection without a spec")
@@ -88,6 +93,10 @@ func trendDefinition(dims []Dimension, b domain.Bucket) (string, *definition) {
 
 func baseDefinition() (string, *definition) {
 	return baseName, &definition{Kind: kindBase, Version: baseVersion}
+}
+
+func firstsDefinition() (string, *definition) {
+	return firstsName, &definition{Kind: kindFirst, Version: firstsVersion}
 }
 
 func specDefinition(sp *Spec) *definition {

@@ -217,7 +217,7 @@ func (e *Engine) load() error {
 				p.pub()
 			} else {
 				e.o.logger.Warn("rebuilding a projection whose state cannot be read", "projection", s.m.Name, "err", err)
-				p.f, _ = p.def.newFold()
+				p.f, _ = e.newFold(p.def)
 			}
 		}
 		if stale && !isNext {
@@ -284,7 +284,7 @@ func (e *Engine) checkpointValid(seq uint64, crc uint32) bool {
 }
 
 func (e *Engine) newProjection(name string, def *definition) (*projection, error) {
-	f, err := def.newFold()
+	f, err := e.newFold(def)
 	if err != nil {
 		return nil, err
 	}

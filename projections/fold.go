@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"sync/atomic"
 
 	"github.com/plaint/plaint/domain"
@@ -20,6 +21,12 @@ type fold interface {
 	// marshal and unmarshal save and load the state.
 	marshal() ([]byte, error)
 	unmarshal(b []byte) error
+}
+
+// preparer is a fold that needs something before a range is folded into
+// it; foldRange calls prepare with the range's last sequence first.
+type preparer interface {
+	prepare(ctx context.Context, to uint64) error
 }
 
 // part is the state of one sub-range of the log while it is scanned.

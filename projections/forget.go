@@ -107,7 +107,7 @@ func (e *Engine) Forget(ctx context.Context, needles [][]byte) (ForgetReport, er
 // rebuildNow folds the whole log into a new state for p, brings it to p's
 // position and puts it in p's place.
 func (e *Engine) rebuildNow(ctx context.Context, p *projection) error {
-	f, err := p.def.newFold()
+	f, err := e.newFold(p.def)
 	if err != nil {
 		return err
 	}

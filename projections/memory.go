@@ -16,6 +16,12 @@ func memBytes(f fold) int64 {
 			n += int64(len(m)) * baseDayBytes
 		}
 		return n + f.tab.bytes()
+	case *firstsFold:
+		var n int64
+		for _, m := range f.first {
+			n += int64(len(m)) * baseDayBytes
+		}
+		return n
 	case *specFold:
 		return int64(len(f.cells))*specCellBytes(f.c) + f.tab.bytes()
 	}

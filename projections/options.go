@@ -19,6 +19,7 @@ type options struct {
 	onCheckpoint    func(name string, seq uint64)
 	trendIdle       time.Duration // evict trend caches idle this long; 0 never
 	trendBytes      int64         // bound of the trend caches' memory; 0 none
+	restateGrace    time.Duration // see DefaultRestateGrace
 }
 
 func defaultOptions() options {
@@ -31,6 +32,7 @@ func defaultOptions() options {
 		logger:          slog.Default(),
 		trendIdle:       DefaultTrendCacheIdle,
 		trendBytes:      DefaultTrendCacheBytes,
+		restateGrace:    DefaultRestateGrace,
 	}
 }
 
@@ -78,4 +80,15 @@ func WithCheckpointHook(fn func(name string, seq uint64)) Option {
 // DefaultTrendCacheBytes. Eviction runs in Run.
 func WithTrendCache(idle time.Duration, maxBytes int64) Option {
 	return func(o *options) { o.trendIdle, o.trendBytes = idle, maxBytes }
+}
+
+// WithRestateGrace sets how long after a trend bucket was reported (the log
+// held events in it and after it) late complaints still count as its normal
+// lag; later ones restate it. The default is DefaultRestateGrace.
+func WithRestateGrace(d time.Duration) Option {
+	return func(o *options) {
+		if d >= 0 {
+			o.restateGrace = d
+		}
+	}
 }

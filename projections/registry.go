@@ -334,8 +334,12 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 	e.mu.Unlock()
 	if !ok {
 		def, builtin := parseTrendName(name)
-		if name == baseName {
+		switch name {
+		case baseName:
 			_, def = baseDefinition()
+			builtin = true
+		case firstsName:
+			_, def = firstsDefinition()
 			builtin = true
 		}
 		if !builtin {
@@ -358,7 +362,7 @@ func (e *Engine) Query(ctx context.Context, name string, asOf AsOf) (*Table, err
 		if t, ok := e.asOf.get(key); ok {
 			return t.(*Table), nil
 		}
-		f, err := p.def.newFold()
+		f, err := e.newFold(p.def)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,11 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if pr, ok := f.(preparer); ok {
+		if err := pr.prepare(ctx, to); err != nil {
+			return err
+		}
+	}
 	n := to - from + 1
 	if n >= prefetchMin {
 		stop := make(chan struct{})

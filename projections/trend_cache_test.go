@@ -154,7 +154,7 @@ func TestTrendProjectionsAreACache(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2 := openTestEngine(t, l, state)
-	if got := names(e2.List()); len(got) != 1 || got[0] != baseName {
+	if got := names(e2.List()); len(got) != 2 || got[0] != baseName || got[1] != firstsName {
 		t.Fatalf("after reopening: %v", got)
 	}
 	e2.Close()

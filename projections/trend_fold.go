@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"fmt"
 	"math"
@@ -13,7 +14,7 @@ import (
 
 // trendVersion is the version of the trend fold's code. Raising it rebuilds
 // every stored trend projection.
-const trendVersion = 1
+const trendVersion = 2
 
 // trendKey identifies one cell of a trend projection: a period index and the
 // local ids of the key dimensions' values.
@@ -23,7 +24,8 @@ type trendKey struct {
 }
 
 // trendCell counts the complaints of one period and key. Late complaints
-// were appended after a complaint of a later period: they restated it.
+// were stored more than the grace period after their period was reported:
+// they restated it (see DefaultRestateGrace).
 type trendCell struct {
 	count      int64
 	late       int64
@@ -37,23 +39,39 @@ type trendFold struct {
 	bucket domain.Bucket
 	tab    *strtab
 	cells  map[trendKey]*trendCell
-	seen   bool  // a complaint has been folded
-	maxB   int32 // the latest period of any complaint folded so far
 	// minET and maxET are the earliest and latest event times (Unix ns) of
 	// the events folded (of any type, anyET once there is one): the span of
 	// time the data cover.
 	anyET        bool
 	minET, maxET int64
+
+	// restate returns the restatement thresholds of the fold's buckets
+	// (see firstsFold.thresholds) for folding up to a sequence; nil counts
+	// nothing as late. thr holds those of the fold in progress.
+	restate func(ctx context.Context, to uint64) (map[int32]int64, error)
+	thr     map[int32]int64
 }
 
 func newTrendFold(dims []Dimension, b domain.Bucket) *trendFold {
 	return &trendFold{dims: dims, bucket: b, tab: newStrtab(), cells: map[trendKey]*trendCell{}}
 }
 
-// trendPartCell is a trendCell of a part. Frontier complaints were not late
-// within the part but are late if an earlier part saw a later period.
+// prepare fetches the restatement thresholds for a fold up to seq to.
+func (f *trendFold) prepare(ctx context.Context, to uint64) error {
+	if f.restate == nil {
+		return nil
+	}
+	thr, err := f.restate(ctx, to)
+	if err != nil {
+		return fmt.Errorf("restatement thresholds: %w", err)
+	}
+	f.thr = thr
+	return nil
+}
+
+// trendPartCell is a trendCell of a part.
 type trendPartCell struct {
-	count, late, lateRT, front, frontRT int64
+	count, late, lateRT int64
 }
 
 type trendPart struct {
@@ -62,8 +80,6 @@ type trendPart struct {
 	// packed holds the cells of keys that fit in 64 bits (one dimension, or
 	// two with small ids): the common case, hashed much faster.
 	packed map[uint64]*trendPartCell
-	seen   bool
-	maxB   int32
 	anyET  bool
 	minET  int64
 	maxET  int64
@@ -127,7 +143,7 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 		sevIDs[i] = f.tab.intern(severityString(uint8(i)))
 	}
 	var n uint64
-	lastDay, lastIdx := int64(math.MinInt64), int32(0)
+	lastDay, lastIdx, lastThr := int64(math.MinInt64), int32(0), int64(math.MaxInt64)
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
 		n++
 		if n&(progressEvery-1) == 0 {
@@ -164,22 +180,17 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 		}
 		if d := dayOf(et); d != lastDay {
 			lastDay, lastIdx = d, periodIndex(f.bucket, et)
+			lastThr = int64(math.MaxInt64)
+			if t, ok := f.thr[lastIdx]; ok {
+				lastThr = t
+			}
 		}
-		b := lastIdx
-		k.b = b
+		k.b = lastIdx
 		c := p.cell(k, nd)
 		c.count++
-		rt := r.RecordTime()
-		switch {
-		case p.seen && b < p.maxB:
+		if rt := r.RecordTime(); rt > lastThr {
 			c.late++
 			c.lateRT = max(c.lateRT, rt)
-		default:
-			if !p.seen || b > p.maxB {
-				p.maxB, p.seen = b, true
-			}
-			c.front++
-			c.frontRT = max(c.frontRT, rt)
 		}
 		return nil
 	})
@@ -199,14 +210,9 @@ func (f *trendFold) merge(pp part) {
 			f.cells[k] = c
 		}
 		c.count += pc.count
-		late, rt := pc.late, pc.lateRT
-		if f.seen && k.b < f.maxB {
-			late += pc.front
-			rt = max(rt, pc.frontRT)
-		}
-		if late > 0 {
-			c.late += late
-			c.restatedAt = max(c.restatedAt, rt)
+		if pc.late > 0 {
+			c.late += pc.late
+			c.restatedAt = max(c.restatedAt, pc.lateRT)
 		}
 	}
 	if p.anyET {
@@ -218,16 +224,11 @@ func (f *trendFold) merge(pp part) {
 		}
 		f.anyET = true
 	}
-	if p.seen && (!f.seen || p.maxB > f.maxB) {
-		f.maxB, f.seen = p.maxB, true
-	}
 }
 
 // trendState is the saved form of a trendFold.
 type trendState struct {
 	Strs         []string
-	Seen         bool
-	MaxB         int32
 	AnyET        bool
 	MinET, MaxET int64
 	Cells        []trendCellState
@@ -242,7 +243,7 @@ type trendCellState struct {
 }
 
 func (f *trendFold) marshal() ([]byte, error) {
-	st := trendState{Strs: f.tab.list(), Seen: f.seen, MaxB: f.maxB, AnyET: f.anyET, MinET: f.minET, MaxET: f.maxET, Cells: make([]trendCellState, 0, len(f.cells))}
+	st := trendState{Strs: f.tab.list(), AnyET: f.anyET, MinET: f.minET, MaxET: f.maxET, Cells: make([]trendCellState, 0, len(f.cells))}
 	for k, c := range f.cells {
 		st.Cells = append(st.Cells, trendCellState{B: k.b, V: k.v, Count: c.count, Late: c.late, RestatedAt: c.restatedAt})
 	}
@@ -259,7 +260,7 @@ func (f *trendFold) unmarshal(b []byte) error {
 		return fmt.Errorf("decode trend state: %w", err)
 	}
 	f.tab = strtabFrom(st.Strs)
-	f.seen, f.maxB, f.anyET, f.minET, f.maxET = st.Seen, st.MaxB, st.AnyET, st.MinET, st.MaxET
+	f.anyET, f.minET, f.maxET = st.AnyET, st.MinET, st.MaxET
 	f.cells = make(map[trendKey]*trendCell, len(st.Cells))
 	for _, c := range st.Cells {
 		f.cells[trendKey{b: c.B, v: c.V}] = &trendCell{count: c.Count, late: c.Late, restatedAt: c.RestatedAt}

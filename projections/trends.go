@@ -281,7 +281,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		if r, ok := e.asOf.get(key); ok {
 			return r.(*TrendResult), nil
 		}
-		tf, bf := newTrendFold(def.Dims, q.Bucket), newBaseFold()
+		tf, bf := e.wireTrend(newTrendFold(def.Dims, q.Bucket)), newBaseFold()
 		for _, f := range []fold{tf, bf} {
 			if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 				return nil, err

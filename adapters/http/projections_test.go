@@ -209,7 +209,7 @@ func TestBuiltinProjectionNamesWithSlashes(t *testing.T) {
 		Projections []projections.Status `json:"projections"`
 	}
 	_, body := get(t, ts.URL+"/v1/projections")
-	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Projections) != 2 {
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Projections) != 3 {
 		t.Fatalf("%v %s", err, body)
 	}
 	for _, st := range list.Projections {

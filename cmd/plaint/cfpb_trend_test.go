@@ -88,8 +88,8 @@ func cfpbLog(t *testing.T, until time.Time) string {
 // TestTrendOfTheRealCFPBSampleMarksAPartialMonth imports the real CFPB
 // rows received up to 2023-04-13, as if exported that day: April is partial
 // (13 of 30 days), compared with March at the rate of its 13 days, in the
-// table, CSV and JSON, and the default range starts with the data's first
-// month in it.
+// table, CSV and JSON, the default range starts with the data's first
+// month in it, and the import (mostly newest first) restates nothing.
 func TestTrendOfTheRealCFPBSampleMarksAPartialMonth(t *testing.T) {
 	dir := cfpbLog(t, time.Date(2023, 4, 13, 0, 0, 0, 0, time.UTC))
 	srv := deadServer(t)
@@ -103,6 +103,12 @@ func TestTrendOfTheRealCFPBSampleMarksAPartialMonth(t *testing.T) {
 	}
 	if r.From != "2023-01" || r.To != "2023-04" || r.DataTo != "2023-04-14T00:00:00Z" {
 		t.Fatalf("range %s..%s, data to %s", r.From, r.To, r.DataTo)
+	}
+	// The file is mostly newest first: an import, not restatements.
+	for _, b := range r.Buckets {
+		if b.Restated {
+			t.Fatalf("the import restated %s", b.Bucket)
+		}
 	}
 	april := r.Buckets[len(r.Buckets)-1]
 	if !april.Partial || april.Covered != 0.4333 {
