@@ -19,8 +19,11 @@ func tableOf(f fold, name string) (*Table, error) {
 		return f.table(name), nil
 	case *firstsFold:
 		return f.table(name), nil
+	case *customersFold:
+		return nil, domain.Errorf(domain.EINVALID,
+			"%s holds every customer's history; read it through plaint review, scorecard and linkage (GET /v1/review, /v1/scorecard, /v1/linkage)", name)
 	}
-	return &Table{Name: name}, nil
+	return nil, domain.Errorf(domain.EINVALID, "%s has no table", name)
 }
 
 // table renders a trend projection's cells: one row per bucket and key, in
