@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/plaint/plaint/eventstore"
 )
 
 // ServerConfig configures the embedded NATS server.
@@ -20,8 +23,15 @@ type ServerConfig struct {
 	StoreDir string
 	// ServerName names the server in logs and cluster views. Default "plaint".
 	ServerName string
-	// MaxStore bounds JetStream file storage in bytes; 0 means NATS's default.
+	// MaxStore bounds JetStream file storage in bytes. 0 sets it from the
+	// disk holding StoreDir: StoreShare of the file system's size (not of
+	// its free space at start, which is what nats-server would take, so
+	// that a start on a nearly full disk does not leave JetStream too
+	// small once space returns).
 	MaxStore int64
+	// StoreShare is the share of the file system's size MaxStore 0 gives
+	// JetStream. Default 0.75.
+	StoreShare float64
 	// ReadyTimeout bounds the wait for the server to accept clients. Default 10s.
 	ReadyTimeout time.Duration
 	// Logs turns on the server's own log lines (to stderr).
@@ -38,6 +48,9 @@ func (c *ServerConfig) setDefaults() {
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = 10 * time.Second
 	}
+	if c.StoreShare == 0 {
+		c.StoreShare = 0.75
+	}
 }
 
 // Validate returns every problem with the configuration, joined.
@@ -45,6 +58,12 @@ func (c *ServerConfig) Validate() error {
 	var errs []error
 	if c.StoreDir == "" {
 		errs = append(errs, errors.New("nats: StoreDir is required"))
+	}
+	if c.MaxStore < 0 {
+		errs = append(errs, fmt.Errorf("nats: MaxStore %d must not be negative", c.MaxStore))
+	}
+	if c.StoreShare < 0 || c.StoreShare > 1 {
+		errs = append(errs, fmt.Errorf("nats: StoreShare %g must be from 0 to 1", c.StoreShare))
 	}
 	if _, _, err := splitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("nats: listen address %q: %w", c.Listen, err))
@@ -66,7 +85,10 @@ func splitHostPort(addr string) (string, int, error) {
 
 // Server is a running embedded NATS server with JetStream.
 type Server struct {
-	ns *server.Server
+	ns       *server.Server
+	cfg      ServerConfig
+	maxStore int64
+	watch    *storeWatch
 }
 
 // StartServer starts an in-process NATS server with JetStream file storage in
@@ -75,6 +97,17 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	maxStore := cfg.MaxStore
+	if maxStore == 0 {
+		if err := os.MkdirAll(cfg.StoreDir, 0o755); err != nil {
+			return nil, fmt.Errorf("start nats: %w", err)
+		}
+		ds, err := eventstore.DiskSpaceOf(cfg.StoreDir)
+		if err != nil {
+			return nil, fmt.Errorf("start nats: set the JetStream store limit (pass one): %w", err)
+		}
+		maxStore = int64(float64(ds.Total) * cfg.StoreShare)
 	}
 	host, port, _ := splitHostPort(cfg.Listen)
 	if port == 0 {
@@ -94,9 +127,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		Port:                  port,
 		JetStream:             true,
 		StoreDir:              cfg.StoreDir,
-		JetStreamMaxStore:     cfg.MaxStore,
+		JetStreamMaxStore:     maxStore,
 		NoSigs:                true,
-		NoLog:                 !cfg.Logs,
+		NoLog:                 false,
 		MaxPayload:            1 << 20,
 		DisableShortFirstPing: true,
 	}
@@ -104,15 +137,19 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start nats: %w", err)
 	}
+	watch := &storeWatch{}
 	if cfg.Logs {
 		ns.ConfigureLogger()
+		// Keep the server's own logger behind the watch.
+		watch.next = ns.Logger()
 	}
+	ns.SetLoggerV2(watch, false, false, false)
 	ns.Start()
 	if !ns.ReadyForConnections(cfg.ReadyTimeout) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("start nats on %s: not ready after %s (is the port in use?)", cfg.Listen, cfg.ReadyTimeout)
 	}
-	return &Server{ns: ns}, nil
+	return &Server{ns: ns, cfg: cfg, maxStore: maxStore, watch: watch}, nil
 }
 
 // ClientURL returns the nats:// URL clients connect to.

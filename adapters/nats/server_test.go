@@ -10,6 +10,7 @@ import (
 	"github.com/plaint/plaint/adapters/nats/natstest"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/eventstore"
 )
 
 func TestStartServerAcceptsJetStreamClients(t *testing.T) {
@@ -54,5 +55,29 @@ func TestStartServerOnATakenPortFailsAtOnce(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Fatalf("took %s to fail", time.Since(start))
+	}
+}
+
+func TestStoreLimitComesFromTheDiskSizeNotItsFreeSpace(t *testing.T) {
+	dir := t.TempDir()
+	s, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	ds, err := eventstore.DiskSpaceOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(float64(ds.Total) * 0.75); s.MaxStore() != want {
+		t.Fatalf("MaxStore %d, want 75%% of the disk's %d bytes (%d)", s.MaxStore(), ds.Total, want)
+	}
+	s2, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), MaxStore: 5 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Shutdown()
+	if s2.MaxStore() != 5<<20 || s2.StoreError() != nil {
+		t.Fatalf("MaxStore %d, store error %v", s2.MaxStore(), s2.StoreError())
 	}
 }

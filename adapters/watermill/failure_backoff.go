@@ -25,6 +25,7 @@ type failureLog struct {
 	kinds  map[string]*failureKind
 	total  int // failures since the last success
 	since  time.Time
+	last   error
 }
 
 // failureKind is the logging state of one kind of failure.
@@ -56,6 +57,7 @@ func (f *failureLog) failed(err error) time.Duration {
 		f.since = now
 	}
 	f.total++
+	f.last = err
 	delay := f.delayLocked()
 	kind := kindOf(err)
 	k := f.kinds[kind]
@@ -109,9 +111,13 @@ func (f *failureLog) succeeded() {
 	f.logger.Info("ingest: storing again", "failures", total, "since", since.UTC().Format(time.RFC3339))
 }
 
-// failing reports whether the last handled message failed, and since when.
-func (f *failureLog) failing() (bool, time.Time) {
+// failing reports whether the last handled message failed, since when, and
+// the last error.
+func (f *failureLog) failing() (bool, time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.streak > 0, f.since
+	if f.streak == 0 {
+		return false, time.Time{}, nil
+	}
+	return true, f.since, f.last
 }

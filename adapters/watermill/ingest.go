@@ -588,9 +588,19 @@ func (in *Ingest) fail(err error) error {
 
 // Failing reports whether plaint's own failures (a full disk, a store or
 // dead-letter stream that cannot be written) keep the ingest from storing:
-// the last message handled failed. It returns the first error of the run
-// of failures' time.
-func (in *Ingest) Failing() (bool, time.Time) { return in.failures.failing() }
+// the last message handled failed. It returns when the run of failures
+// began.
+func (in *Ingest) Failing() (bool, time.Time) {
+	failing, since, _ := in.failures.failing()
+	return failing, since
+}
+
+// LastFailure returns the last failure of plaint itself while Failing, nil
+// otherwise.
+func (in *Ingest) LastFailure() error {
+	_, _, err := in.failures.failing()
+	return err
+}
 
 // headerValue makes s safe for a NATS header value: one line, bounded.
 func headerValue(s string) string {

@@ -255,7 +255,10 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to consumer %s on %s: %w", topic, s.cfg.Stream, err)
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.PullBatch))
+	iter, err := newResilientIter(func() (jetstream.MessagesContext, error) {
+		// Heartbeats every 5s: a JetStream restart is noticed within 10s.
+		return cons.Messages(jetstream.PullMaxMessages(s.cfg.PullBatch), jetstream.PullHeartbeat(5*time.Second))
+	}, s.cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to consumer %s on %s: %w", topic, s.cfg.Stream, err)
 	}

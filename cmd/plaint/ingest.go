@@ -42,6 +42,7 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 	if err != nil {
 		return nil, err
 	}
+	e.ingest = in
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_ingest_in_flight", Help: "Messages being handled and not yet acknowledged."},
 		func() float64 { return float64(in.Stats().InFlight) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plaint_ingest_consumer_pending",

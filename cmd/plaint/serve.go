@@ -17,6 +17,7 @@ import (
 
 	planthttp "github.com/plaint/plaint/adapters/http"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/projections"
@@ -26,15 +27,17 @@ import (
 type ServeCmd struct {
 	NATSFlags
 	ProjectionFlags
-	NATSListen      string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
-	HTTP            string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
-	Consumer        string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
-	Replicas        int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
-	StreamMaxAge    time.Duration `name:"stream-max-age" help:"How long PLAINT_EVENTS keeps events (0: no limit). With limits retention an event no node stored by then is dropped." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
-	StreamRetention string        `name:"stream-retention" help:"limits: a buffer of the last --stream-max-age; interest: keep each event until every node's consumer acknowledged it (safer, costs the NATS server ~6 CPU-µs per event)." enum:"limits,interest" default:"limits" env:"PLAINT_STREAM_RETENTION"`
-	LogFormat       string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
-	LogLevel        string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
-	Fresh           bool          `help:"Start from events.db as it is although the directory's other files belong to another log (or say it had one): a missing or empty events.db becomes a new log, projections.db is rebuilt, and the consumer is made anew so that every event the stream holds is ingested again."`
+	NATSListen        string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
+	HTTP              string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
+	Consumer          string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
+	Replicas          int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
+	StreamMaxAge      time.Duration `name:"stream-max-age" help:"How long PLAINT_EVENTS keeps events (0: no limit). With limits retention an event no node stored by then is dropped." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
+	StreamRetention   string        `name:"stream-retention" help:"limits: a buffer of the last --stream-max-age; interest: keep each event until every node's consumer acknowledged it (safer, costs the NATS server ~6 CPU-µs per event)." enum:"limits,interest" default:"limits" env:"PLAINT_STREAM_RETENTION"`
+	LogFormat         string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
+	LogLevel          string        `name:"log-level" help:"Least severe log level shown." enum:"debug,info,warn,error" default:"info" env:"PLAINT_LOG_LEVEL"`
+	JetStreamMaxStore string        `name:"jetstream-max-store" help:"JetStream file store limit of the embedded NATS server (500MB, 20GiB...). Empty: 75% of the size of the disk holding --data (not of its free space)." env:"PLAINT_JETSTREAM_MAX_STORE"`
+	DiskReserve       string        `name:"disk-reserve" help:"Free space on the data disk below which serve reports not ready (/readyz 503), and above which JetStream is restarted after a store write error; 5% of the disk when that is less." default:"64MiB" env:"PLAINT_DISK_RESERVE"`
+	Fresh             bool          `help:"Start from events.db as it is although the directory's other files belong to another log (or say it had one): a missing or empty events.db becomes a new log, projections.db is rebuilt, and the consumer is made anew so that every event the stream holds is ingested again."`
 }
 
 // Validate checks the numeric flags: an explicit value that makes no sense
@@ -42,6 +45,15 @@ type ServeCmd struct {
 func (c *ServeCmd) Validate() error {
 	if c.Replicas < 1 || c.Replicas > 5 {
 		return fmt.Errorf("--replicas %d: must be from 1 to 5", c.Replicas)
+	}
+	if c.JetStreamMaxStore != "" {
+		n, err := parseSize(c.JetStreamMaxStore)
+		if err != nil || n == 0 {
+			return fmt.Errorf("--jetstream-max-store: %s must be a size above 0 (leave it empty for 75%% of the data disk)", c.JetStreamMaxStore)
+		}
+	}
+	if _, err := parseSize(c.DiskReserve); err != nil {
+		return fmt.Errorf("--disk-reserve: %w", err)
 	}
 	if c.StreamMaxAge < 0 {
 		return fmt.Errorf("--stream-max-age %s: must not be negative (0 means no limit)", c.StreamMaxAge)
@@ -57,6 +69,7 @@ type engine struct {
 	natsSrv   *plaintnats.Server
 	nc        *natsgo.Conn
 	http      *planthttp.Server
+	ingest    *watermill.Ingest
 	closers   []func() error  // run in reverse on stop
 	failed    <-chan struct{} // closed when a component stops on its own
 	failure   func() error    // why it stopped
@@ -140,7 +153,8 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	// NATS: embedded unless an external URL is given.
 	natsURL := c.NATSURL
 	if natsURL == "" {
-		srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: c.NATSListen, StoreDir: filepath.Join(g.Data, jetstreamDir)})
+		maxStore, _ := parseSize(c.JetStreamMaxStore)
+		srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: c.NATSListen, StoreDir: filepath.Join(g.Data, jetstreamDir), MaxStore: maxStore})
 		if err != nil {
 			return e, err
 		}
@@ -199,6 +213,12 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, err
 	}
+	if e.natsSrv != nil {
+		rctx, rstop := context.WithCancel(context.Background())
+		rdone := make(chan struct{})
+		go func() { defer close(rdone); e.recoverJetStream(rctx, g.Data, c.reserve(), logger) }()
+		e.closers = append(e.closers, func() error { rstop(); <-rdone; return nil })
+	}
 
 	// Projections: built-in trends and analysts' specs, kept live.
 	pe, err := projections.Open(l, projPath, append(c.ProjectionFlags.options(), projections.WithLogger(logger))...)
@@ -224,12 +244,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
 		DLQ: dlqService{js}, Forget: forget,
-		Ingest: ingestStats, Ready: func() error {
-			if nc.Status() != natsgo.CONNECTED {
-				return fmt.Errorf("nats connection is %s", nc.Status())
-			}
-			return nil
-		}})
+		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) }})
 	if err != nil {
 		return e, err
 	}

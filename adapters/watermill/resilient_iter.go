@@ -1,0 +1,100 @@
+package watermill
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	wm "github.com/ThreeDotsLabs/watermill"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// resilientIter is a pull iterator that outlives a restart of JetStream
+// (after a full disk, plaint restarts the embedded server's JetStream, see
+// adapters/nats.Server.RestartJetStream): when the iterator reports missed
+// heartbeats, it makes a new iterator on
+// the consumer, waiting longer between tries (to a minute) while it keeps
+// failing, instead of ending the subscription.
+type resilientIter struct {
+	open   func() (jetstream.MessagesContext, error)
+	logger wm.LoggerAdapter
+
+	mu      sync.Mutex
+	cur     jetstream.MessagesContext
+	stopped bool
+	drained bool
+	wake    chan struct{} // closed by Stop and Drain
+}
+
+func newResilientIter(open func() (jetstream.MessagesContext, error), logger wm.LoggerAdapter) (*resilientIter, error) {
+	it, err := open()
+	if err != nil {
+		return nil, err
+	}
+	return &resilientIter{open: open, logger: logger, cur: it, wake: make(chan struct{})}, nil
+}
+
+// transient reports whether an iterator error is worth a new iterator:
+// missed heartbeats, what a JetStream restart looks like to a pull. A
+// deleted consumer is not (serve stops on it, for a supervisor).
+func transient(err error) bool { return errors.Is(err, jetstream.ErrNoHeartbeat) }
+
+// Next returns the next message, making a new iterator after a transient
+// error.
+func (r *resilientIter) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
+	wait := 100 * time.Millisecond
+	for {
+		r.mu.Lock()
+		cur, ended := r.cur, r.stopped || r.drained
+		r.mu.Unlock()
+		jm, err := cur.Next(opts...)
+		if err == nil || !transient(err) || ended {
+			return jm, err
+		}
+		r.logger.Error("Pull iterator lost the server (JetStream restarted?); making a new one", err, wm.LogFields{"retry_in": wait.String()})
+		for {
+			select {
+			case <-time.After(wait):
+			case <-r.wake:
+				return nil, jetstream.ErrMsgIteratorClosed
+			}
+			it, oerr := r.open()
+			if oerr == nil {
+				cur.Stop()
+				r.mu.Lock()
+				if r.stopped || r.drained {
+					r.mu.Unlock()
+					it.Stop()
+					return nil, jetstream.ErrMsgIteratorClosed
+				}
+				r.cur = it
+				r.mu.Unlock()
+				break
+			}
+			wait = min(2*wait, time.Minute)
+		}
+		wait = 100 * time.Millisecond
+	}
+}
+
+// Stop stops the current iterator.
+func (r *resilientIter) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopped && !r.drained {
+		close(r.wake)
+	}
+	r.stopped = true
+	r.cur.Stop()
+}
+
+// Drain drains the current iterator.
+func (r *resilientIter) Drain() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopped && !r.drained {
+		close(r.wake)
+	}
+	r.drained = true
+	r.cur.Drain()
+}
