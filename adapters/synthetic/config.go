@@ -35,6 +35,11 @@ type Config struct {
 	// RisingMonths is how many final months the rising categories climb
 	// over. Default 3, or Months when that is shorter.
 	RisingMonths int
+	// Late is the share of events delivered one or two months after their
+	// time, after later events (0: none, the default). Duplicates is the
+	// share of events a source sends twice (same source and id).
+	Late       float64
+	Duplicates float64
 }
 
 // DefaultEnd is the default last month of a synthetic history.
@@ -77,6 +82,14 @@ func (c *Config) Validate() error {
 	for _, r := range c.Rising {
 		if _, ok := categoryIndex[r]; !ok {
 			errs = append(errs, fmt.Errorf("synthetic: rising category %q is not one of the generated categories", r))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"late", c.Late}, {"duplicates", c.Duplicates}} {
+		if f.v < 0 || f.v > 0.5 {
+			errs = append(errs, fmt.Errorf("synthetic: %s is %g; it must be a share from 0 to 0.5", f.name, f.v))
 		}
 	}
 	start := c.End.AddDate(0, 1-c.Months, 0)

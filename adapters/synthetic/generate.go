@@ -15,8 +15,13 @@ type Summary struct {
 	ByType    map[domain.Type]int64
 	Customers int
 	Defected  int
-	Start     time.Time // first instant of the history
-	End       time.Time // end of the history (exclusive)
+	// CameBack counts the acquisitions of customers who had left; Late the
+	// events delivered after later ones; Duplicates the events sent twice.
+	CameBack   int
+	Late       int64
+	Duplicates int64
+	Start      time.Time // first instant of the history
+	End        time.Time // end of the history (exclusive)
 }
 
 // customer is the simulation state of one customer.
@@ -31,7 +36,9 @@ type customer struct {
 	friction float64 // propensity to complain
 	revenue  int64   // monthly revenue in minor units
 	defected bool
-	recent   []complaint // complaints of the last few months
+	// defectedAt is the time of the last defection.
+	defectedAt time.Time
+	recent     []complaint // complaints of the last few months
 }
 
 // complaint is what a customer remembers of one of its complaints.
@@ -60,7 +67,9 @@ type generator struct {
 const Currency = "EUR"
 
 // Generate simulates the history cfg describes and calls emit with each
-// event, in event-time order within each month and month by month. Only one
+// event, in event-time order within each month and month by month, except
+// the share cfg.Late of events, delivered a month or two late, and the
+// share cfg.Duplicates sent twice. Only one
 // month of events is held in memory at a time. Same cfg, same events. It
 // stops at the first error emit returns, or when ctx ends.
 func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (Summary, error) {
@@ -78,6 +87,30 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 	}
 	g.sum.Start, g.sum.End = g.start, g.end
 	arrivals := g.arrivals()
+	type held struct {
+		ev      domain.Event
+		release int // month after whose events it is delivered
+	}
+	var late []held
+	var last *domain.Event
+	send := func(ev *domain.Event) error {
+		if err := emit(ev); err != nil {
+			return err
+		}
+		g.sum.Events++
+		g.sum.ByType[ev.Type]++
+		if last != nil && g.rnd.chance(cfg.Duplicates) {
+			// The source sends an event again (a retry after a lost ack).
+			dup := *last
+			if err := emit(&dup); err != nil {
+				return err
+			}
+			g.sum.Events++
+			g.sum.Duplicates++
+		}
+		last = ev
+		return nil
+	}
 	for m := range cfg.Months {
 		if err := ctx.Err(); err != nil {
 			return g.sum, fmt.Errorf("synthetic: %w", err)
@@ -87,11 +120,31 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 		g.buckets[m] = nil
 		slices.SortStableFunc(evs, func(a, b domain.Event) int { return a.Time.Compare(b.Time) })
 		for i := range evs {
-			if err := emit(&evs[i]); err != nil {
+			if g.rnd.chance(cfg.Late) {
+				late = append(late, held{evs[i], m + 1 + g.rnd.intn(2)})
+				continue
+			}
+			if err := send(&evs[i]); err != nil {
 				return g.sum, err
 			}
-			g.sum.Events++
-			g.sum.ByType[evs[i].Type]++
+		}
+		keep := late[:0]
+		for i := range late {
+			if late[i].release > m {
+				keep = append(keep, late[i])
+				continue
+			}
+			g.sum.Late++
+			if err := send(&late[i].ev); err != nil {
+				return g.sum, err
+			}
+		}
+		late = keep
+	}
+	for i := range late {
+		g.sum.Late++
+		if err := send(&late[i].ev); err != nil {
+			return g.sum, err
 		}
 	}
 	g.sum.Customers = len(g.customers)
@@ -144,7 +197,10 @@ func (g *generator) month(m, arrivals int) {
 	season := complaintSeason[from.Month()-1]
 	for _, c := range g.customers {
 		if c.defected {
-			continue
+			if m == 0 || !g.rnd.chance(winBack) {
+				continue
+			}
+			g.comeBack(c, m, from, to)
 		}
 		last := latest(c.acquired, from)
 		if c.month < m {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -268,5 +269,58 @@ func TestHistoryCarriesCostCompetitorAndRenewalReason(t *testing.T) {
 	}
 	if renewals == 0 || reasons == 0 || reasons == renewals {
 		t.Fatalf("%d of %d renewals give a reason; want some, not all", reasons, renewals)
+	}
+}
+
+// TestHistoryHasEveryReviewCase checks the cases the lost-customer review
+// must handle: customers who leave without a complaint before, who come back
+// and leave again, defections without a stated value, late and duplicate
+// events (when asked for).
+func TestHistoryHasEveryReviewCase(t *testing.T) {
+	evs, sum := generate(t, synthetic.Config{Customers: 2000, Months: 24, Seed: 5, Late: 0.01, Duplicates: 0.005})
+	seen := map[string]bool{}
+	var late, dups, noValue, noComplaint, again int
+	var maxT time.Time
+	complained := map[string]bool{}
+	defections := map[string]int{}
+	for _, ev := range evs {
+		k := ev.Source + "/" + ev.ID
+		if seen[k] {
+			dups++
+			continue
+		}
+		seen[k] = true
+		if ev.Time.Before(maxT) {
+			late++
+		}
+		if ev.Time.After(maxT) {
+			maxT = ev.Time
+		}
+	}
+	sorted := append([]domain.Event(nil), evs...)
+	slices.SortStableFunc(sorted, func(a, b domain.Event) int { return a.Time.Compare(b.Time) })
+	for _, ev := range sorted {
+		switch ev.Type {
+		case domain.TypeComplaintFiled:
+			complained[ev.Data.CustomerID] = true
+		case domain.TypeCustomerDefected:
+			defections[ev.Data.CustomerID]++
+			if defections[ev.Data.CustomerID] == 2 {
+				again++
+			}
+			if ev.Data.Currency == "" {
+				noValue++
+			}
+			if !complained[ev.Data.CustomerID] {
+				noComplaint++
+			}
+		}
+	}
+	if late == 0 || dups == 0 || int64(dups) != sum.Duplicates || sum.Late == 0 || noValue == 0 || noComplaint == 0 || again == 0 || sum.CameBack == 0 {
+		t.Fatalf("late %d (summary %d), duplicates %d (%d), no value %d, no complaint before %d, defected again %d, came back %d",
+			late, sum.Late, dups, sum.Duplicates, noValue, noComplaint, again, sum.CameBack)
+	}
+	if _, err := synthetic.Generate(context.Background(), synthetic.Config{Late: 0.9}, func(*domain.Event) error { return nil }); err == nil {
+		t.Fatal("a late share of 0.9 was accepted")
 	}
 }

@@ -92,9 +92,26 @@ func (g *generator) defect(c *customer, at time.Time) {
 	if reason == "competitor-offer" || g.rnd.chance(0.35) {
 		competitor = g.rnd.pick(competitors)
 	}
-	g.add(g.event(domain.TypeCustomerDefected, "crm", at, c, domain.Data{
-		Segment: c.seg.name, Region: c.region, Product: c.product, Reason: reason, Competitor: competitor,
-		Amount: domain.Money(c.revenue * 12), Currency: Currency,
+	d := domain.Data{Segment: c.seg.name, Region: c.region, Product: c.product, Reason: reason, Competitor: competitor}
+	// A quarter of the defections state no value: the review falls back to
+	// the customer's revenue of the year before.
+	if !g.rnd.chance(0.25) {
+		d.Amount, d.Currency = domain.Money(c.revenue*12), Currency
+	}
+	c.defectedAt = at
+	g.add(g.event(domain.TypeCustomerDefected, "crm", at, c, d))
+}
+
+// winBack is the monthly chance that a customer who left comes back.
+const winBack = 0.03
+
+// comeBack acquires c again in month m, after it defected: a new tenure.
+func (g *generator) comeBack(c *customer, m int, from, to time.Time) {
+	c.defected, c.recent, c.month = false, nil, m
+	c.acquired = g.timeIn(c.defectedAt.Add(time.Hour), from, to)
+	g.sum.CameBack++
+	g.add(g.event(domain.TypeCustomerAcquired, "crm", c.acquired, c, domain.Data{
+		Segment: c.seg.name, Channel: "win-back", Region: c.region, Product: c.product,
 	}))
 }
 
