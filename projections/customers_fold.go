@@ -59,6 +59,9 @@ func (p *customersPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atom
 		local[d] = id + 1
 		return id
 	}
+	if p.facts == nil {
+		p.facts = make([]customers.Fact, 0, to-from+1)
+	}
 	var n uint64
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
 		n++

@@ -10,14 +10,16 @@ const (
 )
 
 // aggKey identifies one aggregate cell: a UTC month, a metric, the segment
-// of its events (per the definition), a reason (defections and renewals)
-// and a currency. Cells with currency 0 count events; cells with a currency
+// of its events (per the definition), a reason (defections and renewals),
+// a competitor (defections) and a currency. Cells with currency 0 count
+// events; cells with a currency
 // hold that currency's money, and count the events that brought some.
 type aggKey struct {
 	month  int32
 	metric uint8
 	seg    uint32
 	reason uint32
+	comp   uint32 // competitor, of defections
 	cur    uint32
 }
 

@@ -149,6 +149,7 @@ type lostTotals struct {
 	all      lostAcc
 	byReason map[uint32]*lostAcc
 	bySeg    map[uint32]*lostAcc
+	byComp   map[uint32]*lostAcc
 }
 
 type lostAcc struct {
@@ -167,7 +168,7 @@ func (a *lostAcc) add(k aggKey, c *cell) {
 }
 
 func (s *State) lostIn(lo, hi int32) lostTotals {
-	t := lostTotals{byReason: map[uint32]*lostAcc{}, bySeg: map[uint32]*lostAcc{}}
+	t := lostTotals{byReason: map[uint32]*lostAcc{}, bySeg: map[uint32]*lostAcc{}, byComp: map[uint32]*lostAcc{}}
 	get := func(m map[uint32]*lostAcc, id uint32) *lostAcc {
 		a := m[id]
 		if a == nil {
@@ -184,6 +185,7 @@ func (s *State) lostIn(lo, hi int32) lostTotals {
 			t.all.add(k, c)
 			get(t.byReason, k.reason).add(k, c)
 			get(t.bySeg, k.seg).add(k, c)
+			get(t.byComp, k.comp).add(k, c)
 		}
 	}
 	return t
@@ -284,34 +286,118 @@ func (s *State) Review(q ReviewQuery, names Names) (*Review, error) {
 		}
 		sortGroups(*g.out)
 	}
-	// The lost customers themselves, from the defection index.
-	var list []LostCustomer
+	r.ByCompetitor = []LostGroup{}
+	for id, a := range cur.byComp {
+		r.ByCompetitor = append(r.ByCompetitor, LostGroup{Competitor: s.label(id),
+			Lost: Lost{Count: a.n, Value: s.amounts(a.val), Stated: a.stated, NoValue: a.none}})
+	}
+	sortGroups(r.ByCompetitor)
+	// The lost customers themselves, from the defection index: only those
+	// listed and those called back are read from their histories.
+	type entry struct {
+		ref defRef
+		e   *defEntry
+	}
+	var refs []entry
 	for _, sh := range s.shards {
 		for m := lo; m <= hi; m++ {
-			for ref := range sh.defs[m] {
-				got, err := s.lostAt(ref, names)
-				if err != nil {
-					return nil, err
-				}
-				list = append(list, got...)
+			for ref, e := range sh.defs[m] {
+				refs = append(refs, entry{ref, e})
+				r.CustomersTotal += int(e.n)
 			}
 		}
 	}
-	slices.SortFunc(list, func(a, b LostCustomer) int {
-		if c := a.DefectedAt.Compare(b.DefectedAt); c != 0 {
+	details := map[defRef][]LostCustomer{}
+	detail := func(ref defRef) ([]LostCustomer, error) {
+		if d, ok := details[ref]; ok {
+			return d, nil
+		}
+		d, err := s.lostAt(ref, names)
+		details[ref] = d
+		return d, err
+	}
+	nameOf := map[uint32]string{}
+	name := func(k uint32) string {
+		n, ok := nameOf[k]
+		if !ok {
+			n = names(k)
+			nameOf[k] = n
+		}
+		return n
+	}
+	slices.SortFunc(refs, func(a, b entry) int {
+		if c := cmp.Compare(a.ref.t, b.ref.t); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.CustomerID, b.CustomerID)
+		return cmp.Compare(name(a.ref.key), name(b.ref.key))
 	})
-	r.CustomersTotal = len(list)
-	r.ByCompetitor = s.byCompetitor(list)
-	r.Callbacks = s.callbacks(list, top)
-	if q.Limit > 0 && len(list) > q.Limit {
-		list = list[:q.Limit]
+	r.Customers = []LostCustomer{}
+	for _, x := range refs {
+		if q.Limit > 0 && len(r.Customers) >= q.Limit {
+			break
+		}
+		d, err := detail(x.ref)
+		if err != nil {
+			return nil, err
+		}
+		r.Customers = append(r.Customers, d...)
 	}
-	r.Customers = list
-	if r.Customers == nil {
-		r.Customers = []LostCustomer{}
+	if q.Limit > 0 && len(r.Customers) > q.Limit {
+		r.Customers = r.Customers[:q.Limit]
+	}
+	// Callbacks: per currency, the top by value (ties: the most recent
+	// defection, then customer id).
+	type cand struct {
+		ref defRef
+		v   Sum
+		i   int // which defection of the ref (when it holds several)
+	}
+	byCur := map[uint32][]cand{}
+	for _, x := range refs {
+		if x.e.n == 1 {
+			for _, v := range x.e.vals {
+				byCur[v.cur] = append(byCur[v.cur], cand{x.ref, v.sum, 0})
+			}
+			continue
+		}
+		d, err := detail(x.ref)
+		if err != nil {
+			return nil, err
+		}
+		for i := range d {
+			for _, v := range d[i].values {
+				byCur[v.cur] = append(byCur[v.cur], cand{x.ref, v.sum, i})
+			}
+		}
+	}
+	curs := make([]uint32, 0, len(byCur))
+	for c := range byCur {
+		curs = append(curs, c)
+	}
+	slices.SortFunc(curs, func(a, b uint32) int { return cmp.Compare(s.Strs.Str(a), s.Strs.Str(b)) })
+	r.Callbacks = []Callback{}
+	for _, cur := range curs {
+		cs := byCur[cur]
+		slices.SortFunc(cs, func(a, b cand) int {
+			if c := b.v.Cmp(a.v); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(b.ref.t, a.ref.t); c != 0 {
+				return c
+			}
+			return cmp.Compare(name(a.ref.key), name(b.ref.key))
+		})
+		code := s.Strs.Str(cur)
+		for _, x := range cs[:min(top, len(cs))] {
+			d, err := detail(x.ref)
+			if err != nil {
+				return nil, err
+			}
+			c := &d[x.i]
+			r.Callbacks = append(r.Callbacks, Callback{CustomerID: c.CustomerID, Value: x.v.Format(code), Currency: code,
+				Segment: c.Segment, Reason: c.Reason, Competitor: c.Competitor, DefectedAt: c.DefectedAt,
+				Complaints: len(c.Complaints)})
+		}
 	}
 	return r, nil
 }
@@ -326,74 +412,7 @@ func sortGroups(gs []LostGroup) {
 	})
 }
 
-func (s *State) byCompetitor(list []LostCustomer) []LostGroup {
-	acc := map[string]*lostAcc{}
-	for i := range list {
-		c := &list[i]
-		a := acc[c.Competitor]
-		if a == nil {
-			a = &lostAcc{}
-			acc[c.Competitor] = a
-		}
-		a.n++
-		switch c.ValueSource {
-		case "stated":
-			a.stated++
-		case "none":
-			a.none++
-		}
-		for _, v := range c.values {
-			a.val = addMoney(a.val, v.cur, v.sum)
-		}
-	}
-	out := []LostGroup{}
-	for name, a := range acc {
-		out = append(out, LostGroup{Competitor: name, Lost: Lost{Count: a.n, Value: s.amounts(a.val), Stated: a.stated, NoValue: a.none}})
-	}
-	sortGroups(out)
-	return out
-}
 
-// callbacks returns the top lost accounts by value, per currency (ties: the
-// most recent defection first, then customer id). Defections without a
-// value are not ranked.
-func (s *State) callbacks(list []LostCustomer, top int) []Callback {
-	type cand struct {
-		c *LostCustomer
-		v Sum
-	}
-	byCur := map[uint32][]cand{}
-	for i := range list {
-		for _, v := range list[i].values {
-			byCur[v.cur] = append(byCur[v.cur], cand{&list[i], v.sum})
-		}
-	}
-	curs := make([]uint32, 0, len(byCur))
-	for c := range byCur {
-		curs = append(curs, c)
-	}
-	slices.SortFunc(curs, func(a, b uint32) int { return cmp.Compare(s.Strs.Str(a), s.Strs.Str(b)) })
-	out := []Callback{}
-	for _, cur := range curs {
-		cs := byCur[cur]
-		slices.SortFunc(cs, func(a, b cand) int {
-			if c := b.v.Cmp(a.v); c != 0 {
-				return c
-			}
-			if c := b.c.DefectedAt.Compare(a.c.DefectedAt); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.c.CustomerID, b.c.CustomerID)
-		})
-		code := s.Strs.Str(cur)
-		for _, x := range cs[:min(top, len(cs))] {
-			out = append(out, Callback{CustomerID: x.c.CustomerID, Value: x.v.Format(code), Currency: code,
-				Segment: x.c.Segment, Reason: x.c.Reason, Competitor: x.c.Competitor, DefectedAt: x.c.DefectedAt,
-				Complaints: len(x.c.Complaints)})
-		}
-	}
-	return out
-}
 
 // lostAt returns the defections of ref's customer at ref's time, with
 // what the review shows of each.

@@ -50,7 +50,7 @@ type State struct {
 // shard holds the aggregates of the customers whose keys it owns.
 type shard struct {
 	agg     map[aggKey]*cell
-	defs    map[int32]map[defRef]int32 // month → defections in it
+	defs    map[int32]map[defRef]*defEntry // month → defections in it
 	scratch []item
 	before  []item
 	buf     []byte
@@ -64,6 +64,14 @@ type defRef struct {
 	t   int64
 }
 
+// defEntry is what the index keeps of the defections at a defRef (almost
+// always one): how many, and their value per currency, so that a review
+// ranks callbacks without reading the histories.
+type defEntry struct {
+	n    int32
+	vals []money
+}
+
 // New returns an empty state.
 func New() *State {
 	s := &State{Strs: NewTable()}
@@ -74,7 +82,7 @@ func New() *State {
 }
 
 func newShard() *shard {
-	return &shard{agg: map[aggKey]*cell{}, defs: map[int32]map[defRef]int32{}}
+	return &shard{agg: map[aggKey]*cell{}, defs: map[int32]map[defRef]*defEntry{}}
 }
 
 func shardOf(key uint32) int { return int(key>>6) % nShards }
@@ -139,15 +147,13 @@ func (s *State) ApplyAll(facts []Fact) error {
 	if len(facts) < 4096 {
 		workers = 1
 	}
-	errs := make([]error, nShards)
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for sh := w; sh < nShards; sh += workers {
-				errs[sh] = s.applyShard(sh, facts)
-			}
+			errs[w] = s.applyWorker(w, workers, facts)
 		}()
 	}
 	wg.Wait()
@@ -172,15 +178,16 @@ func (s *State) noteMonths() {
 	}
 }
 
-// applyShard folds the facts of the customers shard sh owns.
-func (s *State) applyShard(sh int, facts []Fact) error {
-	d := s.shards[sh]
+// applyWorker folds, in one pass, the facts of the customers of the shards
+// worker w of workers owns (those whose number is w modulo workers).
+func (s *State) applyWorker(w, workers int, facts []Fact) error {
 	for i := range facts {
 		f := &facts[i]
-		if shardOf(f.Customer) != sh {
+		sh := shardOf(f.Customer)
+		if sh%workers != w {
 			continue
 		}
-		if err := s.applyOne(d, f); err != nil {
+		if err := s.applyOne(s.shards[sh], f); err != nil {
 			return err
 		}
 	}
@@ -334,7 +341,7 @@ func (d *shard) contribute(key uint32, items []item, i int, seg uint32, sign int
 		d.tidy(k, c)
 		return
 	case domain.TypeCustomerDefected:
-		k.metric, k.reason = mLost, it.reason
+		k.metric, k.reason, k.comp = mLost, it.reason, it.competitor
 		var buf [2]money
 		vals, stated := lostValue(items, i, buf[:0])
 		c := d.cell(k)
@@ -360,11 +367,23 @@ func (d *shard) contribute(key uint32, items []item, i int, seg uint32, sign int
 		}
 		m := d.defs[mo]
 		if m == nil {
-			m = map[defRef]int32{}
+			m = map[defRef]*defEntry{}
 			d.defs[mo] = m
 		}
 		r := defRef{key: key, t: it.t}
-		if m[r] += int32(sign); m[r] == 0 {
+		e := m[r]
+		if e == nil {
+			e = &defEntry{}
+			m[r] = e
+		}
+		e.n += int32(sign)
+		for _, v := range vals {
+			if sign < 0 {
+				v.sum = v.sum.Neg()
+			}
+			e.vals = addMoney(e.vals, v.cur, v.sum)
+		}
+		if e.n == 0 {
 			delete(m, r)
 		}
 		return
