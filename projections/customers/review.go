@@ -412,8 +412,6 @@ func sortGroups(gs []LostGroup) {
 	})
 }
 
-
-
 // lostAt returns the defections of ref's customer at ref's time, with
 // what the review shows of each.
 func (s *State) lostAt(ref defRef, names Names) ([]LostCustomer, error) {
