@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"text/tabwriter"
 	"time"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -23,9 +26,19 @@ type LogCmd struct {
 
 // LogTailCmd prints stored events.
 type LogTailCmd struct {
-	N      uint64 `short:"n" help:"How many of the last events to print." default:"10"`
-	From   uint64 `help:"Start at this sequence instead of the last N."`
+	N      uint64 `short:"n" help:"How many of the last events to print (0 with -f: only new ones)." default:"10"`
+	From   uint64 `help:"Start at this sequence (1 is the first) instead of the last N."`
 	Follow bool   `short:"f" help:"Keep printing new events as they are appended (from the data directory, or through the running server)."`
+}
+
+// Validate refuses --from 0: sequences start at 1.
+func (c *LogTailCmd) Validate(kctx *kong.Context) error {
+	for _, p := range kctx.Path {
+		if p.Flag != nil && p.Flag.Name == "from" && c.From == 0 {
+			return errors.New("--from 0: sequences start at 1")
+		}
+	}
+	return nil
 }
 
 // Run prints events from the data directory, or from the running server when
