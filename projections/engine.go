@@ -308,7 +308,9 @@ func (e *Engine) startBuild(p *projection) {
 			return // closed or dropped; resumes from its checkpoint on next open
 		default:
 			e.o.logger.Error("projection build failed", "projection", p.name, "err", err)
-			p.fail(err)
+			p.mu.Lock()
+			e.failLocked(p, err)
+			p.mu.Unlock()
 			return
 		}
 		p.markReady()

@@ -34,7 +34,7 @@ import (
 const DefaultRestateGrace = 24 * time.Hour
 
 // firstsVersion is the version of the first-seen fold's code.
-const firstsVersion = 1
+const firstsVersion = 2
 
 // firstsName is the name of the built-in first-seen projection.
 const firstsName = "builtin/first-seen"
@@ -83,6 +83,9 @@ func (p *firstsPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.
 		n++
 		if n&(progressEvery-1) == 0 {
 			seen.Add(progressEvery)
+		}
+		if r.Type().IsReserved() {
+			return nil // plaint's own events (alerts, erasures) are not data
 		}
 		et := r.EventTime()
 		if d := dayOf(et); d != lastDay {

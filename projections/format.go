@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -37,9 +38,48 @@ func WriteTrend(w io.Writer, r *TrendResult, format string) error {
 	case FormatCSV:
 		return WriteTrendCSV(w, r)
 	case FormatJSON:
-		return writeJSON(w, r)
+		return writeRowsJSON(w, r.TrendHeader, len(r.Rows), func(i int) any { return r.Rows[i] })
 	}
 	return WriteTrendTable(w, r)
+}
+
+// writeRowsJSON writes head (a JSON object) with a "rows" member holding n
+// rows, each encoded as it is written: the answer is never built whole in
+// memory. The layout is that of writeJSON: two-space indents, one row a
+// line.
+func writeRowsJSON(w io.Writer, head any, n int, row func(i int) any) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	h, err := json.MarshalIndent(head, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	h = bytes.TrimRight(bytes.TrimSuffix(bytes.TrimSpace(h), []byte("}")), " \n")
+	bw.Write(h)
+	if len(h) > 1 {
+		bw.WriteString(",")
+	}
+	bw.WriteString("\n  \"rows\": [")
+	for i := 0; i < n; i++ {
+		b, err := json.Marshal(row(i))
+		if err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		if _, err := bw.Write(b); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+	}
+	if n > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -364,12 +404,12 @@ func formatP(p float64) string {
 func WriteTable(w io.Writer, t *Table, format string) error {
 	switch format {
 	case FormatJSON:
-		if t.Rows == nil {
-			c := *t
-			c.Rows = [][]any{}
-			t = &c
-		}
-		return writeJSON(w, t)
+		head := struct {
+			Name    string   `json:"name"`
+			AsOfSeq uint64   `json:"as_of_seq"`
+			Columns []string `json:"columns"`
+		}{t.Name, t.AsOfSeq, t.Columns}
+		return writeRowsJSON(w, head, len(t.Rows), func(i int) any { return t.Rows[i] })
 	case FormatCSV:
 		cw := csv.NewWriter(w)
 		if err := cw.Write(t.Columns); err != nil {
@@ -383,26 +423,37 @@ func WriteTable(w io.Writer, t *Table, format string) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	rows := [][]string{t.Columns}
-	for _, row := range t.Rows {
-		rows = append(rows, cellStrings(row))
-	}
+	// Two passes over the rows, for the column widths: the cells are
+	// rendered twice rather than all held at once.
 	widths := make([]int, len(t.Columns))
-	for _, row := range rows {
-		for i, c := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+	measure := func(cells []string) {
+		for i, c := range cells {
+			if i < len(widths) {
+				widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			}
 		}
 	}
-	bw := bufio.NewWriter(w)
-	for _, row := range rows {
+	measure(t.Columns)
+	for _, row := range t.Rows {
+		measure(cellStrings(row))
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	line := func(cells []string) {
 		var b strings.Builder
-		for i, c := range row {
+		for i, c := range cells {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			b.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+			b.WriteString(c)
+			if i < len(widths) {
+				b.WriteString(strings.Repeat(" ", max(0, widths[i]-utf8.RuneCountInString(c))))
+			}
 		}
 		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
+	}
+	line(t.Columns)
+	for _, row := range t.Rows {
+		line(cellStrings(row))
 	}
 	return bw.Flush()
 }

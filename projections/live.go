@@ -81,6 +81,9 @@ func (e *Engine) advanceLocked(ctx context.Context, p *projection, to uint64) er
 		return nil
 	}
 	if err := foldRange(ctx, e.log, p.f, p.cp+1, to, &e.o, &p.buildSeen); err != nil {
+		if errors.Is(err, ErrTooManyGroups) {
+			e.failLocked(p, err)
+		}
 		return fmt.Errorf("advance %s: %w", p.name, err)
 	}
 	p.cp, p.dirty = to, true
@@ -109,6 +112,20 @@ func (e *Engine) saveDirty(force bool) {
 }
 
 var errClosed = errors.New("projection engine closed")
+
+// failLocked marks p failed with err and lets go of its state, which may be
+// large (a projection past its group bound): it answers only the error
+// until it is dropped or recreated. p.mu must be held.
+func (e *Engine) failLocked(p *projection, err error) {
+	if f, ferr := e.newFold(p.def); ferr == nil {
+		p.f = f
+	}
+	p.pub()
+	p.ansMu.Lock()
+	p.answers, p.answersAt = nil, 0
+	p.ansMu.Unlock()
+	p.fail(err)
+}
 
 // Close stops builds (they resume from their checkpoints on the next Open),
 // saves every projection that advanced and closes the state file.

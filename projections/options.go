@@ -20,6 +20,7 @@ type options struct {
 	trendIdle       time.Duration // evict trend caches idle this long; 0 never
 	trendBytes      int64         // bound of the trend caches' memory; 0 none
 	restateGrace    time.Duration // see DefaultRestateGrace
+	maxGroups       int           // see DefaultMaxGroups; 0: no bound
 }
 
 func defaultOptions() options {
@@ -33,6 +34,7 @@ func defaultOptions() options {
 		trendIdle:       DefaultTrendCacheIdle,
 		trendBytes:      DefaultTrendCacheBytes,
 		restateGrace:    DefaultRestateGrace,
+		maxGroups:       DefaultMaxGroups,
 	}
 }
 
@@ -89,6 +91,17 @@ func WithRestateGrace(d time.Duration) Option {
 	return func(o *options) {
 		if d >= 0 {
 			o.restateGrace = d
+		}
+	}
+}
+
+// WithMaxGroups bounds the groups of every projection, replay and trend
+// answer (0: no bound); past it the projection fails with an error matching
+// ErrTooManyGroups and its build stops. The default is DefaultMaxGroups.
+func WithMaxGroups(n int) Option {
+	return func(o *options) {
+		if n >= 0 {
+			o.maxGroups = n
 		}
 	}
 }

@@ -22,6 +22,7 @@ func Replay(ctx context.Context, log *eventstore.Log, sp *Spec, progress func(do
 		return nil, err
 	}
 	f := newSpecFold(c)
+	f.limit = o.maxGroups
 	last := log.LastSeq()
 	var seen atomic.Uint64
 	done := make(chan struct{})

@@ -17,12 +17,14 @@ func (e *Engine) newFold(def *definition) (fold, error) {
 	if tf, ok := f.(*trendFold); ok {
 		e.wireTrend(tf)
 	}
+	bound(f, e.o.maxGroups)
 	return f, nil
 }
 
 // wireTrend gives tf the engine's restatement thresholds.
 func (e *Engine) wireTrend(tf *trendFold) *trendFold {
 	b := tf.bucket
+	tf.limit = e.o.maxGroups
 	tf.restate = func(ctx context.Context, to uint64) (map[int32]int64, error) { return e.restateThresholds(ctx, b, to) }
 	return tf
 }

@@ -66,5 +66,5 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 	for _, p := range parts {
 		f.merge(p)
 	}
-	return nil
+	return groupsOver(f)
 }

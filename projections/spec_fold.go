@@ -201,6 +201,7 @@ type specFold struct {
 	tab   *strtab
 	cells map[string]*specCell // key: period index and group value ids
 	bad   []valueProblem       // per measure; Seq 0: none
+	limit int                  // most groups; 0: no bound (groups.go)
 }
 
 func newSpecFold(c *compiledSpec) *specFold {
@@ -251,6 +252,9 @@ func (p *specPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Ui
 		if cell == nil {
 			cell = c.newCell()
 			p.cells[string(key)] = cell
+			if err := p.f.checkGroups(len(p.cells)); err != nil {
+				return err
+			}
 		}
 		cell.count++
 		for i, m := range c.measures {

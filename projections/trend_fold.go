@@ -40,8 +40,8 @@ type trendFold struct {
 	tab    *strtab
 	cells  map[trendKey]*trendCell
 	// minET and maxET are the earliest and latest event times (Unix ns) of
-	// the events folded (of any type, anyET once there is one): the span of
-	// time the data cover.
+	// the events folded (of any type but those plaint writes itself, anyET
+	// once there is one): the span of time the data cover.
 	anyET        bool
 	minET, maxET int64
 
@@ -50,6 +50,7 @@ type trendFold struct {
 	// nothing as late. thr holds those of the fold in progress.
 	restate func(ctx context.Context, to uint64) (map[int32]int64, error)
 	thr     map[int32]int64
+	limit   int // most cells; 0: no bound (groups.go)
 }
 
 func newTrendFold(dims []Dimension, b domain.Bucket) *trendFold {
@@ -150,13 +151,15 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 			seen.Add(progressEvery)
 		}
 		et := r.EventTime()
-		if !p.anyET || et < p.minET {
-			p.minET = et
+		if !r.Type().IsReserved() { // plaint's own events are not data
+			if !p.anyET || et < p.minET {
+				p.minET = et
+			}
+			if !p.anyET || et > p.maxET {
+				p.maxET = et
+			}
+			p.anyET = true
 		}
-		if !p.anyET || et > p.maxET {
-			p.maxET = et
-		}
-		p.anyET = true
 		if r.Type() != domain.TypeComplaintFiled {
 			return nil
 		}
@@ -187,6 +190,11 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 		}
 		k.b = lastIdx
 		c := p.cell(k, nd)
+		if c.count == 0 {
+			if err := f.checkGroups(len(p.cells) + len(p.packed)); err != nil {
+				return err
+			}
+		}
 		c.count++
 		if rt := r.RecordTime(); rt > lastThr {
 			c.late++

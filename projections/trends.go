@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"sort"
@@ -168,6 +169,16 @@ func containsDim(ds []Dimension, d Dimension) bool {
 // TrendResult is the answer to a TrendQuery: one row per bucket and key, in
 // bucket then key order, and the totals of each bucket.
 type TrendResult struct {
+	TrendHeader
+	Rows []TrendRow `json:"rows"`
+
+	mu       sync.Mutex
+	rendered map[string][]byte // by format
+}
+
+// TrendHeader is what a TrendResult says besides its rows (its JSON form
+// is inlined in the result's).
+type TrendHeader struct {
 	By      []Dimension         `json:"by"`
 	Bucket  string              `json:"bucket"`
 	From    string              `json:"from"`
@@ -177,17 +188,32 @@ type TrendResult struct {
 	Alpha   float64             `json:"alpha"`
 	// DataFrom and DataTo are the span of time the events in the log cover
 	// (absent when there are none): from the start of the UTC day of the
-	// earliest event (of any type) to the end of the UTC day of the latest,
+	// earliest event (of any type producers send: not plaint's own alerts
+	// and erasures) to the end of the UTC day of the latest,
 	// or to the moment the last event was stored (as of the answer) if that
 	// is earlier, while that day is still going on. Buckets that reach
 	// outside it are partial.
 	DataFrom string        `json:"data_from,omitempty"`
 	DataTo   string        `json:"data_to,omitempty"`
 	Buckets  []BucketTotal `json:"buckets"`
-	Rows     []TrendRow    `json:"rows"`
+}
 
-	mu       sync.Mutex
-	rendered map[string][]byte // by format
+// maxRenderedRows is the most rows of a result whose rendering is kept;
+// larger results are written as they are encoded (see Write).
+const maxRenderedRows = 5000
+
+// Write writes r in the given format: from its kept rendering when it has
+// one or is small enough to keep one, else encoded as it is written.
+func (r *TrendResult) Write(w io.Writer, format string) error {
+	if len(r.Rows) > maxRenderedRows {
+		return WriteTrend(w, r, format)
+	}
+	b, err := r.Render(format)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // Render returns r in the given format (see WriteTrend). A result is
@@ -463,8 +489,8 @@ cells:
 	if hi-lo+1 > maxSpan {
 		return nil, domain.FieldErrorf("from", "a trend covers at most %d buckets", maxSpan)
 	}
-	res := &TrendResult{By: q.By, Bucket: q.Bucket.String(), From: periodAt(q.Bucket, lo).String(),
-		To: periodAt(q.Bucket, hi).String(), AsOfSeq: seq, Alpha: alpha, Buckets: []BucketTotal{}, Rows: []TrendRow{}}
+	res := &TrendResult{TrendHeader: TrendHeader{By: q.By, Bucket: q.Bucket.String(), From: periodAt(q.Bucket, lo).String(),
+		To: periodAt(q.Bucket, hi).String(), AsOfSeq: seq, Alpha: alpha, Buckets: []BucketTotal{}}, Rows: []TrendRow{}}
 	if len(q.Where) > 0 {
 		res.Where = map[string][]string{}
 		for d, v := range q.Where {
@@ -506,6 +532,11 @@ cells:
 			n.vals = append(n.vals, tf.tab.str(k[i]))
 		}
 		keys = append(keys, n)
+	}
+	if n := len(keys) * int(hi-lo+1); tf.limit > 0 && n > tf.limit {
+		return nil, &groupsError{de: domain.Errorf(domain.EINVALID,
+			"this trend would have %d rows (%d keys × %d buckets), more than %d; ask for fewer buckets, fewer dimensions or a where clause, or raise --max-groups",
+			n, len(keys), hi-lo+1, tf.limit)}
 	}
 	sort.Slice(keys, func(i, j int) bool { return lessStrings(keys[i].vals, keys[j].vals) })
 	// Active customer bases.

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -99,13 +98,17 @@ func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	b, err := res.Render(f)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
 	w.Header().Set("Content-Type", contentType(f))
-	_, _ = w.Write(b)
+	if err := res.Write(w, f); err != nil {
+		s.abort(r, err)
+	}
+}
+
+// abort ends a streamed answer that failed after its headers were sent:
+// the client sees a cut body, never a complete-looking partial answer.
+func (s *Server) abort(r *http.Request, err error) {
+	s.cfg.Logger.Warn("answer failed while streaming", "method", r.Method, "path", r.URL.Path, "err", err)
+	panic(http.ErrAbortHandler)
 }
 
 func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {
@@ -168,11 +171,9 @@ func (s *Server) handleProjectionResult(w http.ResponseWriter, r *http.Request, 
 		s.error(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := projections.WriteTable(&buf, t, f); err != nil {
-		s.error(w, r, err)
-		return
-	}
+	// Written as it is encoded: a large table is never held twice.
 	w.Header().Set("Content-Type", contentType(f))
-	_, _ = w.Write(buf.Bytes())
+	if err := projections.WriteTable(w, t, f); err != nil {
+		s.abort(r, err)
+	}
 }

@@ -20,6 +20,7 @@ import (
 type ProjectionFlags struct {
 	TrendCacheIdle time.Duration `name:"trend-cache-idle" help:"Evict an ad-hoc trend projection (builtin/trend/...) that answered nothing for this long; it is rebuilt from the log when asked again (0: never)." default:"10m" env:"PLAINT_TREND_CACHE_IDLE" group:"Projections"`
 	RestateGrace   time.Duration `name:"restate-grace" help:"How long after a trend bucket was reported (the log held events in it and after it) late complaints still count as its normal lag; later ones mark it restated." default:"24h" env:"PLAINT_RESTATE_GRACE" group:"Projections"`
+	MaxGroups      int           `name:"max-groups" help:"Most groups (a bucket and a combination of grouped values) one projection may hold, and most rows one trend answer may have; past it the projection fails with an error and its build stops (0: no bound)." default:"1000000" env:"PLAINT_MAX_GROUPS" group:"Projections"`
 	TrendCacheMB   int64         `name:"trend-cache-mb" help:"Memory (MiB) the ad-hoc trend projections may hold together; beyond it the least recently used are evicted (0: no bound)." default:"256" env:"PLAINT_TREND_CACHE_MB" group:"Projections"`
 }
 
@@ -32,6 +33,9 @@ func (f *ProjectionFlags) Validate() error {
 	if f.RestateGrace < 0 {
 		errs = append(errs, fmt.Errorf("--restate-grace %s: must be 0 or more", f.RestateGrace))
 	}
+	if f.MaxGroups < 0 {
+		errs = append(errs, fmt.Errorf("--max-groups %d: must be 0 (no bound) or more", f.MaxGroups))
+	}
 	if f.TrendCacheMB < 0 {
 		errs = append(errs, fmt.Errorf("--trend-cache-mb %d: must be 0 (no bound) or more", f.TrendCacheMB))
 	}
@@ -40,7 +44,8 @@ func (f *ProjectionFlags) Validate() error {
 
 // options returns the engine options the flags set.
 func (f *ProjectionFlags) options() []projections.Option {
-	return []projections.Option{projections.WithTrendCache(f.TrendCacheIdle, f.TrendCacheMB<<20), projections.WithRestateGrace(f.RestateGrace)}
+	return []projections.Option{projections.WithTrendCache(f.TrendCacheIdle, f.TrendCacheMB<<20), projections.WithRestateGrace(f.RestateGrace),
+		projections.WithMaxGroups(f.MaxGroups)}
 }
 
 // ProjectionCmd manages analysts' projections on the running server.

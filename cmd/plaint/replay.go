@@ -12,11 +12,12 @@ import (
 
 // ReplayCmd runs a spec once over a data directory or a backup file.
 type ReplayCmd struct {
-	File   string `short:"f" required:"" help:"Spec file (YAML or JSON)." type:"existingfile"`
-	Out    string `short:"o" help:"Write the result to this file (atomically) instead of stdout." type:"path"`
-	From   string `help:"Only events from this time on (2025-11, 2025-11-03 or RFC 3339); overrides the spec's filter.from."`
-	To     string `help:"Only events before this time; overrides the spec's filter.to."`
-	Format string `help:"Output format." default:"csv" enum:"csv,json,table"`
+	File      string `short:"f" required:"" help:"Spec file (YAML or JSON)." type:"existingfile"`
+	Out       string `short:"o" help:"Write the result to this file (atomically) instead of stdout." type:"path"`
+	From      string `help:"Only events from this time on (2025-11, 2025-11-03 or RFC 3339); overrides the spec's filter.from."`
+	To        string `help:"Only events before this time; overrides the spec's filter.to."`
+	Format    string `help:"Output format." default:"csv" enum:"csv,json,table"`
+	MaxGroups int    `name:"max-groups" help:"Most groups the result may have; past it the replay stops with an error (0: no bound)." default:"1000000" env:"PLAINT_MAX_GROUPS"`
 }
 
 // Run replays the log of --data (a data directory, or a backup file) into
@@ -52,7 +53,10 @@ func (c *ReplayCmd) Run(g *Globals) error {
 	}
 	defer l.Close()
 	p := newProgress(g.Stderr, "replaying "+sp.Name, "events")
-	t, err := projections.Replay(g.Ctx, l, sp, p.update)
+	if c.MaxGroups < 0 {
+		return domain.FieldErrorf("max-groups", "%d: must be 0 (no bound) or more", c.MaxGroups)
+	}
+	t, err := projections.Replay(g.Ctx, l, sp, p.update, projections.WithMaxGroups(c.MaxGroups))
 	p.done()
 	if err != nil {
 		return err

@@ -102,6 +102,11 @@ func TestReplayIsByteIdenticalAndReadsBackups(t *testing.T) {
 	if code != 0 || out != "bucket,category,segment,count,distinct_customer_id\n2026-09,billing,smb,40,5\n" {
 		t.Fatalf("exit %d: %s\n%s", code, errs, out)
 	}
+	// Past --max-groups the replay stops with a usage error saying so.
+	code, _, errs = runMain(t, "--data", dir, "replay", "-f", spec, "--max-groups", "3")
+	if code != 2 || !strings.Contains(errs, "more than 3 groups") {
+		t.Fatalf("replay past the group bound: exit %d %s", code, errs)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("name: cats\ngroup_by: [category]\nmeasures: [count, p99:amount]\n"), 0o600)
 	code, _, errs = runMain(t, "--data", dir, "replay", "-f", bad)
