@@ -34,8 +34,12 @@ const nextSuffix = "#next"
 // Engine runs projections over one event log. It is safe for concurrent use.
 type Engine struct {
 	log *eventstore.Log
-	db  *bolt.DB // nil: state is kept in memory only
-	o   options
+	// db is the state file (nil: state is kept in memory only). Compaction
+	// replaces it: use it through withDB, or hold dbMu.
+	db        *bolt.DB
+	dbMu      sync.RWMutex
+	statePath string
+	o         options
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -146,14 +150,14 @@ func Open(log *eventstore.Log, statePath string, opts ...Option) (*Engine, error
 	if statePath == "" {
 		return e, nil
 	}
-	db, err := bolt.Open(statePath, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(statePath, 0o600, stateOptions)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf("projection state %s is in use by another process", statePath)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
 	}
-	e.db = db
+	e.db, e.statePath = db, statePath
 	if err := e.discardIfErased(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
@@ -161,6 +165,13 @@ func Open(log *eventstore.Log, statePath string, opts ...Option) (*Engine, error
 	if err := e.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open projection state %s: %w", statePath, err)
+	}
+	// A file left mostly free (by drops before a crash, or by trend caches
+	// an older version saved) is compacted now.
+	if before, after, err := e.compactState(); err != nil {
+		e.o.logger.Error("compacting the projection state failed", "err", err)
+	} else if after < before {
+		e.o.logger.Info("projection state compacted", "path", statePath, "bytes_before", before, "bytes_after", after)
 	}
 	return e, nil
 }
@@ -268,7 +279,9 @@ func (e *Engine) loadState(p *projection, name string, state []byte) error {
 	if !isInc {
 		return fmt.Errorf("state saved by entries, but %s folds are not", p.def.Kind)
 	}
-	return e.db.View(func(tx *bolt.Tx) error { return loadIncremental(tx, inc, []byte(name)) })
+	return e.withDB(func(db *bolt.DB) error {
+		return db.View(func(tx *bolt.Tx) error { return loadIncremental(tx, inc, []byte(name)) })
+	})
 }
 
 // checkpointValid reports whether the log still holds, at seq, the record
@@ -390,7 +403,7 @@ func (e *Engine) promote(p *projection) {
 // save writes p's state and checkpoint in one transaction, with extra run in
 // the same transaction. p.mu must be held.
 func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
-	if e.db == nil || !p.dirty || p.dropped || p.isCache() {
+	if e.statePath == "" || !p.dirty || p.dropped || p.isCache() {
 		return nil
 	}
 	inc, isInc := p.f.(incrementalFold)
@@ -423,22 +436,24 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	err = e.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketMeta).Put(key, m); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketState).Put(key, state); err != nil {
-			return err
-		}
-		if isInc {
-			if err := saveIncremental(tx, inc, key); err != nil {
+	err = e.withDB(func(db *bolt.DB) error {
+		return db.Update(func(tx *bolt.Tx) error {
+			if err := tx.Bucket(bucketMeta).Put(key, m); err != nil {
 				return err
 			}
-		}
-		if extra != nil {
-			return extra(tx)
-		}
-		return nil
+			if err := tx.Bucket(bucketState).Put(key, state); err != nil {
+				return err
+			}
+			if isInc {
+				if err := saveIncremental(tx, inc, key); err != nil {
+					return err
+				}
+			}
+			if extra != nil {
+				return extra(tx)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		if isInc {

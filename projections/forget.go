@@ -85,19 +85,24 @@ func (e *Engine) Forget(ctx context.Context, needles [][]byte) (ForgetReport, er
 		rep.Rebuilt++
 	}
 	e.asOf.reset()
-	if e.db == nil {
+	if e.statePath == "" {
 		rep.Took = time.Since(start)
 		return rep, nil
 	}
 	if err := e.recordErasures(); err != nil {
 		return rep, fmt.Errorf("forget: %w", err)
 	}
-	sr, err := scrub.FreePages(ctx, e.db, scrub.Options{})
+	var sr scrub.Report
+	err := e.withDB(func(db *bolt.DB) error {
+		var err error
+		sr, err = scrub.FreePages(ctx, db, scrub.Options{})
+		return err
+	})
 	rep.PagesScrubbed = sr.Pages
 	if err != nil {
 		return rep, fmt.Errorf("forget: %w", err)
 	}
-	if err := checkFile(e.db.Path(), needles); err != nil {
+	if err := checkFile(e.statePath, needles); err != nil {
 		return rep, fmt.Errorf("forget: %w", err)
 	}
 	rep.Took = time.Since(start)
@@ -138,12 +143,14 @@ func (e *Engine) rebuildNow(ctx context.Context, p *projection) error {
 // recordErasures stores how many erasures the saved states reflect.
 func (e *Engine) recordErasures() error {
 	n := e.log.Erasures()
-	return e.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketEngine)
-		if err != nil {
-			return err
-		}
-		return b.Put(keyErasures, binary.BigEndian.AppendUint64(nil, n))
+	return e.withDB(func(db *bolt.DB) error {
+		return db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(bucketEngine)
+			if err != nil {
+				return err
+			}
+			return b.Put(keyErasures, binary.BigEndian.AppendUint64(nil, n))
+		})
 	})
 }
 

@@ -142,6 +142,8 @@ func (e *Engine) Close() error {
 		p.mu.Unlock()
 	}
 	e.mu.Unlock()
+	e.dbMu.Lock()
+	defer e.dbMu.Unlock()
 	if e.db != nil {
 		if err := e.db.Close(); err != nil {
 			return fmt.Errorf("close projection state: %w", err)

@@ -122,30 +122,33 @@ func (e *Engine) Drop(name string) error {
 			q.fail(domain.Errorf(domain.ENOTFOUND, "projection %q was dropped", name))
 		}
 	}
-	if isTrendName(name) {
-		return nil // never saved
+	e.asOf.reset()          // answers of it would keep its tables
+	if !isTrendName(name) { // trend caches are never saved
+		if err := e.deleteSaved(name, name+nextSuffix); err != nil {
+			return err
+		}
 	}
-	return e.deleteSaved(name, name+nextSuffix)
+	e.release()
+	return nil
 }
 
 // deleteSaved removes the saved meta and state stored under keys.
 func (e *Engine) deleteSaved(keys ...string) error {
-	if e.db == nil {
-		return nil
-	}
-	return e.db.Update(func(tx *bolt.Tx) error {
-		for _, k := range keys {
-			if err := tx.Bucket(bucketMeta).Delete([]byte(k)); err != nil {
-				return fmt.Errorf("delete %s: %w", k, err)
+	return e.withDB(func(db *bolt.DB) error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, k := range keys {
+				if err := tx.Bucket(bucketMeta).Delete([]byte(k)); err != nil {
+					return fmt.Errorf("delete %s: %w", k, err)
+				}
+				if err := tx.Bucket(bucketState).Delete([]byte(k)); err != nil {
+					return fmt.Errorf("delete %s: %w", k, err)
+				}
+				if err := deleteEntries(tx, []byte(k)); err != nil {
+					return fmt.Errorf("delete %s: %w", k, err)
+				}
 			}
-			if err := tx.Bucket(bucketState).Delete([]byte(k)); err != nil {
-				return fmt.Errorf("delete %s: %w", k, err)
-			}
-			if err := deleteEntries(tx, []byte(k)); err != nil {
-				return fmt.Errorf("delete %s: %w", k, err)
-			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
