@@ -91,7 +91,7 @@ func TestReviewEndpoints(t *testing.T) {
 		t.Fatalf("review: %s", body)
 	}
 	for _, c := range []struct{ path, want string }{
-		{"/v1/review?period=2025-08&format=markdown", "**1 customers lost**, worth USD 61,234.00"},
+		{"/v1/review?period=2025-08&format=markdown", "**1 customer lost**, worth USD 61,234.00"},
 		{"/v1/review?period=2025-Q3&format=csv", "period,partial,customer_id,segment,value,currency,value_source"},
 		{"/v1/scorecard?from=2025-06&to=2025-09&format=csv", "period,segment,new_customers,new_value,lost_customers,lost_value,renewals,referrals,revenue,cost,profit,currency"},
 		{"/v1/scorecard?from=2025-06&to=2025-06&by=all", `"amount": "1200.00"`},

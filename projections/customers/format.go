@@ -143,7 +143,11 @@ func writeReviewMarkdown(w io.Writer, r *Review) error {
 		fmt.Fprintf(b, "> **Partial period:** %s has not ended yet; its figures will still grow. Do not read the change as a drop.\n\n", r.Period)
 	}
 	d := r.Defected
-	fmt.Fprintf(b, "**%d customers lost**, worth %s", d.Count, moneyText(d.Value))
+	noun := "customers"
+	if d.Count == 1 {
+		noun = "customer"
+	}
+	fmt.Fprintf(b, "**%d %s lost**, worth %s", d.Count, noun, moneyText(d.Value))
 	if d.Change != nil {
 		fmt.Fprintf(b, " — %s against %s (%d lost, %s)", changeText(d.Change), r.Previous, d.Change.PrevCount, moneyText(d.Change.PrevValue))
 	}
