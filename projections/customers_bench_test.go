@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,11 +148,12 @@ func TestHelperBenchCustomers(t *testing.T) {
 	var f *customersFold
 	for i := 0; i < 3; i++ {
 		f = newCustomersFold()
-		start := time.Now()
+		start, cpu := time.Now(), cpuSeconds()
 		if err := foldRange(context.Background(), l, f, 1, l.LastSeq(), &o, new(atomic.Uint64)); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("build %d events %d seconds %.4f customers %d\n", i, l.LastSeq(), time.Since(start).Seconds(), f.st.Customers())
+		fmt.Printf("build %d events %d seconds %.4f customers %d cpu_seconds %.4f\n", i, l.LastSeq(), time.Since(start).Seconds(),
+			f.st.Customers(), cpuSeconds()-cpu)
 	}
 	fmt.Printf("peak_rss_kb %d\n", procStatusKB("VmHWM:"))
 	fmt.Printf("anon_rss_kb %d\n", procStatusKB("RssAnon:"))
@@ -223,6 +225,9 @@ func BenchmarkCustomersBuild(b *testing.B) {
 			case len(f) >= 6 && f[0] == "build":
 				events = num(3)
 				secs = append(secs, num(5))
+				if len(f) >= 10 && len(secs) > 1 {
+					b.ReportMetric(num(9), "warm_cpu_s")
+				}
 			case len(f) == 2 && f[0] == "peak_rss_kb":
 				b.ReportMetric(num(1)/1024, "peak_rss_MB")
 			case len(f) == 2 && f[0] == "anon_rss_kb":
@@ -246,4 +251,13 @@ func BenchmarkCustomersBuild(b *testing.B) {
 		}
 		b.ReportMetric(events, "events")
 	}
+}
+
+// cpuSeconds returns the user and system CPU time of the process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

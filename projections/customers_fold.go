@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/plaint/plaint/domain"
@@ -60,7 +61,11 @@ func (p *customersPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atom
 		return id
 	}
 	if p.facts == nil {
-		p.facts = make([]customers.Fact, 0, to-from+1)
+		if b, ok := factBufs.Get().(*[]customers.Fact); ok && uint64(cap(*b)) >= to-from+1 {
+			p.facts = (*b)[:0]
+		} else {
+			p.facts = make([]customers.Fact, 0, to-from+1)
+		}
 	}
 	var n uint64
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
@@ -105,7 +110,15 @@ func (f *customersFold) merge(pp part) {
 		// programming error, never bad input.
 		panic(fmt.Sprintf("customers: %v", err))
 	}
+	if cap(p.facts) >= 1<<16 {
+		b := p.facts[:0]
+		factBufs.Put(&b)
+	}
+	p.facts = nil
 }
+
+// factBufs keeps the facts buffers of big scans for the next ones.
+var factBufs sync.Pool
 
 // marshal returns the whole state in one piece: the header, then each
 // customer's key and history. The engine saves this fold entry by entry

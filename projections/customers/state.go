@@ -54,7 +54,8 @@ type shard struct {
 	scratch []item
 	before  []item
 	buf     []byte
-	lo, hi  int32 // month range touched
+	slab    []byte // where histories grow (see grow)
+	lo, hi  int32  // month range touched
 	touched bool
 }
 
@@ -219,7 +220,12 @@ func (s *State) applyOne(d *shard, f *Fact) error {
 		if c.n > 0 {
 			prev = c.lastT
 		}
-		c.hist = appendItem(c.hist, &it, prev)
+		var enc [64]byte
+		e := appendItem(enc[:0], &it, prev)
+		if cap(c.hist)-len(c.hist) < len(e) {
+			c.hist = d.grow(c.hist, len(e))
+		}
+		c.hist = append(c.hist, e...)
 		c.lastT, c.n = it.t, c.n+1
 		if it.typ == domain.TypeCustomerAcquired && it.seg != 0 {
 			c.seg = it.seg
@@ -247,6 +253,25 @@ func (s *State) applyOne(d *shard, f *Fact) error {
 	c.n++
 	c.seg = segAfter(d.scratch)
 	return nil
+}
+
+// slabSize is the size of the blocks histories are carved from.
+const slabSize = 1 << 20
+
+// grow returns hist with room for n more bytes: a piece of the shard's slab
+// twice as large (at least 32 bytes), so that a million small histories
+// are not a million allocations that each grow several times.
+func (d *shard) grow(hist []byte, n int) []byte {
+	want := max(2*cap(hist), len(hist)+n, 32)
+	if want > slabSize/4 {
+		return slices.Grow(hist, n)
+	}
+	if len(d.slab)+want > cap(d.slab) {
+		d.slab = make([]byte, 0, slabSize)
+	}
+	at := len(d.slab)
+	d.slab = d.slab[:at+want]
+	return append(d.slab[at:at:at+want], hist...)
 }
 
 // segAfter returns the segment of the latest acquisition in items.
