@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // bucketEntries holds, per projection (a nested bucket named like its state
@@ -40,7 +41,7 @@ func saveIncremental(tx *bolt.Tx, f incrementalFold, key []byte) error {
 		return err
 	}
 	if f.savedUnder() != string(key) {
-		if err := eb.DeleteBucket(key); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		if err := eb.DeleteBucket(key); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return err
 		}
 	}
@@ -66,7 +67,7 @@ func deleteEntries(tx *bolt.Tx, key []byte) error {
 	if eb == nil {
 		return nil
 	}
-	if err := eb.DeleteBucket(key); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+	if err := eb.DeleteBucket(key); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return err
 	}
 	return nil
