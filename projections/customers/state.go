@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 	"sync"
 
 	"github.com/plaint/plaint/domain"
@@ -450,32 +451,6 @@ func (d *shard) tidy(k aggKey, c *cell) {
 
 // monthIndex returns year*12 + month-1 of the UTC month holding ns.
 func monthIndex(ns int64) int32 {
-	days := ns / day
-	if ns%day < 0 {
-		days--
-	}
-	y, m := civil(days)
-	return int32(y*12 + m - 1)
-}
-
-// civil converts days since the Unix epoch to a Gregorian year and month.
-func civil(days int64) (year, month int64) {
-	z := days + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	month = mp + 3
-	if mp >= 10 {
-		month = mp - 9
-	}
-	year = yoe + era*400
-	if month <= 2 {
-		year++
-	}
-	return year, month
+	y, m, _ := time.Unix(0, ns).UTC().Date()
+	return int32(y*12 + int(m) - 1)
 }
