@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"time"
 	"sync"
+	"time"
 
 	"github.com/plaint/plaint/domain"
 )
