@@ -156,7 +156,7 @@ func (e *Engine) recordErasures() error {
 
 // discardIfErased runs at open, before the states are read: when the log
 // holds erasures the saved states do not reflect, it deletes every saved
-// state (their projections rebuild from the start), overwrites the free
+// state, entries included (their projections rebuild from the start), overwrites the free
 // pages, and records the erasures.
 func (e *Engine) discardIfErased() error {
 	n := e.log.Erasures()
@@ -202,6 +202,10 @@ func (e *Engine) discardIfErased() error {
 			if err := sb.Delete(kv[0]); err != nil {
 				return err
 			}
+		}
+		// The entries of incrementally saved states go too.
+		if tx.Bucket(bucketEntries) != nil {
+			return tx.DeleteBucket(bucketEntries)
 		}
 		return nil
 	})

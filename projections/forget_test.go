@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/scrub"
+	"github.com/plaint/plaint/projections/customers"
 )
 
 // forgetSpecs are analysts' projections that hold customer ids or count
@@ -142,11 +145,18 @@ func TestAnEngineOpeningAfterAnOfflineErasureRebuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, before := outputs(t, e, "by-customer")
+	// The customers projection, saved incrementally (entries).
+	if _, err := e.Review(context.Background(), customers.ReviewQuery{Period: "2025-06"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if exactStrings(t, state, "C-7") == 0 {
 		t.Fatal("projections.db does not hold C-7 before the erasure")
+	}
+	if !hasBucket(t, state, bucketEntries) {
+		t.Fatal("the customers projection saved no entries")
 	}
 	plan := forgetC7(t, l)
 	e = openTestEngine(t, l, state)
@@ -225,4 +235,16 @@ func sortLines(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+func hasBucket(t *testing.T, path string, name []byte) bool {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	found := false
+	_ = db.View(func(tx *bolt.Tx) error { found = tx.Bucket(name) != nil; return nil })
+	return found
 }
