@@ -576,7 +576,7 @@ cells:
 				r.Share = round(float64(cur.count)/float64(total), 6)
 			}
 			if tCur > 0 && tPrev > 0 {
-				p := roundSig(PoissonRatioPValue(cur.count, prev.count, tCur, tPrev), 6)
+				p := memoPValue(cur.count, prev.count, tCur, tPrev)
 				r.PValue, r.Significant = &p, p < alpha
 			}
 			if cur.late > 0 {
