@@ -82,15 +82,6 @@ func writeRowsJSON(w io.Writer, head any, n int, row func(i int) any) error {
 	return nil
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("write json: %w", err)
-	}
-	return nil
-}
-
 // TrendCSVHeader returns the CSV header of a trend by dims.
 func TrendCSVHeader(dims []Dimension) []string {
 	h := []string{"bucket"}

@@ -87,12 +87,6 @@ func yearAgoIndex(b domain.Bucket, i int32) int32 {
 	return indexOfPeriod(periodAt(b, i).YearAgo())
 }
 
-// periodDays returns the length of the period with index i in days.
-func periodDays(b domain.Bucket, i int32) float64 {
-	p := periodAt(b, i)
-	return p.End().Sub(p.Start).Hours() / 24
-}
-
 func floorDiv(a, b int32) int32 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {

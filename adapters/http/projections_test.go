@@ -18,12 +18,6 @@ import (
 
 func newProjectionServer(t *testing.T) (*httptest.Server, *eventstore.Log) {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	var evs []domain.Event
 	for i, c := range []string{"billing", "billing", "delivery", "billing", "outage"} {
 		m := time.Month(9 + i%2)
@@ -31,8 +25,22 @@ func newProjectionServer(t *testing.T) (*httptest.Server, *eventstore.Log) {
 			Time: time.Date(2026, m, 3, 0, 0, 0, 0, time.UTC), Schema: 1,
 			Data: domain.Data{CustomerID: "C-1", Category: c, Segment: "smb"}})
 	}
-	if _, err := l.Append(evs...); err != nil {
+	return serverWith(t, evs)
+}
+
+// serverWith serves projections over a new log holding evs.
+func serverWith(t *testing.T, evs []domain.Event) (*httptest.Server, *eventstore.Log) {
+	t.Helper()
+	dir := t.TempDir()
+	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
+	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if len(evs) > 0 {
+		if _, err := l.Append(evs...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
 	if err != nil {
@@ -137,23 +145,7 @@ func TestProjectionEndpoints(t *testing.T) {
 // TestEveryProjectionHandlerOnAnEmptyLog asks every trend and projection
 // endpoint of a server whose log is empty: each answers, none panics.
 func TestEveryProjectionHandlerOnAnEmptyLog(t *testing.T) {
-	dir := t.TempDir()
-	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	s, err := New(Config{Log: l, Projections: e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
+	ts, _ := serverWith(t, nil)
 	for _, c := range []struct {
 		path, want string
 	}{
