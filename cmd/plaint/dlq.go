@@ -280,7 +280,7 @@ func reportReplay(g *Globals, results []plaintnats.ReplayResult) error {
 	return nil
 }
 
-// dlqService answers /v1/dlq for the HTTP API (see planthttp.DeadLetters).
+// dlqService answers /v1/dlq for the HTTP API (see plainthttp.DeadLetters).
 type dlqService struct{ js jetstream.JetStream }
 
 func (s dlqService) List(ctx context.Context, reason string, since time.Time, limit int) (any, error) {

@@ -19,7 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/term"
 
-	planthttp "github.com/plaint/plaint/adapters/http"
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -42,7 +42,7 @@ func (c *ForgetCmd) Run(g *Globals) error {
 	if err := c.confirm(g); err != nil {
 		return err
 	}
-	req := planthttp.ForgetRequest{CustomerID: c.Customer, Reason: c.Reason, RequestedBy: osUser()}
+	req := plainthttp.ForgetRequest{CustomerID: c.Customer, Reason: c.Reason, RequestedBy: osUser()}
 	if g.serverOnly() {
 		return c.throughServer(g, req)
 	}
@@ -78,7 +78,7 @@ func (c *ForgetCmd) confirm(g *Globals) error {
 
 // offline erases the customer in --data, with the JetStream store of an
 // embedded server started on it (or --nats-url).
-func (c *ForgetCmd) offline(g *Globals, l *eventstore.Log, req planthttp.ForgetRequest) error {
+func (c *ForgetCmd) offline(g *Globals, l *eventstore.Log, req plainthttp.ForgetRequest) error {
 	f := &forgetter{log: l, progress: func(step string) { fmt.Fprintf(g.Stderr, "forget: %s\n", step) }}
 	pe, err := projections.Open(l, filepath.Join(g.Data, projectionsFile))
 	if err != nil {
@@ -121,7 +121,7 @@ func (c *ForgetCmd) offline(g *Globals, l *eventstore.Log, req planthttp.ForgetR
 }
 
 // throughServer asks the server that holds --data to erase the customer.
-func (c *ForgetCmd) throughServer(g *Globals, req planthttp.ForgetRequest) error {
+func (c *ForgetCmd) throughServer(g *Globals, req plainthttp.ForgetRequest) error {
 	if err := serverHoldsData(g); err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ type forgetter struct {
 // Forget answers POST /v1/customers/{id}/forget. The erasure goes on to
 // its end if the client goes away: a half-done one would have to be asked
 // again.
-func (f *forgetter) Forget(ctx context.Context, req planthttp.ForgetRequest) (any, error) {
+func (f *forgetter) Forget(ctx context.Context, req plainthttp.ForgetRequest) (any, error) {
 	res, err := f.forget(context.WithoutCancel(ctx), req)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (f *forgetter) step(s string) {
 
 // forget runs the erasure (see run), with its failures shown in full:
 // the operator who asked needs to know what is left to do.
-func (f *forgetter) forget(ctx context.Context, req planthttp.ForgetRequest) (*forgetResult, error) {
+func (f *forgetter) forget(ctx context.Context, req plainthttp.ForgetRequest) (*forgetResult, error) {
 	res, err := f.run(ctx, req)
 	if err != nil && domain.ErrorCode(err) == domain.EINTERNAL {
 		err = &domain.Error{Code: domain.EINTERNAL, Message: "forget: " + err.Error()}
@@ -211,7 +211,7 @@ func (f *forgetter) forget(ctx context.Context, req planthttp.ForgetRequest) (*f
 // failure to reach them leaves the log as it was and the erasure can simply
 // be asked again; once the log has committed, a failure is reported with
 // what is left to do.
-func (f *forgetter) run(ctx context.Context, req planthttp.ForgetRequest) (*forgetResult, error) {
+func (f *forgetter) run(ctx context.Context, req plainthttp.ForgetRequest) (*forgetResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	start := time.Now()

@@ -15,7 +15,7 @@ import (
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 
-	planthttp "github.com/plaint/plaint/adapters/http"
+	plainthttp "github.com/plaint/plaint/adapters/http"
 )
 
 // LogCmd groups the log inspection commands.
@@ -71,7 +71,7 @@ func (c *LogTailCmd) Run(g *Globals) error {
 			if err != nil {
 				return fmt.Errorf("event %d: %w", seq, err)
 			}
-			line, err := planthttp.MarshalStored(seq, rec, ev)
+			line, err := plainthttp.MarshalStored(seq, rec, ev)
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
-	planthttp "github.com/plaint/plaint/adapters/http"
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	"github.com/plaint/plaint/projections"
 	"github.com/plaint/plaint/projections/customers"
 )
@@ -23,7 +23,7 @@ type ReviewCmd struct {
 // directory itself.
 func (c *ReviewCmd) Run(g *Globals) error {
 	v := url.Values{"period": {c.Period}, "top": {strconv.Itoa(c.Top)}, "limit": {strconv.Itoa(c.Limit)}}
-	q, err := planthttp.ParseReviewQuery(v)
+	q, err := plainthttp.ParseReviewQuery(v)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ type ScorecardCmd struct {
 // directory itself.
 func (c *ScorecardCmd) Run(g *Globals) error {
 	v := url.Values{"from": {c.From}, "to": {c.To}, "by": {c.By}}
-	q, err := planthttp.ParseScorecardQuery(v)
+	q, err := plainthttp.ParseScorecardQuery(v)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (c *LinkageCmd) Run(g *Globals) error {
 			v.Set(k, s)
 		}
 	}
-	q, err := planthttp.ParseLinkageQuery(v)
+	q, err := plainthttp.ParseLinkageQuery(v)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	planthttp "github.com/plaint/plaint/adapters/http"
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
@@ -68,7 +68,7 @@ type engine struct {
 	committer *eventstore.Committer
 	natsSrv   *plaintnats.Server
 	nc        *natsgo.Conn
-	http      *planthttp.Server
+	http      *plainthttp.Server
 	ingest    *watermill.Ingest
 	closers   []func() error  // run in reverse on stop
 	failed    <-chan struct{} // closed when a component stops on its own
@@ -242,7 +242,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if e.natsSrv != nil {
 		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
 	}
-	hs, err := planthttp.New(planthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
+	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
 		DLQ: dlqService{js}, Forget: forget,
 		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) }})
 	if err != nil {

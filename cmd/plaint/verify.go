@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	planthttp "github.com/plaint/plaint/adapters/http"
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
@@ -62,7 +62,7 @@ func (c *VerifyCmd) throughServer(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	var res planthttp.VerifyResult
+	var res plainthttp.VerifyResult
 	if err := json.Unmarshal(body, &res); err != nil {
 		return fmt.Errorf("verify answer from %s: %w", g.Server, err)
 	}
