@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -48,6 +46,11 @@ type baseFold struct {
 	def    map[uint32]map[int64]int64 // segment → day → defections of acquired customers
 }
 
+func init() {
+	MustRegisterKind(Kind{Name: kindBase, Version: baseVersion, Persist: PersistWhole,
+		New: func(*Definition, Env) (Fold, error) { return newBaseFold(), nil }})
+}
+
 func newBaseFold() *baseFold {
 	return &baseFold{tab: newStrtab(), cust: map[uint32]customer{},
 		acq: map[uint32]map[int64]int64{}, def: map[uint32]map[int64]int64{}}
@@ -80,9 +83,9 @@ type basePart struct {
 	cust map[uint32]customer
 }
 
-func (f *baseFold) newPart() part { return &basePart{f: f, cust: map[uint32]customer{}} }
+func (f *baseFold) NewPart() Part { return &basePart{f: f, cust: map[uint32]customer{}} }
 
-func (p *basePart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+func (p *basePart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	res := newResolver(p.f.tab, s)
 	var n uint64
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
@@ -117,7 +120,7 @@ func (p *basePart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Ui
 	return err
 }
 
-func (f *baseFold) merge(pp part) {
+func (f *baseFold) Merge(pp Part) error {
 	p := pp.(*basePart)
 	if len(p.cust) > 0 {
 		f.cached = nil
@@ -132,6 +135,7 @@ func (f *baseFold) merge(pp part) {
 		f.contribute(nw, +1)
 		f.cust[id] = nw
 	}
+	return nil
 }
 
 type baseState struct {
@@ -146,22 +150,18 @@ type baseCustState struct {
 	Seg      uint32
 }
 
-func (f *baseFold) marshal() ([]byte, error) {
+func (f *baseFold) MarshalState() ([]byte, error) {
 	st := baseState{Strs: f.tab.list(), Cust: make([]baseCustState, 0, len(f.cust))}
 	for id, c := range f.cust {
 		st.Cust = append(st.Cust, baseCustState{ID: id, Acq: c.acq, Def: c.def, AcqSeq: c.acqSeq, Seg: c.seg})
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
-		return nil, fmt.Errorf("encode customer base: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobEncode("customer base", &st)
 }
 
-func (f *baseFold) unmarshal(b []byte) error {
+func (f *baseFold) UnmarshalState(b []byte) error {
 	var st baseState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
-		return fmt.Errorf("decode customer base: %w", err)
+	if err := gobDecode("customer base", b, &st); err != nil {
+		return err
 	}
 	*f = *newBaseFold()
 	f.tab = strtabFrom(st.Strs)

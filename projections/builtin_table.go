@@ -9,27 +9,27 @@ import (
 
 // tableOf renders any fold's state as a table named name, for `projection
 // query` on every projection, built in or not.
-func tableOf(f fold, name string) (*Table, error) {
-	switch f := f.(type) {
-	case *specFold:
-		return f.table()
-	case *trendFold:
-		return f.table(name), nil
-	case *baseFold:
-		return f.table(name), nil
-	case *firstsFold:
-		return f.table(name), nil
-	case *customersFold:
-		return nil, domain.Errorf(domain.EINVALID,
-			"%s holds every customer's history; read it through plaint review, scorecard and linkage (GET /v1/review, /v1/scorecard, /v1/linkage)", name)
+func tableOf(f Fold, name string) (*Table, error) {
+	if t, ok := f.(Tabler); ok {
+		return t.Table(name)
 	}
 	return nil, domain.Errorf(domain.EINVALID, "%s has no table", name)
 }
 
-// table renders a trend projection's cells: one row per bucket and key, in
+// Table says where the customers projection's answers are read: it holds
+// every customer's history, which is no table.
+func (f *customersFold) Table(name string) (*Table, error) {
+	return nil, domain.Errorf(domain.EINVALID,
+		"%s holds every customer's history; read it through plaint review, scorecard and linkage (GET /v1/review, /v1/scorecard, /v1/linkage)", name)
+}
+
+// Table renders the spec's table (its name is the spec's).
+func (f *specFold) Table(string) (*Table, error) { return f.table() }
+
+// Table renders a trend projection's cells: one row per bucket and key, in
 // bucket then value order, with the complaints counted and how many of them
 // came late (restating the bucket).
-func (f *trendFold) table(name string) *Table {
+func (f *trendFold) Table(name string) (*Table, error) {
 	t := &Table{Name: name, Columns: []string{"bucket"}}
 	for _, d := range f.dims {
 		t.Columns = append(t.Columns, string(d))
@@ -66,12 +66,12 @@ func (f *trendFold) table(name string) *Table {
 		}
 		t.Rows = append(t.Rows, append(out, r.c.count, r.c.late, at))
 	}
-	return t
+	return t, nil
 }
 
-// table renders the active customer base: per month and segment, the
+// Table renders the active customer base: per month and segment, the
 // customers acquired and those of them who defected.
-func (f *baseFold) table(name string) *Table {
+func (f *baseFold) Table(name string) (*Table, error) {
 	t := &Table{Name: name, Columns: []string{"bucket", "segment", "acquired", "defected"}}
 	type key struct {
 		b   int32
@@ -107,12 +107,12 @@ func (f *baseFold) table(name string) *Table {
 	for _, k := range keys {
 		t.Rows = append(t.Rows, []any{periodAt(domain.BucketMonth, k.b).String(), k.seg, acq[k], def[k]})
 	}
-	return t
+	return t, nil
 }
 
 // parseTrendName returns the definition of the trend cache entry called
 // name (builtin/trend/<bucket>/<dimension>[+<dimension>...]).
-func parseTrendName(name string) (*definition, bool) {
+func parseTrendName(name string) (*Definition, bool) {
 	rest, ok := strings.CutPrefix(name, "builtin/trend/")
 	if !ok {
 		return nil, false

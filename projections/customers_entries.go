@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/plaint/plaint/projections/customers"
 )
 
@@ -13,12 +11,10 @@ import (
 // are their 4-byte big-endian keys, which never collide with it.
 var headerKey = []byte("header")
 
-func (f *customersFold) savedUnder() string { return f.savedTo }
-
-func (f *customersFold) forgetSaved() { f.savedTo = "" }
-
-func (f *customersFold) saveEntries(b *bolt.Bucket, name string) error {
-	if f.savedTo != name {
+// SaveEntries writes the header and every customer whose history changed
+// (all of them with all), under their 4-byte keys.
+func (f *customersFold) SaveEntries(b Entries, all bool) error {
+	if all {
 		f.st.MarkAllDirty()
 	}
 	var k [4]byte
@@ -35,11 +31,11 @@ func (f *customersFold) saveEntries(b *bolt.Bucket, name string) error {
 	if err := b.Put(headerKey, f.st.Header()); err != nil {
 		return fmt.Errorf("save customers: %w", err)
 	}
-	f.savedTo = name
 	return nil
 }
 
-func (f *customersFold) loadEntries(b *bolt.Bucket, name string) error {
+// LoadEntries reads the header and every customer's history.
+func (f *customersFold) LoadEntries(b Entries) error {
 	h := b.Get(headerKey)
 	if h == nil {
 		return fmt.Errorf("customer state has no header")
@@ -55,6 +51,6 @@ func (f *customersFold) loadEntries(b *bolt.Bucket, name string) error {
 	if err != nil {
 		return fmt.Errorf("load customers: %w", err)
 	}
-	f.st, f.answers, f.savedTo = st, nil, name
+	f.st, f.answers = st, nil
 	return nil
 }

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -18,17 +17,14 @@ const customersVersion = 1
 // the review, the scorecard and the linkage.
 const customersName = "builtin/customers"
 
-func customersDefinition() (string, *definition) {
-	return customersName, &definition{Kind: kindCustomers, Version: customersVersion}
+func customersDefinition() (string, *Definition) {
+	return customersName, &Definition{Kind: kindCustomers, Version: customersVersion}
 }
 
 // customersFold keeps a customers.State: every customer's history keyed by
 // the log's dictionary id of its customer_id, and the monthly aggregates.
 type customersFold struct {
 	st *customers.State
-	// savedTo is the state entry the customers were last saved under ("":
-	// never), so that a save under another name writes them all.
-	savedTo string
 	// answers caches query results at one checkpoint of the projection.
 	answers   map[string]any
 	answersAt uint64
@@ -36,14 +32,19 @@ type customersFold struct {
 
 func newCustomersFold() *customersFold { return &customersFold{st: customers.New()} }
 
+func init() {
+	MustRegisterKind(Kind{Name: kindCustomers, Version: customersVersion, Persist: PersistEntries,
+		New: func(*Definition, Env) (Fold, error) { return newCustomersFold(), nil }})
+}
+
 type customersPart struct {
 	f     *customersFold
 	facts []customers.Fact
 }
 
-func (f *customersFold) newPart() part { return &customersPart{f: f} }
+func (f *customersFold) NewPart() Part { return &customersPart{f: f} }
 
-func (p *customersPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+func (p *customersPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	tab := p.f.st.Strs
 	local := make([]uint32, s.DictLen()+1) // dictionary id → table id + 1
 	str := func(d uint32) uint32 {
@@ -103,68 +104,21 @@ func (p *customersPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atom
 	return err
 }
 
-func (f *customersFold) merge(pp part) {
+func (f *customersFold) Merge(pp Part) error {
 	p := pp.(*customersPart)
-	if err := f.st.ApplyAll(p.facts); err != nil {
-		// Facts come from verified records with customer keys: this is a
-		// programming error, never bad input.
-		panic(fmt.Sprintf("customers: %v", err))
-	}
+	err := f.st.ApplyAll(p.facts)
 	if cap(p.facts) >= 1<<16 {
 		b := p.facts[:0]
 		factBufs.Put(&b)
 	}
 	p.facts = nil
+	if err != nil {
+		// Facts come from verified records with customer keys: this is a
+		// programming error, never bad input.
+		return fmt.Errorf("customers: %w", err)
+	}
+	return nil
 }
 
 // factBufs keeps the facts buffers of big scans for the next ones.
 var factBufs sync.Pool
-
-// marshal returns the whole state in one piece: the header, then each
-// customer's key and history. The engine saves this fold entry by entry
-// instead (saveEntries); marshal serves any path that wants one blob.
-func (f *customersFold) marshal() ([]byte, error) {
-	h := f.st.Header()
-	b := binary.AppendUvarint(nil, uint64(len(h)))
-	b = append(b, h...)
-	f.st.MarkAllDirty()
-	err := f.st.TakeDirty(func(key uint32, hist []byte) error {
-		b = binary.AppendUvarint(b, uint64(key))
-		b = binary.AppendUvarint(b, uint64(len(hist)))
-		b = append(b, hist...)
-		return nil
-	})
-	f.savedTo = "" // the entries, wherever they are, miss what marshal took
-	return b, err
-}
-
-func (f *customersFold) unmarshal(b []byte) error {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < n {
-		return fmt.Errorf("decode customer state: truncated header")
-	}
-	header, rest := b[k:k+int(n)], b[k+int(n):]
-	st, err := customers.Load(header, func(fn func(uint32, []byte) error) error {
-		for len(rest) > 0 {
-			key, k := binary.Uvarint(rest)
-			if k <= 0 {
-				return fmt.Errorf("truncated key")
-			}
-			rest = rest[k:]
-			l, k := binary.Uvarint(rest)
-			if k <= 0 || uint64(len(rest)-k) < l {
-				return fmt.Errorf("truncated history of customer %d", key)
-			}
-			if err := fn(uint32(key), rest[k:k+int(l)]); err != nil {
-				return err
-			}
-			rest = rest[k+int(l):]
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("decode customer state: %w", err)
-	}
-	f.st, f.answers = st, nil
-	return nil
-}

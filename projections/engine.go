@@ -49,6 +49,7 @@ type Engine struct {
 	projs map[string]*projection // serving, by name
 	next  map[string]*projection // replacements being built, by name
 
+	hooks    hooks         // advance hooks (OnAdvance)
 	asOf     asOfCache     // answers to "as of" questions
 	computed atomic.Uint64 // live trend answers computed (not served from cache)
 }
@@ -56,13 +57,18 @@ type Engine struct {
 // projection is one named fold and its position in the log.
 type projection struct {
 	name string
-	def  *definition
+	def  *Definition
 	key  string // canonical definition
 
 	cancel context.CancelFunc // stops its build
 
-	mu        sync.Mutex // guards the fields below
-	f         fold
+	mu   sync.Mutex // guards the fields below
+	f    Fold
+	kind *Kind
+	// savedAs is the key f's entries were last saved under (EntryState):
+	// "" when f was never saved or its last save failed, so that the next
+	// save writes all of them.
+	savedAs   string
 	cp        uint64 // checkpoint: the last sequence folded
 	built     bool   // has caught up with the log at least once
 	isNext    bool   // a replacement being built, saved under name+nextSuffix
@@ -129,7 +135,7 @@ func (p *projection) failure() error {
 // meta is a projection's saved description.
 type meta struct {
 	Name       string      `json:"name"`
-	Def        *definition `json:"def"`
+	Def        *Definition `json:"def"`
 	Checkpoint uint64      `json:"checkpoint"`
 	CheckCRC   uint32      `json:"check_crc"` // checksum of the record at Checkpoint
 	Built      bool        `json:"built"`
@@ -228,7 +234,9 @@ func (e *Engine) load() error {
 				p.pub()
 			} else {
 				e.o.logger.Warn("rebuilding a projection whose state cannot be read", "projection", s.m.Name, "err", err)
-				p.f, _ = e.newFold(p.def)
+				if f, err := e.newFold(p.def); err == nil {
+					p.setFold(f)
+				}
 			}
 		}
 		if stale && !isNext {
@@ -270,18 +278,26 @@ func (e *Engine) load() error {
 }
 
 // loadState loads the state saved under name into p's fold: from its
-// entries when it was saved incrementally, else from the state blob.
+// entries when it was saved by entries, else from the state saved whole.
 func (e *Engine) loadState(p *projection, name string, state []byte) error {
-	inc, isInc := p.f.(incrementalFold)
 	if string(state) != string(incrementalMarker) {
-		return p.f.unmarshal(state)
+		ws, ok := p.f.(WholeState)
+		if !ok {
+			return fmt.Errorf("state saved whole, but %s folds are saved by entries", p.def.Kind)
+		}
+		return ws.UnmarshalState(state)
 	}
-	if !isInc {
+	es, ok := p.f.(EntryState)
+	if !ok {
 		return fmt.Errorf("state saved by entries, but %s folds are not", p.def.Kind)
 	}
-	return e.withDB(func(db *bolt.DB) error {
-		return db.View(func(tx *bolt.Tx) error { return loadIncremental(tx, inc, []byte(name)) })
+	err := e.withDB(func(db *bolt.DB) error {
+		return db.View(func(tx *bolt.Tx) error { return loadIncremental(tx, es, []byte(name)) })
 	})
+	if err == nil {
+		p.savedAs = name
+	}
+	return err
 }
 
 // checkpointValid reports whether the log still holds, at seq, the record
@@ -296,12 +312,20 @@ func (e *Engine) checkpointValid(seq uint64, crc uint32) bool {
 	return ok
 }
 
-func (e *Engine) newProjection(name string, def *definition) (*projection, error) {
-	f, err := e.newFold(def)
+// env is what the engine gives kinds' New.
+func (e *Engine) env() Env { return Env{MaxGroups: e.o.maxGroups, e: e} }
+
+func (e *Engine) newProjection(name string, def *Definition) (*projection, error) {
+	f, k, err := def.newFold(e.env())
 	if err != nil {
 		return nil, err
 	}
-	return &projection{name: name, def: def, key: def.canonical(), f: f, ready: make(chan struct{}), createdAt: time.Now().UTC()}, nil
+	return &projection{name: name, def: def, key: def.canonical(), f: f, kind: k, ready: make(chan struct{}), createdAt: time.Now().UTC()}, nil
+}
+
+// setFold puts f, a new state, in p's place; p.mu must be held.
+func (p *projection) setFold(f Fold) {
+	p.f, p.savedAs = f, ""
 }
 
 // startBuild folds the log into p in the background until it has caught up.
@@ -351,11 +375,12 @@ func (e *Engine) build(ctx context.Context, p *projection) error {
 			p.mu.Unlock()
 			return err
 		}
-		end := min(target, p.cp+e.o.chunk)
-		err := foldRange(ctx, e.log, p.f, p.cp+1, end, &e.o, &p.buildSeen)
+		from, end := p.cp+1, min(target, p.cp+e.o.chunk)
+		err := foldRange(ctx, e.log, p.f, from, end, &e.o, &p.buildSeen)
 		if err == nil {
 			p.cp, p.dirty = end, true
 			p.pub()
+			e.advanced(p, from, end, false)
 			if e.o.checkpointEvery == 0 || time.Since(p.savedAt) >= e.o.checkpointEvery {
 				err = e.save(p, nil)
 			}
@@ -387,6 +412,7 @@ func (e *Engine) promote(p *projection) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.dirty, p.isNext = true, false
+	e.advanced(p, 1, p.cp, true)
 	if err := e.save(p, func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Delete([]byte(p.name + nextSuffix)); err != nil {
 			return err
@@ -403,14 +429,15 @@ func (e *Engine) promote(p *projection) {
 // save writes p's state and checkpoint in one transaction, with extra run in
 // the same transaction. p.mu must be held.
 func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
-	if e.statePath == "" || !p.dirty || p.dropped || p.isCache() {
+	if e.statePath == "" || !p.dirty || p.dropped || p.kind.Persist == PersistNone {
 		return nil
 	}
-	inc, isInc := p.f.(incrementalFold)
+	es, byEntries := p.f.(EntryState)
+	byEntries = byEntries && p.kind.Persist == PersistEntries
 	state := incrementalMarker
-	if !isInc {
+	if !byEntries {
 		var err error
-		if state, err = p.f.marshal(); err != nil {
+		if state, err = p.f.(WholeState).MarshalState(); err != nil {
 			return err
 		}
 	}
@@ -444,8 +471,8 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 			if err := tx.Bucket(bucketState).Put(key, state); err != nil {
 				return err
 			}
-			if isInc {
-				if err := saveIncremental(tx, inc, key); err != nil {
+			if byEntries {
+				if err := saveIncremental(tx, es, key, p.savedAs != string(key)); err != nil {
 					return err
 				}
 			}
@@ -456,10 +483,11 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 		})
 	})
 	if err != nil {
-		if isInc {
-			inc.forgetSaved()
-		}
+		p.savedAs = "" // what the fold handed to the failed save is lost
 		return fmt.Errorf("save %s: %w", p.name, err)
+	}
+	if byEntries {
+		p.savedAs = string(key)
 	}
 	p.dirty, p.savedAt = false, time.Now()
 	if e.o.onCheckpoint != nil && (p.cp > 0 || p.built) { // a registration is no checkpoint

@@ -1,9 +1,6 @@
 package projections
 
 import (
-	"bytes"
-	"encoding/gob"
-	"fmt"
 	"math"
 	"sort"
 	"sync/atomic"
@@ -55,6 +52,14 @@ type firstsFold struct {
 	cache [4]thresholdCache // thresholds, by width, at ver
 }
 
+// The first-seen state is saved whole: it holds one entry per bucket of
+// each width that has events (about 4,300 entries for ten years of
+// events), whatever the log's size.
+func init() {
+	MustRegisterKind(Kind{Name: kindFirst, Version: firstsVersion, Persist: PersistWhole,
+		New: func(*Definition, Env) (Fold, error) { return newFirstsFold(), nil }})
+}
+
 func newFirstsFold() *firstsFold {
 	f := &firstsFold{}
 	for i := range f.first {
@@ -67,7 +72,7 @@ type firstsPart struct {
 	first [4]map[int32]firstSeen
 }
 
-func (f *firstsFold) newPart() part {
+func (f *firstsFold) NewPart() Part {
 	p := &firstsPart{}
 	for i := range p.first {
 		p.first[i] = map[int32]firstSeen{}
@@ -75,7 +80,7 @@ func (f *firstsFold) newPart() part {
 	return p
 }
 
-func (p *firstsPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+func (p *firstsPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	var n uint64
 	lastDay := int64(math.MinInt64)
 	var idx [4]int32
@@ -105,7 +110,7 @@ func (p *firstsPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.
 	return err
 }
 
-func (f *firstsFold) merge(pp part) {
+func (f *firstsFold) Merge(pp Part) error {
 	p := pp.(*firstsPart)
 	for w := range p.first {
 		for b, fs := range p.first[w] {
@@ -115,24 +120,21 @@ func (f *firstsFold) merge(pp part) {
 			}
 		}
 	}
+	return nil
 }
 
 type firstsState struct {
 	First [4]map[int32]firstSeen
 }
 
-func (f *firstsFold) marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&firstsState{First: f.first}); err != nil {
-		return nil, fmt.Errorf("encode first-seen state: %w", err)
-	}
-	return buf.Bytes(), nil
+func (f *firstsFold) MarshalState() ([]byte, error) {
+	return gobEncode("first-seen state", &firstsState{First: f.first})
 }
 
-func (f *firstsFold) unmarshal(b []byte) error {
+func (f *firstsFold) UnmarshalState(b []byte) error {
 	var st firstsState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
-		return fmt.Errorf("decode first-seen state: %w", err)
+	if err := gobDecode("first-seen state", b, &st); err != nil {
+		return err
 	}
 	*f = *newFirstsFold()
 	f.ver = 1
@@ -181,8 +183,8 @@ func (f *firstsFold) thresholds(b domain.Bucket, grace time.Duration) map[int32]
 	return out
 }
 
-// table renders the first event of every bucket, all widths.
-func (f *firstsFold) table(name string) *Table {
+// Table renders the first event of every bucket, all widths.
+func (f *firstsFold) Table(name string) (*Table, error) {
 	t := &Table{Name: name, Columns: []string{"bucket", "width", "first_seq", "first_record_time"}, Rows: [][]any{}}
 	for w, b := range bucketWidths {
 		idx := make([]int32, 0, len(f.first[w]))
@@ -195,5 +197,5 @@ func (f *firstsFold) table(name string) *Table {
 			t.Rows = append(t.Rows, []any{periodAt(b, i).String(), b.String(), int64(fs.Seq), formatNanos(fs.RT)})
 		}
 	}
-	return t
+	return t, nil
 }

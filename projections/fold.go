@@ -3,44 +3,106 @@ package projections
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
 
-// fold is the state of one projection and the way records change it. A
+// Fold is the state of one projection and the way records change it. A
 // build splits a range of the log into consecutive parts scanned in
-// parallel, then merges them in log order, so every fold's merge must give
-// the same state as one sequential scan.
-type fold interface {
-	// newPart returns an empty partial state for a sub-range of the log.
-	newPart() part
-	// merge adds p, which covers the records right after those already in
-	// the state.
-	merge(p part)
-	// marshal and unmarshal save and load the state.
-	marshal() ([]byte, error)
-	unmarshal(b []byte) error
+// parallel, then merges them in log order, so every fold's Merge must give
+// the same state as one sequential scan. The engine calls a fold's methods
+// from one goroutine at a time; its parts' Scan run in parallel, so what a
+// part shares with its fold (a string table) must be safe for that.
+//
+// A fold's state is kept as its kind says (Kind.Persist): a fold of a kind
+// saved whole implements WholeState, one saved entry by entry implements
+// EntryState. A fold may also implement Preparer, Sizer, Tabler and
+// Answerer.
+type Fold interface {
+	// NewPart returns an empty partial state for a sub-range of the log.
+	NewPart() Part
+	// Merge adds p, which covers the records right after those already in
+	// the state. An error (a bound passed, see ErrTooManyGroups) fails the
+	// projection.
+	Merge(p Part) error
 }
 
-// preparer is a fold that needs something before a range is folded into
-// it; foldRange calls prepare with the range's last sequence first.
-type preparer interface {
-	prepare(ctx context.Context, to uint64) error
+// Part is the state of one sub-range of the log while it is scanned.
+type Part interface {
+	// Scan folds the records from..to (inclusive) of s, adding the number
+	// of records read to seen now and then (every ProgressEvery records,
+	// and the rest at the end).
+	Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 }
 
-// part is the state of one sub-range of the log while it is scanned.
-type part interface {
-	// scan folds the records from..to (inclusive) of s, adding the number
-	// of records read to seen now and then.
-	scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error
+// ProgressEvery is how many records a Part's Scan reads between progress
+// updates.
+const ProgressEvery = 1 << 16
+
+// progressEvery is ProgressEvery, for the built-in folds.
+const progressEvery = ProgressEvery
+
+// Snapshot is the consistent read view of the log a Part scans: the records
+// up to LastSeq in the store's compact form, read through their accessors
+// (eventstore.Record), and the dictionary their strings are kept in. The
+// store has verified every record it hands out; folds never read its bytes.
+// *eventstore.Snapshot implements it.
+type Snapshot interface {
+	// LastSeq returns the last sequence visible in the snapshot.
+	LastSeq() uint64
+	// Scan calls fn for every record with from <= seq <= to, in order (to 0:
+	// the end of the snapshot); fn may return eventstore.ErrStop to end early.
+	Scan(from, to uint64, fn func(seq uint64, r eventstore.Record) error) error
+	// Decode turns a record into its whole event.
+	Decode(r eventstore.Record) (domain.Event, error)
+	// Optional reads the tagged optional fields of r.
+	Optional(r eventstore.Record) (eventstore.Optional, error)
+	// String returns the dictionary string with the given id ("" for 0).
+	String(id uint32) string
+	// DictLen returns how many dictionary ids are usable (1..DictLen).
+	DictLen() int
+	// SeqAt returns the last sequence whose record time is at or before t.
+	SeqAt(t time.Time) (uint64, error)
+	// Get returns the record at seq.
+	Get(seq uint64) (eventstore.Record, error)
 }
 
-// progressEvery is how many records a scan reads between progress updates.
-const progressEvery = 1 << 16
+var _ Snapshot = (*eventstore.Snapshot)(nil)
+
+// Preparer is a fold that needs something before a range is folded into
+// it: the engine calls Prepare with the range's last sequence first.
+type Preparer interface {
+	Prepare(ctx context.Context, to uint64) error
+}
+
+// Sizer is a fold that estimates the bytes of memory its state holds (shown
+// in Status, and bounding the trend caches).
+type Sizer interface {
+	MemoryBytes() int64
+}
+
+// Tabler is a fold that renders its state as a table (Engine.Query, and
+// `plaint projection query`). A fold that has no table returns an EINVALID
+// *domain.Error saying where its answers are read.
+type Tabler interface {
+	Table(name string) (*Table, error)
+}
+
+// Answerer is a fold that hands its answer at its current position to
+// advance hooks (see Engine.OnAdvance). The engine calls Answer with the
+// fold locked, right after it advanced, only when a hook listens to the
+// projection, so it must be cheap (proportional to what the advance
+// changed, not to the state), and the value it returns must never be
+// changed by later folds: hooks read it on their own goroutines while the
+// engine goes on.
+type Answerer interface {
+	Answer() any
+}
 
 // decodeCurrent decodes r and upcasts it to the current schema.
-func decodeCurrent(s *eventstore.Snapshot, r eventstore.Record) (domain.Event, error) {
+func decodeCurrent(s Snapshot, r eventstore.Record) (domain.Event, error) {
 	ev, err := s.Decode(r)
 	if err != nil {
 		return ev, err

@@ -129,7 +129,9 @@ func (e *Engine) rebuildNow(ctx context.Context, p *projection) error {
 	if err := foldRange(ctx, e.log, f, target+1, to, &e.o, new(atomic.Uint64)); err != nil {
 		return err
 	}
-	p.f, p.cp, p.dirty = f, to, true
+	p.setFold(f)
+	p.cp, p.dirty = to, true
+	e.advanced(p, 1, to, true)
 	p.ansMu.Lock()
 	p.answers, p.answersAt = nil, 0
 	p.ansMu.Unlock()

@@ -57,24 +57,3 @@ func (f *trendFold) checkGroups(n int) error {
 	}
 	return nil
 }
-
-// groupsOver checks a whole fold's state against its bound, after a merge.
-func groupsOver(f fold) error {
-	switch f := f.(type) {
-	case *specFold:
-		return f.checkGroups(len(f.cells))
-	case *trendFold:
-		return f.checkGroups(len(f.cells))
-	}
-	return nil
-}
-
-// bound sets the group bound of a fold that has one.
-func bound(f fold, limit int) {
-	switch f := f.(type) {
-	case *specFold:
-		f.limit = limit
-	case *trendFold:
-		f.limit = limit
-	}
-}

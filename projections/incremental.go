@@ -8,39 +8,58 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
+// WholeState is a fold whose state is saved whole at each checkpoint
+// (PersistWhole): right for a state that stays small whatever the log's
+// size.
+type WholeState interface {
+	// MarshalState returns the whole state.
+	MarshalState() ([]byte, error)
+	// UnmarshalState replaces the state by one MarshalState returned.
+	UnmarshalState(b []byte) error
+}
+
+// EntryState is a fold whose state is saved entry by entry (PersistEntries):
+// each checkpoint writes only what changed since the previous one, in the
+// same transaction as the checkpoint, instead of re-encoding the whole
+// state. The engine keeps each projection's entries in a bucket of their
+// own.
+type EntryState interface {
+	// SaveEntries writes into b what changed since the last SaveEntries;
+	// with all, everything (b is then empty: the engine asks for all after
+	// the fold changed name, was loaded from elsewhere, or after a save whose
+	// transaction failed).
+	SaveEntries(b Entries, all bool) error
+	// LoadEntries replaces the state by the one saved in b.
+	LoadEntries(b Entries) error
+}
+
+// Entries is the bucket of one projection's saved entries, valid during
+// the call it is passed to. Keys are the fold's own; *bolt.Bucket
+// implements it.
+type Entries interface {
+	Get(key []byte) []byte
+	Put(key, value []byte) error
+	Delete(key []byte) error
+	ForEach(fn func(k, v []byte) error) error
+}
+
+var _ Entries = (*bolt.Bucket)(nil)
+
 // bucketEntries holds, per projection (a nested bucket named like its state
-// entry), the entries of folds saved incrementally.
+// entry), the entries of folds saved entry by entry.
 var bucketEntries = []byte("entries")
 
 // incrementalMarker is the state entry of a fold saved in bucketEntries.
 var incrementalMarker = []byte("incremental/1")
 
-// incrementalFold is a fold whose state is saved entry by entry: each
-// checkpoint writes only what changed since the previous one, in the same
-// transaction as the checkpoint, instead of re-encoding the whole state.
-type incrementalFold interface {
-	fold
-	// saveEntries writes into b, the fold's own bucket, what changed since
-	// its last save under name; everything when it last saved elsewhere
-	// (b is then empty).
-	saveEntries(b *bolt.Bucket, name string) error
-	// loadEntries reads the state saved in b under name.
-	loadEntries(b *bolt.Bucket, name string) error
-	// savedUnder returns the name of its last save ("": none since a change
-	// of name).
-	savedUnder() string
-	// forgetSaved makes the next save write everything (the transaction
-	// of the last one failed).
-	forgetSaved()
-}
-
-// saveIncremental writes f's entries under key in tx.
-func saveIncremental(tx *bolt.Tx, f incrementalFold, key []byte) error {
+// saveIncremental writes f's entries under key in tx: everything when all
+// (the bucket is then emptied first), else what changed.
+func saveIncremental(tx *bolt.Tx, f EntryState, key []byte, all bool) error {
 	eb, err := tx.CreateBucketIfNotExists(bucketEntries)
 	if err != nil {
 		return err
 	}
-	if f.savedUnder() != string(key) {
+	if all {
 		if err := eb.DeleteBucket(key); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return err
 		}
@@ -49,16 +68,16 @@ func saveIncremental(tx *bolt.Tx, f incrementalFold, key []byte) error {
 	if err != nil {
 		return err
 	}
-	return f.saveEntries(b, string(key))
+	return f.SaveEntries(b, all)
 }
 
 // loadIncremental reads f's entries saved under key.
-func loadIncremental(tx *bolt.Tx, f incrementalFold, key []byte) error {
+func loadIncremental(tx *bolt.Tx, f EntryState, key []byte) error {
 	eb := tx.Bucket(bucketEntries)
 	if eb == nil || eb.Bucket(key) == nil {
 		return fmt.Errorf("no entries saved for %s", key)
 	}
-	return f.loadEntries(eb.Bucket(key), string(key))
+	return f.LoadEntries(eb.Bucket(key))
 }
 
 // deleteEntries removes the entries saved under key, if any.

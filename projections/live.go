@@ -80,7 +80,8 @@ func (e *Engine) advanceLocked(ctx context.Context, p *projection, to uint64) er
 	if to <= p.cp {
 		return nil
 	}
-	if err := foldRange(ctx, e.log, p.f, p.cp+1, to, &e.o, &p.buildSeen); err != nil {
+	from := p.cp + 1
+	if err := foldRange(ctx, e.log, p.f, from, to, &e.o, &p.buildSeen); err != nil {
 		if errors.Is(err, ErrTooManyGroups) {
 			e.failLocked(p, err)
 		}
@@ -88,6 +89,7 @@ func (e *Engine) advanceLocked(ctx context.Context, p *projection, to uint64) er
 	}
 	p.cp, p.dirty = to, true
 	p.pub()
+	e.advanced(p, from, to, false)
 	return nil
 }
 
@@ -118,7 +120,7 @@ var errClosed = errors.New("projection engine closed")
 // until it is dropped or recreated. p.mu must be held.
 func (e *Engine) failLocked(p *projection, err error) {
 	if f, ferr := e.newFold(p.def); ferr == nil {
-		p.f = f
+		p.setFold(f)
 	}
 	p.pub()
 	p.ansMu.Lock()
@@ -142,6 +144,7 @@ func (e *Engine) Close() error {
 		p.mu.Unlock()
 	}
 	e.mu.Unlock()
+	e.hooks.closeAll()
 	e.dbMu.Lock()
 	defer e.dbMu.Unlock()
 	if e.db != nil {

@@ -1,39 +1,52 @@
 package projections
 
-// memBytes estimates the bytes of memory a fold's state holds, from its
-// number of cells and strings. The per-cell figures were measured with
-// runtime.MemStats on maps of a million cells (Go 1.26, amd64).
-func memBytes(f fold) int64 {
-	switch f := f.(type) {
-	case *trendFold:
-		return int64(len(f.cells))*trendCellBytes + f.tab.bytes()
-	case *baseFold:
-		n := int64(len(f.cust)) * baseCustomerBytes
-		for _, m := range f.acq {
-			n += int64(len(m)) * baseDayBytes
-		}
-		for _, m := range f.def {
-			n += int64(len(m)) * baseDayBytes
-		}
-		return n + f.tab.bytes()
-	case *firstsFold:
-		var n int64
-		for _, m := range f.first {
-			n += int64(len(m)) * baseDayBytes
-		}
-		return n
-	case *specFold:
-		return int64(len(f.cells))*specCellBytes(f.c) + f.tab.bytes()
+// memBytes estimates the bytes of memory a fold's state holds (0 for a fold
+// that does not say; see Sizer).
+func memBytes(f Fold) int64 {
+	if s, ok := f.(Sizer); ok {
+		return s.MemoryBytes()
 	}
 	return 0
 }
 
-// Measured costs of one cell, customer or day entry.
+// The per-cell figures below were measured with runtime.MemStats on maps of
+// a million cells (Go 1.26, amd64).
 const (
 	trendCellBytes    = 108
 	baseCustomerBytes = 64
 	baseDayBytes      = 32
 )
+
+// MemoryBytes estimates the trend state from its cells and strings.
+func (f *trendFold) MemoryBytes() int64 {
+	return int64(len(f.cells))*trendCellBytes + f.tab.bytes()
+}
+
+// MemoryBytes estimates the base from its customers, days and strings.
+func (f *baseFold) MemoryBytes() int64 {
+	n := int64(len(f.cust)) * baseCustomerBytes
+	for _, m := range f.acq {
+		n += int64(len(m)) * baseDayBytes
+	}
+	for _, m := range f.def {
+		n += int64(len(m)) * baseDayBytes
+	}
+	return n + f.tab.bytes()
+}
+
+// MemoryBytes estimates the first-seen state from its buckets.
+func (f *firstsFold) MemoryBytes() int64 {
+	var n int64
+	for _, m := range f.first {
+		n += int64(len(m)) * baseDayBytes
+	}
+	return n
+}
+
+// MemoryBytes estimates the spec's groups and strings.
+func (f *specFold) MemoryBytes() int64 {
+	return int64(len(f.cells))*specCellBytes(f.c) + f.tab.bytes()
+}
 
 // specCellBytes estimates one group of spec c: its key, its measures and,
 // for distinct measures, an empty set.

@@ -17,7 +17,7 @@ import (
 
 // ensure returns the serving projection name, creating it with def and
 // starting its build when there is none.
-func (e *Engine) ensure(name string, def *definition) (*projection, error) {
+func (e *Engine) ensure(name string, def *Definition) (*projection, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.ctx.Err() != nil {
@@ -47,38 +47,45 @@ func (e *Engine) Create(sp *Spec) (Status, error) {
 	if !nameRE.MatchString(sp.Name) {
 		return Status{}, domain.FieldErrorf("name", "%q must be 1-64 lower case letters, digits, '.', '_' or '-'", sp.Name)
 	}
-	def := specDefinition(sp)
+	if err := e.define(sp.Name, specDefinition(sp)); err != nil {
+		return Status{}, err
+	}
+	return e.Status(sp.Name)
+}
+
+// define makes def the definition of the projection called name: nothing
+// changes when it is already; a new projection is built; one that exists
+// with another definition keeps serving while the new one is built beside it.
+func (e *Engine) define(name string, def *Definition) error {
 	key := def.canonical()
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.ctx.Err() != nil {
-		e.mu.Unlock()
-		return Status{}, errClosed
+		return errClosed
 	}
-	old, exists := e.projs[sp.Name]
-	nx, building := e.next[sp.Name]
+	old, exists := e.projs[name]
+	nx, building := e.next[name]
 	switch {
 	case exists && old.key == key:
 		if building {
-			nx.retire() // the spec went back to the serving one
-			delete(e.next, sp.Name)
-			if err := e.deleteSaved(sp.Name + nextSuffix); err != nil {
-				e.mu.Unlock()
-				return Status{}, err
+			nx.retire() // the definition went back to the serving one
+			delete(e.next, name)
+			if err := e.deleteSaved(name + nextSuffix); err != nil {
+				return err
 			}
 		}
 	case building && nx.key == key:
 	default:
-		p, err := e.newProjection(sp.Name, def)
+		p, err := e.newProjection(name, def)
 		if err != nil {
-			e.mu.Unlock()
-			return Status{}, err
+			return err
 		}
 		if building {
 			nx.retire() // no save of it can follow, and it must not overwrite p's
-			delete(e.next, sp.Name)
+			delete(e.next, name)
 		}
 		p.isNext = exists
-		// The registration is committed (and fsynced) before Create
+		// The registration is committed (and fsynced) before define
 		// returns, so that a crash during the first build cannot lose a
 		// projection the caller was told exists: a restart resumes it.
 		p.mu.Lock()
@@ -86,18 +93,16 @@ func (e *Engine) Create(sp *Spec) (Status, error) {
 		err = e.save(p, nil)
 		p.mu.Unlock()
 		if err != nil {
-			e.mu.Unlock()
-			return Status{}, fmt.Errorf("register projection %s: %w", sp.Name, err)
+			return fmt.Errorf("register projection %s: %w", name, err)
 		}
 		if exists {
-			e.next[sp.Name] = p
+			e.next[name] = p
 		} else {
-			e.projs[sp.Name] = p
+			e.projs[name] = p
 		}
 		e.startBuild(p)
 	}
-	e.mu.Unlock()
-	return e.Status(sp.Name)
+	return nil
 }
 
 // Drop removes an analyst's projection and its saved state, or evicts a

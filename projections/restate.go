@@ -9,16 +9,9 @@ import (
 
 // newFold returns an empty fold for def, wired to the engine: trend folds
 // take their restatement thresholds from the first-seen projection.
-func (e *Engine) newFold(def *definition) (fold, error) {
-	f, err := def.newFold()
-	if err != nil {
-		return nil, err
-	}
-	if tf, ok := f.(*trendFold); ok {
-		e.wireTrend(tf)
-	}
-	bound(f, e.o.maxGroups)
-	return f, nil
+func (e *Engine) newFold(def *Definition) (Fold, error) {
+	f, _, err := def.newFold(e.env())
+	return f, err
 }
 
 // wireTrend gives tf the engine's restatement thresholds.

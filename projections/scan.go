@@ -17,15 +17,15 @@ const prefetchMin = 1 << 20
 // o.parallelMin records or more are split into one consecutive part per worker,
 // each scanned in its own read transaction, then merged in log order. seen
 // counts the records read, for progress.
-func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64, o *options, seen *atomic.Uint64) error {
+func foldRange(ctx context.Context, log *eventstore.Log, f Fold, from, to uint64, o *options, seen *atomic.Uint64) error {
 	if from > to {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if pr, ok := f.(preparer); ok {
-		if err := pr.prepare(ctx, to); err != nil {
+	if pr, ok := f.(Preparer); ok {
+		if err := pr.Prepare(ctx, to); err != nil {
 			return err
 		}
 	}
@@ -39,13 +39,13 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 	if workers < 1 || n < o.parallelMin {
 		workers = 1
 	}
-	parts := make([]part, workers)
+	parts := make([]Part, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		lo := from + n*uint64(w)/uint64(workers)
 		hi := from + n*uint64(w+1)/uint64(workers) - 1
-		parts[w] = f.newPart()
+		parts[w] = f.NewPart()
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
@@ -53,7 +53,7 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 				if s.LastSeq() < hi {
 					return fmt.Errorf("log ends at %d, before %d", s.LastSeq(), hi)
 				}
-				return parts[w].scan(s, lo, hi, seen)
+				return parts[w].Scan(s, lo, hi, seen)
 			})
 		}(w)
 	}
@@ -64,7 +64,9 @@ func foldRange(ctx context.Context, log *eventstore.Log, f fold, from, to uint64
 		}
 	}
 	for _, p := range parts {
-		f.merge(p)
+		if err := f.Merge(p); err != nil {
+			return err
+		}
 	}
-	return groupsOver(f)
+	return nil
 }

@@ -1,9 +1,7 @@
 package projections
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -204,6 +202,22 @@ type specFold struct {
 	limit int                  // most groups; 0: no bound (groups.go)
 }
 
+func init() {
+	MustRegisterKind(Kind{Name: kindSpec, Version: specVersion, Persist: PersistWhole,
+		New: func(d *Definition, env Env) (Fold, error) {
+			if d.Spec == nil {
+				return nil, fmt.Errorf("spec projection without a spec")
+			}
+			c, err := compileSpec(d.Spec)
+			if err != nil {
+				return nil, err
+			}
+			f := newSpecFold(c)
+			f.limit = env.MaxGroups
+			return f, nil
+		}})
+}
+
 func newSpecFold(c *compiledSpec) *specFold {
 	return &specFold{c: c, tab: newStrtab(), cells: map[string]*specCell{}, bad: make([]valueProblem, len(c.measures))}
 }
@@ -214,7 +228,7 @@ type specPart struct {
 	bad   []valueProblem
 }
 
-func (f *specFold) newPart() part {
+func (f *specFold) NewPart() Part {
 	return &specPart{f: f, cells: map[string]*specCell{}, bad: make([]valueProblem, len(f.c.measures))}
 }
 
@@ -225,7 +239,7 @@ func (p *specPart) problem(i int, seq uint64, format string, args ...any) {
 	}
 }
 
-func (p *specPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+func (p *specPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	c, tab := p.f.c, p.f.tab
 	key := make([]byte, 4+4*len(c.groupBy))
 	var n uint64
@@ -334,7 +348,7 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func (f *specFold) merge(pp part) {
+func (f *specFold) Merge(pp Part) error {
 	p := pp.(*specPart)
 	for k, pc := range p.cells {
 		c := f.cells[k]
@@ -350,6 +364,7 @@ func (f *specFold) merge(pp part) {
 			f.bad[i] = b
 		}
 	}
+	return f.checkGroups(len(f.cells))
 }
 
 type specState struct {
@@ -367,7 +382,7 @@ type specCellState struct {
 	Cur      uint32
 }
 
-func (f *specFold) marshal() ([]byte, error) {
+func (f *specFold) MarshalState() ([]byte, error) {
 	st := specState{Strs: f.tab.list(), Bad: f.bad}
 	for k, c := range f.cells {
 		cs := specCellState{Key: k, Count: c.count, N: c.n, Cur: c.cur, Sums: make([]string, len(c.sums)), Distinct: make([][]uint32, len(c.distinct))}
@@ -381,17 +396,13 @@ func (f *specFold) marshal() ([]byte, error) {
 		}
 		st.Cells = append(st.Cells, cs)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
-		return nil, fmt.Errorf("encode projection state: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobEncode("projection state", &st)
 }
 
-func (f *specFold) unmarshal(b []byte) error {
+func (f *specFold) UnmarshalState(b []byte) error {
 	var st specState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
-		return fmt.Errorf("decode projection state: %w", err)
+	if err := gobDecode("projection state", b, &st); err != nil {
+		return err
 	}
 	f.tab = strtabFrom(st.Strs)
 	f.cells = make(map[string]*specCell, len(st.Cells))

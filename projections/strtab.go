@@ -2,8 +2,6 @@ package projections
 
 import (
 	"sync"
-
-	"github.com/plaint/plaint/eventstore"
 )
 
 // strtab is a projection's own string table. States hold small local ids
@@ -95,11 +93,11 @@ func strtabFrom(strs []string) *strtab {
 // each one. One resolver belongs to one goroutine and one snapshot.
 type resolver struct {
 	tab    *strtab
-	snap   *eventstore.Snapshot
+	snap   Snapshot
 	byDict []uint32 // dictionary id → local id + 1; 0 = not resolved yet
 }
 
-func newResolver(tab *strtab, snap *eventstore.Snapshot) *resolver {
+func newResolver(tab *strtab, snap Snapshot) *resolver {
 	return &resolver{tab: tab, snap: snap, byDict: make([]uint32, snap.DictLen()+1)}
 }
 

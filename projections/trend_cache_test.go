@@ -146,7 +146,7 @@ func TestTrendProjectionsAreACache(t *testing.T) {
 		if found != "" {
 			t.Errorf("trend cache %s was saved", found)
 		}
-		m, _ := json.Marshal(meta{Name: catName, Def: &definition{Kind: kindTrend, Version: trendVersion, Dims: byCat.By, Bucket: "month"}})
+		m, _ := json.Marshal(meta{Name: catName, Def: &Definition{Kind: kindTrend, Version: trendVersion, Dims: byCat.By, Bucket: "month"}})
 		return tx.Bucket(bucketMeta).Put([]byte(catName), m)
 	})
 	db.Close()

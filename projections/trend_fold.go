@@ -1,9 +1,7 @@
 package projections
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"sync/atomic"
@@ -57,8 +55,26 @@ func newTrendFold(dims []Dimension, b domain.Bucket) *trendFold {
 	return &trendFold{dims: dims, bucket: b, tab: newStrtab(), cells: map[trendKey]*trendCell{}}
 }
 
+// Trend folds are caches (trend_cache.go): kept in memory, evicted when
+// idle or over the memory bound, rebuilt when asked for again.
+func init() {
+	MustRegisterKind(Kind{Name: kindTrend, Version: trendVersion, Persist: PersistNone,
+		New: func(d *Definition, env Env) (Fold, error) {
+			b, err := domain.ParseBucket(d.Bucket)
+			if err != nil {
+				return nil, err
+			}
+			tf := newTrendFold(d.Dims, b)
+			tf.limit = env.MaxGroups
+			if env.e != nil {
+				env.e.wireTrend(tf)
+			}
+			return tf, nil
+		}})
+}
+
 // prepare fetches the restatement thresholds for a fold up to seq to.
-func (f *trendFold) prepare(ctx context.Context, to uint64) error {
+func (f *trendFold) Prepare(ctx context.Context, to uint64) error {
 	if f.restate == nil {
 		return nil
 	}
@@ -125,11 +141,11 @@ func (p *trendPart) cell(k trendKey, nd int) *trendPartCell {
 	return c
 }
 
-func (f *trendFold) newPart() part {
+func (f *trendFold) NewPart() Part {
 	return &trendPart{f: f, cells: map[trendKey]*trendPartCell{}, packed: map[uint64]*trendPartCell{}}
 }
 
-func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	f := p.f
 	res := newResolver(f.tab, s)
 	nd := len(f.dims)
@@ -206,7 +222,7 @@ func (p *trendPart) scan(s *eventstore.Snapshot, from, to uint64, seen *atomic.U
 	return err
 }
 
-func (f *trendFold) merge(pp part) {
+func (f *trendFold) Merge(pp Part) error {
 	p := pp.(*trendPart)
 	for pk, pc := range p.packed {
 		p.cells[unpack(pk, len(f.dims))] = pc
@@ -232,46 +248,5 @@ func (f *trendFold) merge(pp part) {
 		}
 		f.anyET = true
 	}
-}
-
-// trendState is the saved form of a trendFold.
-type trendState struct {
-	Strs         []string
-	AnyET        bool
-	MinET, MaxET int64
-	Cells        []trendCellState
-}
-
-type trendCellState struct {
-	B          int32
-	V          [maxKeyDims]uint32
-	Count      int64
-	Late       int64
-	RestatedAt int64
-}
-
-func (f *trendFold) marshal() ([]byte, error) {
-	st := trendState{Strs: f.tab.list(), AnyET: f.anyET, MinET: f.minET, MaxET: f.maxET, Cells: make([]trendCellState, 0, len(f.cells))}
-	for k, c := range f.cells {
-		st.Cells = append(st.Cells, trendCellState{B: k.b, V: k.v, Count: c.count, Late: c.late, RestatedAt: c.restatedAt})
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
-		return nil, fmt.Errorf("encode trend state: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-func (f *trendFold) unmarshal(b []byte) error {
-	var st trendState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
-		return fmt.Errorf("decode trend state: %w", err)
-	}
-	f.tab = strtabFrom(st.Strs)
-	f.anyET, f.minET, f.maxET = st.AnyET, st.MinET, st.MaxET
-	f.cells = make(map[trendKey]*trendCell, len(st.Cells))
-	for _, c := range st.Cells {
-		f.cells[trendKey{b: c.B, v: c.V}] = &trendCell{count: c.Count, late: c.Late, restatedAt: c.RestatedAt}
-	}
-	return nil
+	return f.checkGroups(len(f.cells))
 }

@@ -308,7 +308,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 			return r.(*TrendResult), nil
 		}
 		tf, bf := e.wireTrend(newTrendFold(def.Dims, q.Bucket)), newBaseFold()
-		for _, f := range []fold{tf, bf} {
+		for _, f := range []Fold{tf, bf} {
 			if err := foldRange(ctx, e.log, f, 1, seq, &e.o, new(atomic.Uint64)); err != nil {
 				return nil, err
 			}
