@@ -1,5 +1,8 @@
 // Package domain holds plaint's event types, their decoding from CloudEvents
-// JSON and their validation, slugs, money, periods and the EventLog port.
+// JSON and their validation, slugs, money, periods and the one error type,
+// Error, whose codes only the HTTP and CLI edges map to statuses and exit
+// codes. Everything that accepts events (the ingest, emit, the CSV import,
+// the synthetic generator) decodes and validates them here, the same way.
 //
 // It imports the standard library, github.com/google/uuid and, as the one
 // exception, golang.org/x/text/unicode/norm: slugs are brought to Unicode

@@ -7,7 +7,10 @@ import (
 )
 
 // Result says what became of one appended event.
-type Result = domain.AppendResult
+type Result struct {
+	Seq       uint64 // the sequence it was stored at; 0 for a duplicate
+	Duplicate bool   // its (source, id) was already in the log
+}
 
 // Batch is the unit of one append transaction.
 type Batch struct {
@@ -27,11 +30,13 @@ type Batch struct {
 // events must be valid (see domain.Validate); invalid ones are rejected with
 // an EINVALID error and nothing is stored.
 func (l *Log) Append(events ...domain.Event) ([]Result, error) {
-	return l.AppendBatch(Batch{Events: events})
+	return l.CommitBatch(Batch{Events: events})
 }
 
-// AppendBatch is Append with the extra counters of a Batch.
-func (l *Log) AppendBatch(b Batch) ([]Result, error) {
+// CommitBatch is Append with the extra counters of a Batch: it stores b in
+// one transaction and returns after it committed. (Committer.AppendBatch
+// queues a batch into the group commits of many callers instead.)
+func (l *Log) CommitBatch(b Batch) ([]Result, error) {
 	for i := range b.Events {
 		if err := domain.Validate(&b.Events[i]); err != nil {
 			return nil, fmt.Errorf("append event %d: %w", i, err)
@@ -40,7 +45,7 @@ func (l *Log) AppendBatch(b Batch) ([]Result, error) {
 	return l.appendValid(b)
 }
 
-// appendValid is AppendBatch for events already validated (the committer
+// appendValid is CommitBatch for events already validated (the committer
 // validates each on submission, so that one invalid event fails alone).
 func (l *Log) appendValid(b Batch) ([]Result, error) {
 	if l.opts.readOnly {

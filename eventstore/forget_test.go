@@ -65,7 +65,7 @@ func forgetLog(t *testing.T) (*eventstore.Log, string) {
 	all := append(append(evs[:1000:1000], append(mine, ref)...), evs[1000:]...)
 	for i := 0; i < len(all); i += 100 {
 		j := min(i+100, len(all))
-		if _, err := l.AppendBatch(eventstore.Batch{Events: all[i:j], StreamSeqs: seqs[i:j]}); err != nil {
+		if _, err := l.CommitBatch(eventstore.Batch{Events: all[i:j], StreamSeqs: seqs[i:j]}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/eventstore/logtest"
 )
@@ -34,7 +33,7 @@ func isClosed(err error) bool {
 }
 
 func TestContract(t *testing.T) {
-	logtest.Run(t, func(tb testing.TB, dir string) domain.EventLog {
+	logtest.Run(t, func(tb testing.TB, dir string) logtest.Log {
 		return MustOpen(tb, dir)
 	})
 }

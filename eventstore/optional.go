@@ -27,7 +27,10 @@ type Optional struct {
 // Optional reads the optional fields of r (see Optional), skipping the
 // free-text and as-sent ones. Amounts of format-1 records are scaled to
 // today's minor units as Decode does.
-func (s *Snapshot) Optional(r Record) (Optional, error) {
+func (s *Snapshot) Optional(r Record) (Optional, error) { return readOptional(r, s.dict) }
+
+// readOptional is Optional with the dictionary dict.
+func readOptional(r Record, dict dictView) (Optional, error) {
 	var o Optional
 	if len(r) < fixedLen {
 		return o, fmt.Errorf("record is %d bytes, shorter than the header", len(r))
@@ -101,7 +104,7 @@ func (s *Snapshot) Optional(r Record) (Optional, error) {
 		}
 	}
 	if r.Format() == formatV1 && o.Currency != 0 {
-		cur, err := s.dict.str(o.Currency)
+		cur, err := dict.str(o.Currency)
 		if err != nil {
 			return o, fmt.Errorf("currency: %w", err)
 		}

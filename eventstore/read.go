@@ -19,5 +19,3 @@ func (l *Log) ReadFrom(from uint64, fn func(seq uint64, ev domain.Event) error) 
 		})
 	})
 }
-
-var _ domain.EventLog = (*Log)(nil)

@@ -35,13 +35,13 @@ func TestStreamSequencesAreKeptAsRuns(t *testing.T) {
 	// Stream 10..14 in one batch, 15..16 continuing it in the next, then a
 	// gap (a dead letter at 17), a duplicate at 19 and an event without a
 	// stream sequence.
-	if _, err := l.AppendBatch(eventstore.Batch{Events: []domain.Event{ev(1), ev(2), ev(3), ev(4), ev(5)}, StreamSeqs: []uint64{10, 11, 12, 13, 14}}); err != nil {
+	if _, err := l.CommitBatch(eventstore.Batch{Events: []domain.Event{ev(1), ev(2), ev(3), ev(4), ev(5)}, StreamSeqs: []uint64{10, 11, 12, 13, 14}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.AppendBatch(eventstore.Batch{Events: []domain.Event{ev(6), ev(7)}, StreamSeqs: []uint64{15, 16}}); err != nil {
+	if _, err := l.CommitBatch(eventstore.Batch{Events: []domain.Event{ev(6), ev(7)}, StreamSeqs: []uint64{15, 16}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.AppendBatch(eventstore.Batch{Events: []domain.Event{ev(8), ev(1), ev(9)}, StreamSeqs: []uint64{18, 19, 20}}); err != nil {
+	if _, err := l.CommitBatch(eventstore.Batch{Events: []domain.Event{ev(8), ev(1), ev(9)}, StreamSeqs: []uint64{18, 19, 20}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.Append(ev(10)); err != nil {

@@ -175,7 +175,7 @@ func TestHelperBenchExport(t *testing.T) {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var buf []byte
-	err = l.View(func(s *eventstore.Snapshot) error {
+	err = l.ViewRecords(func(s Snapshot) error {
 		return s.Scan(1, 0, func(seq uint64, r eventstore.Record) error {
 			if r.Type() != domain.TypeComplaintFiled {
 				return nil

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 )
 
 // coverage is the span of time [from, to) (Unix ns) the events of the log
@@ -57,7 +56,7 @@ func (e *Engine) recordTimeAt(seq uint64) int64 {
 		return 0
 	}
 	var rt int64
-	_ = e.log.View(func(s *eventstore.Snapshot) error {
+	_ = e.log.ViewRecords(func(s Snapshot) error {
 		r, err := s.Get(seq)
 		if err == nil && len(r) >= 24 {
 			rt = r.RecordTime()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/projections/customers"
 )
 
@@ -38,7 +37,7 @@ func (e *Engine) withCustomers(ctx context.Context, key string, fn func(st *cust
 		return a, p.cp, nil
 	}
 	var out any
-	err = e.log.View(func(s *eventstore.Snapshot) error {
+	err = e.log.ViewRecords(func(s Snapshot) error {
 		var err error
 		out, err = fn(f.st, func(k uint32) string { return s.String(k) })
 		return err

@@ -7,7 +7,6 @@ package projections
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 )
 
 var (
@@ -33,7 +31,7 @@ const nextSuffix = "#next"
 
 // Engine runs projections over one event log. It is safe for concurrent use.
 type Engine struct {
-	log *eventstore.Log
+	log Log
 	// db is the state file (nil: state is kept in memory only). Compaction
 	// replaces it: use it through withDB, or hold dbMu.
 	db        *bolt.DB
@@ -146,7 +144,7 @@ type meta struct {
 // statePath (created when missing). An empty statePath keeps everything in
 // memory, for offline commands. Projections found in the file are loaded and
 // interrupted builds resume from their checkpoints in the background.
-func Open(log *eventstore.Log, statePath string, opts ...Option) (*Engine, error) {
+func Open(log Log, statePath string, opts ...Option) (*Engine, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
@@ -303,13 +301,8 @@ func (e *Engine) loadState(p *projection, name string, state []byte) error {
 // checkpointValid reports whether the log still holds, at seq, the record
 // the checkpoint was taken at (it may have been replaced by another log).
 func (e *Engine) checkpointValid(seq uint64, crc uint32) bool {
-	ok := false
-	_ = e.log.View(func(s *eventstore.Snapshot) error {
-		r, err := s.Get(seq)
-		ok = err == nil && len(r) >= 4 && binary.LittleEndian.Uint32(r) == crc
-		return nil
-	})
-	return ok
+	sum, err := e.log.RecordSum(seq)
+	return err == nil && sum == crc
 }
 
 // env is what the engine gives kinds' New.
@@ -443,15 +436,8 @@ func (e *Engine) save(p *projection, extra func(*bolt.Tx) error) error {
 	}
 	var crc uint32
 	if p.cp > 0 {
-		err := e.log.View(func(s *eventstore.Snapshot) error {
-			r, err := s.Get(p.cp)
-			if err != nil {
-				return err
-			}
-			crc = binary.LittleEndian.Uint32(r)
-			return nil
-		})
-		if err != nil {
+		var err error
+		if crc, err = e.log.RecordSum(p.cp); err != nil {
 			return fmt.Errorf("checkpoint %s: %w", p.name, err)
 		}
 	}

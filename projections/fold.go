@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"sync/atomic"
-	"time"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -45,31 +44,10 @@ const ProgressEvery = 1 << 16
 const progressEvery = ProgressEvery
 
 // Snapshot is the consistent read view of the log a Part scans: the records
-// up to LastSeq in the store's compact form, read through their accessors
-// (eventstore.Record), and the dictionary their strings are kept in. The
-// store has verified every record it hands out; folds never read its bytes.
-// *eventstore.Snapshot implements it.
-type Snapshot interface {
-	// LastSeq returns the last sequence visible in the snapshot.
-	LastSeq() uint64
-	// Scan calls fn for every record with from <= seq <= to, in order (to 0:
-	// the end of the snapshot); fn may return eventstore.ErrStop to end early.
-	Scan(from, to uint64, fn func(seq uint64, r eventstore.Record) error) error
-	// Decode turns a record into its whole event.
-	Decode(r eventstore.Record) (domain.Event, error)
-	// Optional reads the tagged optional fields of r.
-	Optional(r eventstore.Record) (eventstore.Optional, error)
-	// String returns the dictionary string with the given id ("" for 0).
-	String(id uint32) string
-	// DictLen returns how many dictionary ids are usable (1..DictLen).
-	DictLen() int
-	// SeqAt returns the last sequence whose record time is at or before t.
-	SeqAt(t time.Time) (uint64, error)
-	// Get returns the record at seq.
-	Get(seq uint64) (eventstore.Record, error)
-}
-
-var _ Snapshot = (*eventstore.Snapshot)(nil)
+// up to LastSeq in the store's compact form, read through their accessors,
+// and the dictionary their strings are kept in. The store has verified
+// every record it hands out; folds never read its bytes.
+type Snapshot = eventstore.RecordView
 
 // Preparer is a fold that needs something before a range is folded into
 // it: the engine calls Prepare with the range's last sequence first.

@@ -39,7 +39,7 @@ func openTestLog(t testing.TB, start time.Time) (*eventstore.Log, string) {
 	return l, dir
 }
 
-func openTestEngine(t testing.TB, l *eventstore.Log, statePath string, opts ...Option) *Engine {
+func openTestEngine(t testing.TB, l Log, statePath string, opts ...Option) *Engine {
 	t.Helper()
 	e, err := Open(l, statePath, opts...)
 	if err != nil {
@@ -137,7 +137,7 @@ func appendRandom(t testing.TB, l *eventstore.Log, g *gen, n int) []stored {
 	for i, s := range out {
 		byseq[s.seq] = i
 	}
-	err := l.View(func(s *eventstore.Snapshot) error {
+	err := l.ViewRecords(func(s Snapshot) error {
 		return s.Scan(1, 0, func(seq uint64, r eventstore.Record) error {
 			if i, ok := byseq[seq]; ok {
 				out[i].rt = r.RecordTime()

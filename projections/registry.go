@@ -12,7 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 )
 
 // ensure returns the serving projection name, creating it with def and
@@ -325,7 +324,7 @@ func (e *Engine) resolve(a AsOf) (uint64, error) {
 		return min(a.Seq, last), nil
 	}
 	var seq uint64
-	err := e.log.View(func(s *eventstore.Snapshot) error {
+	err := e.log.ViewRecords(func(s Snapshot) error {
 		var err error
 		seq, err = s.SeqAt(a.Time)
 		return err

@@ -5,14 +5,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/plaint/plaint/eventstore"
 )
 
 // Replay runs sp once over the whole of log, offline, and returns its
 // table. progress, when not nil, is called now and then with the records
 // read and the records to read. The same log always gives the same table.
-func Replay(ctx context.Context, log *eventstore.Log, sp *Spec, progress func(done, total uint64), opts ...Option) (*Table, error) {
+func Replay(ctx context.Context, log Log, sp *Spec, progress func(done, total uint64), opts ...Option) (*Table, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)

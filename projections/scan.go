@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	"github.com/plaint/plaint/eventstore"
 )
 
 // prefetchMin is the smallest range for which a cold log file is read
@@ -17,7 +15,7 @@ const prefetchMin = 1 << 20
 // o.parallelMin records or more are split into one consecutive part per worker,
 // each scanned in its own read transaction, then merged in log order. seen
 // counts the records read, for progress.
-func foldRange(ctx context.Context, log *eventstore.Log, f Fold, from, to uint64, o *options, seen *atomic.Uint64) error {
+func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options, seen *atomic.Uint64) error {
 	if from > to {
 		return nil
 	}
@@ -30,10 +28,10 @@ func foldRange(ctx context.Context, log *eventstore.Log, f Fold, from, to uint64
 		}
 	}
 	n := to - from + 1
-	if n >= prefetchMin {
+	if pf, ok := log.(prefetcher); ok && n >= prefetchMin {
 		stop := make(chan struct{})
 		defer close(stop)
-		log.Prefetch(stop)
+		pf.Prefetch(stop)
 	}
 	workers := o.workers
 	if workers < 1 || n < o.parallelMin {
@@ -49,7 +47,7 @@ func foldRange(ctx context.Context, log *eventstore.Log, f Fold, from, to uint64
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			errs[w] = log.View(func(s *eventstore.Snapshot) error {
+			errs[w] = log.ViewRecords(func(s Snapshot) error {
 				if s.LastSeq() < hi {
 					return fmt.Errorf("log ends at %d, before %d", s.LastSeq(), hi)
 				}

@@ -29,7 +29,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	n := uint64(0)
-	err = s.cfg.Log.View(func(snap *eventstore.Snapshot) error {
+	err = s.cfg.Log.ViewRecords(func(snap eventstore.RecordView) error {
 		w.Header().Set("Plaint-Last-Seq", strconv.FormatUint(snap.LastSeq(), 10))
 		return snap.Scan(from, 0, func(seq uint64, rec eventstore.Record) error {
 			ev, err := snap.Decode(rec)

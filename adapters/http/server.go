@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,7 +25,7 @@ type Config struct {
 	// Addr is the listen address. Default 127.0.0.1:8080; port 0 picks one.
 	Addr string
 	// Log is the event log. Required.
-	Log *eventstore.Log
+	Log EventLog
 	// Ready reports whether the engine can serve (nil error) — for /readyz.
 	Ready func() error
 	// Ingest returns the ingest counters shown in /v1/stats; may be nil.
@@ -45,6 +46,18 @@ type Config struct {
 	// Forget answers POST /v1/customers/{id}/forget; nil disables it.
 	Forget Forgetter
 }
+
+// EventLog is what the server reads of the event log: its counters, a
+// consistent copy, a check of every record, and views of its records for
+// the event tail. *eventstore.Log implements it.
+type EventLog interface {
+	Stats() (eventstore.Stats, error)
+	Backup(w io.Writer) (int64, error)
+	Verify(ctx context.Context, progress func(done, total uint64)) (eventstore.VerifyReport, error)
+	ViewRecords(fn func(eventstore.RecordView) error) error
+}
+
+var _ EventLog = (*eventstore.Log)(nil)
 
 func (c *Config) setDefaults() {
 	if c.Addr == "" {

@@ -1,5 +1,6 @@
-// Package logtest is the contract test suite every domain.EventLog
-// implementation must pass.
+// Package logtest is the contract test suite of an append-only event log:
+// what eventstore.Log guarantees its appenders and readers, and what any
+// other implementation of Log must guarantee too.
 package logtest
 
 import (
@@ -10,11 +11,28 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
 )
+
+// Log is the part of an event log the contract exercises.
+type Log interface {
+	// Append stores events durably, in order, in one transaction. Events
+	// whose (source, id) was ever stored, or that repeat within the call,
+	// are reported as duplicates and not stored again.
+	Append(events ...domain.Event) ([]eventstore.Result, error)
+	// LastSeq returns the sequence of the last committed event, 0 when empty.
+	LastSeq() uint64
+	// ReadFrom calls fn for every event with sequence >= from, in order.
+	ReadFrom(from uint64, fn func(seq uint64, ev domain.Event) error) error
+	// Close releases the log.
+	Close() error
+}
+
+var _ Log = (*eventstore.Log)(nil)
 
 // Opener opens the log stored in dir, creating it when empty. Opening the same
 // dir again after Close must see everything committed before.
-type Opener func(tb testing.TB, dir string) domain.EventLog
+type Opener func(tb testing.TB, dir string) Log
 
 // Event returns a valid complaint.filed event with the given source and id.
 func Event(source, id string, t time.Time) domain.Event {
@@ -55,7 +73,7 @@ func Run(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []domain.AppendResult{{Duplicate: true}, {Seq: 2}, {Duplicate: true}}
+		want := []eventstore.Result{{Duplicate: true}, {Seq: 2}, {Duplicate: true}}
 		if !reflect.DeepEqual(res, want) {
 			t.Fatalf("results = %+v, want %+v", res, want)
 		}
@@ -68,7 +86,7 @@ func Run(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = []domain.AppendResult{{Duplicate: true}, {Seq: 3}}
+		want = []eventstore.Result{{Duplicate: true}, {Seq: 3}}
 		if !reflect.DeepEqual(res, want) {
 			t.Fatalf("after reopen results = %+v, want %+v", res, want)
 		}
