@@ -22,6 +22,12 @@ type Batch struct {
 	// (0: none). They are kept beside the records (see streamseq.go), so
 	// that erasing a customer can erase JetStream's copies of their events.
 	StreamSeqs []uint64
+	// Valid says that every event passed domain.Validate already (a
+	// domain.Decoder validates each event it decodes), so the store does
+	// not check them again. An invalid event in a batch marked valid is
+	// stored as it is: set it only for events that came from the decoder
+	// or domain.Validate unchanged.
+	Valid bool
 }
 
 // Append stores events in one transaction and returns after it committed
@@ -37,17 +43,33 @@ func (l *Log) Append(events ...domain.Event) ([]Result, error) {
 // one transaction and returns after it committed. (Committer.AppendBatch
 // queues a batch into the group commits of many callers instead.)
 func (l *Log) CommitBatch(b Batch) ([]Result, error) {
-	for i := range b.Events {
-		if err := domain.Validate(&b.Events[i]); err != nil {
-			return nil, fmt.Errorf("append event %d: %w", i, err)
-		}
+	if err := b.validate(); err != nil {
+		return nil, err
 	}
-	return l.appendValid(b)
+	events := make([]*domain.Event, len(b.Events))
+	for i := range b.Events {
+		events[i] = &b.Events[i]
+	}
+	return l.appendValid(events, b.StreamSeqs, b.DeadLettered)
 }
 
-// appendValid is CommitBatch for events already validated (the committer
-// validates each on submission, so that one invalid event fails alone).
-func (l *Log) appendValid(b Batch) ([]Result, error) {
+// validate checks every event of b, unless b is marked Valid.
+func (b *Batch) validate() error {
+	if b.Valid {
+		return nil
+	}
+	for i := range b.Events {
+		if err := domain.Validate(&b.Events[i]); err != nil {
+			return fmt.Errorf("append event %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// appendValid stores events already validated, with their stream
+// sequences (see Batch) and a count of dead letters, in one transaction.
+// It reads the events in place: the committer hands it the callers' own.
+func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLettered uint64) ([]Result, error) {
 	if l.opts.readOnly {
 		return nil, ErrReadOnly
 	}
@@ -56,7 +78,7 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 	if l.closed.Load() {
 		return nil, ErrClosed
 	}
-	results := make([]Result, len(b.Events))
+	results := make([]Result, len(events))
 	td := l.dict.begin()
 	cnt := l.counters
 	rt := l.opts.now().UnixNano()
@@ -66,25 +88,24 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 	seq := l.last.Load()
 	var newKeys []eventKey
 	var batchKeys map[eventKey]struct{}
-	if len(b.Events) > 1 {
-		batchKeys = make(map[eventKey]struct{}, len(b.Events))
+	if len(events) > 1 {
+		batchKeys = make(map[eventKey]struct{}, len(events))
 	}
-	buf := make([]byte, 0, 128*len(b.Events))
+	buf := make([]byte, 0, 128*len(events))
 	type put struct {
 		seq uint64
 		off int
 	}
-	puts := make([]put, 0, len(b.Events))
+	puts := make([]put, 0, len(events))
 	var streams []uint64 // stream sequence of each put, when known
 	var dups []streamDup
 	streamOf := func(i int) uint64 {
-		if i < len(b.StreamSeqs) {
-			return b.StreamSeqs[i]
+		if i < len(streamSeqs) {
+			return streamSeqs[i]
 		}
 		return 0
 	}
-	for i := range b.Events {
-		ev := &b.Events[i]
+	for i, ev := range events {
 		k := keyOf(ev.Source, ev.ID)
 		if l.keys.has(k) {
 			results[i].Duplicate = true
@@ -110,7 +131,7 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 		results[i].Seq = seq
 		if st := streamOf(i); st != 0 {
 			if streams == nil {
-				streams = make([]uint64, len(puts), len(b.Events))
+				streams = make([]uint64, len(puts), len(events))
 			}
 			streams = append(streams, st)
 		} else if streams != nil {
@@ -127,7 +148,7 @@ func (l *Log) appendValid(b Batch) ([]Result, error) {
 			cnt.lastTime = et
 		}
 	}
-	cnt.deadLettered += b.DeadLettered
+	cnt.deadLettered += deadLettered
 	if len(puts) == 0 && len(dups) == 0 && cnt == l.counters {
 		return results, nil
 	}

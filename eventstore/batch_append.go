@@ -1,11 +1,6 @@
 package eventstore
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/plaint/plaint/domain"
-)
+import "context"
 
 // AppendBatch stores b.Events and counts b.DeadLettered dead letters through
 // the group committer, and returns once every transaction holding them has
@@ -14,15 +9,15 @@ import (
 // callers' events share transactions, and the caller waits once instead of
 // once per event. A batch may be split over consecutive transactions.
 //
-// The results are in the order of b.Events. Every event is validated first:
-// if one is invalid, nothing is queued and the error (EINVALID) names its
-// index. After a store failure the error is returned; some of the events may
-// have been stored (a retry drops them as duplicates).
+// The results are in the order of b.Events. Every event is validated first
+// (unless b is marked Valid): if one is invalid, nothing is queued and the
+// error (EINVALID) names its index. After a store failure the error is
+// returned; some of the events may have been stored (a retry drops them as
+// duplicates). The events are read in place, not copied: b.Events must not
+// change until AppendBatch returns.
 func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) {
-	for i := range b.Events {
-		if err := domain.Validate(&b.Events[i]); err != nil {
-			return nil, fmt.Errorf("append event %d: %w", i, err)
-		}
+	if err := b.validate(); err != nil {
+		return nil, err
 	}
 	n := len(b.Events) + int(b.DeadLettered)
 	if n == 0 {
@@ -43,7 +38,7 @@ queue:
 	for i := range n {
 		p := pendingPool.Get().(*pending)
 		if i < len(b.Events) {
-			p.ev = b.Events[i]
+			p.ev = &b.Events[i]
 			if i < len(b.StreamSeqs) {
 				p.streamSeq = b.StreamSeqs[i]
 			}

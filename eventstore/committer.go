@@ -26,7 +26,10 @@ type Committer struct {
 }
 
 type pending struct {
-	ev         domain.Event
+	// ev is the event: the caller's own in an AppendBatch (it waits until
+	// the event is committed), own in an Append.
+	ev         *domain.Event
+	own        domain.Event
 	streamSeq  uint64 // the event's JetStream stream sequence, 0 when none
 	deadLetter bool
 	res        Result
@@ -66,20 +69,21 @@ func (c *Committer) Append(ctx context.Context, ev domain.Event) (Result, error)
 	if err := domain.Validate(&ev); err != nil {
 		return Result{}, err
 	}
-	return c.submit(ctx, &ev, false)
+	return c.submit(ctx, ev, false)
 }
 
 // DeadLettered counts one message sent to the dead-letter stream, durably,
 // in the next transaction.
 func (c *Committer) DeadLettered(ctx context.Context) error {
-	_, err := c.submit(ctx, nil, true)
+	_, err := c.submit(ctx, domain.Event{}, true)
 	return err
 }
 
-func (c *Committer) submit(ctx context.Context, ev *domain.Event, dl bool) (Result, error) {
+func (c *Committer) submit(ctx context.Context, ev domain.Event, dl bool) (Result, error) {
 	p := pendingPool.Get().(*pending)
-	if ev != nil {
-		p.ev = *ev
+	if !dl {
+		p.own = ev
+		p.ev = &p.own
 	}
 	p.deadLetter = dl
 	c.closeMu.RLock()
@@ -106,7 +110,7 @@ func (c *Committer) submit(ctx context.Context, ev *domain.Event, dl bool) (Resu
 func (c *Committer) run() {
 	defer c.wg.Done()
 	batch := make([]*pending, 0, c.maxBatch)
-	events := make([]domain.Event, 0, c.maxBatch)
+	events := make([]*domain.Event, 0, c.maxBatch)
 	streams := make([]uint64, 0, c.maxBatch)
 	for {
 		var first *pending
@@ -142,11 +146,10 @@ func (c *Committer) run() {
 				anyStream = anyStream || p.streamSeq != 0
 			}
 		}
-		b := Batch{Events: events, DeadLettered: dl}
-		if anyStream {
-			b.StreamSeqs = streams
+		if !anyStream {
+			streams = streams[:0]
 		}
-		results, err := c.log.appendValid(b)
+		results, err := c.log.appendValid(events, streams, dl)
 		i, stored, dups := 0, 0, 0
 		for _, p := range batch {
 			p.err = err
@@ -161,6 +164,7 @@ func (c *Committer) run() {
 			}
 			p.done <- struct{}{}
 		}
+		clear(events) // the callers' events are theirs again
 		if err == nil && c.onCommit != nil {
 			c.onCommit(stored, dups)
 		}

@@ -133,40 +133,6 @@ func (c *ConnConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Connect connects to NATS. The connection reconnects for ever (a plaint
-// server outlives restarts of its NATS cluster) and buffers what is published
-// while disconnected. Close it with Drain or Close.
-func Connect(cfg ConnConfig) (*nats.Conn, error) {
-	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	opts := []nats.Option{
-		nats.Name(cfg.Name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(cfg.ReconnectWait),
-		nats.ReconnectBufSize(cfg.ReconnectBufSize),
-		nats.Timeout(5 * time.Second),
-	}
-	if cfg.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	}
-	if cfg.User != "" {
-		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
-	}
-	if cfg.TLSCA != "" {
-		opts = append(opts, nats.RootCAs(cfg.TLSCA))
-	}
-	if cfg.TLSCert != "" {
-		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
-	}
-	nc, err := nats.Connect(cfg.URL, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("connect to nats %s: %w", redactURL(cfg.URL), err)
-	}
-	return nc, nil
-}
-
 // redactURL hides passwords embedded in URLs before they reach an error.
 func redactURL(s string) string {
 	parts := strings.Split(s, ",")

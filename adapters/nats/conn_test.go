@@ -13,14 +13,15 @@ import (
 
 func TestConnectToEmbeddedServer(t *testing.T) {
 	s := natstest.Server(t)
-	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: s.ClientURL(), Name: "conn-test"})
+	c, err := plaintnats.Connect(plaintnats.ConnConfig{URL: s.ClientURL(), Name: "conn-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	if !nc.IsConnected() {
-		t.Fatal("not connected")
+	defer c.Close()
+	if err := c.Connected(); err != nil {
+		t.Fatal(err)
 	}
+	nc := plaintnats.ConnOf(c)
 	if got := nc.Opts.MaxReconnect; got != -1 {
 		t.Errorf("MaxReconnect = %d, want -1 (for ever)", got)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/plaint/plaint/domain"
 )
 
-// Headers of a dead letter in DLQStream, as the ingest writes them.
+// Headers of a dead letter in DLQStream, as PublishDeadLetter writes them.
 const (
 	HeaderReason          = "Plaint-Reason"           // a domain rejection reason, e.g. "bad_json"
 	HeaderError           = "Plaint-Error"            // the error message, naming the field
@@ -84,14 +84,14 @@ func preview(b []byte) string {
 }
 
 // ListDeadLetters returns the dead letters f selects, oldest first.
-func ListDeadLetters(ctx context.Context, js jetstream.JetStream, f DLQFilter) ([]DeadLetter, error) {
+func (c *Client) ListDeadLetters(ctx context.Context, f DLQFilter) ([]DeadLetter, error) {
 	out := []DeadLetter{}
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{DLQSubjects}, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if !f.Since.IsZero() {
 		since := f.Since
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
-	err := scanStream(ctx, js, DLQStream, cfg, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
+	err := scanStream(ctx, c.js, DLQStream, cfg, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
 		if f.Reason == "" || m.Headers().Get(HeaderReason) == f.Reason {
 			out = append(out, deadLetterOf(md.Sequence.Stream, m.Subject(), m.Headers(), m.Data(), md.Timestamp))
 		}
@@ -104,8 +104,8 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream, f DLQFilter) (
 }
 
 // GetDeadLetter returns the dead letter with the given ID.
-func GetDeadLetter(ctx context.Context, js jetstream.JetStream, id uint64) (DeadLetter, error) {
-	st, err := js.Stream(ctx, DLQStream)
+func (c *Client) GetDeadLetter(ctx context.Context, id uint64) (DeadLetter, error) {
+	st, err := c.js.Stream(ctx, DLQStream)
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("dead-letter stream %s: %w", DLQStream, err)
 	}
@@ -135,17 +135,45 @@ type ReplayResult struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// Replay re-publishes dead letters that are valid now (the Decoder checks
-// them as the server will) to their original subject and removes each from
-// the dead-letter stream only once JetStream has acknowledged it. A body
-// given in fixed replaces a dead letter's body (an operator's correction);
-// it is published to its own type's subject. Dead letters still invalid are
-// left where they are, with today's reason. Each replay carries the
-// Nats-Msg-Id "dlq-replay:<id>", so that replaying one again within the
-// duplicate window publishes nothing twice; plaint's own (source, id)
-// deduplication drops an event already stored.
-func Replay(ctx context.Context, js jetstream.JetStream, letters []DeadLetter, fixed map[uint64][]byte, dec *domain.Decoder) ([]ReplayResult, error) {
-	st, err := js.Stream(ctx, DLQStream)
+// Replay re-publishes the dead letters with the given IDs, or without IDs
+// every one with reason (every one when reason is empty), that are valid
+// now (the Decoder checks them as the server will) to their original
+// subject, and removes each from the dead-letter stream only once
+// JetStream has acknowledged it. An ID the stream does not hold gets a
+// ReplayFailed result. A body given in fixed replaces a dead letter's body
+// (an operator's correction); it is published to its own type's subject.
+// Dead letters still invalid are left where they are, with today's reason.
+// Each replay carries the Nats-Msg-Id "dlq-replay:<id>", so that replaying
+// one again within the duplicate window publishes nothing twice; plaint's
+// own (source, id) deduplication drops an event already stored.
+func (c *Client) Replay(ctx context.Context, ids []uint64, reason string, fixed map[uint64][]byte, dec *domain.Decoder) ([]ReplayResult, error) {
+	var letters []DeadLetter
+	var missing []ReplayResult
+	if len(ids) > 0 {
+		for _, id := range ids {
+			d, err := c.GetDeadLetter(ctx, id)
+			if errors.Is(err, ErrDeadLetterNotFound) {
+				missing = append(missing, ReplayResult{ID: id, Outcome: ReplayFailed, Error: "no dead letter with that id (replayed, aged out, or never there)"})
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			letters = append(letters, d)
+		}
+	} else {
+		var err error
+		if letters, err = c.ListDeadLetters(ctx, DLQFilter{Reason: reason}); err != nil {
+			return nil, err
+		}
+	}
+	results, err := c.replay(ctx, letters, fixed, dec)
+	return append(results, missing...), err
+}
+
+// replay is Replay for the dead letters selected.
+func (c *Client) replay(ctx context.Context, letters []DeadLetter, fixed map[uint64][]byte, dec *domain.Decoder) ([]ReplayResult, error) {
+	st, err := c.js.Stream(ctx, DLQStream)
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter stream %s: %w", DLQStream, err)
 	}
@@ -177,7 +205,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, letters []DeadLetter, f
 		msg := nats.NewMsg(res.Subject)
 		msg.Data = body
 		msg.Header.Set(jetstream.MsgIDHeader, "dlq-replay:"+strconv.FormatUint(d.ID, 10))
-		if _, err := js.PublishMsg(ctx, msg, jetstream.WithExpectStream(EventsStream)); err != nil {
+		if _, err := c.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(EventsStream)); err != nil {
 			res.Outcome, res.Error = ReplayFailed, fmt.Sprintf("publish to %s: %v", res.Subject, err)
 			out = append(out, res)
 			continue

@@ -3,12 +3,15 @@ package nats
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/eventstore"
 )
 
 // Erasing a customer's data from JetStream. PLAINT_EVENTS keeps every raw
@@ -38,12 +41,12 @@ func (r *EraseReport) add(o EraseReport) {
 
 // EraseMessages securely deletes the messages with the given stream
 // sequences from stream.
-func EraseMessages(ctx context.Context, js jetstream.JetStream, stream string, seqs []uint64) (EraseReport, error) {
+func (c *Client) EraseMessages(ctx context.Context, stream string, seqs []uint64) (EraseReport, error) {
 	var rep EraseReport
 	if len(seqs) == 0 {
 		return rep, nil
 	}
-	st, err := js.Stream(ctx, stream)
+	st, err := c.js.Stream(ctx, stream)
 	if err != nil {
 		return rep, fmt.Errorf("erase from %s: %w", stream, err)
 	}
@@ -91,10 +94,10 @@ func Mentions(needles [][]byte) func(jetstream.Msg) bool {
 // EraseMatching reads stream from its first message to the last one it
 // held when called (an ordered consumer; nothing is acknowledged or
 // changed) and securely deletes every message for which match is true.
-func EraseMatching(ctx context.Context, js jetstream.JetStream, stream string, match func(jetstream.Msg) bool) (EraseReport, error) {
+func (c *Client) EraseMatching(ctx context.Context, stream string, match func(jetstream.Msg) bool) (EraseReport, error) {
 	var rep EraseReport
 	var found []uint64
-	err := scanStream(ctx, js, stream, jetstream.OrderedConsumerConfig{}, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
+	err := scanStream(ctx, c.js, stream, jetstream.OrderedConsumerConfig{}, func(m jetstream.Msg, md *jetstream.MsgMetadata) bool {
 		rep.Scanned++
 		if match(m) {
 			found = append(found, md.Sequence.Stream)
@@ -104,7 +107,7 @@ func EraseMatching(ctx context.Context, js jetstream.JetStream, stream string, m
 	if err != nil {
 		return rep, fmt.Errorf("search: %w", err)
 	}
-	er, err := EraseMessages(ctx, js, stream, found)
+	er, err := c.EraseMessages(ctx, stream, found)
 	rep.add(er)
 	return rep, err
 }
@@ -115,10 +118,70 @@ func EraseMatching(ctx context.Context, js jetstream.JetStream, stream string, m
 // Nats-Msg-Id header), and the original stays in the events stream until
 // it expires.
 func DeadLetterOrigin(m jetstream.Msg) (uint64, bool) {
-	rest, ok := strings.CutPrefix(m.Headers().Get(jetstream.MsgIDHeader), "dlq:"+EventsStream+":")
+	rest, ok := strings.CutPrefix(m.Headers().Get(jetstream.MsgIDHeader), deadLetterIDPrefix)
 	if !ok {
 		return 0, false
 	}
 	seq, err := strconv.ParseUint(rest, 10, 64)
 	return seq, err == nil && seq > 0
+}
+
+// EraseCustomer erases from JetStream what it keeps of the customer of
+// plan, before the log erases them: the copies of their events in
+// EventsStream (by the stream sequences the log recorded, and, for events
+// stored without one, by searching the stream for messages that name the
+// customer and whose event stored says the log holds), and every dead
+// letter in DLQStream that mentions one of the erased values, with its
+// original in EventsStream. It returns what it did to each stream, also
+// when it fails part way.
+func (c *Client) EraseCustomer(ctx context.Context, plan *eventstore.ForgetPlan, stored func(source, id string) bool) (events, deadLetters EraseReport, err error) {
+	events, err = c.EraseMessages(ctx, EventsStream, plan.StreamSeqs)
+	if err != nil {
+		return events, deadLetters, err
+	}
+	// The id as a JSON string: a bare one would match longer ids.
+	quoted, _ := json.Marshal(plan.CustomerID)
+	if plan.Unmapped > 0 {
+		mentions := Mentions([][]byte{quoted})
+		more, err := c.EraseMatching(ctx, EventsStream, func(m jetstream.Msg) bool {
+			if !mentions(m) {
+				return false
+			}
+			var e struct{ ID, Source string }
+			return json.Unmarshal(m.Data(), &e) == nil && stored(e.Source, e.ID)
+		})
+		events.Erased, events.Gone, events.Scanned = events.Erased+more.Erased, events.Gone+more.Gone, more.Scanned
+		if err != nil {
+			return events, deadLetters, err
+		}
+	}
+	// Dead letters: the quoted id, and the customer's other erased values.
+	needles := [][]byte{quoted}
+	kept := plan.Kept()
+	for i, n := range plan.Needles() {
+		if i > 0 && !kept[i] {
+			needles = append(needles, n)
+		}
+	}
+	if !kept[0] {
+		needles = append(needles, []byte(plan.CustomerID))
+	}
+	mentions := Mentions(needles)
+	var origins []uint64
+	deadLetters, err = c.EraseMatching(ctx, DLQStream, func(m jetstream.Msg) bool {
+		if !mentions(m) {
+			return false
+		}
+		if seq, ok := DeadLetterOrigin(m); ok {
+			origins = append(origins, seq)
+		}
+		return true
+	})
+	if err != nil {
+		return events, deadLetters, err
+	}
+	// Their originals stay in the events stream too.
+	og, err := c.EraseMessages(ctx, EventsStream, origins)
+	events.Erased, events.Gone = events.Erased+og.Erased, events.Gone+og.Gone
+	return events, deadLetters, err
 }

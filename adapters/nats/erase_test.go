@@ -38,7 +38,7 @@ func TestEraseLeavesNoBytesInTheStreamFiles(t *testing.T) {
 	}
 	srv := start()
 	nc, js := natstest.Connect(t, srv.ClientURL())
-	natstest.EnsureStreams(t, js, plaintnats.StreamConfig{})
+	natstest.EnsureStreams(t, natstest.Client(t, srv.ClientURL()), plaintnats.StreamConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const secret, dlqSecret = "Jane-Secret-1042", "Dead-Letter-Secret-77"
@@ -72,14 +72,15 @@ func TestEraseLeavesNoBytesInTheStreamFiles(t *testing.T) {
 	srv = start()
 	defer srv.Shutdown()
 	_, js = natstest.Connect(t, srv.ClientURL())
-	rep, err := plaintnats.EraseMessages(ctx, js, plaintnats.EventsStream, append(mine, 9999))
+	c := natstest.Client(t, srv.ClientURL())
+	rep, err := c.EraseMessages(ctx, plaintnats.EventsStream, append(mine, 9999))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Erased != len(mine) || rep.Gone != 1 {
 		t.Fatalf("events: %+v, want %d erased and 1 gone", rep, len(mine))
 	}
-	drep, err := plaintnats.EraseMatching(ctx, js, plaintnats.DLQStream, plaintnats.Mentions([][]byte{[]byte(dlqSecret)}))
+	drep, err := c.EraseMatching(ctx, plaintnats.DLQStream, plaintnats.Mentions([][]byte{[]byte(dlqSecret)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -180,17 +181,17 @@ func ConsumerConfig(cfg StreamConfig) jetstream.ConsumerConfig {
 // EnsureStreams creates EventsStream, DLQStream and the durable pull
 // consumer on EventsStream, or updates them to cfg. It is idempotent, so
 // every start of plaint calls it.
-func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
+func (c *Client) EnsureStreams(ctx context.Context, cfg StreamConfig) error {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	for _, sc := range []jetstream.StreamConfig{EventsStreamConfig(cfg), DLQStreamConfig(cfg)} {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+		if _, err := c.js.CreateOrUpdateStream(ctx, sc); err != nil {
 			return fmt.Errorf("ensure stream %s: %w", sc.Name, err)
 		}
 	}
-	if _, err := js.CreateOrUpdateConsumer(ctx, EventsStream, ConsumerConfig(cfg)); err != nil {
+	if _, err := c.js.CreateOrUpdateConsumer(ctx, EventsStream, ConsumerConfig(cfg)); err != nil {
 		return fmt.Errorf("ensure consumer %s on %s: %w", cfg.Consumer, EventsStream, err)
 	}
 	return nil
@@ -202,11 +203,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 // would otherwise wait for the ack wait. Already stored events among them
 // are dropped as duplicates. Call it at start, before consuming, and only
 // when this process is the consumer's one user (each node has its own).
-func ResetConsumer(ctx context.Context, js jetstream.JetStream, consumer string) error {
-	if consumer == "" {
-		consumer = DefaultConsumer
-	}
-	if _, err := js.ResetConsumer(ctx, EventsStream, consumer); err != nil {
+func (c *Client) ResetConsumer(ctx context.Context, consumer string) error {
+	consumer = consumerName(consumer)
+	if _, err := c.js.ResetConsumer(ctx, EventsStream, consumer); err != nil {
 		return fmt.Errorf("reset consumer %s on %s: %w", consumer, EventsStream, err)
 	}
 	return nil
@@ -215,28 +214,53 @@ func ResetConsumer(ctx context.Context, js jetstream.JetStream, consumer string)
 // ConsumerLogID returns the identity of the event log the durable consumer
 // feeds (see StreamConfig.LogID): "" when there is no such consumer yet, or
 // it was made before identities existed.
-func ConsumerLogID(ctx context.Context, js jetstream.JetStream, consumer string) (string, error) {
-	if consumer == "" {
-		consumer = DefaultConsumer
-	}
-	c, err := js.Consumer(ctx, EventsStream, consumer)
+func (c *Client) ConsumerLogID(ctx context.Context, consumer string) (string, error) {
+	cons, err := c.IngestConsumer(ctx, consumer)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("consumer %s on %s: %w", consumer, EventsStream, err)
+		return "", err
 	}
-	return c.CachedInfo().Config.Metadata[MetaLogID], nil
+	return cons.CachedInfo().Config.Metadata[MetaLogID], nil
 }
+
+// IngestConsumer returns the durable ingest consumer (see EnsureStreams),
+// for adapters/watermill to read; "" names DefaultConsumer. An error wraps
+// jetstream.ErrConsumerNotFound when there is no such consumer.
+func (c *Client) IngestConsumer(ctx context.Context, consumer string) (jetstream.Consumer, error) {
+	consumer = consumerName(consumer)
+	cons, err := c.js.Consumer(ctx, EventsStream, consumer)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on %s: %w", consumer, EventsStream, err)
+	}
+	return cons, nil
+}
+
+// ConsumerPending returns how many events of EventsStream the durable
+// consumer has not had acknowledged yet: those not delivered plus those
+// delivered and not acknowledged.
+func (c *Client) ConsumerPending(ctx context.Context, consumer string) (uint64, error) {
+	cons, err := c.IngestConsumer(ctx, consumer)
+	if err != nil {
+		return 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("consumer %s on %s: %w", consumerName(consumer), EventsStream, err)
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+// consumerName returns consumer, or DefaultConsumer when it is empty.
+func consumerName(consumer string) string { return cmp.Or(consumer, DefaultConsumer) }
 
 // DeleteConsumer removes the durable consumer, so that EnsureStreams makes
 // it anew and it delivers everything EventsStream holds again (for a new
 // event log). A consumer that does not exist is no error.
-func DeleteConsumer(ctx context.Context, js jetstream.JetStream, consumer string) error {
-	if consumer == "" {
-		consumer = DefaultConsumer
-	}
-	err := js.DeleteConsumer(ctx, EventsStream, consumer)
+func (c *Client) DeleteConsumer(ctx context.Context, consumer string) error {
+	consumer = consumerName(consumer)
+	err := c.js.DeleteConsumer(ctx, EventsStream, consumer)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("delete consumer %s on %s: %w", consumer, EventsStream, err)
 	}

@@ -15,16 +15,17 @@ import (
 func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
 	s := natstest.Server(t)
 	_, js := natstest.Connect(t, s.ClientURL())
+	client := natstest.Client(t, s.ClientURL())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{}); err != nil {
+	if err := client.EnsureStreams(ctx, plaintnats.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	// Publish, then ensure again with another MaxAge: nothing is lost.
 	if _, err := js.Publish(ctx, "plaint.events.complaint.filed", []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := plaintnats.EnsureStreams(ctx, js, plaintnats.StreamConfig{MaxAge: 7 * 24 * time.Hour}); err != nil {
+	if err := client.EnsureStreams(ctx, plaintnats.StreamConfig{MaxAge: 7 * 24 * time.Hour}); err != nil {
 		t.Fatalf("second EnsureStreams: %v", err)
 	}
 	st, err := js.Stream(ctx, plaintnats.EventsStream)

@@ -178,13 +178,13 @@ type Publisher struct {
 	closed                                            bool
 }
 
-// NewPublisher returns a Publisher on the connection nc.
-func NewPublisher(nc *nats.Conn, cfg PublisherConfig) (*Publisher, error) {
+// NewPublisher returns a Publisher on the client's connection.
+func (c *Client) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(nc,
+	js, err := jetstream.New(c.nc,
 		jetstream.WithPublishAsyncMaxPending(cfg.MaxPending),
 		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout),
 	)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
 
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
@@ -20,15 +19,15 @@ import (
 // publishFixture is an embedded server, a client connection and a stream
 // capturing plaint.events.>.
 type publishFixture struct {
-	nc *natsgo.Conn
+	c  *plaintnats.Client
 	js jetstream.JetStream
 }
 
 func newPublishFixture(t *testing.T, withStream bool) *publishFixture {
 	t.Helper()
 	s := natstest.Server(t)
-	nc, js := natstest.Connect(t, s.ClientURL())
-	f := &publishFixture{nc: nc, js: js}
+	_, js := natstest.Connect(t, s.ClientURL())
+	f := &publishFixture{c: natstest.Client(t, s.ClientURL()), js: js}
 	if withStream {
 		f.createStream(t)
 	}
@@ -79,7 +78,7 @@ func TestPublisherStoresEveryEvent(t *testing.T) {
 	f := newPublishFixture(t, true)
 	var calls atomic.Int64
 	var last atomic.Value
-	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{
 		Window: 256, ProgressEvery: time.Millisecond,
 		Progress: func(s plaintnats.PublishStats) { calls.Add(1); last.Store(s) },
 	})
@@ -108,7 +107,7 @@ func TestPublisherStoresEveryEvent(t *testing.T) {
 // still be stored exactly once.
 func TestPublisherRetriesStalls(t *testing.T) {
 	f := newPublishFixture(t, true)
-	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{
 		Window: 512, MaxPending: 2, StallWait: time.Millisecond,
 		RetryBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: 1000,
 	})
@@ -133,7 +132,7 @@ func TestPublisherRetriesStalls(t *testing.T) {
 
 func TestPublisherCountsDuplicates(t *testing.T) {
 	f := newPublishFixture(t, true)
-	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{})
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +157,7 @@ func TestPublisherCountsDuplicates(t *testing.T) {
 
 func TestPublisherReportsEventsItCouldNotPublish(t *testing.T) {
 	f := newPublishFixture(t, false) // no stream: nobody answers
-	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{
 		MaxAttempts: 2, RetryBackoff: time.Millisecond, AckTimeout: 2 * time.Second,
 	})
 	if err != nil {
@@ -182,7 +181,7 @@ func TestPublisherReportsEventsItCouldNotPublish(t *testing.T) {
 // creates it once retries are seen: nothing is lost.
 func TestPublisherRetriesUntilTheStreamExists(t *testing.T) {
 	f := newPublishFixture(t, false)
-	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{
 		MaxAttempts: 1000, RetryBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 	})
 	if err != nil {
@@ -216,7 +215,7 @@ func TestPublisherRetriesUntilTheStreamExists(t *testing.T) {
 
 func TestPublisherWaitHonoursContext(t *testing.T) {
 	f := newPublishFixture(t, false)
-	p, err := plaintnats.NewPublisher(f.nc, plaintnats.PublisherConfig{MaxAttempts: 1000, RetryBackoff: time.Millisecond})
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{MaxAttempts: 1000, RetryBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

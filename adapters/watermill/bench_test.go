@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/nats/natstest"
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -161,10 +162,22 @@ func prefilledLog(b *testing.B, path string, n int) {
 	}
 }
 
-// backlog is a NATS server whose events stream holds a published backlog.
+// backlog is a NATS server whose events stream holds a published backlog,
+// and a client on it.
 type backlog struct {
-	srv *plaintnats.Server
-	js  jetstream.JetStream
+	srv    *plaintnats.Server
+	client *plaintnats.Client
+	js     jetstream.JetStream
+}
+
+// consumer returns the durable ingest consumer.
+func (bl *backlog) consumer(b *testing.B) jetstream.Consumer {
+	b.Helper()
+	cons, err := bl.client.IngestConsumer(context.Background(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cons
 }
 
 func newBacklog(b *testing.B, dir string, n int) *backlog {
@@ -174,22 +187,17 @@ func newBacklog(b *testing.B, dir string, n int) *backlog {
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Shutdown)
-	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: srv.ClientURL()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
+	client := natstest.Client(b, srv.ClientURL())
+	natstest.EnsureStreams(b, client, plaintnats.StreamConfig{})
+	nc, _ := natstest.Connect(b, srv.ClientURL())
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
-		b.Fatal(err)
-	}
-	if err := plaintnats.EnsureStreams(context.Background(), js, plaintnats.StreamConfig{}); err != nil {
 		b.Fatal(err)
 	}
 	t0 := time.Now()
 	publishBacklog(b, js, n)
 	b.Logf("published %d events in %s", n, time.Since(t0).Round(time.Millisecond))
-	return &backlog{srv: srv, js: js}
+	return &backlog{srv: srv, client: client, js: js}
 }
 
 // BenchmarkDrainBacklog drains a pre-published backlog of synthetic
@@ -225,7 +233,8 @@ func BenchmarkDrainBacklog(b *testing.B) {
 		bl := newBacklog(b, dir, events)
 		runtime.GC()
 
-		in, err := plaintwm.New(plaintwm.Config{JetStream: bl.js, Store: com, MaxInFlight: maxInFlight, PullBatch: pullBatch, Batch: batch})
+		in, err := plaintwm.New(plaintwm.Config{Consumer: bl.consumer(b), DeadLetter: bl.client.PublishDeadLetter, Flush: bl.client.Flush,
+			Store: com, MaxInFlight: maxInFlight, PullBatch: pullBatch, Batch: batch})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -294,11 +303,7 @@ func BenchmarkCeilingRawAck(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		bl := newBacklog(b, b.TempDir(), events)
-		cons, err := bl.js.Consumer(context.Background(), plaintnats.EventsStream, plaintnats.DefaultConsumer)
-		if err != nil {
-			b.Fatal(err)
-		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(plaintwm.DefaultPullBatch))
+		it, err := bl.consumer(b).Messages(jetstream.PullMaxMessages(plaintwm.DefaultPullBatch))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -332,7 +337,9 @@ func BenchmarkCeilingRouterAck(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		bl := newBacklog(b, b.TempDir(), events)
-		sub, err := plaintwm.NewSubscriber(plaintwm.SubscriberConfig{JetStream: bl.js, Batch: batch})
+		cons := bl.consumer(b)
+		sub, err := plaintwm.NewSubscriber(plaintwm.SubscriberConfig{
+			Consumer: func(context.Context, string) (jetstream.Consumer, error) { return cons, nil }, Batch: batch})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -344,8 +351,8 @@ func BenchmarkCeilingRouterAck(b *testing.B) {
 		done := make(chan struct{})
 		r.AddConsumerHandler("ack", plaintnats.DefaultConsumer, sub, func(msg *message.Message) error {
 			n := int64(1)
-			if g := plaintwm.NATSMsgs(msg); g != nil {
-				n = int64(len(g))
+			if g, err := plaintwm.ReadGroup(msg); err == nil {
+				n = int64(g.Len())
 			}
 			if got.Add(n) == int64(events) {
 				close(done)

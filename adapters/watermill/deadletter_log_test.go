@@ -39,12 +39,18 @@ func (l *lockedBuffer) lines(msg string) []map[string]any {
 	return out
 }
 
+// TestDeadLettersAreLoggedWithTheirReasonRateLimited: within an interval
+// the first dead letters of a reason are logged one by one, the rest summed
+// up in one line per reason when the interval ends (here: when the ingest
+// stops, as the interval is an hour; TestDeadLetterSummariesAreWrittenWhen
+// TheirIntervalEnds checks the end of an interval). It waits for conditions
+// only: every message acknowledged, then the ingest stopped.
 func TestDeadLettersAreLoggedWithTheirReasonRateLimited(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m mode) {
 		e := newEnv(t)
 		var buf lockedBuffer
 		logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		e.start(m.with(e, plaintwm.Config{Logger: logger, DeadLetterLogBurst: 3, DeadLetterLogInterval: 3 * time.Second}))
+		r := e.start(m.with(e, plaintwm.Config{Logger: logger, DeadLetterLogBurst: 3, DeadLetterLogInterval: time.Hour}))
 		filed := domain.TypeComplaintFiled.Subject()
 		for i := range 12 {
 			ev := complaint("crm", "m"+string(rune('a'+i)))
@@ -53,9 +59,10 @@ func TestDeadLettersAreLoggedWithTheirReasonRateLimited(t *testing.T) {
 		}
 		e.publish(filed, []byte(`{"specversion":`))
 		waitFor(t, "13 messages acked", func() bool { return e.allAcked(13) })
-		waitFor(t, "the summary line", func() bool {
-			return len(buf.lines("ingest: more messages dead-lettered than logged one by one")) > 0
-		})
+		if sum := buf.lines("ingest: more messages dead-lettered than logged one by one"); len(sum) != 0 {
+			t.Fatalf("summary lines before the interval ended: %v", sum)
+		}
+		r.stop(t)
 		one := buf.lines("ingest: message dead-lettered")
 		byReason := map[string]int{}
 		for _, l := range one {

@@ -87,16 +87,6 @@ func (f *failureLog) delayLocked() time.Duration {
 	return min(d, f.max)
 }
 
-// delay returns the current redelivery delay.
-func (f *failureLog) delay() time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.streak == 0 {
-		return f.base
-	}
-	return f.delayLocked()
-}
-
 // succeeded records a success: the backoff starts again from the base.
 func (f *failureLog) succeeded() {
 	f.mu.Lock()

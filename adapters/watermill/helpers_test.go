@@ -12,7 +12,6 @@ import (
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
 
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
@@ -24,11 +23,11 @@ import (
 // env is a real in-process NATS server with the plaint streams and a real
 // bbolt log in a temporary directory.
 type env struct {
-	t   *testing.T
-	srv *plaintnats.Server
-	nc  *natsgo.Conn
-	js  jetstream.JetStream
-	dir string
+	t      *testing.T
+	srv    *plaintnats.Server
+	client *plaintnats.Client  // what the ingest gets its consumer and dead-letter function from
+	js     jetstream.JetStream // a connection of the test's own, to look at the streams
+	dir    string
 
 	log     *eventstore.Log
 	com     *eventstore.Committer
@@ -38,17 +37,10 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv := natstest.Server(t)
-	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: srv.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	natstest.EnsureStreams(t, js, plaintnats.StreamConfig{})
-	e := &env{t: t, srv: srv, nc: nc, js: js, dir: t.TempDir()}
+	client := natstest.Client(t, srv.ClientURL())
+	_, js := natstest.Connect(t, srv.ClientURL())
+	natstest.EnsureStreams(t, client, plaintnats.StreamConfig{})
+	e := &env{t: t, srv: srv, client: client, js: js, dir: t.TempDir()}
 	e.openLog()
 	t.Cleanup(e.closeLog)
 	return e
@@ -82,15 +74,29 @@ type running struct {
 	errc chan error
 }
 
-// start runs an Ingest with cfg (JetStream and, unless set, Store filled in)
-// and stops it when the test ends.
-func (e *env) start(cfg plaintwm.Config) *running {
+// wire fills in what serve wires into an ingest's cfg: the durable
+// consumer, the dead-letter function and the flush of the client, and,
+// unless set, the committer as the store.
+func (e *env) wire(cfg plaintwm.Config) plaintwm.Config {
 	e.t.Helper()
-	cfg.JetStream = e.js
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := e.client.IngestConsumer(ctx, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cfg.Consumer, cfg.DeadLetter, cfg.Flush = cons, e.client.PublishDeadLetter, e.client.Flush
 	if cfg.Store == nil {
 		cfg.Store = e.com
 	}
-	in, err := plaintwm.New(cfg)
+	return cfg
+}
+
+// start runs an Ingest with cfg (wired, see wire) and stops it when the
+// test ends.
+func (e *env) start(cfg plaintwm.Config) *running {
+	e.t.Helper()
+	in, err := plaintwm.New(e.wire(cfg))
 	if err != nil {
 		e.t.Fatal(err)
 	}

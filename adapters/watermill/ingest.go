@@ -5,33 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	wm "github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/nats-io/nats.go"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
-)
-
-// Headers of a dead-lettered message.
-const (
-	HeaderReason          = "Plaint-Reason"           // the domain.Error Reason, e.g. "bad_json"
-	HeaderError           = "Plaint-Error"            // the error message
-	HeaderOriginalSubject = "Plaint-Original-Subject" // the subject it was published to
-	HeaderTruncated       = "Plaint-Truncated"        // the original size, when the payload was cut to fit
-)
-
-// Defaults of Config naming the dead-letter stream.
-const (
-	DefaultDLQStream        = "PLAINT_DLQ"
-	DefaultDLQSubjectPrefix = "plaint.dlq."
 )
 
 // Store is where the ingest appends events. *eventstore.Committer is the
@@ -76,22 +60,26 @@ type Hooks struct {
 	Error func(err error)
 }
 
+// DeadLetterFunc publishes to the dead-letter stream a message plaint
+// rejects: the one published to subject with data, at streamSeq in its
+// stream (0 when unknown), rejected with cause (an EINVALID domain.Error
+// with its Reason). It returns once the message is sent; the future says
+// when it was stored. adapters/nats.Client.PublishDeadLetter is plaint's.
+type DeadLetterFunc func(ctx context.Context, subject string, data []byte, streamSeq uint64, cause error) (jetstream.PubAckFuture, error)
+
 // Config configures an Ingest.
 type Config struct {
-	// JetStream is the JetStream context of an open connection. Required.
-	JetStream jetstream.JetStream
+	// Consumer is the durable JetStream pull consumer to read
+	// (adapters/nats.Client.IngestConsumer). Required. Its connection must
+	// stay open until Close returns.
+	Consumer jetstream.Consumer
+	// DeadLetter publishes what plaint rejects. Required.
+	DeadLetter DeadLetterFunc
+	// Flush, when set, makes sure the acknowledgements reached the server
+	// when the ingest stops (adapters/nats.Client.Flush).
+	Flush func(ctx context.Context) error
 	// Store receives the events, normally an *eventstore.Committer. Required.
 	Store Store
-	// Stream and Consumer name the stream and its durable pull consumer
-	// (created by adapters/nats.EnsureStreams). Defaults DefaultStream and
-	// DefaultConsumer.
-	Stream   string
-	Consumer string
-	// DLQStream and DLQSubjectPrefix name the dead-letter stream and the
-	// prefix of its subjects. Defaults DefaultDLQStream and
-	// DefaultDLQSubjectPrefix.
-	DLQStream        string
-	DLQSubjectPrefix string
 	// Decoder decodes and validates messages; the zero value is the default.
 	Decoder domain.Decoder
 	// MaxInFlight, PullBatch and NakDelay configure the Subscriber (see
@@ -116,8 +104,9 @@ type Config struct {
 	// Default 30s.
 	CloseTimeout time.Duration
 	// Logger receives errors (plaint's own failures: one line per kind per
-	// FailureLogInterval, with the count of those not logged) and dead
-	// letters (see DeadLetterLogBurst). Nil discards them.
+	// FailureLogInterval, with the count of those not logged), dead
+	// letters (see DeadLetterLogBurst), and the Router's and Subscriber's
+	// own lines (the Router's Info lines at Debug). Nil discards them.
 	Logger *slog.Logger
 	// DeadLetterLogBurst is how many dead letters of one reason are logged
 	// one by one (at warn, with the reason and error) in each
@@ -138,18 +127,6 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Stream == "" {
-		c.Stream = DefaultStream
-	}
-	if c.Consumer == "" {
-		c.Consumer = DefaultConsumer
-	}
-	if c.DLQStream == "" {
-		c.DLQStream = DefaultDLQStream
-	}
-	if c.DLQSubjectPrefix == "" {
-		c.DLQSubjectPrefix = DefaultDLQSubjectPrefix
-	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 10 * time.Second
 	}
@@ -188,14 +165,14 @@ func (c *Config) setDefaults() {
 // Validate returns every problem with the configuration, joined.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.JetStream == nil {
-		errs = append(errs, errors.New("ingest: JetStream is required"))
+	if c.Consumer == nil {
+		errs = append(errs, errors.New("ingest: Consumer is required"))
+	}
+	if c.DeadLetter == nil {
+		errs = append(errs, errors.New("ingest: DeadLetter is required"))
 	}
 	if c.Store == nil {
 		errs = append(errs, errors.New("ingest: Store is required"))
-	}
-	if c.DLQSubjectPrefix != "" && !strings.HasSuffix(c.DLQSubjectPrefix, ".") {
-		errs = append(errs, fmt.Errorf("ingest: DLQSubjectPrefix %q must end with '.'", c.DLQSubjectPrefix))
 	}
 	if c.MaxInFlight < 0 || c.PullBatch < 0 || c.Batch < 0 {
 		errs = append(errs, errors.New("ingest: MaxInFlight, PullBatch and Batch must not be negative"))
@@ -224,7 +201,13 @@ type Stats struct {
 // into the store: decode and validate, append (group-committed, fsynced),
 // then acknowledge. Invalid messages go to the dead-letter stream and are
 // then acknowledged; a failure of plaint itself nacks the message so that
-// it is redelivered.
+// it is redelivered, later with each consecutive failure.
+//
+// The Router's handler only decodes and appends (see handle); what is
+// around it is middleware, outermost first: counting what is received
+// (countReceived), plaint's own failures and their backoff
+// (redeliverLater), Watermill's Recoverer (a panic is plaint's failure),
+// and the dead-letter decision (deadLetters).
 type Ingest struct {
 	cfg    Config
 	sub    *Subscriber
@@ -238,10 +221,6 @@ type Ingest struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when Run returns
 
-	decodes    chan *decodeJob
-	stopDecode chan struct{}
-	decodersWG sync.WaitGroup
-
 	failures *failureLog
 	dlqLog   *deadLetterLog
 }
@@ -252,10 +231,12 @@ func New(cfg Config) (*Ingest, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	logger := newQuietLogger(cfg.Logger)
+	// The Router's Info lines say how it starts and stops: plaint's
+	// operators read them at Debug.
+	logger := wm.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	sub, err := NewSubscriber(SubscriberConfig{
-		JetStream:    cfg.JetStream,
-		Stream:       cfg.Stream,
+		Consumer:     func(context.Context, string) (jetstream.Consumer, error) { return cfg.Consumer, nil },
+		Flush:        cfg.Flush,
 		MaxInFlight:  cfg.MaxInFlight,
 		PullBatch:    cfg.PullBatch,
 		NakDelay:     cfg.NakDelay,
@@ -272,23 +253,19 @@ func New(cfg Config) (*Ingest, error) {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	in := &Ingest{cfg: cfg, sub: sub, router: router, done: make(chan struct{}),
-		decodes: make(chan *decodeJob, 1024), stopDecode: make(chan struct{}),
 		dlqLog:   newDeadLetterLog(cfg.Logger, cfg.DeadLetterLogBurst, cfg.DeadLetterLogInterval),
 		failures: newFailureLog(cfg.Logger, cfg.NakDelay, cfg.MaxNakDelay, cfg.FailureLogInterval)}
-	sub.cfg.nakDelay = in.failures.delay
-	handle := in.handle
-	if cfg.Batch > 1 {
-		handle = in.handleBatch
-	}
-	handler := func(msg *message.Message) error {
-		err := handle(msg)
-		if err == nil {
-			in.failures.succeeded()
-		}
-		return err
-	}
-	router.AddConsumerHandler("plaint-ingest", cfg.Consumer, sub, handler)
+	router.AddMiddleware(in.countReceived, in.redeliverLater, middleware.Recoverer, in.deadLetters)
+	router.AddConsumerHandler("plaint-ingest", in.consumerName(), sub, in.handle)
 	return in, nil
+}
+
+// consumerName names the consumer in errors and as the Router's topic.
+func (in *Ingest) consumerName() string {
+	if info := in.cfg.Consumer.CachedInfo(); info != nil {
+		return info.Stream + "/" + info.Name
+	}
+	return "consumer"
 }
 
 // Run consumes until ctx is cancelled or Close is called, then stops
@@ -314,18 +291,12 @@ func (in *Ingest) Run(ctx context.Context) error {
 	}
 	// Check the consumer first so that a missing one is a clear error
 	// instead of a router that stops at once.
-	if _, err := in.cfg.JetStream.Consumer(ctx, in.cfg.Stream, in.cfg.Consumer); err != nil {
+	if _, err := in.cfg.Consumer.Info(ctx); err != nil {
 		_ = in.sub.Close() // nothing was handed out
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("ingest: consumer %s on %s: %w", in.cfg.Consumer, in.cfg.Stream, err)
-	}
-	if in.cfg.Batch <= 1 {
-		for range runtime.GOMAXPROCS(0) {
-			in.decodersWG.Add(1)
-			go in.decoder()
-		}
+		return fmt.Errorf("ingest: consumer %s: %w", in.consumerName(), err)
 	}
 	// The dead-letter summaries are written when their interval ends, even
 	// when no more messages come.
@@ -346,11 +317,12 @@ func (in *Ingest) Run(ctx context.Context) error {
 	}()
 	runErr := in.router.Run(ctx)
 	closeErr := in.sub.Close()
+	if n := in.sub.Abandoned(); n > 0 && closeErr == nil {
+		closeErr = fmt.Errorf("stop: %d messages still in flight after %s (they are redelivered after the ack wait)", n, in.cfg.CloseTimeout)
+	}
 	close(stopSummaries)
 	<-summariesDone
 	in.dlqLog.close()
-	close(in.stopDecode)
-	in.decodersWG.Wait()
 	if runErr != nil {
 		return fmt.Errorf("ingest: router: %w", runErr)
 	}
@@ -370,8 +342,9 @@ func (in *Ingest) Running() <-chan struct{} { return in.router.Running() }
 // Close stops Run gracefully (see Run) and waits for it to return. It does
 // not close the store or the connection: close them after Close, in that
 // order (Ingest, then the eventstore.Committer and its Log, then the NATS
-// connection), so that the messages in flight are stored and acknowledged. It is idempotent and may be called
-// before Run, which then returns at once.
+// connection), so that the messages in flight are stored and acknowledged.
+// It is idempotent and may be called before Run, which then returns at
+// once.
 func (in *Ingest) Close() error {
 	in.mu.Lock()
 	started, cancel := in.started, in.cancel
@@ -401,191 +374,6 @@ func (in *Ingest) Stats() Stats {
 	}
 }
 
-// handle is the router's handler for one message. Returning nil acks it,
-// returning an error nacks it (redelivery after NakDelay).
-func (in *Ingest) handle(msg *message.Message) error {
-	in.received.Add(1)
-	if h := in.cfg.Hooks.Received; h != nil {
-		h()
-	}
-	subject := msg.Metadata.Get(MetaSubject)
-	ev, err := in.decode(subject, msg.Payload)
-	if err != nil {
-		return in.reject(msg, subject, err)
-	}
-	if jm := NATSMsg(msg); jm != nil && in.storedBefore(jm, &ev) {
-		return nil
-	}
-	res, err := in.appendOne(msg.Context(), ev, NATSMsg(msg))
-	if err != nil {
-		if domain.ErrorCode(err) == domain.EINVALID {
-			return in.reject(msg, subject, err)
-		}
-		return in.fail(fmt.Errorf("append %s/%s: %w", ev.Source, ev.ID, err))
-	}
-	if res.Duplicate {
-		in.duplicates.Add(1)
-		if h := in.cfg.Hooks.Duplicate; h != nil {
-			h()
-		}
-	} else {
-		in.stored.Add(1)
-		if h := in.cfg.Hooks.Stored; h != nil {
-			h()
-		}
-	}
-	return nil
-}
-
-// Container is a Store that can say whether an event is stored
-// (*eventstore.Committer is one). With it the ingest acknowledges a message
-// JetStream delivers again whose event is stored already without
-// appending it, and counts it as Redelivered, not as a duplicate: it is
-// plaint's own retry (after a failure, or a lost acknowledgement), not a
-// producer's repeated message.
-type Container interface {
-	Contains(source, id string) bool
-}
-
-var _ Container = (*eventstore.Committer)(nil)
-
-// storedBefore reports whether jm is a redelivery whose event is stored,
-// and counts it.
-func (in *Ingest) storedBefore(jm jetstream.Msg, ev *domain.Event) bool {
-	c, ok := in.cfg.Store.(Container)
-	if !ok {
-		return false
-	}
-	md, err := jm.Metadata()
-	if err != nil || md.NumDelivered <= 1 || !c.Contains(ev.Source, ev.ID) {
-		return false
-	}
-	in.redelivered.Add(1)
-	return true
-}
-
-// decodeJob is one message for the decoder goroutines.
-type decodeJob struct {
-	subject string
-	payload []byte
-	ev      domain.Event
-	err     error
-	done    chan struct{}
-}
-
-var decodeJobs = sync.Pool{New: func() any { return &decodeJob{done: make(chan struct{}, 1)} }}
-
-// decode decodes and validates one message on a decoder goroutine.
-//
-// The router runs every message's handler on a new goroutine, and a JSON
-// decode needs a deep stack: decoding on the handler's goroutine would grow
-// (copy) a fresh stack for every message, and the garbage collector would
-// scan thousands of grown stacks. A few long-lived decoder goroutines keep
-// their grown stacks instead; the handler waits for the result.
-func (in *Ingest) decode(subject string, payload []byte) (domain.Event, error) {
-	j := decodeJobs.Get().(*decodeJob)
-	j.subject, j.payload = subject, payload
-	select {
-	case in.decodes <- j:
-		<-j.done
-	case <-in.stopDecode:
-		j.ev, j.err = in.cfg.Decoder.Decode(subject, payload)
-	}
-	ev, err := j.ev, j.err
-	*j = decodeJob{done: j.done}
-	decodeJobs.Put(j)
-	return ev, err
-}
-
-// decoder runs decode jobs until the ingest stops.
-func (in *Ingest) decoder() {
-	defer in.decodersWG.Done()
-	for {
-		select {
-		case j := <-in.decodes:
-			j.ev, j.err = in.cfg.Decoder.Decode(j.subject, j.payload)
-			j.done <- struct{}{}
-		case <-in.stopDecode:
-			return
-		}
-	}
-}
-
-// reject publishes msg to the dead-letter stream with the reason and counts
-// it durably; only then is the original acknowledged (by returning nil).
-func (in *Ingest) reject(msg *message.Message, subject string, cause error) error {
-	reason := reasonOf(cause)
-	if domain.ErrorCode(cause) != domain.EINVALID {
-		return in.fail(fmt.Errorf("decode: %w", cause))
-	}
-	out, opts := in.deadLetterMsg(subject, msg.Payload, NATSMsg(msg), cause, reason)
-	ctx, cancel := context.WithTimeout(msg.Context(), in.cfg.PublishTimeout)
-	defer cancel()
-	if _, err := in.cfg.JetStream.PublishMsg(ctx, out, opts...); err != nil {
-		return in.fail(fmt.Errorf("dead-letter to %s: %w", out.Subject, err))
-	}
-	if err := in.cfg.Store.DeadLettered(ctx); err != nil {
-		return in.fail(fmt.Errorf("count dead letter: %w", err))
-	}
-	in.deadLettered.Add(1)
-	in.dlqLog.record(reason, cause.Error(), subject)
-	if h := in.cfg.Hooks.DeadLettered; h != nil {
-		h(reason)
-	}
-	return nil
-}
-
-// deadLetterMsg returns the dead letter of a message and its publish
-// options.
-func (in *Ingest) deadLetterMsg(subject string, payload []byte, jm jetstream.Msg, cause error, reason string) (*nats.Msg, []jetstream.PublishOpt) {
-	// plaint.events.complaint.filed → plaint.dlq.complaint.filed, so that a
-	// dead letter keeps its event type in its subject.
-	token := strings.TrimPrefix(subject, domain.SubjectPrefix)
-	if token == subject || token == "" {
-		token = "unknown"
-	}
-	hdr := nats.Header{}
-	hdr.Set(HeaderReason, reason)
-	hdr.Set(HeaderError, headerValue(cause.Error()))
-	hdr.Set(HeaderOriginalSubject, headerValue(subject))
-	data := payload
-	nc := in.cfg.JetStream.Conn()
-	if max := int(nc.MaxPayload()) - 4096; max > 0 && len(data) > max {
-		hdr.Set(HeaderTruncated, fmt.Sprint(len(data)))
-		data = data[:max]
-	}
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(in.cfg.DLQStream)}
-	if jm != nil {
-		if md, err := jm.Metadata(); err == nil {
-			// A redelivery after a lost ack publishes the same id, which
-			// JetStream drops within its duplicate window.
-			opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d", md.Stream, md.Sequence.Stream)))
-		}
-	}
-	return &nats.Msg{Subject: in.cfg.DLQSubjectPrefix + token, Header: hdr, Data: data}, opts
-}
-
-// reasonOf returns the reason of an EINVALID error.
-func reasonOf(cause error) string {
-	var de *domain.Error
-	if errors.As(cause, &de) && de.Reason != "" {
-		return de.Reason
-	}
-	return "invalid"
-}
-
-// fail counts and logs a failure of plaint itself (see failureLog) and
-// returns it, so that the message is nacked and redelivered after a delay
-// that doubles with each consecutive failure.
-func (in *Ingest) fail(err error) error {
-	in.errs.Add(1)
-	if h := in.cfg.Hooks.Error; h != nil {
-		h(err)
-	}
-	in.failures.failed(err)
-	return err
-}
-
 // Failing reports whether plaint's own failures (a full disk, a store or
 // dead-letter stream that cannot be written) keep the ingest from storing:
 // the last message handled failed. It returns when the run of failures
@@ -600,59 +388,4 @@ func (in *Ingest) Failing() (bool, time.Time) {
 func (in *Ingest) LastFailure() error {
 	_, _, err := in.failures.failing()
 	return err
-}
-
-// headerValue makes s safe for a NATS header value: one line, bounded.
-func headerValue(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > 1024 {
-		s = strings.ToValidUTF8(s[:1024], "")
-	}
-	return s
-}
-
-// quietLogger adapts the router's logging: it drops the per-message error
-// lines (the ingest logs its own failures, rate limited) and the
-// per-message trace lines, and checks the level before building a debug
-// line (watermill's slog adapter builds the attributes first, which costs
-// allocations on every message).
-type quietLogger struct {
-	wm.LoggerAdapter
-	slog *slog.Logger
-}
-
-func newQuietLogger(l *slog.Logger) quietLogger {
-	return quietLogger{wm.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{
-		slog.LevelInfo: slog.LevelDebug,
-	}), l}
-}
-
-func (l quietLogger) Error(msg string, err error, fields wm.LogFields) {
-	if msg == "Handler returned error" {
-		return
-	}
-	l.LoggerAdapter.Error(msg, err, fields)
-}
-
-func (l quietLogger) Info(msg string, fields wm.LogFields) {
-	if l.slog.Enabled(context.Background(), slog.LevelDebug) {
-		l.LoggerAdapter.Info(msg, fields)
-	}
-}
-
-func (l quietLogger) Debug(msg string, fields wm.LogFields) {
-	if l.slog.Enabled(context.Background(), slog.LevelDebug) {
-		l.LoggerAdapter.Debug(msg, fields)
-	}
-}
-
-func (l quietLogger) Trace(string, wm.LogFields) {}
-
-func (l quietLogger) With(fields wm.LogFields) wm.LoggerAdapter {
-	return quietLogger{l.LoggerAdapter.With(fields), l.slog}
 }

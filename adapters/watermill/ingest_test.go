@@ -237,13 +237,13 @@ func TestInvalidMessagesAreDeadLetteredThenAcked(t *testing.T) {
 			if m.Subject != c.dlq {
 				t.Errorf("%s: dead-lettered to %q, want %q", c.name, m.Subject, c.dlq)
 			}
-			if got := m.Header.Get(plaintwm.HeaderReason); got != c.reason {
+			if got := m.Header.Get(plaintnats.HeaderReason); got != c.reason {
 				t.Errorf("%s: reason %q, want %q", c.name, got, c.reason)
 			}
-			if got := m.Header.Get(plaintwm.HeaderError); got == "" {
-				t.Errorf("%s: no %s header", c.name, plaintwm.HeaderError)
+			if got := m.Header.Get(plaintnats.HeaderError); got == "" {
+				t.Errorf("%s: no %s header", c.name, plaintnats.HeaderError)
 			}
-			if got := m.Header.Get(plaintwm.HeaderOriginalSubject); got != c.subject {
+			if got := m.Header.Get(plaintnats.HeaderOriginalSubject); got != c.subject {
 				t.Errorf("%s: original subject %q, want %q", c.name, got, c.subject)
 			}
 		}
@@ -342,20 +342,23 @@ func TestGracefulStopDrainsInFlightWorkAndRestartContinues(t *testing.T) {
 
 func TestRunFailsWithoutTheConsumer(t *testing.T) {
 	e := newEnv(t)
-	in, err := plaintwm.New(plaintwm.Config{JetStream: e.js, Store: e.com, Consumer: "missing"})
+	in, err := plaintwm.New(e.wire(plaintwm.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := in.Run(ctx); err == nil || !strings.Contains(err.Error(), "missing") {
+	if err := e.client.DeleteConsumer(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Run(ctx); err == nil || !strings.Contains(err.Error(), "consumer PLAINT_EVENTS/plaint") {
 		t.Fatalf("Run = %v, want an error naming the consumer", err)
 	}
 }
 
 func TestCloseBeforeRun(t *testing.T) {
 	e := newEnv(t)
-	in, err := plaintwm.New(plaintwm.Config{JetStream: e.js, Store: e.com})
+	in, err := plaintwm.New(e.wire(plaintwm.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,11 +371,11 @@ func TestCloseBeforeRun(t *testing.T) {
 }
 
 func TestConfigValidateJoinsProblems(t *testing.T) {
-	_, err := plaintwm.New(plaintwm.Config{DLQSubjectPrefix: "dlq", MaxInFlight: -1, NakDelay: -1})
+	_, err := plaintwm.New(plaintwm.Config{MaxInFlight: -1, NakDelay: -1})
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{"JetStream is required", "Store is required", "must end with '.'", "MaxInFlight", "NakDelay"} {
+	for _, want := range []string{"Consumer is required", "DeadLetter is required", "Store is required", "MaxInFlight", "NakDelay"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -399,7 +402,7 @@ func TestDeadLetterPublishFailureIsRedeliveredNotAcked(t *testing.T) {
 			t.Fatalf("stats = %+v", st)
 		}
 		// Once the stream is back, the redelivery is dead-lettered and acked.
-		if err := plaintnats.EnsureStreams(ctx, e.js, plaintnats.StreamConfig{}); err != nil {
+		if err := e.client.EnsureStreams(ctx, plaintnats.StreamConfig{}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the dead letter and the ack", func() bool { return e.allAcked(1) })

@@ -1,24 +1,3 @@
-// Package watermill is plaint's ingest path: a Watermill Subscriber on a
-// JetStream durable pull consumer that keeps many messages in flight, and the
-// Ingest that routes them through a Watermill Router into the event log.
-//
-// The stock watermill-nats subscribers hand over a subscription's next
-// message only after the current one is acknowledged, so at most one message
-// per subscription is in flight and the event log can commit only a few
-// events per fsync. Subscriber instead hands the router up to MaxInFlight
-// messages at once (the router runs each handler in its own goroutine), so
-// the group committer gathers thousands of events per transaction, and it
-// acknowledges each NATS message asynchronously when its Watermill message
-// is acknowledged. An asynchronous ack is safe because plaint deduplicates
-// (source, id) permanently: a lost ack only causes a redelivery that is
-// dropped as a duplicate.
-//
-// In batch mode (SubscriberConfig.Batch above 1, the Ingest's default) one
-// Watermill message stands for a group of JetStream messages, whatever the
-// pull iterator has ready up to Batch: the router, the handler goroutine and
-// the committer round trip are paid once per group instead of once per
-// event, and acking the Watermill message acks every JetStream message of
-// the group (each with its own ack: the consumer stays AckExplicit).
 package watermill
 
 import (
@@ -31,25 +10,44 @@ import (
 	"time"
 
 	wm "github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/delay"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Metadata keys the Subscriber sets on every Watermill message.
 const (
-	// MetaSubject is the NATS subject the message was published to.
+	// MetaSubject is the NATS subject the message was published to (one
+	// message per JetStream message).
 	MetaSubject = "nats_subject"
-	// MetaBatch is, in batch mode, the number of JetStream messages the
-	// Watermill message stands for (NATSMsgs returns them). Such a message
-	// has no payload and no MetaSubject.
-	MetaBatch = "nats_batch"
+	// MetaStream and MetaConsumer name the stream and the consumer the
+	// message was read from.
+	MetaStream   = "nats_stream"
+	MetaConsumer = "nats_consumer"
+	// MetaStreamSeq is the message's sequence in the stream, MetaDelivered
+	// how often the server delivered it, this time included (one message
+	// per JetStream message).
+	MetaStreamSeq = "nats_stream_seq"
+	MetaDelivered = "nats_delivered"
+	// MetaContentType is GroupContentType on a message that stands for a
+	// group of JetStream messages (batch mode; see ReadGroup).
+	MetaContentType = "content_type"
+	// MetaBatch is the number of JetStream messages a group holds, and
+	// MetaStreamSeqFirst and MetaStreamSeqLast its lowest and highest
+	// stream sequence.
+	MetaBatch          = "nats_batch"
+	MetaStreamSeqFirst = "nats_stream_seq_first"
+	MetaStreamSeqLast  = "nats_stream_seq_last"
 )
 
-// Defaults shared by SubscriberConfig and Config. They mirror the names in
-// adapters/nats, which this package does not import.
+// HeaderUUID is the NATS header holding a Watermill message's UUID, as
+// watermill-nats publishers write it (its NATSMarshaler): the Subscriber
+// gives a message published by them its UUID back.
+const HeaderUUID = "_watermill_message_uuid"
+
+// Defaults of SubscriberConfig and Config.
 const (
-	DefaultStream      = "PLAINT_EVENTS"
-	DefaultConsumer    = "plaint"
 	DefaultMaxInFlight = 8192
 	DefaultPullBatch   = 2048
 	DefaultBatch       = 1024
@@ -58,39 +56,39 @@ const (
 
 // SubscriberConfig configures a Subscriber.
 type SubscriberConfig struct {
-	// JetStream is the JetStream context to consume with. Required. Its
-	// connection must stay open until Close returns.
-	JetStream jetstream.JetStream
-	// Stream is the stream holding the durable consumers named by
-	// Subscribe's topic. Default DefaultStream.
-	Stream string
-	// MaxInFlight bounds the messages handed to the router and not yet
-	// acknowledged or rejected. It should be at least twice the committer's
-	// batch, and below the consumer's MaxAckPending minus PullBatch.
-	// Default DefaultMaxInFlight.
+	// Consumer returns the JetStream pull consumer Subscribe(topic) reads.
+	// Required. The consumer's connection must stay open until Close
+	// returns. (adapters/nats.Client.IngestConsumer gives plaint's.)
+	Consumer func(ctx context.Context, topic string) (jetstream.Consumer, error)
+	// Flush, when set, is called by Close after the last acknowledgement
+	// was sent, so that the acknowledgements (published asynchronously)
+	// have reached the server when Close returns
+	// (adapters/nats.Client.Flush, nats.Conn.FlushWithContext).
+	Flush func(ctx context.Context) error
+	// MaxInFlight bounds the JetStream messages handed to the router and
+	// not yet acknowledged or rejected. It should be at least twice the
+	// committer's batch, and below the consumer's MaxAckPending minus
+	// PullBatch. Default DefaultMaxInFlight.
 	MaxInFlight int
 	// PullBatch is the number of messages asked for in one pull request;
 	// the client keeps up to that many buffered. Default DefaultPullBatch.
 	PullBatch int
 	// NakDelay is how long the server waits before it redelivers a message
-	// whose Watermill message was nacked (a failure of plaint itself).
-	// Default 1s.
+	// whose Watermill message was nacked without a delay of its own (see
+	// Subscriber). Default 1s.
 	NakDelay time.Duration
-	// nakDelay, when set, gives the delay instead of NakDelay (the
-	// Ingest's backoff).
-	nakDelay func() time.Duration
 	// CloseTimeout bounds how long Close waits for messages already handed
 	// out to be acknowledged or nacked. Default 30s.
 	CloseTimeout time.Duration
 	// Logger receives errors; nil discards them.
 	Logger wm.LoggerAdapter
 	// Batch, when above 1, turns on batch mode: one Watermill message
-	// stands for a group of up to Batch JetStream messages (NATSMsgs
-	// returns them), made of whatever the pull iterator has ready, waiting
-	// at most BatchWait for more after the first. Acking the Watermill
-	// message acks every JetStream message of the group, nacking it naks
-	// them all. MaxInFlight still counts JetStream messages. Default 1
-	// (one Watermill message per JetStream message).
+	// stands for a group of up to Batch JetStream messages (see
+	// GroupContentType), made of whatever the pull iterator has ready,
+	// waiting at most BatchWait for more after the first. Acking the
+	// Watermill message acks every JetStream message of the group,
+	// nacking it naks them all. MaxInFlight still counts JetStream
+	// messages. Default 1 (one Watermill message per JetStream message).
 	Batch int
 	// BatchWait bounds how long a group waits for more messages once it
 	// has one. Default DefaultBatchWait.
@@ -98,9 +96,6 @@ type SubscriberConfig struct {
 }
 
 func (c *SubscriberConfig) setDefaults() {
-	if c.Stream == "" {
-		c.Stream = DefaultStream
-	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
@@ -127,8 +122,8 @@ func (c *SubscriberConfig) setDefaults() {
 // Validate returns every problem with the configuration, joined.
 func (c *SubscriberConfig) Validate() error {
 	var errs []error
-	if c.JetStream == nil {
-		errs = append(errs, errors.New("watermill: JetStream is required"))
+	if c.Consumer == nil {
+		errs = append(errs, errors.New("watermill: Consumer is required"))
 	}
 	if c.MaxInFlight < 1 {
 		errs = append(errs, errors.New("watermill: MaxInFlight must be positive"))
@@ -145,14 +140,25 @@ func (c *SubscriberConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Subscriber is a Watermill message.Subscriber on JetStream durable pull
-// consumers that keeps up to MaxInFlight messages in flight. A message is
-// acknowledged to JetStream (asynchronously, with Ack) when its Watermill
-// message is acked, and negatively acknowledged with NakDelay when it is
-// nacked. It is safe for concurrent use.
+// Subscriber is a Watermill message.Subscriber on JetStream pull consumers
+// that keeps up to MaxInFlight messages in flight. A JetStream message is
+// acknowledged (asynchronously, with its own Ack: consumers stay
+// AckExplicit) when its Watermill message is acked, and negatively
+// acknowledged when it is nacked, with the delay Watermill's delay package
+// set on the message (delay.Message; the DelayOnError middleware sets one)
+// or NakDelay. It is safe for concurrent use.
+//
+// A Watermill message's payload is the JetStream message's data, its
+// metadata the message's headers (but Nats-Msg-Id and the Nats-Expected-*
+// ones) with MetaSubject, MetaStream, MetaConsumer, MetaStreamSeq and
+// MetaDelivered, and its UUID the HeaderUUID header, or
+// <stream>:<sequence> when there is none. In batch mode a Watermill
+// message is a group (GroupContentType). A message's context is cancelled
+// once the message is acked or nacked and that was sent, or when Close
+// gives up waiting for it.
 type Subscriber struct {
 	cfg SubscriberConfig
-	sem chan struct{} // one token per message in flight
+	sem chan struct{} // one token per JetStream message in flight
 
 	closing   chan struct{} // closed by Close: stop handing out messages
 	closeOnce sync.Once
@@ -162,12 +168,13 @@ type Subscriber struct {
 	cancel    context.CancelFunc
 
 	feeders  sync.WaitGroup // one per subscription
-	inFlight sync.WaitGroup // one per message handed out
+	inFlight sync.WaitGroup // one per Watermill message handed out
 	mu       sync.Mutex
 	closed   bool
 	err      error // the first error that ended a subscription
 
-	handedOut atomic.Int64 // messages handed out, not yet acked or nacked
+	handedOut atomic.Int64 // JetStream messages handed out, not yet acked or nacked
+	abandoned atomic.Int64 // JetStream messages still handed out when Close gave up
 	handouts  chan handout // messages handed out, in order, for the ackers
 	ackers    sync.WaitGroup
 	ackOnce   sync.Once
@@ -183,11 +190,12 @@ var _ message.Subscriber = (*Subscriber)(nil)
 // goroutine per message. In batch mode each group has its own goroutine.
 const ackers = 4
 
-// handout is a message handed to the router and the JetStream message it
-// was made from.
+// handout is a Watermill message handed to the router, the JetStream
+// messages it was made from, and the cancellation of its context.
 type handout struct {
-	msg *message.Message
-	jm  jetstream.Msg
+	msg    *message.Message
+	group  []jetstream.Msg
+	cancel context.CancelFunc
 }
 
 // NewSubscriber returns a Subscriber. Close releases it.
@@ -213,34 +221,11 @@ func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
 	return s, nil
 }
 
-type natsMsgKey struct{}
-
-type natsMsgsKey struct{}
-
-// NATSMsgs returns the group of JetStream messages a Watermill message from
-// a Subscriber in batch mode stands for, or nil. Handlers must not
-// acknowledge them themselves.
-func NATSMsgs(msg *message.Message) []jetstream.Msg {
-	m, _ := msg.Context().Value(natsMsgsKey{}).([]jetstream.Msg)
-	return m
-}
-
-// NATSMsg returns the JetStream message a Watermill message from a
-// Subscriber was made from, or nil. Handlers use it for the headers and
-// delivery metadata; they must not acknowledge it themselves.
-func NATSMsg(msg *message.Message) jetstream.Msg {
-	m, _ := msg.Context().Value(natsMsgKey{}).(jetstream.Msg)
-	return m
-}
-
-// Subscribe consumes the durable consumer named topic on the configured
-// stream (it must exist; see adapters/nats.EnsureStreams) and returns the
-// messages. The channel is closed when ctx is cancelled, Close is called or
-// the consumer can no longer be read (Err tells why). Message contexts are
-// not cancelled by ctx: work already handed out is finished and acked.
-// A message's UUID is its JetStream ack subject (unique per delivery), its
-// MetaSubject metadata the subject it was published to; NATSMsg returns the
-// JetStream message itself.
+// Subscribe reads the JetStream consumer the configuration's Consumer
+// gives for topic and returns its messages. The channel is closed when ctx
+// is cancelled, Close is called or the consumer can no longer be read (Err
+// tells why). Message contexts are not cancelled by ctx: work already
+// handed out is finished and acked.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,16 +236,16 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	// already done just ends at once, like one cancelled later.
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	cons, err := s.cfg.JetStream.Consumer(lctx, s.cfg.Stream, topic)
+	cons, err := s.cfg.Consumer(lctx, topic)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe to consumer %s on %s: %w", topic, s.cfg.Stream, err)
+		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
 	}
 	iter, err := newResilientIter(func() (jetstream.MessagesContext, error) {
 		// Heartbeats every 5s: a JetStream restart is noticed within 10s.
 		return cons.Messages(jetstream.PullMaxMessages(s.cfg.PullBatch), jetstream.PullHeartbeat(5*time.Second))
 	}, s.cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe to consumer %s on %s: %w", topic, s.cfg.Stream, err)
+		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
 	}
 	out := make(chan *message.Message)
 	s.feeders.Add(1)
@@ -334,17 +319,48 @@ func (s *Subscriber) next(ctx context.Context, topic string, iter jetstream.Mess
 // closed on purpose) and stops it.
 func (s *Subscriber) iterEnded(topic string, iter jetstream.MessagesContext, err error, stopping func() bool) {
 	if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-		s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
-		s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"consumer": topic})
+		s.setErr(fmt.Errorf("consume %s: %w", topic, err))
+		s.cfg.Logger.Error("Consumer failed", err, wm.LogFields{"topic": topic})
 	} else if !stopping() {
-		s.setErr(fmt.Errorf("consume %s on %s: %w", topic, s.cfg.Stream, err))
+		s.setErr(fmt.Errorf("consume %s: %w", topic, err))
 	}
 	iter.Stop()
 }
 
-// feed moves messages from the pull iterator to out until it is told to
-// stop, then naks what the client still holds so that it is redelivered at
-// once instead of after the ack wait.
+// messageOf returns the Watermill message of one JetStream message.
+func messageOf(jm jetstream.Msg) *message.Message {
+	d, _ := parseAck(jm.Reply())
+	md := message.Metadata{}
+	uuid := ""
+	for k, v := range jm.Headers() {
+		switch {
+		case len(v) == 0:
+		case k == HeaderUUID:
+			uuid = v[0]
+		case k == nats.MsgIdHdr, k == nats.ExpectedStreamHdr, k == nats.ExpectedLastMsgIdHdr,
+			k == nats.ExpectedLastSeqHdr, k == nats.ExpectedLastSubjSeqHdr:
+		default:
+			md[k] = v[0]
+		}
+	}
+	seq := strconv.FormatUint(d.streamSeq, 10)
+	if uuid == "" {
+		uuid = d.stream + ":" + seq
+	}
+	md[MetaSubject] = jm.Subject()
+	md[MetaStream] = d.stream
+	md[MetaConsumer] = d.consumer
+	md[MetaStreamSeq] = seq
+	md[MetaDelivered] = strconv.FormatUint(d.delivered, 10)
+	msg := message.NewMessage(uuid, jm.Data())
+	msg.Metadata = md
+	return msg
+}
+
+// feed moves messages from the pull iterator to out, one Watermill message
+// per JetStream message, until it is told to stop, then naks what the
+// client still holds so that it is redelivered at once instead of after
+// the ack wait.
 func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
 	defer s.feeders.Done()
 	defer close(out)
@@ -355,20 +371,37 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		if !ok {
 			return
 		}
-		msg := message.NewMessage(jm.Reply(), jm.Data())
-		msg.Metadata[MetaSubject] = jm.Subject()
-		msg.SetContext(context.WithValue(s.abortCtx, natsMsgKey{}, jm))
-		s.inFlight.Add(1)
-		s.handedOut.Add(1)
-		select {
-		case out <- msg:
-			s.handouts <- handout{msg: msg, jm: jm} // never blocks: cap = MaxInFlight
-		case <-ctx.Done():
-			s.unhand(jm)
-		case <-s.closing:
-			s.unhand(jm)
-		}
+		s.handOut(ctx, out, messageOf(jm), []jetstream.Msg{jm}, true)
 	}
+}
+
+// handOut hands msg, made of group, to out, and has it settled by an acker
+// (fifo) or a goroutine of its own; when the subscription stops first, the
+// group is naked at once.
+func (s *Subscriber) handOut(ctx context.Context, out chan<- *message.Message, msg *message.Message, group []jetstream.Msg, fifo bool) {
+	mctx, cancel := context.WithCancel(s.abortCtx)
+	msg.SetContext(mctx)
+	h := handout{msg: msg, group: group, cancel: cancel}
+	s.inFlight.Add(1)
+	s.handedOut.Add(int64(len(group)))
+	select {
+	case out <- msg:
+		if fifo {
+			s.handouts <- h // never blocks: cap = MaxInFlight
+		} else {
+			// A goroutine per group (a handful are in flight): one group
+			// held up, say by a slow dead-letter publish, does not delay
+			// the acks of the groups behind it, as a FIFO acker would.
+			go s.settle(h)
+		}
+		return
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	for _, jm := range group {
+		s.nak(jm, 0)
+	}
+	s.release(h)
 }
 
 // feedBatches is feed in batch mode: it hands out one Watermill message per
@@ -414,22 +447,7 @@ func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstre
 				<-s.sem
 			}
 		} else {
-			msg := message.NewMessage(group[0].Reply(), nil)
-			msg.Metadata[MetaBatch] = strconv.Itoa(len(group))
-			msg.SetContext(context.WithValue(s.abortCtx, natsMsgsKey{}, group))
-			s.inFlight.Add(1)
-			s.handedOut.Add(int64(len(group)))
-			select {
-			case out <- msg:
-				// A goroutine per group (a handful are in flight): one group
-				// held up, say by a slow dead-letter publish, does not delay
-				// the acks of the groups behind it, as a FIFO acker would.
-				go s.settleGroup(msg, group)
-			case <-ctx.Done():
-				s.unhandGroup(group)
-			case <-s.closing:
-				s.unhandGroup(group)
-			}
+			s.handOut(ctx, out, groupMessage(group), group, false)
 		}
 		if iterErr != nil {
 			s.iterEnded(topic, iter, iterErr, stopping)
@@ -438,26 +456,22 @@ func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstre
 	}
 }
 
-// unhandGroup is unhand for a group.
-func (s *Subscriber) unhandGroup(group []jetstream.Msg) {
-	for _, jm := range group {
-		s.nak(jm, 0)
-		<-s.sem
+// acker settles handed-out messages in order until Close.
+func (s *Subscriber) acker() {
+	defer s.ackers.Done()
+	for h := range s.handouts {
+		s.settle(h)
 	}
-	s.handedOut.Add(-int64(len(group)))
-	s.inFlight.Done()
 }
 
-// settleGroup is settle for a group: every message of it is acknowledged
-// (each with its own ack: the consumer acks explicitly) once msg is acked,
-// or naked once it is nacked.
-func (s *Subscriber) settleGroup(msg *message.Message, group []jetstream.Msg) {
-	defer s.inFlight.Done()
+// settle acknowledges every JetStream message of h (each with its own ack)
+// once its Watermill message is acked, or naks them once it is nacked.
+func (s *Subscriber) settle(h handout) {
 	select {
-	case <-msg.Acked():
+	case <-h.msg.Acked():
 		var failed int
 		var ferr error
-		for _, jm := range group {
+		for _, jm := range h.group {
 			if err := jm.Ack(); err != nil {
 				failed++
 				ferr = err
@@ -467,59 +481,34 @@ func (s *Subscriber) settleGroup(msg *message.Message, group []jetstream.Msg) {
 			s.ackErrors.Add(uint64(failed))
 			s.cfg.Logger.Error("Ack failed (the messages will be redelivered and dropped as duplicates)", ferr, wm.LogFields{"failed": failed})
 		}
-	case <-msg.Nacked():
-		delay := s.delay()
-		for _, jm := range group {
-			s.nak(jm, delay)
+	case <-h.msg.Nacked():
+		d := s.nakDelay(h.msg)
+		for _, jm := range h.group {
+			s.nak(jm, d)
 		}
 	case <-s.abort:
 		// Close gave up: the server redelivers after the ack wait.
 	}
-	s.handedOut.Add(-int64(len(group)))
-	for range group {
-		<-s.sem
-	}
+	s.release(h)
 }
 
-// unhand naks a message that was about to be handed out when the
-// subscription stopped, so that it is redelivered at once.
-func (s *Subscriber) unhand(jm jetstream.Msg) {
-	s.nak(jm, 0)
-	s.handedOut.Add(-1)
-	<-s.sem
+// release gives back the window slots of h and cancels its context.
+func (s *Subscriber) release(h handout) {
+	s.handedOut.Add(-int64(len(h.group)))
+	for range h.group {
+		<-s.sem
+	}
+	h.cancel()
 	s.inFlight.Done()
 }
 
-// acker settles handed-out messages in order until Close.
-func (s *Subscriber) acker() {
-	defer s.ackers.Done()
-	for h := range s.handouts {
-		s.settle(h.msg, h.jm)
-	}
-}
-
-// settle acknowledges jm once msg is acked, or naks it once it is nacked.
-func (s *Subscriber) settle(msg *message.Message, jm jetstream.Msg) {
-	defer s.inFlight.Done()
-	defer func() { <-s.sem }()
-	defer s.handedOut.Add(-1)
-	select {
-	case <-msg.Acked():
-		if err := jm.Ack(); err != nil {
-			s.ackErrors.Add(1)
-			s.cfg.Logger.Error("Ack failed (the message will be redelivered and dropped as a duplicate)", err, nil)
+// nakDelay is the redelivery delay of a nacked message: the one
+// Watermill's delay package set on it, or NakDelay.
+func (s *Subscriber) nakDelay(msg *message.Message) time.Duration {
+	if v := msg.Metadata.Get(delay.DelayedForKey); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+			return d
 		}
-	case <-msg.Nacked():
-		s.nak(jm, s.delay())
-	case <-s.abort:
-		// Close gave up: the server redelivers after the ack wait.
-	}
-}
-
-// delay is the redelivery delay of a nacked message.
-func (s *Subscriber) delay() time.Duration {
-	if s.cfg.nakDelay != nil {
-		return s.cfg.nakDelay()
 	}
 	return s.cfg.NakDelay
 }
@@ -553,13 +542,21 @@ func (s *Subscriber) Err() error {
 	return s.err
 }
 
-// InFlight returns the number of messages handed out and not yet acked or
-// nacked.
+// InFlight returns the number of JetStream messages handed out and not yet
+// acked or nacked.
 func (s *Subscriber) InFlight() int { return int(s.handedOut.Load()) }
+
+// Abandoned returns the number of JetStream messages Close gave up on
+// (still handed out after CloseTimeout): the server redelivers them after
+// the ack wait.
+func (s *Subscriber) Abandoned() int { return int(s.abandoned.Load()) }
 
 // Close stops every subscription, naks the messages not yet handed out,
 // and waits (up to CloseTimeout) until every message handed out has been
-// acked or nacked and that has been sent to the server. It is idempotent.
+// acked or nacked and that has been sent to the server (Flush). Messages
+// still handed out after CloseTimeout are abandoned (logged, counted in
+// Abandoned, their contexts cancelled): the server redelivers them after
+// the ack wait, which is not an error of Close. It is idempotent.
 func (s *Subscriber) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -573,12 +570,14 @@ func (s *Subscriber) Close() error {
 	}()
 	timer := time.NewTimer(s.cfg.CloseTimeout)
 	defer timer.Stop()
-	var err error
 	select {
 	case <-done:
 	case <-timer.C:
-		err = fmt.Errorf("watermill: close: %d messages still in flight after %s", s.InFlight(), s.cfg.CloseTimeout)
 		s.abortOnce.Do(func() {
+			n := s.InFlight()
+			s.abandoned.Store(int64(n))
+			s.cfg.Logger.Error("Close gave up on messages in flight (the server redelivers them after the ack wait)",
+				fmt.Errorf("%d messages still in flight after %s", n, s.cfg.CloseTimeout), nil)
 			close(s.abort)
 			s.cancel()
 		})
@@ -588,10 +587,12 @@ func (s *Subscriber) Close() error {
 	s.ackers.Wait()
 	s.cancel()
 	// Acks are published asynchronously: make sure they reached the server.
-	if nc := s.cfg.JetStream.Conn(); nc != nil && !nc.IsClosed() {
-		if ferr := nc.FlushTimeout(5 * time.Second); ferr != nil && err == nil {
-			err = fmt.Errorf("watermill: close: flush acks: %w", ferr)
+	if s.cfg.Flush != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.cfg.Flush(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			return fmt.Errorf("watermill: close: flush acks: %w", err)
 		}
 	}
-	return err
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
@@ -39,6 +40,34 @@ type NATSFlags struct {
 	NATSCA       string `name:"nats-tls-ca" help:"CA certificate file to verify the NATS server." env:"PLAINT_NATS_TLS_CA" type:"path"`
 	NATSCert     string `name:"nats-tls-cert" help:"Client certificate file for NATS TLS." env:"PLAINT_NATS_TLS_CERT" type:"path"`
 	NATSKey      string `name:"nats-tls-key" help:"Client key file for NATS TLS." env:"PLAINT_NATS_TLS_KEY" type:"path"`
+}
+
+// dial connects to NATS at url with the flags' credentials and TLS. Bad
+// settings are a usage error, a server that does not answer is
+// EUNAVAILABLE.
+func (f *NATSFlags) dial(url, name string) (*plaintnats.Client, error) {
+	c, err := plaintnats.Connect(plaintnats.ConnConfig{
+		URL: url, CredsFile: f.NATSCreds, User: f.NATSUser, Password: f.NATSPassword,
+		TLSCA: f.NATSCA, TLSCert: f.NATSCert, TLSKey: f.NATSKey, Name: name,
+	})
+	if errors.Is(err, plaintnats.ErrConfig) {
+		return nil, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
+	}
+	if err != nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v", err)
+	}
+	return c, nil
+}
+
+// connect connects a client command to NATS: --nats-url, or the embedded
+// server's default address; a server that does not answer is
+// EUNAVAILABLE, with a hint.
+func (f *NATSFlags) connect(name string) (*plaintnats.Client, error) {
+	c, err := f.dial(f.NATSURL, name)
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v (is `plaint serve` running? --nats-url selects another server)", err)
+	}
+	return c, err
 }
 
 // CLI is the command line of plaint.

@@ -10,12 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plaint/plaint/adapters/nats/natstest"
-
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/nats/natstest"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
@@ -40,9 +36,9 @@ func crashEvent(i int) domain.Event {
 
 // publishCrashEvents publishes crashEvent(from) .. crashEvent(to-1) and
 // waits for every JetStream acknowledgement.
-func publishCrashEvents(t *testing.T, nc *natsgo.Conn, from, to int) {
+func publishCrashEvents(t *testing.T, c *plaintnats.Client, from, to int) {
 	t.Helper()
-	pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{})
+	pub, err := c.NewPublisher(plaintnats.PublisherConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +69,12 @@ func TestCrashSafety(t *testing.T) {
 	// Interest retention: the stream keeps each event until it is stored.
 	srv := startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest")
 
-	nc, err := natsgo.Connect("nats://"+natsAddr, natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
+	client, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsAddr, ReconnectWait: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{MaxAttempts: 1000, MaxBackoff: 500 * time.Millisecond, AckTimeout: 5 * time.Second})
+	defer client.Close()
+	pub, err := client.NewPublisher(plaintnats.PublisherConfig{MaxAttempts: 1000, MaxBackoff: 500 * time.Millisecond, AckTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,22 +129,15 @@ func TestCrashSafety(t *testing.T) {
 	case <-time.After(300 * time.Second):
 		t.Fatal("publisher did not finish")
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	waitFor(t, 300*time.Second, "the backlog to drain", func() bool {
-		ci, err := js.Consumer(context.Background(), plaintnats.EventsStream, plaintnats.DefaultConsumer)
-		if err != nil {
-			return false
-		}
-		info, err := ci.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && srv.statUint("events") >= uint64(len(want))
+		n, err := client.ConsumerPending(context.Background(), "")
+		return err == nil && n == 0 && srv.statUint("events") >= uint64(len(want))
 	})
 	if got := srv.statUint("events"); got != uint64(len(want)) {
 		t.Fatalf("stored %d events, want exactly %d", got, len(want))
 	}
 	// Interest retention: once acknowledged, the buffer lets the events go.
+	_, js := natstest.Connect(t, "nats://"+natsAddr)
 	waitFor(t, 30*time.Second, "the events stream to empty", func() bool {
 		st, err := js.Stream(context.Background(), plaintnats.EventsStream)
 		if err != nil {
@@ -194,12 +183,12 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	data := t.TempDir()
 	natsAddr := freePort(t)
 	srv := startServer(t, data, "--nats-listen", natsAddr)
-	nc, _ := natstest.Connect(t, "nats://"+natsAddr)
+	client := natstest.Client(t, "nats://"+natsAddr)
 	const n = 20_000
 	began := time.Now()
-	publishCrashEvents(t, nc, 0, n)
+	publishCrashEvents(t, client, 0, n)
 	t.Logf("%s: published %d events", time.Since(began), n)
-	nc.Close()
+	client.Close()
 	stored := srv.statUint("events")
 	srv.term()
 	t.Logf("%s: stopped with about %d stored", time.Since(began), stored)

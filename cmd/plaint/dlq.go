@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
 )
@@ -58,24 +56,10 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--since %q: expected an RFC 3339 time (2026-11-30T08:00:00Z), a date (2026-11-30) or a duration ago (24h)", s)
 }
 
-// dlqJetStream connects to NATS for a dlq command.
-func dlqJetStream(f *NATSFlags) (jetstream.JetStream, func(), error) {
-	nc, err := f.connect("plaint-dlq")
-	if err != nil {
-		return nil, nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("jetstream: %w", err)
-	}
-	return js, nc.Close, nil
-}
-
 // dlqError maps the dead-letter stream's errors to plaint's codes.
 func dlqError(err error) error {
 	switch {
-	case errors.Is(err, jetstream.ErrStreamNotFound):
+	case errors.Is(err, plaintnats.ErrNoStream):
 		return domain.Errorf(domain.EUNAVAILABLE, "%v (start `plaint serve`, which creates %s, or point --nats-url at its NATS)", err, plaintnats.DLQStream)
 	case errors.Is(err, plaintnats.ErrDeadLetterNotFound):
 		return domain.Errorf(domain.ENOTFOUND, "%v (replayed, aged out, or never there: `plaint dlq list` shows what is)", err)
@@ -85,15 +69,15 @@ func dlqError(err error) error {
 
 // Run lists the dead letters.
 func (c *DLQListCmd) Run(g *Globals) error {
-	js, done, err := dlqJetStream(&c.NATSFlags)
+	client, err := c.connect("plaint-dlq")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer client.Close()
 	since, _ := parseSince(c.Since, time.Now())
 	ctx, cancel := context.WithTimeout(g.Ctx, 5*time.Minute)
 	defer cancel()
-	letters, err := plaintnats.ListDeadLetters(ctx, js, plaintnats.DLQFilter{Reason: c.Reason, Since: since, Limit: c.Limit})
+	letters, err := client.ListDeadLetters(ctx, plaintnats.DLQFilter{Reason: c.Reason, Since: since, Limit: c.Limit})
 	if err != nil {
 		return dlqError(err)
 	}
@@ -146,12 +130,12 @@ type dlqShown struct {
 
 // Run shows the dead letter.
 func (c *DLQShowCmd) Run(g *Globals) error {
-	js, done, err := dlqJetStream(&c.NATSFlags)
+	client, err := c.connect("plaint-dlq")
 	if err != nil {
 		return err
 	}
-	defer done()
-	d, err := plaintnats.GetDeadLetter(g.Ctx, js, c.ID)
+	defer client.Close()
+	d, err := client.GetDeadLetter(g.Ctx, c.ID)
 	if err != nil {
 		return dlqError(err)
 	}
@@ -210,48 +194,18 @@ func (c *DLQReplayCmd) Run(g *Globals) error {
 		}
 		fixed = map[uint64][]byte{c.IDs[0]: []byte(strings.TrimSpace(string(b)))}
 	}
-	js, done, err := dlqJetStream(&c.NATSFlags)
+	client, err := c.connect("plaint-dlq")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer client.Close()
 	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Minute)
 	defer cancel()
-	results, err := replayDeadLetters(ctx, js, c.Reason, c.IDs, fixed)
+	results, err := client.Replay(ctx, c.IDs, c.Reason, fixed, &domain.Decoder{})
 	if err != nil {
-		return err
+		return dlqError(err)
 	}
 	return reportReplay(g, results)
-}
-
-// replayDeadLetters selects dead letters (by reason, by id, or all when
-// neither is given) and replays them; the CLI and /v1/dlq/replay share it.
-func replayDeadLetters(ctx context.Context, js jetstream.JetStream, reason string, ids []uint64, fixed map[uint64][]byte) ([]plaintnats.ReplayResult, error) {
-	var letters []plaintnats.DeadLetter
-	var missing []plaintnats.ReplayResult
-	if len(ids) > 0 {
-		for _, id := range ids {
-			d, err := plaintnats.GetDeadLetter(ctx, js, id)
-			if errors.Is(err, plaintnats.ErrDeadLetterNotFound) {
-				missing = append(missing, plaintnats.ReplayResult{ID: id, Outcome: plaintnats.ReplayFailed, Error: "no dead letter with that id (replayed, aged out, or never there)"})
-				continue
-			}
-			if err != nil {
-				return nil, dlqError(err)
-			}
-			letters = append(letters, d)
-		}
-	} else {
-		var err error
-		if letters, err = plaintnats.ListDeadLetters(ctx, js, plaintnats.DLQFilter{Reason: reason}); err != nil {
-			return nil, dlqError(err)
-		}
-	}
-	results, err := plaintnats.Replay(ctx, js, letters, fixed, &domain.Decoder{})
-	if err != nil {
-		return nil, err
-	}
-	return append(results, missing...), nil
 }
 
 // reportReplay prints one line per dead letter and a summary. Dead letters
@@ -281,15 +235,15 @@ func reportReplay(g *Globals, results []plaintnats.ReplayResult) error {
 }
 
 // dlqService answers /v1/dlq for the HTTP API (see plainthttp.DeadLetters).
-type dlqService struct{ js jetstream.JetStream }
+type dlqService struct{ client *plaintnats.Client }
 
 func (s dlqService) List(ctx context.Context, reason string, since time.Time, limit int) (any, error) {
-	letters, err := plaintnats.ListDeadLetters(ctx, s.js, plaintnats.DLQFilter{Reason: reason, Since: since, Limit: limit})
+	letters, err := s.client.ListDeadLetters(ctx, plaintnats.DLQFilter{Reason: reason, Since: since, Limit: limit})
 	return letters, dlqError(err)
 }
 
 func (s dlqService) Show(ctx context.Context, id uint64) (any, error) {
-	d, err := plaintnats.GetDeadLetter(ctx, s.js, id)
+	d, err := s.client.GetDeadLetter(ctx, id)
 	if err != nil {
 		return nil, dlqError(err)
 	}
@@ -297,5 +251,9 @@ func (s dlqService) Show(ctx context.Context, id uint64) (any, error) {
 }
 
 func (s dlqService) Replay(ctx context.Context, reason string, ids []uint64, fixed map[uint64][]byte) (any, error) {
-	return replayDeadLetters(ctx, s.js, reason, ids, fixed)
+	results, err := s.client.Replay(ctx, ids, reason, fixed, &domain.Decoder{})
+	if err != nil {
+		return nil, dlqError(err)
+	}
+	return results, nil
 }

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/schollz/progressbar/v3"
 
 	plaintcsv "github.com/plaint/plaint/adapters/csv"
@@ -379,68 +377,33 @@ func (s *countSink) summary(st plaintnats.PublishStats) string {
 
 // natsSink publishes to JetStream through a Publisher.
 type natsSink struct {
-	nc  *nats.Conn
-	pub *plaintnats.Publisher
-	pr  *emitProgress
+	client *plaintnats.Client
+	pub    *plaintnats.Publisher
+	pr     *emitProgress
 }
 
 func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
-	nc, err := c.connect("plaint-emit")
+	client, err := c.connect("plaint-emit")
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStream(ctx, nc); err != nil {
-		nc.Close()
-		return nil, err
+	// Fail early, with a hint, when no stream captures events.
+	if err := client.CheckEventsStream(ctx); err != nil {
+		client.Close()
+		if errors.Is(err, plaintnats.ErrNoStream) {
+			return nil, domain.Errorf(domain.EUNAVAILABLE, "%v; start `plaint serve` or point --nats-url at its NATS", err)
+		}
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v", err)
 	}
 	pr := newEmitProgress(g.Stderr)
-	pub, err := plaintnats.NewPublisher(nc, plaintnats.PublisherConfig{
+	pub, err := client.NewPublisher(plaintnats.PublisherConfig{
 		Window: c.Window, MaxAttempts: c.MaxAttempts, Progress: pr.update,
 	})
 	if err != nil {
-		nc.Close()
+		client.Close()
 		return nil, err
 	}
-	return &natsSink{nc: nc, pub: pub, pr: pr}, nil
-}
-
-// connect connects a client command to NATS: --nats-url, or the embedded
-// server's default address. Bad settings are a usage error; a server that
-// does not answer is EUNAVAILABLE, with a hint.
-func (f *NATSFlags) connect(name string) (*nats.Conn, error) {
-	url := f.NATSURL
-	if url == "" {
-		url = nats.DefaultURL
-	}
-	nc, err := plaintnats.Connect(plaintnats.ConnConfig{
-		URL: url, CredsFile: f.NATSCreds, User: f.NATSUser, Password: f.NATSPassword,
-		TLSCA: f.NATSCA, TLSCert: f.NATSCert, TLSKey: f.NATSKey, Name: name,
-	})
-	if errors.Is(err, plaintnats.ErrConfig) {
-		return nil, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
-	}
-	if err != nil {
-		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v (is `plaint serve` running? --nats-url selects another server)", err)
-	}
-	return nc, nil
-}
-
-// checkStream fails early, with a hint, when no stream captures events.
-func checkStream(ctx context.Context, nc *nats.Conn) error {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	subject := domain.TypeComplaintFiled.Subject()
-	if _, err := js.StreamNameBySubject(ctx, subject); err != nil {
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			return domain.Errorf(domain.EUNAVAILABLE, "no JetStream stream captures %s on %s; start `plaint serve` (it creates %s) or point --nats-url at its NATS", subject, nc.ConnectedUrlRedacted(), plaintnats.EventsStream)
-		}
-		return domain.Errorf(domain.EUNAVAILABLE, "JetStream is not available on %s: %v", nc.ConnectedUrlRedacted(), err)
-	}
-	return nil
+	return &natsSink{client: client, pub: pub, pr: pr}, nil
 }
 
 func (s *natsSink) raw(ctx context.Context, subject, msgID string, data []byte) error {
@@ -450,7 +413,7 @@ func (s *natsSink) raw(ctx context.Context, subject, msgID string, data []byte) 
 func (s *natsSink) finish(ctx context.Context) (plaintnats.PublishStats, error) {
 	st, err := s.pub.Wait(ctx)
 	s.pr.done()
-	s.nc.Close()
+	_ = s.client.Close() // every ack was awaited: nothing is left to flush
 	return st, err
 }
 

@@ -27,7 +27,7 @@ func startEmitNATS(t *testing.T, withStreams bool) *emitNATS {
 	s := natstest.Server(t)
 	_, js := natstest.Connect(t, s.ClientURL())
 	if withStreams {
-		natstest.EnsureStreams(t, js, plaintnats.StreamConfig{})
+		natstest.EnsureStreams(t, natstest.Client(t, s.ClientURL()), plaintnats.StreamConfig{})
 	}
 	return &emitNATS{url: s.ClientURL(), js: js}
 }

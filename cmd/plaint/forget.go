@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/term"
 
 	plainthttp "github.com/plaint/plaint/adapters/http"
@@ -103,15 +102,12 @@ func (c *ForgetCmd) offline(g *Globals, l *eventstore.Log, req plainthttp.Forget
 		}
 	}
 	if natsURL != "" {
-		nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsURL, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
-			TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint forget"})
+		client, err := c.dial(natsURL, "plaint forget")
 		if err != nil {
 			return err
 		}
-		defer nc.Close()
-		if f.js, err = jetstream.New(nc); err != nil {
-			return fmt.Errorf("jetstream: %w", err)
-		}
+		defer client.Close()
+		f.streams = client
 	}
 	res, err := f.forget(g.Ctx, req)
 	if res != nil {
@@ -157,7 +153,8 @@ func osUser() string {
 type forgetter struct {
 	log  *eventstore.Log
 	proj *projections.Engine // nil: none
-	js   jetstream.JetStream // nil: JetStream is not searched
+	// streams erases JetStream's copies; nil: JetStream is not searched.
+	streams *plaintnats.Client
 	// storeDir is the embedded server's JetStream directory, searched for
 	// the erased values afterwards; "" for an external NATS.
 	storeDir string
@@ -240,7 +237,7 @@ func (f *forgetter) run(ctx context.Context, req plainthttp.ForgetRequest) (*for
 		}
 	}
 	res.Checked = len(check)
-	if f.js == nil {
+	if f.streams == nil {
 		res.Streams = "not searched (no NATS)"
 	} else {
 		f.step(fmt.Sprintf("erasing %d messages from %s and searching %s", len(plan.StreamSeqs), plaintnats.EventsStream, plaintnats.DLQStream))
@@ -254,8 +251,8 @@ func (f *forgetter) run(ctx context.Context, req plainthttp.ForgetRequest) (*for
 	if err != nil {
 		return res, err
 	}
-	if f.js != nil && len(lr.LateStreamSeqs) > 0 {
-		er, err := plaintnats.EraseMessages(ctx, f.js, plaintnats.EventsStream, lr.LateStreamSeqs)
+	if f.streams != nil && len(lr.LateStreamSeqs) > 0 {
+		er, err := f.streams.EraseMessages(ctx, plaintnats.EventsStream, lr.LateStreamSeqs)
 		res.Events.Erased += er.Erased
 		res.Events.Gone += er.Gone
 		if err != nil {
@@ -280,62 +277,11 @@ func (f *forgetter) run(ctx context.Context, req plainthttp.ForgetRequest) (*for
 }
 
 // eraseStreams erases the copies of the customer's events from the events
-// stream, and every dead letter that mentions them.
+// stream, and every dead letter that mentions them (see
+// plaintnats.Client.EraseCustomer), before the log is touched.
 func (f *forgetter) eraseStreams(ctx context.Context, plan *eventstore.ForgetPlan, res *forgetResult) error {
-	ev, err := plaintnats.EraseMessages(ctx, f.js, plaintnats.EventsStream, plan.StreamSeqs)
-	if err != nil {
-		return fmt.Errorf("%w; nothing was erased from the log, ask again", err)
-	}
-	// Events stored by an older plaint have no recorded stream position:
-	// search the stream for them, among the messages already stored.
-	if plan.Unmapped > 0 {
-		quoted, _ := json.Marshal(plan.CustomerID)
-		mentions := plaintnats.Mentions([][]byte{quoted})
-		stored := func(m jetstream.Msg) bool {
-			if !mentions(m) {
-				return false
-			}
-			var e struct{ ID, Source string }
-			return json.Unmarshal(m.Data(), &e) == nil && f.log.Contains(e.Source, e.ID)
-		}
-		more, err := plaintnats.EraseMatching(ctx, f.js, plaintnats.EventsStream, stored)
-		ev.Erased, ev.Gone, ev.Scanned = ev.Erased+more.Erased, ev.Gone+more.Gone, more.Scanned
-		if err != nil {
-			return fmt.Errorf("%w; nothing was erased from the log, ask again", err)
-		}
-	}
-	res.Events = &ev
-	// Dead letters: the id as a JSON string (a bare one would match longer
-	// ids), and the customer's other erased values.
-	quoted, _ := json.Marshal(plan.CustomerID)
-	needles := [][]byte{quoted}
-	for i, n := range plan.Needles() {
-		if i > 0 && !plan.Kept()[i] {
-			needles = append(needles, n)
-		}
-	}
-	if !plan.Kept()[0] {
-		needles = append(needles, []byte(plan.CustomerID))
-	}
-	// Their originals stay in the events stream too.
-	mentions := plaintnats.Mentions(needles)
-	var origins []uint64
-	match := func(m jetstream.Msg) bool {
-		if !mentions(m) {
-			return false
-		}
-		if seq, ok := plaintnats.DeadLetterOrigin(m); ok {
-			origins = append(origins, seq)
-		}
-		return true
-	}
-	dl, err := plaintnats.EraseMatching(ctx, f.js, plaintnats.DLQStream, match)
-	res.DeadLetters = &dl
-	if err != nil {
-		return fmt.Errorf("%w; nothing was erased from the log, ask again", err)
-	}
-	og, err := plaintnats.EraseMessages(ctx, f.js, plaintnats.EventsStream, origins)
-	res.Events.Erased, res.Events.Gone = res.Events.Erased+og.Erased, res.Events.Gone+og.Gone
+	ev, dl, err := f.streams.EraseCustomer(ctx, plan, f.log.Contains)
+	res.Events, res.DeadLetters = &ev, &dl
 	if err != nil {
 		return fmt.Errorf("%w; nothing was erased from the log, ask again", err)
 	}

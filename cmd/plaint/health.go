@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-
 	"github.com/plaint/plaint/eventstore"
 )
 
@@ -31,8 +29,8 @@ func lowOnSpace(ds eventstore.DiskSpace, reserve uint64) (bool, uint64) {
 // failures, retried with backoff).
 func (e *engine) ready(data string, reserve uint64) error {
 	var errs []error
-	if st := e.nc.Status(); st != natsgo.CONNECTED {
-		errs = append(errs, fmt.Errorf("nats connection is %s", st))
+	if err := e.nats.Connected(); err != nil {
+		errs = append(errs, err)
 	}
 	if ds, err := eventstore.DiskSpaceOf(data); err == nil {
 		if low, r := lowOnSpace(ds, reserve); low {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/eventstore"
 )
@@ -96,8 +94,8 @@ func (c *ServeCmd) checkProjectionsIdentity(path, logID string, logger *slog.Log
 // acknowledgements say which events the log holds, and another log must
 // not inherit them. With --fresh a consumer of another log is removed, so
 // that it is made anew and delivers everything the stream holds.
-func (c *ServeCmd) checkConsumerIdentity(ctx context.Context, js jetstream.JetStream, logID string, logger *slog.Logger) error {
-	cid, err := plaintnats.ConsumerLogID(ctx, js, c.Consumer)
+func (c *ServeCmd) checkConsumerIdentity(ctx context.Context, client *plaintnats.Client, logID string, logger *slog.Logger) error {
+	cid, err := client.ConsumerLogID(ctx, c.Consumer)
 	if err != nil || cid == "" || cid == logID {
 		return err
 	}
@@ -107,5 +105,5 @@ func (c *ServeCmd) checkConsumerIdentity(ctx context.Context, js jetstream.JetSt
 	}
 	logger.Warn("--fresh: the consumer of another log is made anew; every event the stream holds is ingested again (duplicates are dropped)",
 		"consumer", c.Consumer, "its_log", cid, "log", logID)
-	return plaintnats.DeleteConsumer(ctx, js, c.Consumer)
+	return client.DeleteConsumer(ctx, c.Consumer)
 }

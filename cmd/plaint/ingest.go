@@ -7,17 +7,15 @@ import (
 	"math"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/watermill"
 )
 
 // startIngest starts the Watermill ingest router on the durable consumer,
 // with Prometheus counters, and registers its graceful stop. It returns the
 // function /v1/stats reads the ingest counters from.
-func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, reg *prometheus.Registry) (func() any, error) {
+func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) (func() any, error) {
 	received := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_received_total", Help: "Messages taken from the events stream."})
 	stored := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_stored_total", Help: "Events appended to the log by this process."})
 	dups := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_duplicates_total", Help: "Events dropped as duplicates by this process."})
@@ -25,12 +23,18 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 	errs := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_errors_total", Help: "Failures of plaint itself; the message is redelivered."})
 	reg.MustRegister(received, stored, dups, dlq, errs)
 
+	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
+	defer cancel()
+	cons, err := e.nats.IngestConsumer(ctx, c.Consumer)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
 	in, err := watermill.New(watermill.Config{
-		JetStream: js,
-		Store:     e.committer,
-		Stream:    plaintnats.EventsStream,
-		Consumer:  c.Consumer,
-		Logger:    e.logger,
+		Consumer:   cons,
+		DeadLetter: e.nats.PublishDeadLetter,
+		Flush:      e.nats.Flush,
+		Store:      e.committer,
+		Logger:     e.logger,
 		Hooks: watermill.Hooks{
 			Received:     received.Inc,
 			Stored:       stored.Inc,
@@ -50,18 +54,17 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, js jetstream.JetStream, re
 		func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			cons, err := js.Consumer(ctx, plaintnats.EventsStream, c.Consumer)
+			n, err := e.nats.ConsumerPending(ctx, c.Consumer)
 			if err != nil {
 				return math.NaN()
 			}
-			info, err := cons.Info(ctx)
-			if err != nil {
-				return math.NaN()
-			}
-			return float64(info.NumPending) + float64(info.NumAckPending)
+			return float64(n)
 		}))
 	done := make(chan error, 1)
-	go func() { done <- in.Run(g.Ctx) }()
+	// The ingest stops through its closer, in the engine's stop order, not
+	// on SIGTERM by itself: a stop that came first would look like a
+	// failure to Run's select.
+	go func() { done <- in.Run(context.WithoutCancel(g.Ctx)) }()
 	select {
 	case <-in.Running():
 	case err := <-done:

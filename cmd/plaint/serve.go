@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -67,7 +65,7 @@ type engine struct {
 	log       *eventstore.Log
 	committer *eventstore.Committer
 	natsSrv   *plaintnats.Server
-	nc        *natsgo.Conn
+	nats      *plaintnats.Client
 	http      *plainthttp.Server
 	ingest    *watermill.Ingest
 	closers   []func() error  // run in reverse on stop
@@ -162,36 +160,26 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		e.closers = append(e.closers, func() error { srv.Shutdown(); return nil })
 		natsURL = srv.ClientURL()
 	}
-	nc, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsURL, CredsFile: c.NATSCreds, User: c.NATSUser, Password: c.NATSPassword,
-		TLSCA: c.NATSCA, TLSCert: c.NATSCert, TLSKey: c.NATSKey, Name: "plaint serve"})
-	if errors.Is(err, plaintnats.ErrConfig) {
-		return e, domain.Errorf(domain.EINVALID, "--nats-url and its credentials: %v", err)
-	}
+	client, err := c.NATSFlags.dial(natsURL, "plaint serve")
 	if err != nil {
 		return e, err
 	}
-	e.nc = nc
+	e.nats = client
 	e.closers = append(e.closers, func() error {
-		// Make sure the server has read the last acks and naks before the
-		// connection (and an embedded server) goes: a lost nak leaves its
-		// message waiting for the ack wait before it is redelivered.
-		if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		// The server reads the last acks and naks before the connection
+		// (and an embedded server) goes.
+		if err := client.Close(); err != nil {
 			e.logger.Warn("flushing acknowledgements to NATS failed", "err", err)
 		}
-		nc.Close()
 		return nil
 	})
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return e, fmt.Errorf("jetstream: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
 	defer cancel()
-	if err := c.checkConsumerIdentity(ctx, js, l.ID(), logger); err != nil {
+	if err := c.checkConsumerIdentity(ctx, client, l.ID(), logger); err != nil {
 		return e, err
 	}
 	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge, Interest: c.StreamRetention == "interest", LogID: l.ID()}
-	if err := plaintnats.EnsureStreams(ctx, js, streams); err != nil {
+	if err := client.EnsureStreams(ctx, streams); err != nil {
 		return e, err
 	}
 	if err := eventstore.StampFile(projPath, l.ID()); err != nil {
@@ -199,7 +187,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	// Messages the last run received but did not acknowledge come back now,
 	// not after the ack wait. An older server without the API only delays them.
-	if err := plaintnats.ResetConsumer(ctx, js, c.Consumer); err != nil {
+	if err := client.ResetConsumer(ctx, c.Consumer); err != nil {
 		logger.Warn("unacknowledged messages of the last run will be redelivered after the ack wait", "err", err)
 	}
 
@@ -209,7 +197,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerLogMetrics(reg, l)
-	ingestStats, err := c.startIngest(g, e, js, reg)
+	ingestStats, err := c.startIngest(g, e, reg)
 	if err != nil {
 		return e, err
 	}
@@ -238,12 +226,12 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, fmt.Errorf("data directory: %w", err)
 	}
-	forget := &forgetter{log: l, proj: pe, js: js}
+	forget := &forgetter{log: l, proj: pe, streams: client}
 	if e.natsSrv != nil {
 		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
 	}
 	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
-		DLQ: dlqService{js}, Forget: forget,
+		DLQ: dlqService{client}, Forget: forget,
 		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) }})
 	if err != nil {
 		return e, err

@@ -37,8 +37,8 @@ func TestTailFollowsThroughTheServer(t *testing.T) {
 	data := t.TempDir()
 	natsAddr := freePort(t)
 	srv := startServer(t, data, "--nats-listen", natsAddr)
-	nc, _ := natstest.Connect(t, "nats://"+natsAddr)
-	publishCrashEvents(t, nc, 0, 3)
+	client := natstest.Client(t, "nats://"+natsAddr)
+	publishCrashEvents(t, client, 0, 3)
 	waitFor(t, 30*time.Second, "3 events", func() bool { return srv.statUint("events") == 3 })
 
 	out := &lineWriter{want: 5, done: make(chan struct{})}
@@ -49,7 +49,7 @@ func TestTailFollowsThroughTheServer(t *testing.T) {
 	go func() {
 		exited <- m.Run(ctx, []string{"log", "tail", "-f", "--from", "2", "--data", data, "--server", srv.http})
 	}()
-	publishCrashEvents(t, nc, 3, 6)
+	publishCrashEvents(t, client, 3, 6)
 	select {
 	case <-out.done:
 	case code := <-exited:

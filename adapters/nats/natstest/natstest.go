@@ -41,12 +41,24 @@ func Connect(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 	return nc, js
 }
 
+// Client connects plaint's client to the server at url, closed when the
+// test ends.
+func Client(tb testing.TB, url string) *plaintnats.Client {
+	tb.Helper()
+	c, err := plaintnats.Connect(plaintnats.ConnConfig{URL: url})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 // EnsureStreams creates plaint's streams and consumer with cfg.
-func EnsureStreams(tb testing.TB, js jetstream.JetStream, cfg plaintnats.StreamConfig) {
+func EnsureStreams(tb testing.TB, c *plaintnats.Client, cfg plaintnats.StreamConfig) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := plaintnats.EnsureStreams(ctx, js, cfg); err != nil {
+	if err := c.EnsureStreams(ctx, cfg); err != nil {
 		tb.Fatal(err)
 	}
 }

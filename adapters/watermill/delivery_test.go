@@ -15,18 +15,23 @@ import (
 	"github.com/plaint/plaint/eventstore"
 )
 
-func TestStreamSeqOfAckSubjects(t *testing.T) {
-	for reply, want := range map[string]uint64{
-		"$JS.ACK.PLAINT_EVENTS.plaint.1.42.40.1700000000000000000.7":                   42, // older servers
-		"$JS.ACK._.ACCHASH.PLAINT_EVENTS.plaint.3.1234567.900.1700000000000000000.0.X": 1234567,
-		"$JS.ACK.hub.ACCHASH.PLAINT_EVENTS.plaint.1.9.9.1700000000000000000.0":         9, // 11 tokens
-		"$JS.ACK.PLAINT_EVENTS.plaint.1.x.40.1700000000000000000.7":                    0,
-		"$JS.ACK.PLAINT_EVENTS.plaint.1.42.40.17":                                      0, // too few tokens
-		"_INBOX.abc": 0,
-		"":           0,
+func TestAckSubjectsAreParsedAsJetStreamDoes(t *testing.T) {
+	type want struct {
+		seq, delivered uint64
+		ok             bool
+	}
+	for reply, w := range map[string]want{
+		"$JS.ACK.PLAINT_EVENTS.plaint.1.42.40.1700000000000000000.7":                   {42, 1, true}, // older servers
+		"$JS.ACK._.ACCHASH.PLAINT_EVENTS.plaint.3.1234567.900.1700000000000000000.0.X": {1234567, 3, true},
+		"$JS.ACK.hub.ACCHASH.PLAINT_EVENTS.plaint.1.9.9.1700000000000000000.0":         {9, 1, true}, // 11 tokens
+		"$JS.ACK.PLAINT_EVENTS.plaint.1.x.40.1700000000000000000.7":                    {},
+		"$JS.ACK.PLAINT_EVENTS.plaint.1.42.40.17":                                      {}, // too few tokens
+		"_INBOX.abc": {},
+		"":           {},
 	} {
-		if got := plaintwm.StreamSeqOf(reply); got != want {
-			t.Errorf("StreamSeqOf(%q) = %d, want %d", reply, got, want)
+		stream, consumer, delivered, seq, ok := plaintwm.ParseAck(reply)
+		if ok != w.ok || (ok && (seq != w.seq || delivered != w.delivered || stream != "PLAINT_EVENTS" || consumer != "plaint")) {
+			t.Errorf("ParseAck(%q) = %q %q %d %d %v, want sequence %d, delivered %d, %v", reply, stream, consumer, delivered, seq, ok, w.seq, w.delivered, w.ok)
 		}
 	}
 }

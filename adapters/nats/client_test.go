@@ -1,0 +1,137 @@
+package nats_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/nats/natstest"
+	"github.com/plaint/plaint/domain"
+)
+
+func TestClientFindsTheIngestConsumerAndWhatItHasPending(t *testing.T) {
+	s := natstest.Server(t)
+	c := natstest.Client(t, s.ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.CheckEventsStream(ctx); !errors.Is(err, plaintnats.ErrNoStream) {
+		t.Fatalf("CheckEventsStream without streams = %v, want ErrNoStream", err)
+	}
+	natstest.EnsureStreams(t, c, plaintnats.StreamConfig{})
+	if err := c.CheckEventsStream(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, js := natstest.Connect(t, s.ClientURL())
+	for range 3 {
+		if _, err := js.Publish(ctx, domain.TypeComplaintFiled.Subject(), []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := c.IngestConsumer(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := cons.CachedInfo(); info.Stream != plaintnats.EventsStream || info.Name != plaintnats.DefaultConsumer {
+		t.Fatalf("consumer %s on %s", info.Name, info.Stream)
+	}
+	if n, err := c.ConsumerPending(ctx, ""); err != nil || n != 3 {
+		t.Fatalf("ConsumerPending = %d, %v; want 3", n, err)
+	}
+	if _, err := c.IngestConsumer(ctx, "missing"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("IngestConsumer(missing) = %v, want ErrConsumerNotFound", err)
+	}
+	if err := c.Connected(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connected(); err == nil {
+		t.Fatal("Connected after Close is nil")
+	}
+}
+
+// TestDeadLettersKeepTheirTypeReasonAndOrigin: a dead letter goes to
+// plaint.dlq.<event type>, with the reason, the error and the original
+// subject in its headers; a large body is cut to fit, saying its size; the
+// same stream sequence dead-lettered again (a redelivery) is stored once,
+// and DeadLetterOrigin finds the original from it.
+func TestDeadLettersKeepTheirTypeReasonAndOrigin(t *testing.T) {
+	s := natstest.Server(t)
+	c := natstest.Client(t, s.ClientURL())
+	natstest.EnsureStreams(t, c, plaintnats.StreamConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	publish := func(subject string, data []byte, seq uint64, cause error) {
+		t.Helper()
+		f, err := c.PublishDeadLetter(ctx, subject, data, seq, cause)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			t.Fatal(err)
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
+	missing := &domain.Error{Code: domain.EINVALID, Reason: domain.ReasonMissingField, Field: "data.customer_id", Message: "is required\nfor complaint.filed"}
+	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"1"}`), 41, missing)
+	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"1"}`), 41, missing) // a redelivery
+	big := bytes.Repeat([]byte("a"), 1<<20)
+	publish("elsewhere.thing", big, 0, errors.New("too big"))
+	letters, err := c.ListDeadLetters(ctx, plaintnats.DLQFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 2 {
+		t.Fatalf("%d dead letters, want 2 (the redelivery dropped): %+v", len(letters), letters)
+	}
+	first, second := letters[0], letters[1]
+	if first.Reason != domain.ReasonMissingField || first.OriginalSubject != domain.TypeComplaintFiled.Subject() ||
+		first.Error != "data.customer_id: is required for complaint.filed" || string(first.Body) != `{"id":"1"}` {
+		t.Fatalf("first dead letter %+v", first)
+	}
+	if second.Reason != "invalid" || second.OriginalSubject != "elsewhere.thing" || second.Truncated != len(big) || second.Size >= len(big) {
+		t.Fatalf("second dead letter: reason %q, subject %q, truncated %d, size %d", second.Reason, second.OriginalSubject, second.Truncated, second.Size)
+	}
+	_, js := natstest.Connect(t, s.ClientURL())
+	st, err := js.Stream(ctx, plaintnats.DLQStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.GetMsg(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Subject != "plaint.dlq.complaint.filed" {
+		t.Fatalf("dead-lettered to %s", raw.Subject)
+	}
+	cons, err := js.OrderedConsumer(ctx, plaintnats.DLQStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cons.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq, ok := plaintnats.DeadLetterOrigin(m); !ok || seq != 41 {
+		t.Fatalf("DeadLetterOrigin = %d, %v; want 41", seq, ok)
+	}
+	m, err = cons.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject() != "plaint.dlq.unknown" {
+		t.Fatalf("a subject outside plaint.events. dead-lettered to %s", m.Subject())
+	}
+	if _, ok := plaintnats.DeadLetterOrigin(m); ok {
+		t.Fatal("a dead letter without a stream sequence has an origin")
+	}
+}

@@ -1,0 +1,192 @@
+package watermill
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"strconv"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// Container is a Store that can say whether an event is stored
+// (*eventstore.Committer is one). With it the ingest acknowledges a message
+// JetStream delivers again whose event is stored already without
+// appending it, and counts it as Redelivered, not as a duplicate: it is
+// plaint's own retry (after a failure, or a lost acknowledgement), not a
+// producer's repeated message.
+type Container interface {
+	Contains(source, id string) bool
+}
+
+var _ Container = (*eventstore.Committer)(nil)
+
+// rejection is what the handler returns when messages of msg are invalid
+// (every other one is stored): the deadLetters middleware publishes them.
+type rejection struct{ letters []rejected }
+
+func (r *rejection) Error() string {
+	return fmt.Sprintf("%d invalid messages (the first: %v)", len(r.letters), r.letters[0].cause)
+}
+
+// rejected is an invalid message and why.
+type rejected struct {
+	f     Frame
+	cause error
+}
+
+// handle is the Router's handler: msg is one JetStream message, or a group
+// of them (batch mode). Every message is decoded (and so validated, once);
+// the valid events are appended, in one AppendBatch when the store has it,
+// and it returns once they are committed; the invalid ones are returned in
+// a *rejection for the deadLetters middleware. Any other error is a failure
+// of plaint itself: the message is nacked, and the events already stored
+// are dropped as duplicates on redelivery.
+func (in *Ingest) handle(msg *message.Message) error {
+	n := messagesIn(msg)
+	events := make([]domain.Event, 0, n)
+	from := make([]Frame, 0, n) // the frame of each event
+	var invalid []rejected
+	var decodeErr error // a failure of plaint itself while decoding
+	for f, err := range framesOf(msg) {
+		if err != nil {
+			return fmt.Errorf("read %s: %w", msg.UUID, err)
+		}
+		ev, err := in.cfg.Decoder.Decode(f.Subject, f.Data)
+		if err != nil {
+			if domain.ErrorCode(err) != domain.EINVALID {
+				decodeErr = cmp.Or(decodeErr, err)
+				continue
+			}
+			invalid = append(invalid, rejected{f, err})
+			continue
+		}
+		if in.storedBefore(f, &ev) {
+			continue
+		}
+		events = append(events, ev)
+		from = append(from, f)
+	}
+	// The valid events first: the dead letters must not delay them. They
+	// are stored even when the message is going to be nacked, so that its
+	// redelivery drops them as duplicates.
+	if len(events) > 0 {
+		late, err := in.appendAll(msg.Context(), events, from)
+		if err != nil {
+			return err
+		}
+		invalid = append(invalid, late...)
+	}
+	if decodeErr != nil {
+		return fmt.Errorf("decode: %w", decodeErr)
+	}
+	if len(invalid) > 0 {
+		return &rejection{invalid}
+	}
+	return nil
+}
+
+// messagesIn returns how many JetStream messages msg stands for.
+func messagesIn(msg *message.Message) int {
+	if n, err := strconv.Atoi(msg.Metadata.Get(MetaBatch)); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// framesOf returns the JetStream messages msg stands for: the frames of a
+// group, or the one message it is.
+func framesOf(msg *message.Message) iter.Seq2[Frame, error] {
+	if g, err := ReadGroup(msg); err == nil {
+		return g.Frames()
+	}
+	return func(yield func(Frame, error) bool) {
+		seq, _ := strconv.ParseUint(msg.Metadata.Get(MetaStreamSeq), 10, 64)
+		delivered, _ := strconv.ParseUint(msg.Metadata.Get(MetaDelivered), 10, 64)
+		yield(Frame{Subject: msg.Metadata.Get(MetaSubject), StreamSeq: seq, Delivered: delivered, Data: msg.Payload}, nil)
+	}
+}
+
+// storedBefore reports whether f is a redelivery whose event is stored,
+// and counts it.
+func (in *Ingest) storedBefore(f Frame, ev *domain.Event) bool {
+	c, ok := in.cfg.Store.(Container)
+	if !ok || f.Delivered <= 1 || !c.Contains(ev.Source, ev.ID) {
+		return false
+	}
+	in.redelivered.Add(1)
+	return true
+}
+
+// appendAll appends events, with one AppendBatch when the store has it, and
+// returns those the store rejects as invalid.
+func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []Frame) ([]rejected, error) {
+	if bs, ok := in.cfg.Store.(BatchStore); ok {
+		seqs := make([]uint64, len(from))
+		for i, f := range from {
+			seqs[i] = f.StreamSeq
+		}
+		// The decoder validated every event: the store does not again.
+		results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events, StreamSeqs: seqs, Valid: true})
+		switch {
+		case err == nil:
+			for _, r := range results {
+				in.counted(r)
+			}
+			return nil, nil
+		case domain.ErrorCode(err) != domain.EINVALID:
+			return nil, fmt.Errorf("append %d events: %w", len(events), err)
+		}
+		// The store rejects an event the decoder accepted: append one by
+		// one, so that only that one is dead-lettered.
+	}
+	return in.appendEach(ctx, events, from)
+}
+
+// appendEach appends events with concurrent Append calls (so that the
+// store can still group-commit them) and returns those the store rejects as
+// invalid. Any other failure fails the message.
+func (in *Ingest) appendEach(ctx context.Context, events []domain.Event, from []Frame) ([]rejected, error) {
+	type outcome struct {
+		res eventstore.Result
+		err error
+	}
+	outs := make([]outcome, len(events))
+	var wg sync.WaitGroup
+	for i := range events {
+		wg.Go(func() { outs[i].res, outs[i].err = in.cfg.Store.Append(ctx, events[i]) })
+	}
+	wg.Wait()
+	var late []rejected
+	for i, o := range outs {
+		switch {
+		case o.err == nil:
+			in.counted(o.res)
+		case domain.ErrorCode(o.err) == domain.EINVALID:
+			late = append(late, rejected{from[i], o.err})
+		default:
+			return nil, fmt.Errorf("append %s/%s: %w", events[i].Source, events[i].ID, o.err)
+		}
+	}
+	return late, nil
+}
+
+// counted counts one append's result.
+func (in *Ingest) counted(r eventstore.Result) {
+	if r.Duplicate {
+		in.duplicates.Add(1)
+		if h := in.cfg.Hooks.Duplicate; h != nil {
+			h()
+		}
+		return
+	}
+	in.stored.Add(1)
+	if h := in.cfg.Hooks.Stored; h != nil {
+		h()
+	}
+}
