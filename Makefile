@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.8.2
 # runs out mid-input on a busy machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME  ?= 150000x
 
-.PHONY: all build run demo test fuzz bench lint clean e2e
+.PHONY: all build run demo test test-cluster fuzz bench lint clean e2e
 
 all: build
 
@@ -31,6 +31,14 @@ demo: build
 test:
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) fuzz
+
+## test-cluster: the cluster suite alone: a 3-server NATS cluster with JetStream in
+## the test process (random loopback ports) and plaint nodes as subprocesses.
+## `make test` runs it too (it is part of ./...). CLUSTER_EVENTS sets the
+## events published under fail-over (default: the shortened CI figure).
+CLUSTER_EVENTS ?=
+test-cluster:
+	PLAINT_CLUSTER_EVENTS=$(CLUSTER_EVENTS) $(GO) test -race -count=1 -timeout 20m -run '^TestCluster' -v ./adapters/nats/... ./cmd/plaint
 
 fuzz:
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
