@@ -261,17 +261,17 @@ func TestE2EEmptyLog(t *testing.T) {
 		p.shot("trend-empty-" + vp.name)
 
 		for _, c := range []struct{ view, says string }{
-			{"review", "The lost-customer review is not available on this server yet."},
-			{"scorecard", "The scorecard is not available on this server yet."},
+			{"review", "No customer left in this period."},
+			{"scorecard", "No customer activity in this range."},
 		} {
-			if s := p.open("#/"+c.view, c.view); s != "unavailable" {
+			if s := p.open("#/"+c.view, c.view); s != "empty" {
 				t.Fatalf("%s: %s state %q", vp.name, c.view, s)
 			}
 			if msg := p.text("#" + c.view); !strings.Contains(msg, c.says) {
 				t.Fatalf("%s says %q", c.view, msg)
 			}
-			p.usable("#"+c.view+" .state-unavailable", "form.controls button")
-			p.shot(c.view + "-unavailable-" + vp.name)
+			p.usable("#"+c.view+" .state-empty", "form.controls button")
+			p.shot(c.view + "-empty-" + vp.name)
 		}
 	}
 	t.Run("period labels agree with the server's", func(t *testing.T) {

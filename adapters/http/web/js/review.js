@@ -38,7 +38,8 @@ export function render(ctx, _arg, params) {
     ],
     draw: (r) => {
       drawReview(body, r, { period, top });
-      return 'ready';
+      // A period nobody left in is the empty state, as the other views say.
+      return Array.isArray(r.customers) && r.customers.length ? 'ready' : 'empty';
     },
   });
 }
