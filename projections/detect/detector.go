@@ -142,6 +142,7 @@ type Evaluation struct {
 // Detector evaluates count series with one configuration.
 type Detector struct {
 	cfg Config
+	q   *quantileMemo
 }
 
 // New returns a detector with cfg's zero fields set to their defaults; it
@@ -151,7 +152,7 @@ func New(cfg Config) (*Detector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("detector config: %w", err)
 	}
-	return &Detector{cfg: cfg}, nil
+	return &Detector{cfg: cfg, q: &quantileMemo{}}, nil
 }
 
 // Config returns the configuration in force, defaults filled.
@@ -226,7 +227,7 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 	case RuleFarrington:
 		c := d.cfg.farrington(s.Kind)
 		if c.Threshold == ThresholdPredictive {
-			e.Expected, e.Upper, e.PValue = judgePredictive(b, e.Observed, e.Exposure, c.Alpha)
+			e.Expected, e.Upper, e.PValue = d.q.judgePredictive(b, e.Observed, e.Exposure, c.Alpha)
 		} else {
 			e.Expected, e.Upper, e.PValue = judgeNB(b, e.Observed, e.Exposure, c.Alpha)
 		}

@@ -213,12 +213,12 @@ func TestBacktestIsDeterministic(t *testing.T) {
 func TestPredictiveThreshold(t *testing.T) {
 	b := Baseline{Method: RuleFarrington, Expected: 120, Phi: 2.5}
 	_, up0, p0 := judgeNB(b, 170, 1, 0.05)
-	_, upZero, pZero := judgePredictive(b, 170, 1, 0.05)
+	_, upZero, pZero := (&quantileMemo{}).judgePredictive(b, 170, 1, 0.05)
 	if upZero != up0 || pZero != p0 {
 		t.Errorf("se 0: predictive %v %v, plug-in %v %v", upZero, pZero, up0, p0)
 	}
 	b.SELink = 0.1
-	_, up, p := judgePredictive(b, 170, 1, 0.05)
+	_, up, p := (&quantileMemo{}).judgePredictive(b, 170, 1, 0.05)
 	if !(up > up0) || !(p > p0) {
 		t.Errorf("se 0.1: bound %v (plug-in %v), p %v (plug-in %v)", up, up0, p, p0)
 	}
@@ -253,7 +253,7 @@ func TestRecentLevelConfirms(t *testing.T) {
 		t.Fatalf("evaluation %+v", e)
 	}
 	far, _ := d.Baseline(s, len(c)-1)
-	_, farUpper, farP := judgePredictive(far, e.Observed, 1, 0.05)
+	_, farUpper, farP := (&quantileMemo{}).judgePredictive(far, e.Observed, 1, 0.05)
 	if !(e.Observed > farUpper) || e.Exceeds || e.PValue != math.Max(farP, e.RecentPValue) || e.Upper != math.Max(farUpper, e.RecentUpper) {
 		t.Errorf("count %v at the recent level: Farrington bound %v, recent %v, exceeds %v, p %v", e.Observed, farUpper, e.RecentUpper, e.Exceeds, e.PValue)
 	}

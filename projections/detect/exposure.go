@@ -28,21 +28,30 @@ func weekdayIndex(d time.Time) int { return (int(d.Weekday()) + 6) % 7 }
 // giving a weekday no weight. With no counts at all it is uniform.
 func EstimateWeekdayShape(daily []float64, first time.Time) WeekdayShape {
 	var sum WeekdayShape
-	total := 0.0
 	for i, v := range daily {
 		if math.IsNaN(v) {
 			continue
 		}
 		sum[weekdayIndex(first.AddDate(0, 0, i))] += v
+	}
+	return WeekdayShapeOf(sum, len(daily))
+}
+
+// WeekdayShapeOf is EstimateWeekdayShape from the totals by weekday
+// (Monday first) of a history of the given number of days, for callers
+// that keep the totals as counts come in.
+func WeekdayShapeOf(totals [7]float64, days int) WeekdayShape {
+	total := 0.0
+	for _, v := range totals {
 		total += v
 	}
 	if total == 0 {
 		return UniformShape()
 	}
-	weeks := math.Max(1, float64(len(daily))/7)
+	weeks := math.Max(1, float64(days)/7)
 	var s WeekdayShape
 	for i := range s {
-		s[i] = (sum[i] + weeks) / (total + 7*weeks)
+		s[i] = (totals[i] + weeks) / (total + 7*weeks)
 	}
 	return s
 }

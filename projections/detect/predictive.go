@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/integrate/quad"
 )
@@ -58,21 +59,88 @@ func (d predictiveNB) survival(y float64) float64 {
 }
 
 func (d predictiveNB) quantile(p float64) float64 {
-	k := NegBin{Mu: d.mu, Phi: d.phi}.Quantile(p)
-	for d.cdf(k) < p*(1-64*epsilon) {
-		k++
+	start := NegBin{Mu: d.mu, Phi: d.phi}.Quantile(p)
+	return smallestAtLeast(d.cdf, p*(1-64*epsilon), start)
+}
+
+// smallestAtLeast returns the smallest count k >= 0 with cdf(k) >= target,
+// cdf being non-decreasing, searching from start: galloping away from it,
+// then bisecting, so that a start far from the answer costs a few
+// logarithmic steps instead of one evaluation per count.
+func smallestAtLeast(cdf func(float64) float64, target, start float64) float64 {
+	var lo, hi float64 // cdf(lo) < target <= cdf(hi); lo = -1 stands for "below 0"
+	if cdf(start) >= target {
+		hi = start
+		for step := 1.0; ; step *= 2 {
+			lo = hi - step
+			if lo < 0 {
+				lo = -1
+				break
+			}
+			if cdf(lo) < target {
+				break
+			}
+			hi = lo
+		}
+	} else {
+		lo = start
+		for step := 1.0; ; step *= 2 {
+			hi = lo + step
+			if cdf(hi) >= target {
+				break
+			}
+			lo = hi
+		}
 	}
-	for k > 0 && d.cdf(k-1) >= p*(1-64*epsilon) {
-		k--
+	for hi-lo > 1 {
+		mid := math.Floor((lo + hi) / 2)
+		if cdf(mid) >= target {
+			hi = mid
+		} else {
+			lo = mid
+		}
 	}
-	return k
+	return hi
+}
+
+// quantileKey identifies a predictive quantile: the distribution and the
+// probability.
+type quantileKey struct{ mu, phi, se, p float64 }
+
+// quantileMemo remembers predictive quantiles: a live detector judges the
+// same running period at the same exposure many times (once a complaint
+// tips it, again at midnight), and the quantile is most of a judgement's
+// cost. It is a pure function's memo, cleared when it grows past its bound.
+type quantileMemo struct {
+	mu sync.Mutex
+	m  map[quantileKey]float64
+}
+
+const quantileMemoSize = 1 << 16
+
+func (q *quantileMemo) quantile(d predictiveNB, p float64) float64 {
+	k := quantileKey{d.mu, d.phi, d.se, p}
+	q.mu.Lock()
+	v, ok := q.m[k]
+	q.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = d.quantile(p)
+	q.mu.Lock()
+	if q.m == nil || len(q.m) >= quantileMemoSize {
+		q.m = make(map[quantileKey]float64)
+	}
+	q.m[k] = v
+	q.mu.Unlock()
+	return v
 }
 
 // judgePredictive is judgeNB with the predictive distribution.
-func judgePredictive(b Baseline, observed, exposure, alpha float64) (expected, upper, p float64) {
+func (q *quantileMemo) judgePredictive(b Baseline, observed, exposure, alpha float64) (expected, upper, p float64) {
 	d := predictiveNB{mu: b.Expected * exposure, phi: b.Phi, se: b.SELink}
 	if !(d.se > 0) {
 		return judgeNB(b, observed, exposure, alpha)
 	}
-	return d.mu, d.quantile(1 - alpha), d.survival(observed)
+	return d.mu, q.quantile(d, 1-alpha), d.survival(observed)
 }

@@ -1,0 +1,424 @@
+package alerts
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/plaint/plaint/projections/detect"
+)
+
+// judged is a series' judgement of one period kind at one point.
+type judged struct {
+	s         *series
+	cur, last detect.Evaluation
+	// tests counts the series decided together with cur and with last.
+	testsCur, testsLast int
+	// growth is how much the running period's expectation grows by the
+	// next midnight, when judged at one (0 during a day).
+	growth float64
+}
+
+// evaluate judges every series at event time at (Unix ns), having read the
+// log up to seq: both period kinds, the categories, then the drill-down of
+// the categories that alarm or have an alert open.
+func (f *fold) evaluate(at int64, seq uint64) {
+	day := dayOf(at)
+	for ki, kind := range kinds {
+		cur := periodStartDay(kind, day)
+		for _, s := range f.st.Series {
+			f.roll(s, ki, cur)
+		}
+		cats := f.judge(f.cats, ki, at)
+		var drills []*series
+		under := map[string]bool{}
+		for _, j := range cats {
+			ks := &j.s.K[ki]
+			if j.cur.Alarm || j.last.Alarm || ks.Open != nil {
+				under[j.s.Cat] = true
+				drills = append(drills, f.drill[j.s.Cat]...)
+			}
+		}
+		dj := f.judge(drills, ki, at)
+		byCat := map[string][]judged{}
+		for _, j := range dj {
+			byCat[j.s.Cat] = append(byCat[j.s.Cat], j)
+		}
+		for _, j := range cats {
+			f.step(j, ki, at, seq, byCat[j.s.Cat])
+			f.setTriggers(j, ki)
+		}
+		for _, j := range dj {
+			f.step(j, ki, at, seq, nil)
+		}
+		// A drill-down alert whose category no longer alarms is cleared.
+		for _, s := range f.st.Series {
+			if ks := &s.K[ki]; s.Dim != dimNone && ks.Open != nil && !under[s.Cat] {
+				f.clear(s, ki, at, seq, nil, "its category no longer alarms")
+			}
+		}
+	}
+}
+
+// roll moves s's period of kind ki to the one starting on day cur: the
+// periods that completed are judged for the state they carry forward (the
+// categories'; drill-downs carry none), and the new period's baseline is
+// computed (lazily, for drill-downs).
+func (f *fold) roll(s *series, ki int, cur int64) {
+	ks := &s.K[ki]
+	kind := kinds[ki]
+	if ks.Started && ks.Cur == cur {
+		return
+	}
+	if !ks.Started {
+		ks.Started, ks.Cur = true, cur
+		ks.CurN = f.periodCount(s, kind, cur)
+		f.startPeriod(s, ki)
+		return
+	}
+	for ks.Cur < cur {
+		p := ks.Cur
+		if s.Dim == dimNone {
+			if !ks.HasBase {
+				f.baseline(s, ki)
+			}
+			v, t := f.view(s, ki, p)
+			e := f.d.Judge(v, t, ks.Base, baseErr(ks.BaseErr), ks.State)
+			ks.PrevState, ks.State = ks.State, ks.State.Next(e)
+		}
+		ks.HasPrev, ks.Prev = true, p
+		ks.HasPrevBase, ks.PrevBase, ks.PrevErr = ks.HasBase, ks.Base, ks.BaseErr
+		ks.Acc[1], ks.Acc[0] = ks.Acc[0], periodAcc{}
+		ks.LastN, ks.CurN = ks.CurN, 0
+		ks.HasLast, ks.LastDirty = false, false
+		ks.Cur = periodEndDay(kind, p)
+		ks.HasBase = false
+		if ks.Cur < cur && s.Dim == dimNone {
+			f.baseline(s, ki)
+		}
+	}
+	ks.LastN = f.periodCount(s, kind, ks.Prev)
+	ks.CurN = f.periodCount(s, kind, cur)
+	f.startPeriod(s, ki)
+}
+
+// startPeriod computes what a new running period needs: the weekday shape
+// of the history before it and (for a category) its baseline.
+func (f *fold) startPeriod(s *series, ki int) {
+	ks := &s.K[ki]
+	totals := s.Wd
+	for d := max(ks.Cur, f.st.Day0); int(d-f.st.Day0) < len(s.Daily); d++ {
+		totals[weekday(d)] -= float64(s.Daily[d-f.st.Day0])
+	}
+	ks.Shape = detect.WeekdayShapeOf(totals, int(max(0, ks.Cur-f.st.Day0)))
+	ks.ExpAt = -1
+	ks.HasBase = false
+	if s.Dim == dimNone {
+		f.baseline(s, ki)
+	}
+}
+
+// baseline computes the baseline of s's running period.
+func (f *fold) baseline(s *series, ki int) {
+	ks := &s.K[ki]
+	v, t := f.view(s, ki, ks.Cur)
+	b, err := f.d.Baseline(v, t)
+	ks.Base, ks.BaseErr, ks.HasBase = b, "", true
+	if err != nil {
+		ks.BaseErr = err.Error()
+	}
+}
+
+// prevBaseline computes the baseline of s's last complete period (for a
+// drill-down series judged for the first time after it ended).
+func (f *fold) prevBaseline(s *series, ki int) {
+	ks := &s.K[ki]
+	v, t := f.view(s, ki, ks.Prev)
+	b, err := f.d.Baseline(v, t)
+	ks.PrevBase, ks.PrevErr, ks.HasPrevBase = b, "", true
+	if err != nil {
+		ks.PrevErr = err.Error()
+	}
+}
+
+// periodCount is s's count in the period of kind starting on day start.
+func (f *fold) periodCount(s *series, kind detect.PeriodKind, start int64) float64 {
+	k := kindIndex(kind)
+	if p := f.period(k, start); p < len(s.P[k]) {
+		return s.P[k][p]
+	}
+	return 0
+}
+
+func kindIndex(kind detect.PeriodKind) int {
+	if kind == detect.Month {
+		return 1
+	}
+	return 0
+}
+
+// view returns s as the detector reads it for kind ki: its counts by
+// period from the first up to the one starting on day to (its index t).
+func (f *fold) view(s *series, ki int, to int64) (detect.Series, int) {
+	t := f.period(ki, to)
+	s.grow(ki, t)
+	return detect.Series{Key: s.Key, Kind: kinds[ki], Start: dayTime(f.st.Starts[ki][0]), Counts: s.P[ki][: t+1 : t+1]}, t
+}
+
+func baseErr(s string) error {
+	if s == "" {
+		return nil
+	}
+	return errors.New(s)
+}
+
+// notJudged is the evaluation of a period that is not judged.
+func notJudged(s *series, kind detect.PeriodKind, reason string) detect.Evaluation {
+	nan := math.NaN()
+	return detect.Evaluation{Key: s.Key, Kind: kind, Period: -1, Expected: nan, Upper: nan, PValue: nan, QValue: nan, Reason: reason}
+}
+
+// judge judges the running and last complete periods of every series of
+// list (one family each, decided together) at event time at.
+func (f *fold) judge(list []*series, ki int, at int64) []judged {
+	kind := kinds[ki]
+	out := make([]judged, len(list))
+	curs := make([]detect.Evaluation, len(list))
+	lasts := make([]detect.Evaluation, len(list))
+	endOfDay := dayTime(dayOf(at + nsPerDay - 1))
+	for i, s := range list {
+		ks := &s.K[ki]
+		if !ks.HasBase {
+			f.baseline(s, ki)
+		}
+		v, t := f.view(s, ki, ks.Cur)
+		out[i] = judged{s: s}
+		switch {
+		case !ks.HasPrev || t < 1:
+			lasts[i] = notJudged(s, kind, "no complete period yet")
+		case ks.HasLast && !ks.LastDirty:
+			lasts[i] = ks.Last
+		default:
+			if !ks.HasPrevBase {
+				f.prevBaseline(s, ki)
+			}
+			lv := v
+			lv.Counts, lv.Exposure = v.Counts[:t], 0
+			lasts[i] = f.d.Judge(lv, t-1, ks.PrevBase, baseErr(ks.PrevErr), ks.PrevState)
+			ks.Last, ks.HasLast, ks.LastDirty = lasts[i], true, false
+			if s.Dim == dimNone {
+				ks.State = ks.PrevState.Next(lasts[i])
+			}
+		}
+		// The running period, judged after the last complete one so that it
+		// starts from the state a restated last period left, with the
+		// exposure at the end of the day: at midnight that of the day just
+		// ended; during a day that of the day's end, a higher bound than
+		// now's, so that a count already above it alarms as the end-of-day
+		// look would, without adding looks (each look spends false alarms).
+		exp := ks.exposure(kind, endOfDay)
+		if at%nsPerDay == 0 && ks.HasBase && ks.BaseErr == "" {
+			next := detect.Elapsed(kind, dayTime(ks.Cur), endOfDay.Add(24*time.Hour), ks.Shape)
+			out[i].growth = ks.Base.Expected * (next - exp)
+		}
+		if exp > 0 {
+			if exp < 1 {
+				v.Exposure = exp
+			}
+			curs[i] = f.d.Judge(v, t, ks.Base, baseErr(ks.BaseErr), ks.State)
+		} else {
+			curs[i] = notJudged(s, kind, "the period has just started")
+		}
+	}
+	f.d.Decide(curs)
+	f.d.Decide(lasts)
+	nc, nl := tested(curs), tested(lasts)
+	for i := range out {
+		out[i].cur, out[i].last, out[i].testsCur, out[i].testsLast = curs[i], lasts[i], nc, nl
+	}
+	return out
+}
+
+// exposure is the running period's exposure at end (remembered for the
+// day: every look of a day uses the same).
+func (ks *kindSeries) exposure(kind detect.PeriodKind, end time.Time) float64 {
+	if at := end.Unix(); at != ks.ExpAt {
+		ks.Exp, ks.ExpAt = detect.Elapsed(kind, dayTime(ks.Cur), end, ks.Shape), at
+	}
+	return ks.Exp
+}
+
+// tested counts the evaluations with a p-value (those the FDR correction
+// counts).
+func tested(es []detect.Evaluation) int {
+	n := 0
+	for _, e := range es {
+		if !math.IsNaN(e.PValue) {
+			n++
+		}
+	}
+	return n
+}
+
+// setTriggers sets the counts above which a category is judged again
+// before the next midnight: the bounds of this judgement (the minimum
+// count, when the period has not been judged), or, while it alarms, a
+// fifth more than its count.
+func (f *fold) setTriggers(j judged, ki int) {
+	ks := &j.s.K[ki]
+	ks.TrigCur = trigger(j.cur, f.cfg.MinCount) + j.growth
+	ks.TrigLast = trigger(j.last, f.cfg.MinCount)
+	if j.last.Period < 0 {
+		ks.TrigLast = math.Inf(1)
+	}
+}
+
+func trigger(e detect.Evaluation, minCount float64) float64 {
+	floor := minCount - 1
+	switch {
+	case e.Period < 0:
+		return max(floor, 0)
+	case e.Alarm:
+		return max(e.Observed*1.2, e.Observed+3, floor)
+	case math.IsNaN(e.Upper):
+		return math.Inf(1)
+	}
+	// Above the bound without an alarm (the FDR correction held it back):
+	// judged again once it grows.
+	return max(e.Upper, e.Observed*1.05+1, floor)
+}
+
+// step takes the lifecycle of s's alert of kind ki one judgement on.
+func (f *fold) step(j judged, ki int, at int64, seq uint64, drill []judged) {
+	ks := &j.s.K[ki]
+	alarm := j.cur.Alarm || j.last.Alarm
+	rep, acc, tests := &j.last, &ks.Acc[1], j.testsLast
+	if j.cur.Alarm {
+		rep, acc, tests = &j.cur, &ks.Acc[0], j.testsCur
+	}
+	switch {
+	case alarm && ks.Open == nil:
+		a := f.alert(j.s, rep, acc, drill, at, seq)
+		a.Tests = tests
+		a.AlertID = kinds[ki].String() + "/" + j.s.Key + "/" + a.PeriodStart
+		a.RaisedAt = a.UpdatedAt
+		ks.Open, ks.OpenN = a, 0
+		f.emit(TypeRaised, ks, at)
+	case alarm:
+		// An update says the alert moved on to a later period, or, at a
+		// midnight look, that it got worse or better while still above
+		// (another severity level or rule) for a category's alert.
+		o := ks.Open
+		ps := rep.PeriodStart.Format(time.DateOnly)
+		midnight := at%nsPerDay == 0
+		switch {
+		case ps < o.PeriodStart:
+			return
+		case ps > o.PeriodStart:
+		case !midnight || j.s.Dim != dimNone || string(rep.Rule) == o.Rule && rep.Level == o.Level:
+			return
+		}
+		a := f.alert(j.s, rep, acc, drill, at, seq)
+		a.Tests = tests
+		a.AlertID, a.RaisedAt = o.AlertID, o.RaisedAt
+		ks.Open = a
+		f.emit(TypeUpdated, ks, at)
+	case ks.Open != nil && j.last.Period >= 0 && j.last.PeriodStart.Format(time.DateOnly) >= ks.Open.PeriodStart:
+		f.clear(j.s, ki, at, seq, &j.last, "")
+	}
+}
+
+// clear clears s's open alert of kind ki, with the judgement e of the
+// complete period that no longer alarms (nil: none, reason says why).
+func (f *fold) clear(s *series, ki int, at int64, seq uint64, e *detect.Evaluation, reason string) {
+	ks := &s.K[ki]
+	o := ks.Open
+	a := *o
+	if e != nil {
+		a = *f.alert(s, e, &ks.Acc[1], nil, at, seq)
+		a.AlertID, a.RaisedAt, a.Rule, a.Level = o.AlertID, o.RaisedAt, o.Rule, o.Level
+		reason = e.Reason
+		if reason == "" {
+			reason = "the period is within its bound"
+		}
+	}
+	a.State, a.Reason = "cleared", reason
+	a.UpdatedAt = time.Unix(0, at).UTC().Format(time.RFC3339)
+	a.ClearedAt = a.UpdatedAt
+	ks.Open = &a
+	f.emit(TypeCleared, ks, at)
+	ks.Open, ks.OpenN = nil, 0
+}
+
+// emit appends the event of ks's open alert.
+func (f *fold) emit(typ string, ks *kindSeries, at int64) {
+	id := ks.Open.AlertID + "#" + itoa(ks.OpenN)
+	ks.OpenN++
+	f.st.Events = append(f.st.Events, Event{Seq: uint64(len(f.st.Events) + 1), ID: id, Type: typ, Time: time.Unix(0, at).UTC(), Data: *ks.Open})
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// alert is the alert that judgement e of s says.
+func (f *fold) alert(s *series, e *detect.Evaluation, acc *periodAcc, drill []judged, at int64, seq uint64) *Alert {
+	c := f.cfg
+	alpha := c.Weekly.Alpha
+	if e.Kind == detect.Month {
+		alpha = c.Monthly.Alpha
+	}
+	if e.Baseline != detect.RuleFarrington {
+		alpha = c.EARSAlpha
+	}
+	ts := time.Unix(0, at).UTC().Format(time.RFC3339)
+	a := &Alert{
+		State: "open", Series: s.dims(), Period: e.Kind.String(), PeriodStart: e.PeriodStart.Format(time.DateOnly),
+		Partial: e.Partial, Exposure: e.Exposure, Observed: e.Observed, Expected: Num(e.Expected), Upper: Num(e.Upper),
+		PValue: Num(e.PValue), QValue: Num(e.QValue), Alpha: alpha, Q: c.Q, MinCount: c.MinCount,
+		Severity: Num(e.Severity), Level: e.Level, Longevity: e.Longevity, Rule: string(e.Rule), Baseline: string(e.Baseline),
+		Phi: Num(e.Phi), Trend: e.Trend, YearsBack: e.YearsBack, CUSUM: Num(e.CUSUM), CasesToAlarm: Num(e.CasesToAlarm),
+		RecentUpper: Num(e.RecentUpper), CustomersAffected: acc.customers(), SampleComplaintIDs: acc.ids(),
+		LogFrom: 1, LogTo: seq, DetectorVersion: detect.Version, UpdatedAt: ts,
+	}
+	// The drill-down: the segments and channels of the same period, most
+	// above their expectation first.
+	var cs []Contribution
+	for _, d := range drill {
+		de := d.last
+		if e.Partial || de.Period < 0 || !de.PeriodStart.Equal(e.PeriodStart) {
+			de = d.cur
+		}
+		if de.Period < 0 || !de.PeriodStart.Equal(e.PeriodStart) {
+			continue
+		}
+		cs = append(cs, Contribution{Series: d.s.dims(), Observed: de.Observed, Expected: Num(de.Expected), Upper: Num(de.Upper), QValue: Num(de.QValue), Alarm: de.Alarm})
+	}
+	slices.SortStableFunc(cs, func(x, y Contribution) int {
+		ex, ey := x.Observed-nz(float64(x.Expected)), y.Observed-nz(float64(y.Expected))
+		switch {
+		case ex > ey:
+			return -1
+		case ex < ey:
+			return 1
+		}
+		return 0
+	})
+	if len(cs) > f.p.Drilldown {
+		cs = cs[:f.p.Drilldown]
+	}
+	a.Drilldown = cs
+	return a
+}
+
+// nz is x, or 0 when x is NaN.
+func nz(x float64) float64 {
+	if math.IsNaN(x) {
+		return 0
+	}
+	return x
+}

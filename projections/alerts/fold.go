@@ -1,0 +1,364 @@
+package alerts
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sync/atomic"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/detect"
+)
+
+// fold is the detector's projection state (see the package doc).
+type fold struct {
+	p   Params
+	d   *detect.Detector
+	cfg detect.Config
+	st  state
+
+	// Indexes of st.Series, rebuilt after a load.
+	cats  []*series            // category series, by key
+	byKey map[string]*series   // every series, by category, dim and value
+	drill map[string][]*series // drill-down series of a category, by key
+
+	// tipped reports a complaint that took its category above the bound
+	// of its last judgement: everything is judged again at once.
+	tipped bool
+}
+
+// state is what is saved of the fold.
+type state struct {
+	// Started reports that an event was folded: Day0 is the first day of
+	// the series' daily counts, Watermark the latest event time (Unix ns).
+	Started   bool
+	Day0      int64
+	Watermark int64
+	Seq       uint64 // last sequence folded
+	// Starts holds the first days of the ISO weeks (0) and months (1)
+	// from those holding Day0 up to the watermark's.
+	Starts [2][]int64
+	Series []*series
+	Events []Event
+}
+
+func newFold(p Params) (*fold, error) {
+	p.setDefaults()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d, err := detect.New(p.detectConfig())
+	if err != nil {
+		return nil, err
+	}
+	return &fold{p: p, d: d, cfg: d.Config(), byKey: map[string]*series{}, drill: map[string][]*series{}}, nil
+}
+
+// rec is one event of a part that matters to the detector: a complaint, or
+// an event that moves the part's watermark.
+type rec struct {
+	seq       uint64
+	et        int64
+	complaint bool
+	cat       int32 // part-local string index (-1: none)
+	seg, chn  int32
+	cust      uint32
+	id        string
+}
+
+type part struct {
+	recs []rec
+	strs []string
+	idx  map[string]int32
+}
+
+func (f *fold) NewPart() projections.Part { return &part{idx: map[string]int32{}} }
+
+func (p *part) str(s string) int32 {
+	if s == "" {
+		return -1
+	}
+	if i, ok := p.idx[s]; ok {
+		return i
+	}
+	i := int32(len(p.strs))
+	p.strs = append(p.strs, s)
+	p.idx[s] = i
+	return i
+}
+
+// Scan keeps the complaints of from..to and the events that move the
+// watermark, in order.
+func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64) error {
+	byDict := map[uint32]int32{}
+	dict := func(id uint32) int32 {
+		if id == 0 {
+			return -1
+		}
+		if i, ok := byDict[id]; ok {
+			return i
+		}
+		i := p.str(s.String(id))
+		byDict[id] = i
+		return i
+	}
+	var n uint64
+	maxET := int64(-1 << 63)
+	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
+		n++
+		if n&(projections.ProgressEvery-1) == 0 {
+			seen.Add(projections.ProgressEvery)
+		}
+		t := r.Type()
+		if t.IsReserved() {
+			return nil
+		}
+		et := r.EventTime()
+		if t != domain.TypeComplaintFiled {
+			if et > maxET {
+				maxET = et
+				p.recs = append(p.recs, rec{seq: seq, et: et})
+			}
+			return nil
+		}
+		maxET = max(maxET, et)
+		rc := rec{seq: seq, et: et, complaint: true}
+		if r.Schema() == domain.CurrentSchema {
+			rc.cat, rc.seg, rc.chn = dict(r.Dim(eventstore.FieldCategory)), dict(r.Dim(eventstore.FieldSegment)), dict(r.Dim(eventstore.FieldChannel))
+			rc.cust = r.Dim(eventstore.FieldCustomer) & (1<<31 - 1)
+			id, err := r.ID()
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			rc.id = id
+		} else {
+			ev, err := s.Decode(r)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			projections.Upcast(&ev)
+			rc.cat, rc.seg, rc.chn = p.str(ev.Data.Category), p.str(ev.Data.Segment), p.str(ev.Data.Channel)
+			h := fnv.New32a()
+			h.Write([]byte(ev.Data.CustomerID))
+			rc.cust = h.Sum32() | 1<<31
+			rc.id = ev.ID
+		}
+		if rc.cat < 0 {
+			return nil
+		}
+		p.recs = append(p.recs, rc)
+		return nil
+	})
+	seen.Add(n & (projections.ProgressEvery - 1))
+	return err
+}
+
+// Merge folds the part's events in log order.
+func (f *fold) Merge(pp projections.Part) error {
+	p := pp.(*part)
+	cats := make([]*series, len(p.strs))
+	drills := map[[3]int32]*series{}
+	for i := range p.recs {
+		r := &p.recs[i]
+		f.advanceTo(r.et, r.seq)
+		if !r.complaint {
+			continue
+		}
+		c := cats[r.cat]
+		if c == nil {
+			c = f.series(p.strs[r.cat], dimNone, "")
+			cats[r.cat] = c
+		}
+		d := dayOf(r.et)
+		f.count(c, d, r)
+		for dim, v := range [2]int32{r.seg, r.chn} {
+			if v < 0 {
+				continue
+			}
+			k := [3]int32{r.cat, int32(dim + 1), v}
+			s := drills[k]
+			if s == nil {
+				s = f.series(p.strs[r.cat], uint8(dim+1), p.strs[v])
+				drills[k] = s
+			}
+			f.count(s, d, r)
+		}
+		f.st.Seq = r.seq
+		if f.tipped {
+			f.tipped = false
+			f.evaluate(f.st.Watermark, r.seq)
+		}
+	}
+	if n := len(p.recs); n > 0 {
+		f.st.Seq = max(f.st.Seq, p.recs[n-1].seq)
+	}
+	return nil
+}
+
+// series returns the series of cat (and dim, val), adding it when new.
+func (f *fold) series(cat string, dim uint8, val string) *series {
+	k := cat + "\x00" + string(rune('0'+dim)) + "\x00" + val
+	if s := f.byKey[k]; s != nil {
+		return s
+	}
+	s := newSeries(cat, dim, val)
+	f.st.Series = append(f.st.Series, s)
+	f.index(k, s)
+	return s
+}
+
+func (f *fold) index(k string, s *series) {
+	f.byKey[k] = s
+	if s.Dim == dimNone {
+		i, _ := slices.BinarySearchFunc(f.cats, s, seriesLess)
+		f.cats = slices.Insert(f.cats, i, s)
+		return
+	}
+	l := f.drill[s.Cat]
+	i, _ := slices.BinarySearchFunc(l, s, seriesLess)
+	f.drill[s.Cat] = slices.Insert(l, i, s)
+}
+
+// count adds complaint r, of day d, to s.
+func (f *fold) count(s *series, d int64, r *rec) {
+	if d < f.st.Day0 {
+		f.rebase(d)
+	}
+	s.add(d, f.st.Day0, f.period(0, d), f.period(1, d))
+	for i := range s.K {
+		ks := &s.K[i]
+		switch {
+		case !ks.Started:
+		case d >= ks.Cur:
+			ks.CurN++
+			ks.Acc[0].add(r.cust, r.id, f.p.Samples)
+			f.tipped = f.tipped || s.Dim == dimNone && ks.CurN > ks.TrigCur
+		case ks.HasPrev && d >= ks.Prev:
+			ks.LastN++
+			ks.LastDirty = true
+			ks.Acc[1].add(r.cust, r.id, f.p.Samples)
+			f.tipped = f.tipped || s.Dim == dimNone && ks.LastN > ks.TrigLast
+		}
+	}
+}
+
+// rebase moves Day0 back to day d (a complaint older than every other):
+// the periods are counted again from the new first ones.
+func (f *fold) rebase(d int64) {
+	shift := int(f.st.Day0 - d)
+	f.st.Day0 = d
+	f.st.Starts = [2][]int64{}
+	for _, s := range f.st.Series {
+		s.Daily = append(make([]int32, shift, shift+len(s.Daily)), s.Daily...)
+		s.P = [2][]float64{}
+		for i, n := range s.Daily {
+			if n == 0 {
+				continue
+			}
+			day := d + int64(i)
+			for k := range s.P {
+				p := f.period(k, day)
+				s.grow(k, p)
+				s.P[k][p] += float64(n)
+			}
+		}
+	}
+}
+
+// period is the index of the period of kind k holding day d, counted from
+// the one holding Day0 (d >= Day0).
+func (f *fold) period(k int, d int64) int {
+	st := &f.st.Starts[k]
+	if len(*st) == 0 {
+		*st = append(*st, periodStartDay(kinds[k], f.st.Day0))
+	}
+	if kinds[k] == detect.Week {
+		return int((d - (*st)[0]) / 7)
+	}
+	for last := (*st)[len(*st)-1]; d >= periodEndDay(kinds[k], last); last = (*st)[len(*st)-1] {
+		*st = append(*st, periodEndDay(kinds[k], last))
+	}
+	i, _ := slices.BinarySearch(*st, d+1)
+	return i - 1
+}
+
+// advanceTo moves the watermark to et: crossing midnight, everything is
+// judged at the first midnight after the old watermark... up to et's day.
+func (f *fold) advanceTo(et int64, seq uint64) {
+	if !f.st.Started {
+		f.st.Started, f.st.Day0, f.st.Watermark = true, dayOf(et), et
+		return
+	}
+	if et <= f.st.Watermark {
+		return
+	}
+	if d := dayOf(et); d > dayOf(f.st.Watermark) {
+		f.st.Watermark = d * nsPerDay
+		f.evaluate(f.st.Watermark, seq-1)
+	}
+	f.st.Watermark = et
+}
+
+// MarshalState saves the fold.
+func (f *fold) MarshalState() ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(&f.st); err != nil {
+		return nil, fmt.Errorf("alerts state: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// UnmarshalState loads a saved fold.
+func (f *fold) UnmarshalState(b []byte) error {
+	var st state
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
+		return fmt.Errorf("alerts state: %w", err)
+	}
+	f.st = st
+	f.cats, f.byKey, f.drill = nil, map[string]*series{}, map[string][]*series{}
+	for _, s := range st.Series {
+		f.index(s.Cat+"\x00"+string(rune('0'+s.Dim))+"\x00"+s.Val, s)
+	}
+	return nil
+}
+
+// Answer is what advance hooks see: every alert event so far.
+type Answer struct {
+	Events []Event
+}
+
+// Answer returns the events so far (a prefix that later folds only extend).
+func (f *fold) Answer() any {
+	n := len(f.st.Events)
+	return Answer{Events: f.st.Events[:n:n]}
+}
+
+// Events returns the alert events so far, oldest first; the caller must
+// not keep them past the engine's Read.
+func (f *fold) Events() []Event { return f.st.Events }
+
+// MemoryBytes estimates the state's memory.
+func (f *fold) MemoryBytes() int64 {
+	n := int64(0)
+	for _, s := range f.st.Series {
+		n += int64(cap(s.Daily))*4 + 512
+		for i := range s.K {
+			n += int64(cap(s.K[i].Acc[0].Custs)+cap(s.K[i].Acc[1].Custs)) * 4
+		}
+	}
+	return n + int64(len(f.st.Events))*1024
+}
+
+// Table lists the alert events.
+func (f *fold) Table(name string) (*projections.Table, error) {
+	t := &projections.Table{Name: name, Columns: []string{"seq", "id", "type", "time", "series", "period", "period_start", "observed", "upper", "rule"}}
+	for _, e := range f.st.Events {
+		t.Rows = append(t.Rows, []any{e.Seq, e.ID, e.Type, e.Time.Format("2006-01-02T15:04:05Z07:00"), e.Data.AlertID, e.Data.Period, e.Data.PeriodStart,
+			e.Data.Observed, float64(e.Data.Upper), e.Data.Rule})
+	}
+	return t, nil
+}

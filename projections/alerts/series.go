@@ -1,0 +1,163 @@
+package alerts
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/plaint/plaint/projections/detect"
+)
+
+// The dimensions of a series under its category.
+const (
+	dimNone    = 0 // the category alone
+	dimSegment = 1
+	dimChannel = 2
+)
+
+// series is one count series: a category, or a category and one segment or
+// channel, with its complaints by day and, per period kind, what the
+// detector carries from one judgement to the next.
+type series struct {
+	Cat string
+	Dim uint8  // dimNone, dimSegment, dimChannel
+	Val string // the segment or channel
+	// Key is the series as alerts name it: "category=billing",
+	// "category=billing,segment=smb".
+	Key string
+	// Daily holds the complaints of each day from the fold's Day0, Wd
+	// their totals by weekday, P their totals by ISO week (P[0]) and month
+	// (P[1]) from the fold's first periods.
+	Daily []int32
+	Wd    [7]float64
+	P     [2][]float64
+	K     [2]kindSeries
+}
+
+// kindSeries is a series' state for one period kind.
+type kindSeries struct {
+	// Cur is the first day of the running period (Started: there is one);
+	// Prev that of the last complete period (HasPrev).
+	Started, HasPrev bool
+	Cur, Prev        int64
+	// Base and PrevBase are the baselines of those periods (computed once
+	// a period, when it starts; lazily for drill-down series: HasBase,
+	// HasPrevBase), BaseErr and PrevErr why there is none.
+	HasBase, HasPrevBase bool
+	Base, PrevBase       detect.Baseline
+	BaseErr, PrevErr     string
+	// State is the detector's state after the last complete period,
+	// PrevState the one before it (which judges it again).
+	State, PrevState detect.State
+	// Shape is the weekday shape of the series' history before Cur; Exp
+	// the running period's exposure at ExpAt (Unix s).
+	Shape detect.WeekdayShape
+	Exp   float64
+	ExpAt int64
+	// CurN and LastN count the complaints of the running and last complete
+	// periods; a complaint that takes one above TrigCur or TrigLast (the
+	// bound at its last judgement) has the series judged again at once.
+	CurN, LastN       float64
+	TrigCur, TrigLast float64
+	// Acc holds the running (0) and last complete (1) periods' customers
+	// and latest complaint ids.
+	Acc [2]periodAcc
+	// Last is the last judgement of the last complete period (reused
+	// until a complaint changes it: LastDirty).
+	Last      detect.Evaluation
+	HasLast   bool
+	LastDirty bool
+	// Open is the series' open alert (nil: none), OpenN the number of its
+	// events so far.
+	Open  *Alert
+	OpenN int
+}
+
+// periodAcc is what an alert says of the complaints of one period.
+type periodAcc struct {
+	Custs []uint32
+	IDs   []string // a ring of the latest complaint ids
+	Next  int
+}
+
+func (a *periodAcc) add(cust uint32, id string, samples int) {
+	a.Custs = append(a.Custs, cust)
+	if samples == 0 {
+		return
+	}
+	if len(a.IDs) < samples {
+		a.IDs = append(a.IDs, id)
+		return
+	}
+	a.IDs[a.Next] = id
+	a.Next = (a.Next + 1) % samples
+}
+
+// customers is the number of distinct customers.
+func (a *periodAcc) customers() int {
+	c := slices.Clone(a.Custs)
+	slices.Sort(c)
+	return len(slices.Compact(c))
+}
+
+// ids returns the latest complaint ids, oldest first.
+func (a *periodAcc) ids() []string {
+	out := make([]string, 0, len(a.IDs))
+	out = append(out, a.IDs[a.Next:]...)
+	return append(out, a.IDs[:a.Next]...)
+}
+
+func newSeries(cat string, dim uint8, val string) *series {
+	s := &series{Cat: cat, Dim: dim, Val: val, Key: "category=" + cat}
+	switch dim {
+	case dimSegment:
+		s.Key += ",segment=" + val
+	case dimChannel:
+		s.Key += ",channel=" + val
+	}
+	for i := range s.K {
+		s.K[i].TrigCur, s.K[i].TrigLast = math.Inf(1), math.Inf(1)
+	}
+	return s
+}
+
+// dims returns the series' dimensions, as an alert's series field.
+func (s *series) dims() map[string]string {
+	m := map[string]string{"category": s.Cat}
+	switch s.Dim {
+	case dimSegment:
+		m["segment"] = s.Val
+	case dimChannel:
+		m["channel"] = s.Val
+	}
+	return m
+}
+
+// add counts one complaint on day d, whose periods are pw (its ISO week)
+// and pm (its month), indexes from the fold's first periods.
+func (s *series) add(d, day0 int64, pw, pm int) {
+	i := int(d - day0)
+	if i >= len(s.Daily) {
+		s.Daily = append(s.Daily, make([]int32, i+1-len(s.Daily))...)
+	}
+	s.Daily[i]++
+	s.Wd[weekday(d)]++
+	for k, p := range [2]int{pw, pm} {
+		s.grow(k, p)
+		s.P[k][p]++
+	}
+}
+
+// grow makes P[k] hold period p.
+func (s *series) grow(k, p int) {
+	if p >= len(s.P[k]) {
+		s.P[k] = append(s.P[k], make([]float64, p+1-len(s.P[k]))...)
+	}
+}
+
+// weekday is 0 for a Monday ... 6 for a Sunday (day 0, 1970-01-01, was a
+// Thursday).
+func weekday(d int64) int { return int(((d+3)%7 + 7) % 7) }
+
+// seriesLess orders series by key.
+func seriesLess(a, b *series) int { return strings.Compare(a.Key, b.Key) }
