@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/watermill"
 )
 
@@ -23,9 +24,12 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 	errs := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_errors_total", Help: "Failures of plaint itself; the message is redelivered."})
 	reg.MustRegister(received, stored, dups, dlq, errs)
 
-	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
-	defer cancel()
-	cons, err := e.nats.IngestConsumer(ctx, c.Consumer)
+	var looked watermill.Config // its Consumer, typed without naming nats.go here
+	err := plaintnats.Retry{Logger: e.logger}.Do(g.Ctx, "look up the consumer", func(ctx context.Context) (err error) {
+		looked.Consumer, err = e.nats.IngestConsumer(ctx, c.Consumer)
+		return err
+	})
+	cons := looked.Consumer
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}

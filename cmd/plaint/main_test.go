@@ -59,6 +59,8 @@ type server struct {
 	out  *bytes.Buffer
 	errw *syncWriter // writes out
 	done chan error
+
+	addr, natsURL chan string // what serve printed at start
 }
 
 var (
@@ -70,13 +72,22 @@ var (
 // flags and waits until its HTTP API answers /readyz.
 func startServer(t testing.TB, data string, args ...string) *server {
 	t.Helper()
+	s := spawnServer(t, data, args...)
+	s.await(60*time.Second, 30*time.Second)
+	return s
+}
+
+// spawnServer starts `plaint serve` like startServer without waiting for
+// it (await does), so that several can start at the same moment.
+func spawnServer(t testing.TB, data string, args ...string) *server {
+	t.Helper()
 	all := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(plaintBin, all...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{t: t, cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1), addr: make(chan string, 1), natsURL: make(chan string, 1)}
 	s.errw = &syncWriter{w: s.out}
 	cmd.Stderr = s.errw
 	if err := cmd.Start(); err != nil {
@@ -84,32 +95,38 @@ func startServer(t testing.TB, data string, args ...string) *server {
 	}
 	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() { s.kill() })
-	addr := make(chan string, 1)
-	natsURL := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := natsLine.FindStringSubmatch(sc.Text()); m != nil {
-				natsURL <- m[1]
+				s.natsURL <- m[1]
 			}
 			if m := httpLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				s.addr <- m[1]
 			}
 		}
 	}()
+	return s
+}
+
+// await waits up to start for the server to say it serves, then up to
+// ready for /readyz to answer 200.
+func (s *server) await(start, ready time.Duration) {
+	t := s.t
+	t.Helper()
 	select {
-	case a := <-addr:
+	case a := <-s.addr:
 		s.http = "http://" + a
 		select {
-		case s.nats = <-natsURL:
+		case s.nats = <-s.natsURL:
 		default:
 		}
 	case err := <-s.done:
-		t.Fatalf("plaint serve exited at start: %v\n%s", err, s.out)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("plaint serve did not start in 60s\n%s", s.out)
+		t.Fatalf("plaint serve exited at start: %v\n%s", err, s.output())
+	case <-time.After(start):
+		t.Fatalf("plaint serve did not start in %s\n%s", start, s.output())
 	}
-	waitFor(t, 30*time.Second, "readyz", func() bool {
+	waitFor(t, ready, "readyz", func() bool {
 		resp, err := http.Get(s.http + "/readyz")
 		if err != nil {
 			return false
@@ -117,7 +134,6 @@ func startServer(t testing.TB, data string, args ...string) *server {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-	return s
 }
 
 // output returns what the server wrote to stderr so far (its log).

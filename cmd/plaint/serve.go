@@ -160,7 +160,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		e.closers = append(e.closers, func() error { srv.Shutdown(); return nil })
 		natsURL = srv.ClientURL()
 	}
-	client, err := c.NATSFlags.dial(natsURL, "plaint serve")
+	client, err := c.dialNATS(g.Ctx, natsURL, logger)
 	if err != nil {
 		return e, err
 	}
@@ -173,13 +173,18 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		}
 		return nil
 	})
-	ctx, cancel := context.WithTimeout(g.Ctx, 30*time.Second)
-	defer cancel()
-	if err := c.checkConsumerIdentity(ctx, client, l.ID(), logger); err != nil {
+	// On a cluster that is starting (or electing) JetStream does not answer
+	// yet: every step waits for it, with a log line every few seconds.
+	retry := plaintnats.Retry{Logger: logger}
+	if err := retry.Do(g.Ctx, "check the consumer", func(ctx context.Context) error {
+		return c.checkConsumerIdentity(ctx, client, l.ID(), logger)
+	}); err != nil {
 		return e, err
 	}
 	streams := plaintnats.StreamConfig{Consumer: c.Consumer, Replicas: c.Replicas, MaxAge: c.StreamMaxAge, Interest: c.StreamRetention == "interest", LogID: l.ID()}
-	if err := client.EnsureStreams(ctx, streams); err != nil {
+	if err := retry.Do(g.Ctx, "create the streams and the consumer", func(ctx context.Context) error {
+		return client.EnsureStreams(ctx, streams)
+	}); err != nil {
 		return e, err
 	}
 	if err := eventstore.StampFile(projPath, l.ID()); err != nil {
@@ -187,7 +192,9 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	// Messages the last run received but did not acknowledge come back now,
 	// not after the ack wait. An older server without the API only delays them.
-	if err := client.ResetConsumer(ctx, c.Consumer); err != nil {
+	if err := retry.Do(g.Ctx, "reset the consumer", func(ctx context.Context) error {
+		return client.ResetConsumer(ctx, c.Consumer)
+	}); err != nil {
 		logger.Warn("unacknowledged messages of the last run will be redelivered after the ack wait", "err", err)
 	}
 

@@ -42,6 +42,16 @@ type Cluster struct {
 // when the test ends. PLAINT_TEST_NATS_LOGS=1 shows the servers' logs.
 func StartCluster(tb testing.TB, size int) *Cluster {
 	tb.Helper()
+	c := NewCluster(tb, size)
+	c.StartAll()
+	return c
+}
+
+// NewCluster configures a cluster of size servers (ports drawn, stores
+// made) without starting it, so that a test can start clients first and
+// then the servers (StartAll), as a deployment does.
+func NewCluster(tb testing.TB, size int) *Cluster {
+	tb.Helper()
 	if size < 1 {
 		tb.Fatalf("natstest: cluster size %d", size)
 	}
@@ -87,10 +97,23 @@ func StartCluster(tb testing.TB, size int) *Cluster {
 		})
 	}
 	tb.Cleanup(c.Shutdown)
-	for i := range size {
-		c.Restart(i)
-	}
 	return c
+}
+
+// StartAll starts every server that is not running, all at once, and
+// returns once each accepts clients.
+func (c *Cluster) StartAll() {
+	c.tb.Helper()
+	errs := make([]error, len(c.opts))
+	var wg sync.WaitGroup
+	for i := range c.opts {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = c.start(i) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.tb.Fatal(err)
+	}
 }
 
 // Size returns the number of servers of the cluster, killed ones included.
@@ -126,15 +149,22 @@ func (c *Cluster) Kill(i int) {
 // store directory, and waits until it accepts clients.
 func (c *Cluster) Restart(i int) {
 	c.tb.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.servers[i] != nil {
-		return
+	if err := c.start(i); err != nil {
+		c.tb.Fatal(err)
 	}
+}
+
+func (c *Cluster) start(i int) error {
+	c.mu.Lock()
+	running := c.servers[i] != nil
 	o := c.opts[i].Clone()
+	c.mu.Unlock()
+	if running {
+		return nil
+	}
 	s, err := server.NewServer(o)
 	if err != nil {
-		c.tb.Fatalf("natstest: server %s: %v", o.ServerName, err)
+		return fmt.Errorf("natstest: server %s: %w", o.ServerName, err)
 	}
 	if !o.NoLog {
 		s.ConfigureLogger()
@@ -142,9 +172,12 @@ func (c *Cluster) Restart(i int) {
 	s.Start()
 	if !s.ReadyForConnections(30 * time.Second) {
 		s.Shutdown()
-		c.tb.Fatalf("natstest: server %s not accepting clients after 30s", o.ServerName)
+		return fmt.Errorf("natstest: server %s not accepting clients after 30s", o.ServerName)
 	}
+	c.mu.Lock()
 	c.servers[i] = s
+	c.mu.Unlock()
+	return nil
 }
 
 // Shutdown stops every server.
