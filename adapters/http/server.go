@@ -37,7 +37,8 @@ type Config struct {
 	// Version is reported by /healthz.
 	Version string
 	// DataDir is the absolute data directory, reported by /healthz so that
-	// clients can tell which log a server holds.
+	// clients can tell which log a server holds. When set, Start writes the
+	// server's URL into its URLFile and Shutdown removes it.
 	DataDir string
 	// Projections answers /v1/trends and /v1/projections; nil disables them.
 	Projections ProjectionEngine
@@ -92,6 +93,7 @@ type Server struct {
 	mux   *http.ServeMux
 	srv   *http.Server
 	ln    net.Listener
+	url   string // written into the data directory's URLFile at Start
 	start time.Time
 }
 
@@ -132,6 +134,13 @@ func (s *Server) Start() error {
 		return fmt.Errorf("http listen %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if s.cfg.DataDir != "" {
+		s.url = ListenURL(ln.Addr().String(), false)
+		if err := writeURLFile(s.cfg.DataDir, s.url); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.cfg.Logger.Error("http server stopped", "err", err)
@@ -148,8 +157,18 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// Shutdown stops accepting requests and waits for those in progress.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+// URL returns the URL clients on this machine reach the server at (after Start).
+func (s *Server) URL() string { return ListenURL(s.Addr(), false) }
+
+// Shutdown stops accepting requests, waits for those in progress and
+// removes the URL file it wrote in the data directory.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if s.url != "" {
+		err = errors.Join(err, removeURLFile(s.cfg.DataDir, s.url))
+	}
+	return err
+}
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.cfg.Version, "data_dir": s.cfg.DataDir,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -18,7 +19,9 @@ import (
 // environment variable.
 type Globals struct {
 	Data   string `help:"Data directory (event log, projections, JetStream files)." default:"./data" env:"PLAINT_DATA" type:"path"`
-	Server string `help:"URL of a running plaint server, for commands that can ask it." default:"http://127.0.0.1:8080" env:"PLAINT_SERVER"`
+	Server string `help:"URL of a running plaint server, for commands that can ask it. Default: the URL the server holding --data wrote there (http.url), else http://127.0.0.1:8080." env:"PLAINT_SERVER"`
+
+	Token  string `help:"Bearer token to send to --server (a line of its --tokens file); prefer the environment variable, which ps does not show." env:"PLAINT_TOKEN"`
 
 	Stdout io.Writer       `kong:"-"`
 	Stderr io.Writer       `kong:"-"`
@@ -28,7 +31,9 @@ type Globals struct {
 	// the command line or in the environment) rather than defaulted.
 	DataSet, ServerSet bool `kong:"-"`
 
-	check *serverCheck // the result of checking --server against --data, once
+	check      *serverCheck       // the result of checking --server against --data, once
+	httpClient *plainthttp.Client // the client of --server, made once
+	serverFrom string             // where --server came from (plainthttp.Discover)
 }
 
 // NATSFlags select the NATS server to use instead of the embedded one.
@@ -147,6 +152,7 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 	}
 	cli.DataSet = cli.DataSet || os.Getenv("PLAINT_DATA") != ""
 	cli.ServerSet = cli.ServerSet || os.Getenv("PLAINT_SERVER") != ""
+	cli.Server, cli.serverFrom = plainthttp.Discover(cli.Server, "", cli.Data)
 	if err := kctx.Run(&cli.Globals); err != nil {
 		fmt.Fprintln(m.Stderr, "plaint:", err)
 		return exitCodeOf(err)

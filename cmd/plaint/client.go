@@ -1,25 +1,38 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	"github.com/plaint/plaint/domain"
 )
 
 // The client side of the commands that ask a running server.
 
-var errNoServer = errors.New("no plaint server answers")
+// errNoServer means nothing answers at --server.
+var errNoServer = plainthttp.ErrNoServer
+
+// client returns the HTTP client of the server at --server (or the one
+// found in --data), made once per command.
+func (g *Globals) client() (*plainthttp.Client, error) {
+	if g.httpClient == nil {
+		c, err := plainthttp.NewClient(g.Server)
+		if err != nil {
+			return nil, err
+		}
+		c.Token = g.Token
+		c.Hint = " (pass --server with the address `plaint serve` printed after 'http:')"
+		g.httpClient = c
+	}
+	return g.httpClient, nil
+}
 
 // serverDo sends a request to the running server and returns the body of a
 // 2xx answer, once the server is known to hold --data (see
@@ -30,46 +43,11 @@ func serverDo(g *Globals, method, path string, q url.Values, body []byte) ([]byt
 	if err := g.checkServer(); err != nil {
 		return nil, err
 	}
-	return rawServerDo(g, method, path, q, body)
-}
-
-// rawServerDo is serverDo without the check.
-func rawServerDo(g *Globals, method, path string, q url.Values, body []byte) ([]byte, error) {
-	u, err := url.Parse(strings.TrimRight(g.Server, "/") + path)
-	if err != nil || u.Host == "" {
-		return nil, domain.FieldErrorf("server", "%q is not a URL", g.Server)
-	}
-	if q != nil {
-		u.RawQuery = q.Encode()
-	}
-	req, err := http.NewRequestWithContext(g.Ctx, method, u.String(), bytes.NewReader(body))
+	c, err := g.client()
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", path, err)
+		return nil, err
 	}
-	client := &http.Client{Timeout: 10 * time.Minute}
-	resp, err := client.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w at %s (pass --server with the address `plaint serve` printed after 'http:'): %w", errNoServer, g.Server, err)
-		}
-		return nil, fmt.Errorf("ask %s: %w", g.Server, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read answer from %s: %w", g.Server, err)
-	}
-	if resp.StatusCode/100 == 2 {
-		return b, nil
-	}
-	var e struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
-		return nil, &domain.Error{Code: e.Error.Code, Message: e.Error.Message}
-	}
-	return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	return c.Do(g.Ctx, method, path, q, body)
 }
 
 // serverGet is serverDo for a GET.
@@ -83,23 +61,16 @@ func serverStream(g *Globals, path string) (io.ReadCloser, error) {
 	if err := g.checkServer(); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(strings.TrimRight(g.Server, "/") + path)
-	if err != nil || u.Host == "" {
-		return nil, domain.FieldErrorf("server", "%q is not a URL", g.Server)
+	c, err := g.client()
+	if err != nil {
+		return nil, err
 	}
-	req, err := http.NewRequestWithContext(g.Ctx, http.MethodGet, u.String(), nil)
+	p, q, _ := strings.Cut(path, "?")
+	v, err := url.ParseQuery(q)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", path, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s (pass --server with the address `plaint serve` printed after 'http:'): %w", errNoServer, g.Server, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
-	}
-	return resp.Body, nil
+	return c.Stream(g.Ctx, p, v)
 }
 
 // writeIndentedJSON writes v as indented JSON.
@@ -131,7 +102,11 @@ func (g *Globals) checkServer() error {
 }
 
 func (g *Globals) doCheckServer() error {
-	b, err := rawServerDo(g, http.MethodGet, "/healthz", nil, nil)
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	h, err := c.Health(g.Ctx)
 	if err != nil {
 		return err
 	}
@@ -143,16 +118,15 @@ func (g *Globals) doCheckServer() error {
 			return nil // no --data and no ./data log: the server is the only data set
 		}
 	}
-	var h struct {
-		Data string `json:"data_dir"`
-	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		return fmt.Errorf("health answer from %s: %w", g.Server, err)
-	}
-	if h.Data == "" || !samePath(h.Data, g.Data) {
+	if h.DataDir == "" || !samePath(h.DataDir, g.Data) {
+		if g.serverFrom == filepath.Join(g.Data, plainthttp.URLFile) {
+			// A URL file left by a server that did not stop cleanly, whose
+			// port another server took since: no server holds --data.
+			return fmt.Errorf("%w at %s, the URL %s holds (left by a server that stopped): the server there serves %s", errNoServer, g.Server, g.serverFrom, h.DataDir)
+		}
 		return &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
 			"the server at %s serves %s, not %s: pass --server with the address of the server that holds %s, or --server alone to use this one",
-			g.Server, h.Data, g.Data, g.Data)}
+			g.Server, h.DataDir, g.Data, g.Data)}
 	}
 	return nil
 }

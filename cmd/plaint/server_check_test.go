@@ -58,3 +58,32 @@ func TestEveryServerCommandChecksTheDataDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsFindTheServerInTheDataDirectory: a server on a random port
+// writes its URL into --data; commands given only --data ask it (the log
+// is held, so reading it themselves would fail), and after a clean stop
+// the URL is gone and they read the directory.
+func TestCommandsFindTheServerInTheDataDirectory(t *testing.T) {
+	data := writeComplaints(t)
+	s := startServer(t, data)
+	b, err := os.ReadFile(filepath.Join(data, "http.url"))
+	if err != nil || strings.TrimSpace(string(b)) != s.http {
+		t.Fatalf("http.url holds %q (%v), the server printed %s", b, err, s.http)
+	}
+	if strings.HasSuffix(s.http, ":8080") {
+		t.Fatalf("the server took the default port: %s", s.http)
+	}
+	for _, args := range [][]string{{"log", "stats", "--json"}, {"projection", "list"}, {"trend", "--by", "category", "--format", "csv"}} {
+		code, out, errOut := runMain(t, append([]string{"--data", data}, args...)...)
+		if code != 0 || out == "" {
+			t.Errorf("%v without --server: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+	}
+	s.term()
+	if _, err := os.Stat(filepath.Join(data, "http.url")); !os.IsNotExist(err) {
+		t.Fatalf("http.url after a clean stop: %v", err)
+	}
+	if code, out, errOut := runMain(t, "--data", data, "log", "stats", "--json"); code != 0 || !strings.Contains(out, `"events": `) {
+		t.Errorf("log stats after the stop: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
