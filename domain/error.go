@@ -13,6 +13,11 @@ const (
 	EINVALID     = "invalid"     // the input is malformed or breaks a rule
 	ENOTFOUND    = "not_found"   // the named thing does not exist
 	EUNAVAILABLE = "unavailable" // a resource is busy or locked; retry later
+
+	EUNAUTHORIZED = "unauthorized"       // no credentials, or wrong ones
+	EFORBIDDEN    = "forbidden"          // the credentials do not allow the action
+	ETOOLARGE     = "too_large"          // the input is over its size limit
+	ENOTALLOWED   = "method_not_allowed" // the action does not apply to the thing named
 )
 
 // Error is plaint's one error type. Code is machine readable; Field names the

@@ -86,8 +86,8 @@ func (s *Server) registerDashboardRoutes() {
 		// TestDashboardServesEveryReferencedFile catches.
 		panic(err)
 	}
-	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, "index.html") })
-	s.mux.HandleFunc("GET /ui/{file...}", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET /{$}", RolePublic, func(w http.ResponseWriter, r *http.Request) { d.serve(w, r, "index.html") })
+	s.handle("GET /ui/{file...}", RolePublic, func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("file")
 		if _, ok := d.assets[name]; !ok || name == "index.html" {
 			s.error(w, r, domain.Errorf(domain.ENOTFOUND, "the dashboard has no file %s", r.URL.Path))

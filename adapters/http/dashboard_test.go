@@ -6,28 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/plaint/plaint/eventstore"
 )
 
 func newDashboardServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"), eventstore.WithNoSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	s, err := New(Config{Log: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts
+	return newTestServer(t, nil, func(c *Config) { c.Projections = nil }).Server
 }
 
 var (

@@ -1,9 +1,9 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -30,9 +30,9 @@ func (s *Server) registerDLQRoutes() {
 	if s.cfg.DLQ == nil {
 		return
 	}
-	s.mux.HandleFunc("GET /v1/dlq", s.handleDLQList)
-	s.mux.HandleFunc("GET /v1/dlq/{id}", s.handleDLQShow)
-	s.mux.HandleFunc("POST /v1/dlq/replay", s.handleDLQReplay)
+	s.handle("GET /v1/dlq", RoleRead, s.handleDLQList)
+	s.handle("GET /v1/dlq/{id}", RoleRead, s.handleDLQShow)
+	s.handle("POST /v1/dlq/replay", RoleAdmin, s.handleDLQReplay)
 }
 
 // handleDLQList answers GET /v1/dlq?reason=R&since=RFC3339&limit=N (limit
@@ -89,7 +89,12 @@ type DLQReplayRequest struct {
 // letter.
 func (s *Server) handleDLQReplay(w http.ResponseWriter, r *http.Request) {
 	var req DLQReplayRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	body, err := readBody(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		s.error(w, r, domain.Errorf(domain.EINVALID, "replay request: %v", err))

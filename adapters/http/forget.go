@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/plaint/plaint/domain"
@@ -37,21 +35,17 @@ func (s *Server) registerForgetRoutes() {
 	if s.cfg.Forget == nil {
 		return
 	}
-	s.mux.HandleFunc("POST /v1/customers/{id}/forget", s.handleForget)
+	s.handle("POST /v1/customers/{id}/forget", RoleAdmin, s.handleForget)
 }
 
 // handleForget erases the customer named in the path (URL-escaped) and
 // answers 200 with what was done.
 func (s *Server) handleForget(w http.ResponseWriter, r *http.Request) {
 	req := ForgetRequest{CustomerID: r.PathValue("id")}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxForgetBody))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		s.error(w, r, domain.Errorf(domain.EINVALID, "the body is over %d bytes", maxForgetBody))
-		return
-	case err != nil:
-		s.error(w, r, domain.Errorf(domain.EINVALID, "reading the body: %v", err))
+	r.Body = http.MaxBytesReader(w, r.Body, maxForgetBody)
+	body, err := readBody(r)
+	if err != nil {
+		s.error(w, r, err)
 		return
 	}
 	if len(body) > 0 {

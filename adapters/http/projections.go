@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 
@@ -23,9 +22,6 @@ type ProjectionEngine interface {
 
 var _ ProjectionEngine = (*projections.Engine)(nil)
 
-// maxSpecSize is the largest spec body accepted.
-const maxSpecSize = 1 << 20
-
 // registerProjectionRoutes adds the trend and projection endpoints:
 //
 //	GET    /v1/trends?by=category&from=2025-11&to=2026-10&bucket=month&where=segment=enterprise&as_of=&format=json|csv|table
@@ -40,17 +36,17 @@ const maxSpecSize = 1 << 20
 // a slash, and no built-in name ends in /result, so the suffix is never
 // ambiguous.
 func (s *Server) registerProjectionRoutes() {
-	s.mux.HandleFunc("GET /v1/trends", s.withProjections(s.handleTrends))
-	s.mux.HandleFunc("GET /v1/projections", s.withProjections(s.handleProjectionList))
-	s.mux.HandleFunc("POST /v1/projections", s.withProjections(s.handleProjectionCreate))
-	s.mux.HandleFunc("GET /v1/projections/{name...}", s.withProjections(func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET /v1/trends", RoleRead, s.withProjections(s.handleTrends))
+	s.handle("GET /v1/projections", RoleRead, s.withProjections(s.handleProjectionList))
+	s.handle("POST /v1/projections", RoleAdmin, s.withProjections(s.handleProjectionCreate))
+	s.handle("GET /v1/projections/{name...}", RoleRead, s.withProjections(func(w http.ResponseWriter, r *http.Request) {
 		if name, ok := strings.CutSuffix(r.PathValue("name"), "/result"); ok {
 			s.handleProjectionResult(w, r, name)
 			return
 		}
 		s.handleProjectionStatus(w, r, r.PathValue("name"))
 	}))
-	s.mux.HandleFunc("DELETE /v1/projections/{name...}", s.withProjections(s.handleProjectionDrop))
+	s.handle("DELETE /v1/projections/{name...}", RoleAdmin, s.withProjections(s.handleProjectionDrop))
 }
 
 func (s *Server) withProjections(h http.HandlerFunc) http.HandlerFunc {
@@ -107,7 +103,7 @@ func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) {
 // abort ends a streamed answer that failed after its headers were sent:
 // the client sees a cut body, never a complete-looking partial answer.
 func (s *Server) abort(r *http.Request, err error) {
-	s.cfg.Logger.Warn("answer failed while streaming", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.cfg.Logger.Warn("answer failed while streaming", requestAttrs(r, "err", err)...)
 	panic(http.ErrAbortHandler)
 }
 
@@ -116,13 +112,9 @@ func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleProjectionCreate(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSpecSize+1))
+	body, err := readBody(r)
 	if err != nil {
-		s.error(w, r, domain.Errorf(domain.EINVALID, "reading the spec: %v", err))
-		return
-	}
-	if len(body) > maxSpecSize {
-		s.error(w, r, domain.Errorf(domain.EINVALID, "the spec is larger than %d bytes", maxSpecSize))
+		s.error(w, r, err)
 		return
 	}
 	sp, err := projections.ParseSpec(body)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,29 +30,8 @@ func newProjectionServer(t *testing.T) (*httptest.Server, *eventstore.Log) {
 // serverWith serves projections over a new log holding evs.
 func serverWith(t *testing.T, evs []domain.Event) (*httptest.Server, *eventstore.Log) {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	if len(evs) > 0 {
-		if _, err := l.Append(evs...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	s, err := New(Config{Log: l, Projections: e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts, l
+	ts := newTestServer(t, evs, nil)
+	return ts.Server, ts.log
 }
 
 func get(t *testing.T, url string) (int, string) {

@@ -32,9 +32,9 @@ const DefaultReviewLimit = 100
 //	GET /v1/scorecard?from=2025-01&to=2025-12&by=segment|all&format=json|table|csv
 //	GET /v1/linkage?window=90d&by=category[,segment]&from=&to=&as_of=&sort=risk|count&format=json|table|csv
 func (s *Server) registerReviewRoutes() {
-	s.mux.HandleFunc("GET /v1/review", s.withCustomers(s.handleReview))
-	s.mux.HandleFunc("GET /v1/scorecard", s.withCustomers(s.handleScorecard))
-	s.mux.HandleFunc("GET /v1/linkage", s.withCustomers(s.handleLinkage))
+	s.handle("GET /v1/review", RoleRead, s.withCustomers(s.handleReview))
+	s.handle("GET /v1/scorecard", RoleRead, s.withCustomers(s.handleScorecard))
+	s.handle("GET /v1/linkage", RoleRead, s.withCustomers(s.handleLinkage))
 }
 
 func (s *Server) withCustomers(h func(http.ResponseWriter, *http.Request, CustomerEngine)) http.HandlerFunc {

@@ -2,27 +2,17 @@ package http
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
-	"github.com/plaint/plaint/projections"
 	"github.com/plaint/plaint/projections/customers"
 )
 
 func newReviewServer(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	n := 0
 	ev := func(typ domain.Type, cust, at string, d domain.Data) domain.Event {
 		n++
@@ -39,21 +29,7 @@ func newReviewServer(t *testing.T) string {
 		ev(domain.TypeCustomerDefected, "A00226", "2025-08-14T09:00:00Z", domain.Data{Reason: "price", Competitor: "rival-telco", Amount: 6123400, Currency: "USD"}),
 		ev(domain.TypeCustomerDefected, "B1", "2025-09-14T09:00:00Z", domain.Data{Reason: "service-quality"}),
 	}
-	if _, err := l.Append(evs...); err != nil {
-		t.Fatal(err)
-	}
-	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	s, err := New(Config{Log: l, Projections: e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts.URL
+	return newTestServer(t, evs, nil).URL
 }
 
 func TestReviewEndpoints(t *testing.T) {

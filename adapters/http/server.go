@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
 
@@ -46,6 +45,8 @@ type Config struct {
 	DLQ DeadLetters
 	// Forget answers POST /v1/customers/{id}/forget; nil disables it.
 	Forget Forgetter
+	// MaxBody bounds every request body in bytes (413 beyond it). Default 1 MiB.
+	MaxBody int64
 }
 
 // EventLog is what the server reads of the event log: its counters, a
@@ -73,7 +74,13 @@ func (c *Config) setDefaults() {
 	if c.Ready == nil {
 		c.Ready = func() error { return nil }
 	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = DefaultMaxBody
+	}
 }
+
+// DefaultMaxBody is Config.MaxBody's default.
+const DefaultMaxBody = 1 << 20
 
 // Validate returns every problem with the configuration, joined.
 func (c *Config) Validate() error {
@@ -89,12 +96,16 @@ func (c *Config) Validate() error {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg   Config
-	mux   *http.ServeMux
-	srv   *http.Server
-	ln    net.Listener
-	url   string // written into the data directory's URLFile at Start
-	start time.Time
+	cfg     Config
+	mux     *http.ServeMux
+	handler http.Handler    // the middleware chain around mux
+	routes  []Route         // every route, in registration order
+	roles   map[string]Role // the role each pattern needs
+	metrics *httpMetrics
+	srv     *http.Server
+	ln      net.Listener
+	url     string // written into the data directory's URLFile at Start
+	start   time.Time
 }
 
 // New builds the server; Start listens.
@@ -103,23 +114,30 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), start: time.Now()}
-	s.routes()
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), roles: map[string]Role{}, start: time.Now()}
+	m, err := newHTTPMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.register()
+	s.handler = Chain(http.HandlerFunc(s.dispatch), s.recoverPanics, s.identify, s.measure, s.accessLog, s.authorize, s.limitBody)
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 
-// Handler returns the router, for tests that use httptest.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's handler (the middleware chain and the
+// routes), for tests that use httptest.
+func (s *Server) Handler() http.Handler { return s.handler }
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.HandleFunc("GET /v1/stats", s.handleStats)
-	s.mux.HandleFunc("GET /v1/backup", s.handleBackup)
-	s.mux.HandleFunc("GET /v1/events", s.handleEvents)
-	s.mux.HandleFunc("POST /v1/verify", s.handleVerify)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
+func (s *Server) register() {
+	s.handle("GET /healthz", RolePublic, s.handleHealth)
+	s.handle("GET /readyz", RolePublic, s.handleReady)
+	s.handle("GET /v1/stats", RoleRead, s.handleStats)
+	s.handle("GET /v1/backup", RoleAdmin, s.handleBackup)
+	s.handle("GET /v1/events", RoleRead, s.handleEvents)
+	s.handle("POST /v1/verify", RoleAdmin, s.handleVerify)
+	s.handle("GET /metrics", RoleRead, promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}).ServeHTTP)
 	s.registerProjectionRoutes()
 	s.registerReviewRoutes()
 	s.registerDLQRoutes()
@@ -216,19 +234,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-// error maps plaint's error codes to HTTP statuses and writes a JSON body
-// {"error": {"code": ..., "message": ...}}. Internal details are logged, not sent.
-func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
-	code := domain.ErrorCode(err)
-	status := map[string]int{
-		domain.EINVALID: http.StatusBadRequest, domain.ENOTFOUND: http.StatusNotFound,
-		domain.ECONFLICT: http.StatusConflict, domain.EUNAVAILABLE: http.StatusServiceUnavailable,
-	}[code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": domain.ErrorMessage(err)}})
 }

@@ -16,12 +16,6 @@ type VerifyResult struct {
 	Error *ErrorBody `json:"error,omitempty"`
 }
 
-// ErrorBody is the error object of every error answer.
-type ErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // handleVerify checks the live log (one consistent read transaction; appends
 // go on meanwhile) and answers 200 with ok true, or 409 with the problems.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {

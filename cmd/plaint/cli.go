@@ -21,7 +21,7 @@ type Globals struct {
 	Data   string `help:"Data directory (event log, projections, JetStream files)." default:"./data" env:"PLAINT_DATA" type:"path"`
 	Server string `help:"URL of a running plaint server, for commands that can ask it. Default: the URL the server holding --data wrote there (http.url), else http://127.0.0.1:8080." env:"PLAINT_SERVER"`
 
-	Token  string `help:"Bearer token to send to --server (a line of its --tokens file); prefer the environment variable, which ps does not show." env:"PLAINT_TOKEN"`
+	Token string `help:"Bearer token to send to --server (a line of its --tokens file); prefer the environment variable, which ps does not show." env:"PLAINT_TOKEN"`
 
 	Stdout io.Writer       `kong:"-"`
 	Stderr io.Writer       `kong:"-"`

@@ -1,0 +1,127 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// logLines collects a server's log lines; its goroutines write them.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.lines = append(l.lines, string(p))
+	l.mu.Unlock()
+	return len(p), nil
+}
+
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "")
+}
+
+// testServer is a server over a real bbolt log (holding evs) and a real
+// projection engine, with its log lines in logs.
+type testServer struct {
+	*httptest.Server
+	srv  *Server
+	log  *eventstore.Log
+	logs *logLines
+	reg  *prometheus.Registry
+}
+
+// newTestServer starts one; edit changes the configuration first.
+func newTestServer(t *testing.T, evs []domain.Event, edit func(*Config)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	l, err := eventstore.Open(filepath.Join(dir, "events.db"), eventstore.WithNoSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if len(evs) > 0 {
+		if _, err := l.Append(evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := projections.Open(l, filepath.Join(dir, "projections.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	ts := &testServer{log: l, logs: &logLines{}, reg: prometheus.NewRegistry()}
+	cfg := Config{Log: l, Projections: e, Registry: ts.reg, Logger: slog.New(slog.NewTextHandler(ts.logs, nil))}
+	if edit != nil {
+		edit(&cfg)
+	}
+	if ts.srv, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	ts.Server = httptest.NewServer(ts.srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// do sends a request and returns the status, headers and body.
+func (ts *testServer) do(t *testing.T, method, path, contentType string, body []byte, header ...string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// wantError checks that an answer is the JSON error object with the status and code.
+func wantError(t *testing.T, what string, status int, h http.Header, body string, wantStatus int, wantCode string) {
+	t.Helper()
+	var e struct {
+		Error ErrorBody `json:"error"`
+	}
+	if status != wantStatus || !strings.HasPrefix(h.Get("Content-Type"), "application/json") ||
+		json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != wantCode || e.Error.Message == "" {
+		t.Errorf("%s: %d %s %q, want %d with code %s", what, status, h.Get("Content-Type"), body, wantStatus, wantCode)
+	}
+}
+
+// eventually waits until cond holds, failing the test after 10 seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
