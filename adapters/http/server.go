@@ -120,7 +120,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	s.register()
+	if err := s.register(); err != nil {
+		return nil, err
+	}
 	s.handler = Chain(http.HandlerFunc(s.dispatch), s.recoverPanics, s.identify, s.measure, s.accessLog, s.authorize, s.limitBody)
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
@@ -130,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 // routes), for tests that use httptest.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-func (s *Server) register() {
+func (s *Server) register() error {
 	s.handle("GET /healthz", RolePublic, s.handleHealth)
 	s.handle("GET /readyz", RolePublic, s.handleReady)
 	s.handle("GET /v1/stats", RoleRead, s.handleStats)
@@ -143,6 +145,7 @@ func (s *Server) register() {
 	s.registerDLQRoutes()
 	s.registerForgetRoutes()
 	s.registerDashboardRoutes()
+	return s.registerOpenAPIRoute()
 }
 
 // Start listens on the configured address and serves in the background.

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -46,6 +47,7 @@ type testServer struct {
 	log  *eventstore.Log
 	logs *logLines
 	reg  *prometheus.Registry
+	doc  *docRouter // every answer is checked against /openapi.json
 }
 
 // newTestServer starts one; edit changes the configuration first.
@@ -75,6 +77,7 @@ func newTestServer(t *testing.T, evs []domain.Event, edit func(*Config)) *testSe
 	if ts.srv, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
+	ts.doc = newDocRouter(t)
 	ts.Server = httptest.NewServer(ts.srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts
@@ -99,6 +102,7 @@ func (ts *testServer) do(t *testing.T, method, path, contentType string, body []
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	ts.doc.checkResponse(t, req, resp.StatusCode, resp.Header, b)
 	return resp.StatusCode, resp.Header, string(b)
 }
 
@@ -124,4 +128,26 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// fullConfig gives the server every optional part, so that it registers
+// every route.
+func fullConfig(c *Config) {
+	c.Forget = echoForgetter{}
+	c.DLQ = emptyDLQ{}
+}
+
+// emptyDLQ is a dead-letter stream that holds nothing.
+type emptyDLQ struct{}
+
+func (emptyDLQ) List(context.Context, string, time.Time, int) (any, error) {
+	return map[string]any{"dead_letters": []any{}}, nil
+}
+
+func (emptyDLQ) Show(_ context.Context, id uint64) (any, error) {
+	return nil, domain.Errorf(domain.ENOTFOUND, "no dead letter %d", id)
+}
+
+func (emptyDLQ) Replay(context.Context, string, []uint64, map[uint64][]byte) (any, error) {
+	return map[string]any{"replayed": []any{}}, nil
 }

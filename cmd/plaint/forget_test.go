@@ -157,7 +157,7 @@ func TestForgetThroughTheServer(t *testing.T) {
 		{"/v1/customers/crm%2FC-404/forget", ``, 404, "not_found"},
 		{"/v1/customers/" + forgottenID + "/forget", `{"reason":1}`, 400, "invalid"},
 		{"/v1/customers/" + forgottenID + "/forget", `{"why":"x"}`, 400, "invalid"},
-		{"/v1/customers/" + forgottenID + "/forget", `{"reason":"` + strings.Repeat("x", 20000) + `"}`, 400, "invalid"},
+		{"/v1/customers/" + forgottenID + "/forget", `{"reason":"` + strings.Repeat("x", 20000) + `"}`, 413, "too_large"},
 	} {
 		resp, err := http.Post(s.http+c.path, "application/json", strings.NewReader(c.body))
 		if err != nil {
