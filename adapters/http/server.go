@@ -29,6 +29,11 @@ type Config struct {
 	Ready func() error
 	// Ingest returns the ingest counters shown in /v1/stats; may be nil.
 	Ingest func() any
+	// NodeID names the plaint node, reported by /healthz and /v1/stats.
+	NodeID string
+	// Node returns the node's part of /v1/stats (its consumer and lag);
+	// may be nil.
+	Node func() any
 	// Registry is where /metrics reads from; nil makes a new one.
 	Registry *prometheus.Registry
 	// Logger logs requests that fail; nil uses slog.Default.
@@ -193,7 +198,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.cfg.Version, "data_dir": s.cfg.DataDir,
-		"uptime_seconds": int(time.Since(s.start).Seconds())})
+		"node_id": s.cfg.NodeID, "uptime_seconds": int(time.Since(s.start).Seconds())})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
@@ -216,6 +221,10 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.Ingest != nil {
 		out["ingest"] = s.cfg.Ingest()
+	}
+	out["node_id"] = s.cfg.NodeID
+	if s.cfg.Node != nil {
+		out["node"] = s.cfg.Node()
 	}
 	writeJSON(w, http.StatusOK, out)
 }

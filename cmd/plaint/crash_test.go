@@ -67,7 +67,7 @@ func TestCrashSafety(t *testing.T) {
 	data := t.TempDir()
 	natsAddr := freePort(t)
 	// Interest retention: the stream keeps each event until it is stored.
-	srv := startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest")
+	srv := startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest", "--consumer", plaintnats.DefaultConsumer)
 
 	client, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsAddr, ReconnectWait: 100 * time.Millisecond})
 	if err != nil {
@@ -120,7 +120,7 @@ func TestCrashSafety(t *testing.T) {
 	srv.kill()
 	t.Logf("killed at about %d stored events", atKill)
 
-	srv = startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest")
+	srv = startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest", "--consumer", plaintnats.DefaultConsumer)
 	select {
 	case err := <-published:
 		if err != nil {
@@ -214,7 +214,7 @@ func TestGracefulStopAndRestart(t *testing.T) {
 // carrying on without ingest.
 func TestServeStopsWhenIngestDies(t *testing.T) {
 	ns := natstest.Server(t)
-	srv := startServer(t, t.TempDir(), "--nats-url", ns.ClientURL())
+	srv := startServer(t, t.TempDir(), "--nats-url", ns.ClientURL(), "--consumer", plaintnats.DefaultConsumer)
 	_, js := natstest.Connect(t, ns.ClientURL())
 	if err := js.DeleteConsumer(context.Background(), plaintnats.EventsStream, plaintnats.DefaultConsumer); err != nil {
 		t.Fatal(err)

@@ -42,6 +42,9 @@ func (e *engine) ready(data string, reserve uint64) error {
 			errs = append(errs, fmt.Errorf("the JetStream store cannot be written (%v); JetStream restarts once the disk has room", err))
 		}
 	}
+	if err := e.lagging(); err != nil {
+		errs = append(errs, err)
+	}
 	if e.ingest != nil {
 		if failing, since := e.ingest.Failing(); failing {
 			errs = append(errs, fmt.Errorf("the ingest has failed to store events since %s (retrying with backoff): %v", since.UTC().Format(time.RFC3339), e.ingest.LastFailure()))

@@ -27,7 +27,9 @@ type ServeCmd struct {
 	ProjectionFlags
 	NATSListen        string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
 	HTTP              string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
-	Consumer          string        `help:"Durable JetStream consumer name; each plaint node of a cluster needs its own." default:"plaint" env:"PLAINT_CONSUMER"`
+	NodeID            string        `name:"node-id" help:"This node's name: it names the durable consumer and appears in /healthz, /v1/stats and the logs; each node of a cluster needs its own. Default: the host name." env:"PLAINT_NODE_ID"`
+	Consumer          string        `help:"Durable JetStream consumer name, overriding the node id (default: the node id, or the consumer 'plaint' a directory made before node ids kept)." env:"PLAINT_CONSUMER"`
+	ReadyLag          uint64        `name:"ready-lag" help:"/readyz answers 503 while the node's consumer has more events than this not stored yet (catching up), so that a load balancer asks current nodes only; 0: never." default:"10000" env:"PLAINT_READY_LAG"`
 	Replicas          int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
 	StreamMaxAge      time.Duration `name:"stream-max-age" help:"How long PLAINT_EVENTS keeps events (0: no limit). With limits retention an event no node stored by then is dropped." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
 	StreamRetention   string        `name:"stream-retention" help:"limits: a buffer of the last --stream-max-age; interest: keep each event until every node's consumer acknowledged it (safer, costs the NATS server ~6 CPU-µs per event)." enum:"limits,interest" default:"limits" env:"PLAINT_STREAM_RETENTION"`
@@ -53,6 +55,9 @@ func (c *ServeCmd) Validate() error {
 	if _, err := parseSize(c.DiskReserve); err != nil {
 		return fmt.Errorf("--disk-reserve: %w", err)
 	}
+	if err := c.validateNodeID(); err != nil {
+		return err
+	}
 	if c.StreamMaxAge < 0 {
 		return fmt.Errorf("--stream-max-age %s: must not be negative (0 means no limit)", c.StreamMaxAge)
 	}
@@ -72,6 +77,9 @@ type engine struct {
 	failed    <-chan struct{} // closed when a component stops on its own
 	failure   func() error    // why it stopped
 	reported  bool            // the failure was returned already
+	consumer  string          // the durable consumer this node reads
+	lease     *plaintnats.Lease
+	readyLag  uint64 // --ready-lag
 }
 
 // Run starts the engine and blocks until the context is cancelled (SIGINT,
@@ -106,9 +114,9 @@ func (c *ServeCmd) logger(g *Globals) *slog.Logger {
 	_ = lvl.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(g.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(g.Stderr, opts)).With("node", c.nodeID())
 	}
-	return slog.New(slog.NewTextHandler(g.Stderr, opts))
+	return slog.New(slog.NewTextHandler(g.Stderr, opts)).With("node", c.nodeID())
 }
 
 func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
@@ -176,6 +184,9 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	// On a cluster that is starting (or electing) JetStream does not answer
 	// yet: every step waits for it, with a log line every few seconds.
 	retry := plaintnats.Retry{Logger: logger}
+	if err := c.takeConsumer(g, e, retry, client, l.ID(), logger); err != nil {
+		return e, err
+	}
 	if err := retry.Do(g.Ctx, "check the consumer", func(ctx context.Context) error {
 		return c.checkConsumerIdentity(ctx, client, l.ID(), logger)
 	}); err != nil {
@@ -208,6 +219,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, err
 	}
+	e.watchLease()
 	if e.natsSrv != nil {
 		rctx, rstop := context.WithCancel(context.Background())
 		rdone := make(chan struct{})
@@ -239,7 +251,8 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
 		DLQ: dlqService{client}, Forget: forget,
-		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) }})
+		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) },
+		NodeID: c.nodeID(), Node: e.nodeStats})
 	if err != nil {
 		return e, err
 	}
