@@ -494,6 +494,10 @@ func (p *Publisher) backoff(attempt int) time.Duration {
 	return min(d, p.cfg.MaxBackoff)
 }
 
+// errCodeDuplicateInProcess is JetStream's "duplicate message id is in
+// process" (409), which nats.go names no constant for.
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
+
 // retriable reports whether a publish error is transient: the server fell
 // behind, an ack timed out, no stream answered yet or the connection dropped.
 func retriable(err error) bool {
@@ -521,8 +525,11 @@ func retriable(err error) bool {
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
-		// 503: JetStream not ready or no quorum; 408: request timeout.
-		return apiErr.Code == 503 || apiErr.Code == 408
+		// 503: JetStream not ready or no quorum; 408: request timeout;
+		// 10158: an earlier send of the same Nats-Msg-Id is still being
+		// stored (a retry after a stream leader change on a cluster): the
+		// next attempt gets its acknowledgement as a duplicate.
+		return apiErr.Code == 503 || apiErr.Code == 408 || apiErr.ErrorCode == errCodeDuplicateInProcess
 	}
 	return false
 }

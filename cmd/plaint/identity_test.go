@@ -68,7 +68,7 @@ func TestServeRefusesALogThatIsNotTheDirectorys(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(data, projectionsFile))
-	if code, got := serve(); code != 3 || !strings.Contains(got, "the JetStream consumer plaint has acknowledged events into log") {
+	if code, got := serve(); code != 3 || !strings.Contains(got, "has acknowledged events into log") {
 		t.Fatalf("foreign log, no projections: exit %d\n%s", code, got)
 	}
 	if _, err := os.Stat(filepath.Join(data, projectionsFile)); err == nil {
