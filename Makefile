@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecodeMatchesReference$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzRecord$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzReviewQueries$$' -fuzztime 20000x
+	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzPostEvents$$' -fuzztime 5000x
 	$(GO) test ./adapters/watermill -run '^$$' -fuzz '^FuzzGroupFrames$$' -fuzztime 20000x
 
 ## e2e: the dashboard's browser tests, in headless Chromium (Debian: apt-get install chromium chromium-driver).

@@ -50,6 +50,9 @@ type Config struct {
 	DLQ DeadLetters
 	// Forget answers POST /v1/customers/{id}/forget; nil disables it.
 	Forget Forgetter
+	// Publish publishes the events of POST /v1/events to NATS; nil
+	// disables the route.
+	Publish Publish
 	// MaxBody bounds every request body in bytes (413 beyond it). Default 1 MiB.
 	MaxBody int64
 }
@@ -150,6 +153,7 @@ func (s *Server) register() error {
 	s.registerDLQRoutes()
 	s.registerForgetRoutes()
 	s.registerDashboardRoutes()
+	s.registerIngestRoute()
 	return s.registerOpenAPIRoute()
 }
 

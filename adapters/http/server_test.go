@@ -135,6 +135,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func fullConfig(c *Config) {
 	c.Forget = echoForgetter{}
 	c.DLQ = emptyDLQ{}
+	c.Publish = (&published{}).publish
 }
 
 // emptyDLQ is a dead-letter stream that holds nothing.

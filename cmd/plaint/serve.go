@@ -250,7 +250,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
 	}
 	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
-		DLQ: dlqService{client}, Forget: forget,
+		DLQ: dlqService{client}, Forget: forget, Publish: httpPublish(client),
 		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) },
 		NodeID: c.nodeID(), Node: e.nodeStats})
 	if err != nil {
