@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,35 +9,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
-
-// published records what POST /v1/events handed to Publish.
-type published struct {
-	mu   sync.Mutex
-	msgs []Message
-	err  error // returned by Publish when set
-}
-
-func (p *published) publish(_ context.Context, msgs []Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.err != nil {
-		return p.err
-	}
-	p.msgs = append(p.msgs, msgs...)
-	return nil
-}
-
-func (p *published) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.msgs)
-}
 
 func cloudEvent(id, category string) string {
 	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"crm","type":"complaint.filed","time":"2026-10-03T14:22:00Z",`+

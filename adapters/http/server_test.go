@@ -152,3 +152,26 @@ func (emptyDLQ) Show(_ context.Context, id uint64) (any, error) {
 func (emptyDLQ) Replay(context.Context, string, []uint64, map[uint64][]byte) (any, error) {
 	return map[string]any{"replayed": []any{}}, nil
 }
+
+// published records what POST /v1/events handed to Publish.
+type published struct {
+	mu   sync.Mutex
+	msgs []Message
+	err  error // returned by Publish when set
+}
+
+func (p *published) publish(_ context.Context, msgs []Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	p.msgs = append(p.msgs, msgs...)
+	return nil
+}
+
+func (p *published) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.msgs)
+}
