@@ -36,7 +36,7 @@ func crashEvent(i int) domain.Event {
 
 // publishCrashEvents publishes crashEvent(from) .. crashEvent(to-1) and
 // waits for every JetStream acknowledgement.
-func publishCrashEvents(t *testing.T, c *plaintnats.Client, from, to int) {
+func publishCrashEvents(t testing.TB, c *plaintnats.Client, from, to int) {
 	t.Helper()
 	pub, err := c.NewPublisher(plaintnats.PublisherConfig{})
 	if err != nil {
