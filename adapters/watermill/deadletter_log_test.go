@@ -11,6 +11,7 @@ import (
 
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a logger and a reader.
@@ -58,7 +59,7 @@ func TestDeadLettersAreLoggedWithTheirReasonRateLimited(t *testing.T) {
 			e.publish(filed, payload(t, ev))
 		}
 		e.publish(filed, []byte(`{"specversion":`))
-		waitFor(t, "13 messages acked", func() bool { return e.allAcked(13) })
+		testutil.WaitFor(t, waitLimit, "13 messages acked", func() bool { return e.allAcked(13) })
 		if sum := buf.lines("ingest: more messages dead-lettered than logged one by one"); len(sum) != 0 {
 			t.Fatalf("summary lines before the interval ended: %v", sum)
 		}

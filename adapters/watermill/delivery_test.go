@@ -13,6 +13,7 @@ import (
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 func TestAckSubjectsAreParsedAsJetStreamDoes(t *testing.T) {
@@ -52,7 +53,7 @@ func TestStoredEventsKnowTheirStreamSequence(t *testing.T) {
 			}
 			e.publishEvent(complaint("crm", "7")) // a duplicate as its own stream message
 			r := e.start(m.with(e, plaintwm.Config{}))
-			waitFor(t, "every message acked", func() bool { return e.allAcked(n + 2) })
+			testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n + 2) })
 			if st := r.Stats(); st.Stored != n || st.Duplicates != 1 || st.DeadLettered != 1 {
 				t.Fatalf("stats %+v", st)
 			}

@@ -13,6 +13,7 @@ import (
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // flakyStore fails every append while broken, as a full disk would, and
@@ -50,7 +51,7 @@ func TestOwnFailuresBackOffAndAreLoggedOncePerKind(t *testing.T) {
 		cfg := m.with(e, plaintwm.Config{Store: store, Logger: logger, NakDelay: 20 * time.Millisecond, MaxNakDelay: 160 * time.Millisecond})
 		r := e.start(cfg)
 		e.publishEvent(complaint("crm", "1"))
-		waitFor(t, "7 tries", func() bool { return len(store.attempts()) >= 7 })
+		testutil.WaitFor(t, waitLimit, "7 tries", func() bool { return len(store.attempts()) >= 7 })
 		if failing, _ := r.Failing(); !failing {
 			t.Fatal("Failing() is false while every append fails")
 		}
@@ -66,8 +67,8 @@ func TestOwnFailuresBackOffAndAreLoggedOncePerKind(t *testing.T) {
 			t.Fatalf("%d failure lines for one kind within the interval, want 1: %v", len(lines), lines)
 		}
 		store.broken.Store(false)
-		waitFor(t, "the event stored once the store works", func() bool { return e.allAcked(1) })
-		waitFor(t, "the recovery line", func() bool { return len(buf.lines("ingest: storing again")) == 1 })
+		testutil.WaitFor(t, waitLimit, "the event stored once the store works", func() bool { return e.allAcked(1) })
+		testutil.WaitFor(t, waitLimit, "the recovery line", func() bool { return len(buf.lines("ingest: storing again")) == 1 })
 		if failing, _ := r.Failing(); failing {
 			t.Fatal("Failing() is still true after a success")
 		}
@@ -88,7 +89,7 @@ func TestRedeliveriesOfStoredEventsAreNotDuplicates(t *testing.T) {
 	e.publishEvent(complaint("crm", "good"))
 	e.publish(domain.TypeComplaintFiled.Subject(), []byte(`not json`))
 	r := e.start(plaintwm.Config{NakDelay: 20 * time.Millisecond, MaxNakDelay: 40 * time.Millisecond, BatchWait: 50 * time.Millisecond})
-	waitFor(t, "several failed rounds", func() bool { return r.Stats().Errors >= 4 })
+	testutil.WaitFor(t, waitLimit, "several failed rounds", func() bool { return r.Stats().Errors >= 4 })
 	st := r.Stats()
 	ls, err := e.log.Stats()
 	if err != nil {

@@ -188,19 +188,8 @@ func (e *env) allAcked(total uint64) bool {
 	return info.NumPending == 0 && info.NumAckPending == 0 && info.AckFloor.Stream == total
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
+// waitLimit is how long a test waits for a condition.
+const waitLimit = 20 * time.Second
 
 // gateStore wraps a Store: Append blocks until the gate opens.
 type gateStore struct {

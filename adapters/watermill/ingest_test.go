@@ -17,6 +17,7 @@ import (
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 func TestAcksOnlyAfterTheCommitHoldingTheEvent(t *testing.T) {
@@ -27,7 +28,7 @@ func TestAcksOnlyAfterTheCommitHoldingTheEvent(t *testing.T) {
 		ev := complaint("crm/eu-west", "5c0d9a86-1b2e-4c3f-9d4e-5f6a7b8c9d0e")
 		e.publishEvent(ev)
 
-		waitFor(t, "the handler to reach the store", func() bool { return g.entered.Load() == 1 })
+		testutil.WaitFor(t, waitLimit, "the handler to reach the store", func() bool { return g.entered.Load() == 1 })
 		// The append has not committed: the message must be unacknowledged.
 		info := e.consumerInfo()
 		if info.NumAckPending != 1 || info.AckFloor.Stream != 0 {
@@ -37,7 +38,7 @@ func TestAcksOnlyAfterTheCommitHoldingTheEvent(t *testing.T) {
 			t.Fatalf("log has %d events before the commit", e.log.LastSeq())
 		}
 		g.open()
-		waitFor(t, "the ack", func() bool { return e.allAcked(1) })
+		testutil.WaitFor(t, waitLimit, "the ack", func() bool { return e.allAcked(1) })
 		if got := readLog(t, e.log); len(got) != 1 || got[0] != ev.Source+"/"+ev.ID {
 			t.Fatalf("log = %v", got)
 		}
@@ -80,7 +81,7 @@ func TestManyMessagesInFlightAreGroupCommitted(t *testing.T) {
 		var hookStored atomic.Int64
 		g := newGateStore(e.com)
 		r := e.start(m.with(e, plaintwm.Config{Store: m.gate(g), Hooks: plaintwm.Hooks{Stored: func() { hookStored.Add(1) }}}))
-		waitFor(t, "1,000 messages in flight", func() bool { return g.entered.Load() >= 1000 })
+		testutil.WaitFor(t, waitLimit, "1,000 messages in flight", func() bool { return g.entered.Load() >= 1000 })
 		if got := r.Stats().InFlight; got < 1000 {
 			t.Fatalf("Stats().InFlight = %d with 1,000 handlers waiting", got)
 		}
@@ -88,8 +89,8 @@ func TestManyMessagesInFlightAreGroupCommitted(t *testing.T) {
 			t.Fatalf("ack floor %d before any commit", info.AckFloor.Stream)
 		}
 		g.open()
-		waitFor(t, "every event stored and acked", func() bool { return e.log.LastSeq() == n && e.allAcked(n) })
-		waitFor(t, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
+		testutil.WaitFor(t, waitLimit, "every event stored and acked", func() bool { return e.log.LastSeq() == n && e.allAcked(n) })
+		testutil.WaitFor(t, waitLimit, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
 		if st := r.Stats(); st.Stored != n || hookStored.Load() != n {
 			t.Fatalf("stats = %+v, hook stored %d", st, hookStored.Load())
 		}
@@ -109,7 +110,7 @@ func TestPlaintFailureIsRedeliveredNeverDeadLettered(t *testing.T) {
 		ev := complaint("crm", "1")
 		e.publishEvent(ev)
 		// Several failures of the same message prove it is redelivered.
-		waitFor(t, "redeliveries", func() bool { return r.Stats().Errors >= 3 })
+		testutil.WaitFor(t, waitLimit, "redeliveries", func() bool { return r.Stats().Errors >= 3 })
 		r.stop(t)
 		if st := r.Stats(); st.DeadLettered != 0 || st.Stored != 0 || hookErrs.Load() < 3 {
 			t.Fatalf("stats = %+v, hook errors %d", st, hookErrs.Load())
@@ -126,7 +127,7 @@ func TestPlaintFailureIsRedeliveredNeverDeadLettered(t *testing.T) {
 		e.log = nil
 		e.openLog()
 		r2 := e.start(m.with(e, plaintwm.Config{}))
-		waitFor(t, "the event stored after the restart", func() bool { return e.allAcked(1) })
+		testutil.WaitFor(t, waitLimit, "the event stored after the restart", func() bool { return e.allAcked(1) })
 		if got := readLog(t, e.log); len(got) != 1 || got[0] != "crm/1" {
 			t.Fatalf("log = %v", got)
 		}
@@ -192,7 +193,7 @@ func TestInvalidMessagesAreDeadLetteredThenAcked(t *testing.T) {
 		}
 		e.publishEvent(complaint("crm", "after"))
 		total := uint64(len(cases) + 2)
-		waitFor(t, "every message handled and acked", func() bool { return e.allAcked(total) })
+		testutil.WaitFor(t, waitLimit, "every message handled and acked", func() bool { return e.allAcked(total) })
 		st := r.Stats()
 		if st.Stored != 2 || st.DeadLettered != uint64(len(cases)) || st.Errors != 0 || hookReasons.Load() != int64(len(cases)) {
 			t.Fatalf("stats = %+v", st)
@@ -257,7 +258,7 @@ func TestDuplicatesAreDroppedAcrossRestarts(t *testing.T) {
 		e.publishEvent(complaint("crm", "a"))
 		e.publishEvent(complaint("crm", "a"))   // a resend
 		e.publishEvent(complaint("other", "a")) // another source: not a duplicate
-		waitFor(t, "three messages acked", func() bool { return e.allAcked(3) })
+		testutil.WaitFor(t, waitLimit, "three messages acked", func() bool { return e.allAcked(3) })
 		if st := r.Stats(); st.Stored != 2 || st.Duplicates != 1 {
 			t.Fatalf("stats = %+v", st)
 		}
@@ -268,7 +269,7 @@ func TestDuplicatesAreDroppedAcrossRestarts(t *testing.T) {
 		r2 := e.start(m.with(e, plaintwm.Config{}))
 		e.publishEvent(complaint("crm", "a")) // a resend long after
 		e.publishEvent(complaint("crm", "b"))
-		waitFor(t, "five messages acked", func() bool { return e.allAcked(5) })
+		testutil.WaitFor(t, waitLimit, "five messages acked", func() bool { return e.allAcked(5) })
 		if st := r2.Stats(); st.Stored != 1 || st.Duplicates != 1 {
 			t.Fatalf("stats after restart = %+v", st)
 		}
@@ -294,7 +295,7 @@ func TestGracefulStopDrainsInFlightWorkAndRestartContinues(t *testing.T) {
 		for i := range n {
 			e.publishEvent(complaint("crm", fmt.Sprint(i)))
 		}
-		waitFor(t, "handlers blocked in the store", func() bool { return g.entered.Load() == 8 })
+		testutil.WaitFor(t, waitLimit, "handlers blocked in the store", func() bool { return g.entered.Load() == 8 })
 
 		var released atomic.Bool
 		closed := make(chan bool)
@@ -325,12 +326,12 @@ func TestGracefulStopDrainsInFlightWorkAndRestartContinues(t *testing.T) {
 		// Everything that was stored was acknowledged before Close returned
 		// (the acks reached the server; it applies them asynchronously, and
 		// nothing else would ack them now: the ack wait is 30s).
-		waitFor(t, "the acks of the stored events", func() bool { return e.consumerInfo().AckFloor.Stream >= st.Stored })
+		testutil.WaitFor(t, waitLimit, "the acks of the stored events", func() bool { return e.consumerInfo().AckFloor.Stream >= st.Stored })
 
 		// A restart continues where the stop left off, well within the 30s ack
 		// wait: the messages the client held but had not handed out were naked.
 		r2 := e.start(m.with(e, plaintwm.Config{}))
-		waitFor(t, "the rest of the backlog", func() bool { return e.allAcked(n) })
+		testutil.WaitFor(t, waitLimit, "the rest of the backlog", func() bool { return e.allAcked(n) })
 		if got := e.log.LastSeq(); got != n {
 			t.Fatalf("log has %d events, want %d", got, n)
 		}
@@ -394,7 +395,7 @@ func TestDeadLetterPublishFailureIsRedeliveredNotAcked(t *testing.T) {
 		}
 		r := e.start(m.with(e, plaintwm.Config{NakDelay: 20 * time.Millisecond}))
 		e.publish(domain.TypeComplaintFiled.Subject(), []byte(`not json`))
-		waitFor(t, "failed dead-letter attempts", func() bool { return r.Stats().Errors >= 2 })
+		testutil.WaitFor(t, waitLimit, "failed dead-letter attempts", func() bool { return r.Stats().Errors >= 2 })
 		if info := e.consumerInfo(); info.AckFloor.Stream != 0 {
 			t.Fatalf("acknowledged although the dead letter was not stored (ack floor %d)", info.AckFloor.Stream)
 		}
@@ -405,7 +406,7 @@ func TestDeadLetterPublishFailureIsRedeliveredNotAcked(t *testing.T) {
 		if err := e.client.EnsureStreams(ctx, plaintnats.StreamConfig{}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the dead letter and the ack", func() bool { return e.allAcked(1) })
+		testutil.WaitFor(t, waitLimit, "the dead letter and the ack", func() bool { return e.allAcked(1) })
 		if n := e.dlqMessages(); n != 1 {
 			t.Fatalf("%d dead letters, want 1", n)
 		}
@@ -455,8 +456,8 @@ func TestBatchFailureNaksTheWholeGroupAndRedeliveryIsDeduplicated(t *testing.T) 
 	}
 	f := &failAfterStore{BatchStore: e.com}
 	r := e.start(plaintwm.Config{Store: f, NakDelay: 20 * time.Millisecond})
-	waitFor(t, "every message acked", func() bool { return e.allAcked(n) })
-	waitFor(t, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
+	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
+	testutil.WaitFor(t, waitLimit, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
 	st := r.Stats()
 	if st.Errors != 1 || st.Stored+st.Duplicates != n || st.Duplicates == 0 || st.Received <= n {
 		t.Fatalf("stats = %+v: want one failure, its group redelivered and dropped as duplicates", st)

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	plaintcsv "github.com/plaint/plaint/adapters/csv"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/synthetic"
@@ -379,7 +377,7 @@ func (s *countSink) summary(st plaintnats.PublishStats) string {
 type natsSink struct {
 	client *plaintnats.Client
 	pub    *plaintnats.Publisher
-	pr     *emitProgress
+	pr     *progress
 }
 
 func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
@@ -395,9 +393,14 @@ func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
 		}
 		return nil, domain.Errorf(domain.EUNAVAILABLE, "%v", err)
 	}
-	pr := newEmitProgress(g.Stderr)
+	pr := newProgress(g.Stderr, "publishing", "events")
 	pub, err := client.NewPublisher(plaintnats.PublisherConfig{
-		Window: c.Window, MaxAttempts: c.MaxAttempts, Progress: pr.update,
+		Window: c.Window, MaxAttempts: c.MaxAttempts, Progress: func(st plaintnats.PublishStats) {
+			pr.advance(st.Acked, 0, func() string {
+				return fmt.Sprintf("publishing: %d sent, %d acked, %d pending, %d failed, %.0f events/s",
+					st.Published, st.Acked, st.Pending, st.Failed, st.Rate())
+			})
+		},
 	})
 	if err != nil {
 		client.Close()
@@ -475,43 +478,4 @@ func (s *fileSink) finish(context.Context) (plaintnats.PublishStats, error) {
 
 func (s *fileSink) summary(st plaintnats.PublishStats) string {
 	return fmt.Sprintf("wrote %d events to %s", st.Published, s.name)
-}
-
-// emitProgress shows publishing progress on stderr: a live counter on a
-// terminal, a line every few seconds otherwise.
-type emitProgress struct {
-	w    io.Writer
-	tty  bool
-	bar  *progressbar.ProgressBar // made at the first ack (see newBar)
-	last time.Time
-}
-
-func newEmitProgress(w io.Writer) *emitProgress {
-	return &emitProgress{w: w, tty: isTerminal(w), last: time.Now()}
-}
-
-// update is the Publisher's progress callback.
-func (p *emitProgress) update(st plaintnats.PublishStats) {
-	if p.tty {
-		if p.bar == nil {
-			if st.Acked == 0 {
-				return
-			}
-			p.bar = newBar(p.w, -1, "publishing", "events")
-		}
-		_ = p.bar.Set64(st.Acked)
-		return
-	}
-	if time.Since(p.last) < 2*time.Second {
-		return
-	}
-	p.last = time.Now()
-	fmt.Fprintf(p.w, "publishing: %d sent, %d acked, %d pending, %d failed, %.0f events/s\n",
-		st.Published, st.Acked, st.Pending, st.Failed, st.Rate())
-}
-
-func (p *emitProgress) done() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
-	}
 }

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // plaintBin is the plaint binary built once for the tests that run it as a
@@ -187,16 +189,7 @@ func (s *server) term() {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval of a condition, not a wait for work
-	}
-}
+var waitFor = testutil.WaitFor
 
 // syncWriter serialises writes from the subprocess plumbing and readers.
 type syncWriter struct {

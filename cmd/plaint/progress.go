@@ -17,7 +17,7 @@ type progress struct {
 	verb  string
 	unit  string
 	tty   bool
-	bar   *progressbar.ProgressBar // made at the first progress (see newBar)
+	bar   *progressbar.ProgressBar // made at the first progress (see advance)
 	start time.Time
 	last  time.Time
 }
@@ -32,39 +32,53 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newBar returns a live bar with a rate. It is made once there is progress
-// to show: a bar drawn at 0 shows its rate in the smallest unit it has
-// ("0 events/hr").
-func newBar(w io.Writer, max int64, verb, unit string) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(verb),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+// update reports done of total units, with an estimate of the time left on
+// the lines written off a terminal (none while the total is 0).
+func (p *progress) update(done, total uint64) {
+	var line func() string
+	if total > 0 {
+		line = func() string {
+			el := time.Since(p.start)
+			eta := time.Duration(float64(el) * (float64(total)/float64(max(done, 1)) - 1))
+			return fmt.Sprintf("%s: %d/%d %s (%.0f%%), ETA %s", p.verb, done, total, p.unit, 100*float64(done)/float64(total), eta.Round(time.Second))
+		}
+	}
+	p.advance(int64(done), int64(total), line)
 }
 
-// update reports done of total units.
-func (p *progress) update(done, total uint64) {
+// advance reports done units of total (0: not known, the bar counts
+// without an end) and, off a terminal, writes line() at most every two
+// seconds (nothing when line is nil). The bar is made once there is
+// progress to show: a bar drawn at 0 shows its rate in the smallest unit it
+// has ("0 events/hr").
+func (p *progress) advance(done, total int64, line func() string) {
 	if p.tty {
+		if done == 0 && p.bar == nil {
+			return
+		}
+		bound := total
+		if bound <= 0 {
+			bound = -1
+		}
 		if p.bar == nil {
-			if done == 0 {
-				return
-			}
-			p.bar = newBar(p.w, int64(total), p.verb, p.unit)
+			p.bar = progressbar.NewOptions64(bound, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(p.verb),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(p.unit),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 		}
-		if p.bar.GetMax64() != int64(total) {
-			p.bar.ChangeMax64(int64(total))
+		if p.bar.GetMax64() != bound {
+			p.bar.ChangeMax64(bound)
 		}
-		_ = p.bar.Set64(int64(done))
+		_ = p.bar.Set64(done)
 		return
 	}
-	if time.Since(p.last) < 2*time.Second || total == 0 {
+	if line == nil || time.Since(p.last) < 2*time.Second {
 		return
 	}
 	p.last = time.Now()
-	el := time.Since(p.start)
-	eta := time.Duration(float64(el) * (float64(total)/float64(max(done, 1)) - 1))
-	fmt.Fprintf(p.w, "%s: %d/%d %s (%.0f%%), ETA %s\n", p.verb, done, total, p.unit, 100*float64(done)/float64(total), eta.Round(time.Second))
+	fmt.Fprintln(p.w, line())
 }
 
+// done clears the bar.
 func (p *progress) done() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
