@@ -212,8 +212,8 @@ func (m *Mapping) bind(cols map[string]int, header []string) (*rowMapper, error)
 	slices.SortStableFunc(rm.fields, func(a, b boundSpec) int {
 		return boolInt(b.name == "currency") - boolInt(a.name == "currency")
 	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("mapping does not fit the file: %w", err)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: it does not fit the file: %w", ErrMapping, errors.Join(errs...))
 	}
 	return rm, nil
 }

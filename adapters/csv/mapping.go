@@ -151,16 +151,16 @@ func ParseMapping(data []byte, format string) (*Mapping, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("invalid YAML: %s", unknownKeys(err.Error()))
+			return nil, fmt.Errorf("%w: invalid YAML: %s", ErrMapping, unknownKeys(err.Error()))
 		}
 	case "json":
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("invalid JSON: %s", unknownKeys(err.Error()))
+			return nil, fmt.Errorf("%w: invalid JSON: %s", ErrMapping, unknownKeys(err.Error()))
 		}
 	default:
-		return nil, fmt.Errorf("unknown mapping format %q (yaml or json)", format)
+		return nil, fmt.Errorf("%w: unknown format %q (yaml or json)", ErrMapping, format)
 	}
 	m.setDefaults()
 	if err := m.Validate(); err != nil {
@@ -246,8 +246,8 @@ func (m *Mapping) specs() []namedSpec {
 	return out
 }
 
-// Validate returns every problem with the mapping, joined, each naming the
-// key at fault.
+// Validate returns ErrMapping with every problem with the mapping, joined,
+// each naming the key at fault, or nil.
 func (m *Mapping) Validate() error {
 	var errs []error
 	m.typ = domain.ParseType(m.Type)
@@ -312,7 +312,7 @@ func (m *Mapping) Validate() error {
 			errs = append(errs, fmt.Errorf("max_rejected: %w", err))
 		}
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 func (f *FieldSpec) validate(name string) []error {

@@ -47,14 +47,15 @@ on_error: explode
 		{"required fields of the type", "yaml", "type: customer.acquired\nid: {column: a}\nsource: {value: s}\ntime: {column: t}\nfields: {customer_id: {column: c}}\n",
 			[]string{"fields.segment: is required for customer.acquired events"}},
 		{"json unknown key", "json", `{"id":{"column":"a"},"sourc":{"value":"s"}}`, []string{`unknown key "sourc"`}},
+		{"unknown format", "toml", `id = "a"`, []string{`unknown format "toml"`}},
 		{"bad limits", "yaml", "id: {column: a}\nsource: {value: s}\ntime: {column: t}\nfields: {customer_id: {column: c}, category: {column: k}}\nmax_rejected: 120%\nragged: sometimes\n",
 			[]string{`max_rejected: 120% must be from 0% to 100%`, `ragged: "sometimes" must be "pad" or "reject"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := plaintcsv.ParseMapping([]byte(c.doc), c.format)
-			if err == nil {
-				t.Fatal("want an error")
+			if !errors.Is(err, plaintcsv.ErrMapping) {
+				t.Fatalf("err %v does not wrap ErrMapping", err)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
@@ -157,6 +158,9 @@ func TestImportRejectsAMappingThatDoesNotFitTheHeader(t *testing.T) {
 	}
 	_, err = plaintcsv.Import(context.Background(), strings.NewReader("ticket;opened\nT-1;2026-01-01 00:00\n"), m,
 		func(*domain.Event) error { return nil }, nil)
+	if !errors.Is(err, plaintcsv.ErrMapping) {
+		t.Errorf("err %v does not wrap ErrMapping", err)
+	}
 	for _, w := range []string{`source: column "system" is not in the CSV header (columns: ticket, opened)`, `customer_id: column "account"`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("err %v, want it to mention %q", err, w)

@@ -12,10 +12,6 @@ import (
 	"github.com/plaint/plaint/domain"
 )
 
-// ErrNoStream is returned (wrapped) when a stream plaint needs does not
-// exist on the server: `plaint serve` creates them (EnsureStreams).
-var ErrNoStream = jetstream.ErrStreamNotFound
-
 // Client is plaint's connection to a NATS server or cluster, with its
 // JetStream context. Every connection plaint makes is a Client, and every
 // stream, consumer and dead-letter operation is one of its methods: the
@@ -33,7 +29,7 @@ type Client struct {
 func Connect(cfg ConnConfig) (*Client, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, err
 	}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),

@@ -11,11 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// ErrConfig is returned (wrapped, with every problem) by Connect when the
-// ConnConfig is invalid: a usage error, as opposed to a server that cannot
-// be reached.
-var ErrConfig = errors.New("invalid NATS connection settings")
-
 // URLForm describes the URLs ConnConfig accepts, for error messages.
 const URLForm = "nats://HOST:PORT (or tls://, ws://, wss://; HOST:PORT alone means nats://HOST:PORT), comma separated for a cluster"
 
@@ -78,13 +73,13 @@ func normalizeURLs(s string) string {
 	return strings.Join(parts, ",")
 }
 
-// Validate returns every problem with the configuration, joined. It checks
-// the URLs, that the authentication options do not conflict and that the
-// files named exist.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil. It checks the URLs, that the authentication options do
+// not conflict and that the files named exist.
 func (c *ConnConfig) Validate() error {
 	var errs []error
 	if strings.TrimSpace(c.URL) == "" {
-		errs = append(errs, errors.New("nats: URL is required"))
+		errs = append(errs, errors.New("URL is required"))
 	}
 	for _, u := range strings.Split(c.URL, ",") {
 		u = normalizeURLs(u)
@@ -93,26 +88,26 @@ func (c *ConnConfig) Validate() error {
 		}
 		p, err := url.Parse(u)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("nats: URL %q is not a URL (expected %s)", redactURL(u), URLForm))
+			errs = append(errs, fmt.Errorf("URL %q is not a URL (expected %s)", redactURL(u), URLForm))
 			continue
 		}
 		switch p.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			errs = append(errs, fmt.Errorf("nats: URL %q: scheme must be nats, tls, ws or wss (expected %s)", redactURL(u), URLForm))
+			errs = append(errs, fmt.Errorf("URL %q: scheme must be nats, tls, ws or wss (expected %s)", redactURL(u), URLForm))
 		}
 		if p.Host == "" {
-			errs = append(errs, fmt.Errorf("nats: URL %q has no host (expected %s)", redactURL(u), URLForm))
+			errs = append(errs, fmt.Errorf("URL %q has no host (expected %s)", redactURL(u), URLForm))
 		}
 	}
 	if c.CredsFile != "" && c.User != "" {
-		errs = append(errs, errors.New("nats: CredsFile and User are mutually exclusive"))
+		errs = append(errs, errors.New("the CredsFile and User settings are mutually exclusive"))
 	}
 	if c.Password != "" && c.User == "" {
-		errs = append(errs, errors.New("nats: Password needs User"))
+		errs = append(errs, errors.New("a Password needs a User"))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		errs = append(errs, errors.New("nats: TLSCert and TLSKey must be given together"))
+		errs = append(errs, errors.New("TLSCert and TLSKey must be given together"))
 	}
 	for _, f := range []struct{ name, path string }{
 		{"CredsFile", c.CredsFile}, {"TLSCA", c.TLSCA}, {"TLSCert", c.TLSCert}, {"TLSKey", c.TLSKey},
@@ -121,16 +116,16 @@ func (c *ConnConfig) Validate() error {
 			continue
 		}
 		if _, err := os.Stat(f.path); err != nil {
-			errs = append(errs, fmt.Errorf("nats: %s: %w", f.name, err))
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
 		}
 	}
 	if c.ReconnectWait < 0 {
-		errs = append(errs, errors.New("nats: ReconnectWait must not be negative"))
+		errs = append(errs, errors.New("ReconnectWait must not be negative"))
 	}
 	if c.ReconnectBufSize < 0 {
-		errs = append(errs, errors.New("nats: ReconnectBufSize must not be negative"))
+		errs = append(errs, errors.New("ReconnectBufSize must not be negative"))
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 // redactURL hides passwords embedded in URLs before they reach an error.

@@ -48,10 +48,6 @@ type DLQFilter struct {
 	Limit  int       // at most this many (the oldest first); 0: all
 }
 
-// ErrDeadLetterNotFound is returned by GetDeadLetter for an ID the
-// dead-letter stream does not hold (never used, or replayed or aged out).
-var ErrDeadLetterNotFound = errors.New("no dead letter with that id")
-
 func deadLetterOf(seq uint64, subject string, hdr nats.Header, data []byte, t time.Time) DeadLetter {
 	d := DeadLetter{ID: seq, Reason: hdr.Get(HeaderReason), Error: hdr.Get(HeaderError),
 		OriginalSubject: hdr.Get(HeaderOriginalSubject), Time: t.UTC(), Size: len(data), Body: data}

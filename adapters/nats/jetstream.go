@@ -91,31 +91,32 @@ func (c *StreamConfig) setDefaults() {
 	}
 }
 
-// Validate returns every problem with the configuration, joined.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
 func (c *StreamConfig) Validate() error {
 	var errs []error
 	if c.MaxAge < 0 || c.DLQMaxAge < 0 {
-		errs = append(errs, errors.New("nats: MaxAge and DLQMaxAge must not be negative"))
+		errs = append(errs, errors.New("MaxAge and DLQMaxAge must not be negative"))
 	}
 	if c.Replicas < 0 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("nats: Replicas is %d; it must be from 1 to 5", c.Replicas))
+		errs = append(errs, fmt.Errorf("stream Replicas is %d; it must be from 1 to 5", c.Replicas))
 	}
 	for _, r := range c.Consumer {
 		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == '/' || r == '\\' {
-			errs = append(errs, fmt.Errorf("nats: consumer name %q may not contain spaces, '.', '*', '>', '/' or '\\'", c.Consumer))
+			errs = append(errs, fmt.Errorf("consumer name %q may not contain spaces, '.', '*', '>', '/' or '\\'", c.Consumer))
 			break
 		}
 	}
 	if c.AckWait < 0 {
-		errs = append(errs, errors.New("nats: AckWait must not be negative"))
+		errs = append(errs, errors.New("AckWait must not be negative"))
 	}
 	if c.MaxAckPending < 0 {
-		errs = append(errs, errors.New("nats: MaxAckPending must not be negative"))
+		errs = append(errs, errors.New("MaxAckPending must not be negative"))
 	}
 	if c.DuplicateWindow < 0 || (c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge) {
-		errs = append(errs, errors.New("nats: DuplicateWindow must be from 0 to MaxAge"))
+		errs = append(errs, errors.New("DuplicateWindow must be from 0 to MaxAge"))
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 // EventsStreamConfig returns the configuration EnsureStreams gives EventsStream.

@@ -62,15 +62,3 @@ func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
 		t.Errorf("consumer config = %+v", cc)
 	}
 }
-
-func TestStreamConfigValidateJoinsProblems(t *testing.T) {
-	err := (&plaintnats.StreamConfig{Replicas: 7, Consumer: "a.b", AckWait: -1}).Validate()
-	if err == nil {
-		t.Fatal("want an error")
-	}
-	for _, want := range []string{"Replicas", "consumer name", "AckWait"} {
-		if !contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
-		}
-	}
-}

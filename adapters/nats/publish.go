@@ -73,27 +73,28 @@ func (c *PublisherConfig) setDefaults() {
 	}
 }
 
-// Validate returns every problem with the configuration, joined.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
 func (c *PublisherConfig) Validate() error {
 	var errs []error
 	if c.Window < 1 {
-		errs = append(errs, fmt.Errorf("nats: publisher Window is %d; it must be at least 1", c.Window))
+		errs = append(errs, fmt.Errorf("publisher Window is %d; it must be at least 1", c.Window))
 	}
 	if c.MaxPending < 1 {
-		errs = append(errs, fmt.Errorf("nats: publisher MaxPending is %d; it must be at least 1", c.MaxPending))
+		errs = append(errs, fmt.Errorf("publisher MaxPending is %d; it must be at least 1", c.MaxPending))
 	}
 	if c.MaxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("nats: publisher MaxAttempts is %d; it must be at least 1", c.MaxAttempts))
+		errs = append(errs, fmt.Errorf("publisher MaxAttempts is %d; it must be at least 1", c.MaxAttempts))
 	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
 	}{{"StallWait", c.StallWait}, {"AckTimeout", c.AckTimeout}, {"RetryBackoff", c.RetryBackoff}, {"MaxBackoff", c.MaxBackoff}, {"ProgressEvery", c.ProgressEvery}} {
 		if d.v <= 0 {
-			errs = append(errs, fmt.Errorf("nats: publisher %s must be positive", d.name))
+			errs = append(errs, fmt.Errorf("publisher %s must be positive", d.name))
 		}
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 // PublishStats counts what a Publisher did.
@@ -231,7 +232,7 @@ func (p *Publisher) PublishEvent(ctx context.Context, ev *domain.Event) error {
 // be published are counted and reported by Wait.
 func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []byte) error {
 	if p.closed {
-		return errors.New("nats: publish after Wait")
+		return ErrPublisherDone
 	}
 	msg := nats.NewMsg(subject)
 	msg.Data = data

@@ -53,22 +53,23 @@ func (c *ServerConfig) setDefaults() {
 	}
 }
 
-// Validate returns every problem with the configuration, joined.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
 func (c *ServerConfig) Validate() error {
 	var errs []error
 	if c.StoreDir == "" {
-		errs = append(errs, errors.New("nats: StoreDir is required"))
+		errs = append(errs, errors.New("StoreDir is required"))
 	}
 	if c.MaxStore < 0 {
-		errs = append(errs, fmt.Errorf("nats: MaxStore %d must not be negative", c.MaxStore))
+		errs = append(errs, fmt.Errorf("MaxStore %d must not be negative", c.MaxStore))
 	}
 	if c.StoreShare < 0 || c.StoreShare > 1 {
-		errs = append(errs, fmt.Errorf("nats: StoreShare %g must be from 0 to 1", c.StoreShare))
+		errs = append(errs, fmt.Errorf("StoreShare %g must be from 0 to 1", c.StoreShare))
 	}
 	if _, _, err := splitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("nats: listen address %q: %w", c.Listen, err))
+		errs = append(errs, fmt.Errorf("listen address %q: %w", c.Listen, err))
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 func splitHostPort(addr string) (string, int, error) {

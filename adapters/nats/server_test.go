@@ -21,27 +21,6 @@ func TestStartServerAcceptsJetStreamClients(t *testing.T) {
 	}
 }
 
-func TestServerConfigValidateJoinsProblems(t *testing.T) {
-	err := (&plaintnats.ServerConfig{Listen: "nope"}).Validate()
-	if err == nil {
-		t.Fatal("want an error")
-	}
-	for _, want := range []string{"StoreDir is required", "listen address"} {
-		if !contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
-		}
-	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
-}
-
 func TestStartServerOnATakenPortFailsAtOnce(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

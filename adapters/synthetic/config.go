@@ -5,7 +5,6 @@
 package synthetic
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -67,21 +66,22 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Validate returns every problem with the configuration, joined.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Customers < 1 || c.Customers > 10_000_000 {
-		errs = append(errs, fmt.Errorf("synthetic: customers is %d; it must be from 1 to 10,000,000", c.Customers))
+		errs = append(errs, fmt.Errorf("customers is %d; it must be from 1 to 10,000,000", c.Customers))
 	}
 	if c.Months < 1 || c.Months > 240 {
-		errs = append(errs, fmt.Errorf("synthetic: months is %d; it must be from 1 to 240", c.Months))
+		errs = append(errs, fmt.Errorf("months is %d; it must be from 1 to 240", c.Months))
 	}
 	if c.RisingMonths < 0 || c.RisingMonths > c.Months {
-		errs = append(errs, fmt.Errorf("synthetic: rising months is %d; it must be from 0 to months (%d)", c.RisingMonths, c.Months))
+		errs = append(errs, fmt.Errorf("rising months is %d; it must be from 0 to months (%d)", c.RisingMonths, c.Months))
 	}
 	for _, r := range c.Rising {
 		if _, ok := categoryIndex[r]; !ok {
-			errs = append(errs, fmt.Errorf("synthetic: rising category %q is not one of the generated categories", r))
+			errs = append(errs, fmt.Errorf("rising category %q is not one of the generated categories", r))
 		}
 	}
 	for _, f := range []struct {
@@ -89,12 +89,12 @@ func (c *Config) Validate() error {
 		v    float64
 	}{{"late", c.Late}, {"duplicates", c.Duplicates}} {
 		if f.v < 0 || f.v > 0.5 {
-			errs = append(errs, fmt.Errorf("synthetic: %s is %g; it must be a share from 0 to 0.5", f.name, f.v))
+			errs = append(errs, fmt.Errorf("%s is %g; it must be a share from 0 to 0.5", f.name, f.v))
 		}
 	}
 	start := c.End.AddDate(0, 1-c.Months, 0)
 	if !c.End.IsZero() && start.Year() < 1990 {
-		errs = append(errs, fmt.Errorf("synthetic: the history would start in %s, before 1990", start.Format("2006-01")))
+		errs = append(errs, fmt.Errorf("the history would start in %s, before 1990", start.Format("2006-01")))
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }

@@ -224,11 +224,12 @@ func TestGenerateStopsOnEmitError(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	err := (&synthetic.Config{Customers: -1, Months: 500, Rising: []string{"nope"}}).Validate()
-	if err == nil {
-		t.Fatal("want an error")
+	_, err := synthetic.Generate(context.Background(), synthetic.Config{Customers: -1, Months: 500, Rising: []string{"nope"}, Late: 0.9},
+		func(*domain.Event) error { t.Fatal("an event from an invalid configuration"); return nil })
+	if !errors.Is(err, synthetic.ErrConfig) {
+		t.Fatalf("err %v does not wrap ErrConfig", err)
 	}
-	for _, want := range []string{"customers is -1", "months is 500", `rising category "nope"`} {
+	for _, want := range []string{"customers is -1", "months is 500", `rising category "nope"`, "late is 0.9"} {
 		if !bytes.Contains([]byte(err.Error()), []byte(want)) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

@@ -2,7 +2,6 @@ package watermill
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -25,9 +24,6 @@ import (
 // (the lowest and highest stream sequence of the group). Headers of the
 // JetStream messages are not carried. ReadGroup reads such a message.
 const GroupContentType = "application/vnd.plaint.jetstream-group.v1"
-
-// ErrNotGroup is returned by ReadGroup for a message that is not a group.
-var ErrNotGroup = errors.New("watermill: the message is not a group of JetStream messages")
 
 // Frame is one JetStream message of a group: where it was published, where
 // the stream keeps it, and its data.
@@ -109,9 +105,6 @@ func ReadGroup(msg *message.Message) (Group, error) {
 // Len returns the number of frames, as MetaBatch says.
 func (g Group) Len() int { return g.n }
 
-// errBadFrame is returned by Group.Frames for a payload that is not frames.
-var errBadFrame = errors.New("watermill: group payload: bad frame")
-
 // Frames returns the frames in order. A payload that does not hold Len
 // well-formed frames ends the sequence with an error. A frame's Subject
 // is the previous frame's string when it is the same (no allocation).
@@ -122,7 +115,7 @@ func (g Group) Frames() iter.Seq2[Frame, error] {
 		for i := range g.n {
 			f, rest, ok := readFrame(b, prev)
 			if !ok {
-				yield(Frame{}, fmt.Errorf("%w %d of %d", errBadFrame, i+1, g.n))
+				yield(Frame{}, fmt.Errorf("%w %d of %d", ErrBadGroup, i+1, g.n))
 				return
 			}
 			if !yield(f, nil) {
@@ -131,7 +124,7 @@ func (g Group) Frames() iter.Seq2[Frame, error] {
 			b, prev = rest, f.Subject
 		}
 		if len(b) > 0 {
-			yield(Frame{}, fmt.Errorf("%w: %d bytes after the last of %d frames", errBadFrame, len(b), g.n))
+			yield(Frame{}, fmt.Errorf("%w: %d bytes after the last of %d frames", ErrBadGroup, len(b), g.n))
 		}
 	}
 }

@@ -162,28 +162,29 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Validate returns every problem with the configuration, joined.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Consumer == nil {
-		errs = append(errs, errors.New("ingest: Consumer is required"))
+		errs = append(errs, errors.New("the Consumer is required"))
 	}
 	if c.DeadLetter == nil {
-		errs = append(errs, errors.New("ingest: DeadLetter is required"))
+		errs = append(errs, errors.New("DeadLetter is required"))
 	}
 	if c.Store == nil {
-		errs = append(errs, errors.New("ingest: Store is required"))
+		errs = append(errs, errors.New("Store is required"))
 	}
 	if c.MaxInFlight < 0 || c.PullBatch < 0 || c.Batch < 0 {
-		errs = append(errs, errors.New("ingest: MaxInFlight, PullBatch and Batch must not be negative"))
+		errs = append(errs, errors.New("MaxInFlight, PullBatch and Batch must not be negative"))
 	}
 	if c.NakDelay < 0 || c.PublishTimeout < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 || c.DeadLetterLogInterval < 0 || c.MaxNakDelay < 0 || c.FailureLogInterval < 0 {
-		errs = append(errs, errors.New("ingest: NakDelay, MaxNakDelay, PublishTimeout, CloseTimeout, BatchWait, FailureLogInterval and DeadLetterLogInterval must not be negative"))
+		errs = append(errs, errors.New("NakDelay, MaxNakDelay, PublishTimeout, CloseTimeout, BatchWait, FailureLogInterval and DeadLetterLogInterval must not be negative"))
 	}
 	if c.DeadLetterLogBurst < 0 {
-		errs = append(errs, errors.New("ingest: DeadLetterLogBurst must not be negative"))
+		errs = append(errs, errors.New("DeadLetterLogBurst must not be negative"))
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 // Stats are the ingest's counters since New.
@@ -279,7 +280,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 	in.mu.Lock()
 	if in.started {
 		in.mu.Unlock()
-		return errors.New("ingest: Run called twice")
+		return ErrStarted
 	}
 	in.started = true
 	in.cancel = cancel

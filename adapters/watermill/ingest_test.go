@@ -371,14 +371,27 @@ func TestCloseBeforeRun(t *testing.T) {
 	}
 }
 
-func TestConfigValidateJoinsProblems(t *testing.T) {
-	_, err := plaintwm.New(plaintwm.Config{MaxInFlight: -1, NakDelay: -1})
-	if err == nil {
-		t.Fatal("want an error")
-	}
-	for _, want := range []string{"Consumer is required", "DeadLetter is required", "Store is required", "MaxInFlight", "NakDelay"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
+// TestConfigsValidate: New and NewSubscriber name every problem of their
+// configuration, joined, wrapping ErrConfig.
+func TestConfigsValidate(t *testing.T) {
+	_, ingestErr := plaintwm.New(plaintwm.Config{MaxInFlight: -1, NakDelay: -1})
+	_, subErr := plaintwm.NewSubscriber(plaintwm.SubscriberConfig{MaxInFlight: -1, PullBatch: -1, BatchWait: -1, Batch: -1})
+	for _, c := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"ingest", ingestErr, []string{"Consumer is required", "DeadLetter is required", "Store is required", "MaxInFlight", "NakDelay"}},
+		{"subscriber", subErr, []string{"Consumer is required", "MaxInFlight must be positive", "PullBatch must be positive", "BatchWait", "Batch must be positive"}},
+	} {
+		if !errors.Is(c.err, plaintwm.ErrConfig) {
+			t.Errorf("%s: err %v does not wrap ErrConfig", c.name, c.err)
+			continue
+		}
+		for _, want := range c.want {
+			if !strings.Contains(c.err.Error(), want) {
+				t.Errorf("%s: error %q does not mention %q", c.name, c.err, want)
+			}
 		}
 	}
 }

@@ -119,25 +119,26 @@ func (c *SubscriberConfig) setDefaults() {
 	}
 }
 
-// Validate returns every problem with the configuration, joined.
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
 func (c *SubscriberConfig) Validate() error {
 	var errs []error
 	if c.Consumer == nil {
-		errs = append(errs, errors.New("watermill: Consumer is required"))
+		errs = append(errs, errors.New("the Consumer is required"))
 	}
 	if c.MaxInFlight < 1 {
-		errs = append(errs, errors.New("watermill: MaxInFlight must be positive"))
+		errs = append(errs, errors.New("MaxInFlight must be positive"))
 	}
 	if c.PullBatch < 1 {
-		errs = append(errs, errors.New("watermill: PullBatch must be positive"))
+		errs = append(errs, errors.New("PullBatch must be positive"))
 	}
 	if c.NakDelay < 0 || c.CloseTimeout < 0 || c.BatchWait < 0 {
-		errs = append(errs, errors.New("watermill: NakDelay, CloseTimeout and BatchWait must not be negative"))
+		errs = append(errs, errors.New("NakDelay, CloseTimeout and BatchWait must not be negative"))
 	}
 	if c.Batch < 1 {
-		errs = append(errs, errors.New("watermill: Batch must be positive"))
+		errs = append(errs, errors.New("the Batch must be positive"))
 	}
-	return errors.Join(errs...)
+	return invalid(errs)
 }
 
 // Subscriber is a Watermill message.Subscriber on JetStream pull consumers
@@ -230,7 +231,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errors.New("watermill: subscriber is closed")
+		return nil, ErrClosed
 	}
 	// The lookup ignores ctx's cancellation: a subscription whose ctx is
 	// already done just ends at once, like one cancelled later.

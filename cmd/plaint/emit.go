@@ -312,6 +312,9 @@ func (src *source) emitSynthetic(ctx context.Context, g *Globals, snk sink) ([]s
 			}
 			return snk.raw(ctx, ev.Type.Subject(), plaintnats.MsgID(ev), data)
 		})
+	if errors.Is(err, synthetic.ErrConfig) {
+		return nil, domain.Errorf(domain.EINVALID, "%v", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -402,6 +405,9 @@ func (c *EmitCmd) newNATSSink(ctx context.Context, g *Globals) (sink, error) {
 			})
 		},
 	})
+	if errors.Is(err, plaintnats.ErrConfig) {
+		err = domain.Errorf(domain.EINVALID, "%v", err)
+	}
 	if err != nil {
 		client.Close()
 		return nil, err

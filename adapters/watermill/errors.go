@@ -1,0 +1,39 @@
+package watermill
+
+import (
+	"errors"
+	"fmt"
+)
+
+// These errors can be returned by the functions of this package, wrapped:
+// test for them with errors.Is.
+var (
+	// ErrConfig is returned when a configuration is invalid, wrapped with
+	// every problem (joined): by SubscriberConfig.Validate and
+	// Config.Validate, and so by NewSubscriber and New.
+	ErrConfig = errors.New("watermill: invalid settings")
+
+	// ErrNotGroup is returned by ReadGroup for a message that is not a
+	// group of JetStream messages.
+	ErrNotGroup = errors.New("watermill: the message is not a group of JetStream messages")
+
+	// ErrBadGroup is returned by Group.Frames for a group payload that does
+	// not hold the frames its metadata announces.
+	ErrBadGroup = errors.New("watermill: group payload: bad frame")
+
+	// ErrClosed is returned by Subscriber.Subscribe once the subscriber is
+	// closed.
+	ErrClosed = errors.New("watermill: subscriber is closed")
+
+	// ErrStarted is returned by Ingest.Run when Run was called before.
+	ErrStarted = errors.New("watermill: Ingest.Run called twice")
+)
+
+// invalid returns nil when problems is empty, else ErrConfig wrapped with
+// every problem.
+func invalid(problems []error) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
+}
