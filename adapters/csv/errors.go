@@ -1,9 +1,6 @@
 package csv
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // ErrMapping is returned, wrapped with every problem (joined), when a
 // mapping is invalid: when it does not parse, names unknown keys or fields,
@@ -12,12 +9,3 @@ import (
 // (Import). Test for it with errors.Is. A rejected row is a
 // *RowError instead.
 var ErrMapping = errors.New("invalid mapping")
-
-// invalid returns nil when problems is empty, else ErrMapping wrapped with
-// every problem.
-func invalid(problems []error) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrMapping, errors.Join(problems...))
-}

@@ -5,6 +5,7 @@ package csv
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/plaint/plaint/domain"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // What to do with a row that does not make a valid event.
@@ -183,21 +186,13 @@ func unknownKeys(msg string) string {
 }
 
 func (m *Mapping) setDefaults() {
-	if m.Type == "" {
-		m.Type = domain.TypeComplaintFiled.String()
-	}
+	m.Type = cmp.Or(m.Type, domain.TypeComplaintFiled.String())
 	if m.Time.Layout == "" {
 		m.Time.Layout = time.RFC3339
 	}
-	if m.Delimiter == "" {
-		m.Delimiter = ","
-	}
-	if m.OnError == "" {
-		m.OnError = OnErrorSkip
-	}
-	if m.Ragged == "" {
-		m.Ragged = RaggedPad
-	}
+	m.Delimiter = cmp.Or(m.Delimiter, ",")
+	m.OnError = cmp.Or(m.OnError, OnErrorSkip)
+	m.Ragged = cmp.Or(m.Ragged, RaggedPad)
 	if m.MaxRejected == nil {
 		m.MaxRejected = m.rejectLimit()
 	}
@@ -312,7 +307,7 @@ func (m *Mapping) Validate() error {
 			errs = append(errs, fmt.Errorf("max_rejected: %w", err))
 		}
 	}
-	return invalid(errs)
+	return problems.Join(ErrMapping, errs)
 }
 
 func (f *FieldSpec) validate(name string) []error {

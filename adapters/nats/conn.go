@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // URLForm describes the URLs ConnConfig accepts, for error messages.
@@ -44,19 +47,11 @@ type ConnConfig struct {
 }
 
 func (c *ConnConfig) setDefaults() {
-	if c.URL == "" {
-		c.URL = nats.DefaultURL
-	}
+	c.URL = cmp.Or(c.URL, nats.DefaultURL)
 	c.URL = normalizeURLs(c.URL)
-	if c.Name == "" {
-		c.Name = "plaint"
-	}
-	if c.ReconnectWait == 0 {
-		c.ReconnectWait = time.Second
-	}
-	if c.ReconnectBufSize == 0 {
-		c.ReconnectBufSize = 64 << 20
-	}
+	c.Name = cmp.Or(c.Name, "plaint")
+	c.ReconnectWait = cmp.Or(c.ReconnectWait, time.Second)
+	c.ReconnectBufSize = cmp.Or(c.ReconnectBufSize, 64<<20)
 }
 
 // normalizeURLs gives every URL of a comma-separated list without a scheme
@@ -125,7 +120,7 @@ func (c *ConnConfig) Validate() error {
 	if c.ReconnectBufSize < 0 {
 		errs = append(errs, errors.New("ReconnectBufSize must not be negative"))
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }
 
 // redactURL hides passwords embedded in URLs before they reach an error.

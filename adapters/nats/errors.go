@@ -2,7 +2,6 @@ package nats
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -31,12 +30,3 @@ var (
 	// called.
 	ErrPublisherDone = errors.New("nats: publish after Wait")
 )
-
-// invalid returns nil when problems is empty, else ErrConfig wrapped with
-// every problem.
-func invalid(problems []error) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
-}

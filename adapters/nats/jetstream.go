@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // Names of the JetStream resources plaint uses.
@@ -71,24 +73,12 @@ type StreamConfig struct {
 }
 
 func (c *StreamConfig) setDefaults() {
-	if c.DLQMaxAge == 0 {
-		c.DLQMaxAge = 90 * 24 * time.Hour
-	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
-	if c.Consumer == "" {
-		c.Consumer = DefaultConsumer
-	}
-	if c.AckWait == 0 {
-		c.AckWait = 30 * time.Second
-	}
-	if c.MaxAckPending == 0 {
-		c.MaxAckPending = 65536
-	}
-	if c.DuplicateWindow == 0 {
-		c.DuplicateWindow = 2 * time.Minute
-	}
+	c.DLQMaxAge = cmp.Or(c.DLQMaxAge, 90*24*time.Hour)
+	c.Replicas = cmp.Or(c.Replicas, 1)
+	c.Consumer = cmp.Or(c.Consumer, DefaultConsumer)
+	c.AckWait = cmp.Or(c.AckWait, 30*time.Second)
+	c.MaxAckPending = cmp.Or(c.MaxAckPending, 65536)
+	c.DuplicateWindow = cmp.Or(c.DuplicateWindow, 2*time.Minute)
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -116,7 +106,7 @@ func (c *StreamConfig) Validate() error {
 	if c.DuplicateWindow < 0 || (c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge) {
 		errs = append(errs, errors.New("DuplicateWindow must be from 0 to MaxAge"))
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }
 
 // EventsStreamConfig returns the configuration EnsureStreams gives EventsStream.

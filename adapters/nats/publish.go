@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/plaint/plaint/domain"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // PublisherConfig configures a Publisher.
@@ -47,30 +50,14 @@ type PublisherConfig struct {
 }
 
 func (c *PublisherConfig) setDefaults() {
-	if c.Window == 0 {
-		c.Window = 4096
-	}
-	if c.MaxPending == 0 {
-		c.MaxPending = c.Window
-	}
-	if c.StallWait == 0 {
-		c.StallWait = 200 * time.Millisecond
-	}
-	if c.AckTimeout == 0 {
-		c.AckTimeout = 30 * time.Second
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 10
-	}
-	if c.RetryBackoff == 0 {
-		c.RetryBackoff = 50 * time.Millisecond
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 2 * time.Second
-	}
-	if c.ProgressEvery == 0 {
-		c.ProgressEvery = 500 * time.Millisecond
-	}
+	c.Window = cmp.Or(c.Window, 4096)
+	c.MaxPending = cmp.Or(c.MaxPending, c.Window)
+	c.StallWait = cmp.Or(c.StallWait, 200*time.Millisecond)
+	c.AckTimeout = cmp.Or(c.AckTimeout, 30*time.Second)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 10)
+	c.RetryBackoff = cmp.Or(c.RetryBackoff, 50*time.Millisecond)
+	c.MaxBackoff = cmp.Or(c.MaxBackoff, 2*time.Second)
+	c.ProgressEvery = cmp.Or(c.ProgressEvery, 500*time.Millisecond)
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -94,7 +81,7 @@ func (c *PublisherConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("publisher %s must be positive", d.name))
 		}
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }
 
 // PublishStats counts what a Publisher did.

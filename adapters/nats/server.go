@@ -3,6 +3,7 @@
 package nats
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/plaint/plaint/eventstore"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // ServerConfig configures the embedded NATS server.
@@ -39,18 +42,10 @@ type ServerConfig struct {
 }
 
 func (c *ServerConfig) setDefaults() {
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:4222"
-	}
-	if c.ServerName == "" {
-		c.ServerName = "plaint"
-	}
-	if c.ReadyTimeout == 0 {
-		c.ReadyTimeout = 10 * time.Second
-	}
-	if c.StoreShare == 0 {
-		c.StoreShare = 0.75
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:4222")
+	c.ServerName = cmp.Or(c.ServerName, "plaint")
+	c.ReadyTimeout = cmp.Or(c.ReadyTimeout, 10*time.Second)
+	c.StoreShare = cmp.Or(c.StoreShare, 0.75)
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -69,7 +64,7 @@ func (c *ServerConfig) Validate() error {
 	if _, _, err := splitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q: %w", c.Listen, err))
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }
 
 func splitHostPort(addr string) (string, int, error) {

@@ -5,8 +5,11 @@
 package synthetic
 
 import (
+	"cmp"
 	"fmt"
 	"time"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // Config configures a synthetic history.
@@ -45,25 +48,17 @@ type Config struct {
 var DefaultEnd = time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC)
 
 func (c *Config) setDefaults() {
-	if c.Customers == 0 {
-		c.Customers = 1000
-	}
-	if c.Months == 0 {
-		c.Months = 24
-	}
+	c.Customers = cmp.Or(c.Customers, 1000)
+	c.Months = cmp.Or(c.Months, 24)
 	if c.End.IsZero() {
 		c.End = DefaultEnd
 	}
 	c.End = time.Date(c.End.Year(), c.End.Month(), 1, 0, 0, 0, 0, time.UTC)
-	if c.Source == "" {
-		c.Source = "synthetic"
-	}
+	c.Source = cmp.Or(c.Source, "synthetic")
 	if c.Rising == nil {
 		c.Rising = []string{"app-login", "price-increase"}
 	}
-	if c.RisingMonths == 0 {
-		c.RisingMonths = min(3, c.Months)
-	}
+	c.RisingMonths = cmp.Or(c.RisingMonths, min(3, c.Months))
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -96,5 +91,5 @@ func (c *Config) Validate() error {
 	if !c.End.IsZero() && start.Year() < 1990 {
 		errs = append(errs, fmt.Errorf("the history would start in %s, before 1990", start.Format("2006-01")))
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }

@@ -2,7 +2,6 @@ package watermill
 
 import (
 	"errors"
-	"fmt"
 )
 
 // These errors can be returned by the functions of this package, wrapped:
@@ -28,12 +27,3 @@ var (
 	// ErrStarted is returned by Ingest.Run when Run was called before.
 	ErrStarted = errors.New("watermill: Ingest.Run called twice")
 )
-
-// invalid returns nil when problems is empty, else ErrConfig wrapped with
-// every problem.
-func invalid(problems []error) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
-}

@@ -1,6 +1,7 @@
 package watermill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // Store is where the ingest appends events. *eventstore.Committer is the
@@ -127,39 +130,21 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.PublishTimeout == 0 {
-		c.PublishTimeout = 10 * time.Second
-	}
-	if c.CloseTimeout == 0 {
-		c.CloseTimeout = 30 * time.Second
-	}
+	c.PublishTimeout = cmp.Or(c.PublishTimeout, 10*time.Second)
+	c.CloseTimeout = cmp.Or(c.CloseTimeout, 30*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Batch == 0 {
-		c.Batch = DefaultBatch
-	}
-	if c.NakDelay == 0 {
-		c.NakDelay = time.Second
-	}
-	if c.MaxNakDelay == 0 {
-		c.MaxNakDelay = time.Minute
-	}
+	c.Batch = cmp.Or(c.Batch, DefaultBatch)
+	c.NakDelay = cmp.Or(c.NakDelay, time.Second)
+	c.MaxNakDelay = cmp.Or(c.MaxNakDelay, time.Minute)
 	if c.MaxNakDelay < c.NakDelay {
 		c.MaxNakDelay = c.NakDelay
 	}
-	if c.FailureLogInterval == 0 {
-		c.FailureLogInterval = 30 * time.Second
-	}
-	if c.DeadLetterLogBurst == 0 {
-		c.DeadLetterLogBurst = 5
-	}
-	if c.DeadLetterLogInterval == 0 {
-		c.DeadLetterLogInterval = time.Minute
-	}
-	if c.BatchWait == 0 {
-		c.BatchWait = DefaultBatchWait
-	}
+	c.FailureLogInterval = cmp.Or(c.FailureLogInterval, 30*time.Second)
+	c.DeadLetterLogBurst = cmp.Or(c.DeadLetterLogBurst, 5)
+	c.DeadLetterLogInterval = cmp.Or(c.DeadLetterLogInterval, time.Minute)
+	c.BatchWait = cmp.Or(c.BatchWait, DefaultBatchWait)
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -184,7 +169,7 @@ func (c *Config) Validate() error {
 	if c.DeadLetterLogBurst < 0 {
 		errs = append(errs, errors.New("DeadLetterLogBurst must not be negative"))
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }
 
 // Stats are the ingest's counters since New.

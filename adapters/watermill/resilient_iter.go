@@ -78,23 +78,24 @@ func (r *resilientIter) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
 }
 
 // Stop stops the current iterator.
-func (r *resilientIter) Stop() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.stopped && !r.drained {
-		close(r.wake)
-	}
-	r.stopped = true
-	r.cur.Stop()
-}
+func (r *resilientIter) Stop() { r.end(false) }
 
 // Drain drains the current iterator.
-func (r *resilientIter) Drain() {
+func (r *resilientIter) Drain() { r.end(true) }
+
+// end drains or stops the current iterator; the first call also wakes a
+// Next waiting to replace it.
+func (r *resilientIter) end(drain bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.stopped && !r.drained {
 		close(r.wake)
 	}
-	r.drained = true
-	r.cur.Drain()
+	if drain {
+		r.drained = true
+		r.cur.Drain()
+	} else {
+		r.stopped = true
+		r.cur.Stop()
+	}
 }

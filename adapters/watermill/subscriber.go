@@ -1,6 +1,7 @@
 package watermill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // Metadata keys the Subscriber sets on every Watermill message.
@@ -96,27 +99,15 @@ type SubscriberConfig struct {
 }
 
 func (c *SubscriberConfig) setDefaults() {
-	if c.MaxInFlight == 0 {
-		c.MaxInFlight = DefaultMaxInFlight
-	}
-	if c.PullBatch == 0 {
-		c.PullBatch = DefaultPullBatch
-	}
-	if c.NakDelay == 0 {
-		c.NakDelay = time.Second
-	}
-	if c.CloseTimeout == 0 {
-		c.CloseTimeout = 30 * time.Second
-	}
+	c.MaxInFlight = cmp.Or(c.MaxInFlight, DefaultMaxInFlight)
+	c.PullBatch = cmp.Or(c.PullBatch, DefaultPullBatch)
+	c.NakDelay = cmp.Or(c.NakDelay, time.Second)
+	c.CloseTimeout = cmp.Or(c.CloseTimeout, 30*time.Second)
 	if c.Logger == nil {
 		c.Logger = wm.NopLogger{}
 	}
-	if c.Batch == 0 {
-		c.Batch = 1
-	}
-	if c.BatchWait == 0 {
-		c.BatchWait = DefaultBatchWait
-	}
+	c.Batch = cmp.Or(c.Batch, 1)
+	c.BatchWait = cmp.Or(c.BatchWait, DefaultBatchWait)
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -138,7 +129,7 @@ func (c *SubscriberConfig) Validate() error {
 	if c.Batch < 1 {
 		errs = append(errs, errors.New("the Batch must be positive"))
 	}
-	return invalid(errs)
+	return problems.Join(ErrConfig, errs)
 }
 
 // Subscriber is a Watermill message.Subscriber on JetStream pull consumers
@@ -250,11 +241,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	}
 	out := make(chan *message.Message)
 	s.feeders.Add(1)
-	if s.cfg.Batch > 1 {
-		go s.feedBatches(ctx, topic, iter, out)
-	} else {
-		go s.feed(ctx, topic, iter, out)
-	}
+	go s.feed(ctx, topic, iter, out)
 	return out, nil
 }
 
@@ -358,10 +345,11 @@ func messageOf(jm jetstream.Msg) *message.Message {
 	return msg
 }
 
-// feed moves messages from the pull iterator to out, one Watermill message
-// per JetStream message, until it is told to stop, then naks what the
-// client still holds so that it is redelivered at once instead of after
-// the ack wait.
+// feed moves messages from the pull iterator to out until it is told to
+// stop, then naks what the client still holds so that it is redelivered at
+// once instead of after the ack wait. It hands out one Watermill message
+// per JetStream message or, in batch mode (Batch above 1), one per group
+// (see collect).
 func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
 	defer s.feeders.Done()
 	defer close(out)
@@ -372,7 +360,23 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		if !ok {
 			return
 		}
-		s.handOut(ctx, out, messageOf(jm), []jetstream.Msg{jm}, true)
+		if s.cfg.Batch == 1 {
+			s.handOut(ctx, out, messageOf(jm), []jetstream.Msg{jm}, true)
+			continue
+		}
+		group, iterErr := s.collect(iter, jm)
+		if stopping() {
+			for _, jm := range group {
+				s.nak(jm, 0)
+				<-s.sem
+			}
+		} else {
+			s.handOut(ctx, out, groupMessage(group), group, false)
+		}
+		if iterErr != nil {
+			s.iterEnded(topic, iter, iterErr, stopping)
+			return
+		}
 	}
 }
 
@@ -405,56 +409,32 @@ func (s *Subscriber) handOut(ctx context.Context, out chan<- *message.Message, m
 	s.release(h)
 }
 
-// feedBatches is feed in batch mode: it hands out one Watermill message per
-// group of JetStream messages. A group starts with the next message (waiting
-// for it and for room in flight as long as it takes) and takes whatever
-// follows within BatchWait, up to Batch messages and while there is room in
-// flight.
-func (s *Subscriber) feedBatches(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
-	defer s.feeders.Done()
-	defer close(out)
-	stopping, stopped := s.drainOnStop(ctx, iter)
-	defer stopped()
-	for {
-		jm, ok := s.next(ctx, topic, iter, stopping)
-		if !ok {
-			return
+// collect makes a group in batch mode: it starts with jm (already taken,
+// with its room in flight) and takes whatever follows within BatchWait, up
+// to Batch messages and while there is room in flight. It returns the error
+// that ended the iterator, if one did.
+func (s *Subscriber) collect(iter jetstream.MessagesContext, jm jetstream.Msg) ([]jetstream.Msg, error) {
+	group := make([]jetstream.Msg, 1, s.cfg.Batch)
+	group[0] = jm
+	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.BatchWait)
+	defer cancel()
+	for len(group) < s.cfg.Batch {
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			return group, nil // the in-flight window is full
 		}
-		group := make([]jetstream.Msg, 1, s.cfg.Batch)
-		group[0] = jm
-		var iterErr error
-		gctx, cancel := context.WithTimeout(context.Background(), s.cfg.BatchWait)
-	collect:
-		for len(group) < s.cfg.Batch {
-			select {
-			case s.sem <- struct{}{}:
-			default:
-				break collect // the in-flight window is full
+		jm, err := iter.Next(jetstream.NextContext(gctx))
+		if err != nil {
+			<-s.sem
+			if gctx.Err() == nil || !errors.Is(err, gctx.Err()) {
+				return group, err
 			}
-			jm, err := iter.Next(jetstream.NextContext(gctx))
-			if err != nil {
-				<-s.sem
-				if gctx.Err() == nil || !errors.Is(err, gctx.Err()) {
-					iterErr = err
-				}
-				break
-			}
-			group = append(group, jm)
+			return group, nil
 		}
-		cancel()
-		if stopping() {
-			for _, jm := range group {
-				s.nak(jm, 0)
-				<-s.sem
-			}
-		} else {
-			s.handOut(ctx, out, groupMessage(group), group, false)
-		}
-		if iterErr != nil {
-			s.iterEnded(topic, iter, iterErr, stopping)
-			return
-		}
+		group = append(group, jm)
 	}
+	return group, nil
 }
 
 // acker settles handed-out messages in order until Close.

@@ -6,14 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,9 +55,8 @@ type server struct {
 	t    testing.TB
 	cmd  *exec.Cmd
 	http string
-	nats string // the embedded NATS server's URL
-	out  *bytes.Buffer
-	errw *syncWriter // writes out
+	nats string           // the embedded NATS server's URL
+	out  *testutil.Buffer // what it wrote to stderr (its log)
 	done chan error
 
 	addr, natsURL chan string // what serve printed at start
@@ -89,9 +86,8 @@ func spawnServer(t testing.TB, data string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1), addr: make(chan string, 1), natsURL: make(chan string, 1)}
-	s.errw = &syncWriter{w: s.out}
-	cmd.Stderr = s.errw
+	s := &server{t: t, cmd: cmd, out: &testutil.Buffer{}, done: make(chan error, 1), addr: make(chan string, 1), natsURL: make(chan string, 1)}
+	cmd.Stderr = s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +135,7 @@ func (s *server) await(start, ready time.Duration) {
 }
 
 // output returns what the server wrote to stderr so far (its log).
-func (s *server) output() string {
-	s.errw.mu.Lock()
-	defer s.errw.mu.Unlock()
-	return s.out.String()
-}
+func (s *server) output() string { return s.out.String() }
 
 // stats returns the server's /v1/stats.
 func (s *server) stats() (map[string]any, error) {
@@ -190,18 +182,6 @@ func (s *server) term() {
 
 // waitFor polls cond until it holds or the deadline passes.
 var waitFor = testutil.WaitFor
-
-// syncWriter serialises writes from the subprocess plumbing and readers.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
 
 func TestHelpListsCommands(t *testing.T) {
 	var out bytes.Buffer

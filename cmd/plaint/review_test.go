@@ -2,37 +2,24 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/plaint/plaint/adapters/synthetic"
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 )
 
 // writeHistory makes a data directory holding a synthetic history.
 func writeHistory(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := eventstore.Open(filepath.Join(dir, logFile), eventstore.WithNoSync())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var evs []domain.Event
-	_, err = synthetic.Generate(context.Background(), synthetic.Config{Customers: 400, Months: 12, Seed: 3, End: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)},
+	_, err := synthetic.Generate(context.Background(), synthetic.Config{Customers: 400, Months: 12, Seed: 3, End: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)},
 		func(ev *domain.Event) error { evs = append(evs, *ev); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Append(evs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return writeLog(t, evs)
 }
 
 func TestReviewScorecardLinkageFromTheDataDirectory(t *testing.T) {

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"io"
 	"net/url"
 	"strconv"
 
@@ -36,30 +36,13 @@ func (c *TrendCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	v.Set("format", c.Format)
-	body, err := serverGet(g, "/v1/trends", v)
-	if err == nil {
-		_, err = g.Stdout.Write(body)
-		return err
-	}
-	if !errors.Is(err, errNoServer) {
-		return err
-	}
-	l, err := openLogOffline(g)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	e, err := projections.Open(l, "")
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	res, err := e.Trends(g.Ctx, q)
-	if err != nil {
-		return err
-	}
-	return projections.WriteTrend(g.Stdout, res, c.Format)
+	return askOrFold(g, "/v1/trends", v, c.Format, func(e *projections.Engine, w io.Writer) error {
+		res, err := e.Trends(g.Ctx, q)
+		if err != nil {
+			return err
+		}
+		return projections.WriteTrend(w, res, c.Format)
+	})
 }
 
 // errNoServer means nothing answers at --server.

@@ -13,14 +13,26 @@ import (
 	"github.com/plaint/plaint/eventstore"
 )
 
-// writeComplaints makes a data directory holding a small log.
-func writeComplaints(t *testing.T) string {
+// writeLog makes a data directory whose log holds evs.
+func writeLog(t *testing.T, evs []domain.Event) string {
 	t.Helper()
 	dir := t.TempDir()
 	l, err := eventstore.Open(filepath.Join(dir, logFile), eventstore.WithNoSync())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := l.Append(evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeComplaints makes a data directory holding a small log.
+func writeComplaints(t *testing.T) string {
+	t.Helper()
 	var evs []domain.Event
 	cats := []string{"billing", "billing", "delivery", "outage"}
 	for i := 0; i < 400; i++ {
@@ -38,13 +50,7 @@ func writeComplaints(t *testing.T) string {
 			Time: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Schema: 1,
 			Data: domain.Data{CustomerID: fmt.Sprintf("C-%d", i), Segment: []string{"smb", "enterprise"}[i%2]}})
 	}
-	if _, err := l.Append(evs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return writeLog(t, evs)
 }
 
 // deadServer returns a URL where nothing listens.
