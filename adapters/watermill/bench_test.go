@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	wm "github.com/ThreeDotsLabs/watermill"
+	wmjetstream "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -343,37 +345,121 @@ func BenchmarkCeilingRouterAck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := message.NewRouter(message.RouterConfig{}, nil)
+		routerCeiling(b, sub, events, nil)
+	}
+}
+
+// BenchmarkCeilingStockRouterAck is BenchmarkCeilingRouterAck with the
+// stock watermill-nats JetStream subscriber (v2 pkg/jetstream) on the same
+// consumer and backlog: what the Subscriber's in-flight window is measured
+// against. PLAINT_BENCH_ACK_ASYNC=1 sets its AckAsync (default: its default,
+// a synchronous double ack).
+func BenchmarkCeilingStockRouterAck(b *testing.B) {
+	events := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 20_000)
+	ackAsync := os.Getenv("PLAINT_BENCH_ACK_ASYNC") == "1"
+	for range b.N {
+		b.StopTimer()
+		bl := newBacklog(b, b.TempDir(), events)
+		cons := bl.consumer(b)
+		sub, err := wmjetstream.NewSubscriber(wmjetstream.SubscriberConfig{
+			URL: bl.srv.ClientURL(), Logger: wm.NopLogger{}, AckAsync: ackAsync,
+			ResourceInitializer: func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, wm.LoggerAdapter), error) {
+				return cons, func(context.Context, wm.LoggerAdapter) {}, nil
+			},
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		var got atomic.Int64
-		done := make(chan struct{})
-		r.AddConsumerHandler("ack", plaintnats.DefaultConsumer, sub, func(msg *message.Message) error {
-			n := int64(1)
-			if g, err := plaintwm.ReadGroup(msg); err == nil {
-				n = int64(g.Len())
-			}
-			if got.Add(n) == int64(events) {
-				close(done)
-			}
-			return nil
-		})
-		b.StartTimer()
-		start, c0 := time.Now(), cpuTime()
-		errc := make(chan error, 1)
-		go func() { errc <- r.Run(context.Background()) }()
-		<-done
-		elapsed, cpu := time.Since(start), cpuTime()-c0
-		b.StopTimer()
-		if err := r.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if err := <-errc; err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
-		b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
-		b.ReportMetric(0, "ns/op")
+		routerCeiling(b, sub, events, nil)
 	}
+}
+
+// BenchmarkDrainStock drains the backlog as BenchmarkDrainBacklog does
+// (decode, append through the group committer into a fresh log, fsync per
+// commit), but through the stock watermill-nats JetStream subscriber with
+// AckAsync, whose one message in flight per subscription leaves the
+// committer one event per fsync. Default backlog 5,000.
+func BenchmarkDrainStock(b *testing.B) {
+	events := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 5_000)
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		l, err := eventstore.Open(filepath.Join(dir, "events.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		com := eventstore.NewCommitter(l)
+		bl := newBacklog(b, dir, events)
+		cons := bl.consumer(b)
+		sub, err := wmjetstream.NewSubscriber(wmjetstream.SubscriberConfig{
+			URL: bl.srv.ClientURL(), Logger: wm.NopLogger{}, AckAsync: true,
+			ResourceInitializer: func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, wm.LoggerAdapter), error) {
+				return cons, func(context.Context, wm.LoggerAdapter) {}, nil
+			},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var dec domain.Decoder
+		routerCeiling(b, sub, events, func(msg *message.Message) error {
+			ev, err := dec.Decode(domain.TypeComplaintFiled.Subject(), msg.Payload) // the backlog's one subject: the stock message does not carry it
+			if err != nil {
+				return err
+			}
+			_, err = com.Append(msg.Context(), ev)
+			return err
+		})
+		com.Close()
+		if l.LastSeq() != uint64(events) {
+			b.Fatalf("stored %d of %d", l.LastSeq(), events)
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// routerCeiling runs a Router over sub until events JetStream messages were
+// handled, and reports the rate and CPU per event. Its handler calls work
+// (when not nil) and otherwise returns at once. The timer is stopped on
+// entry and on return.
+func routerCeiling(b *testing.B, sub message.Subscriber, events int, work func(*message.Message) error) {
+	b.Helper()
+	r, err := message.NewRouter(message.RouterConfig{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var got atomic.Int64
+	done := make(chan struct{})
+	r.AddConsumerHandler("ack", plaintnats.DefaultConsumer, sub, func(msg *message.Message) error {
+		if work != nil {
+			if err := work(msg); err != nil {
+				return err
+			}
+		}
+		n := int64(1)
+		if g, err := plaintwm.ReadGroup(msg); err == nil {
+			n = int64(g.Len())
+		}
+		if got.Add(n) == int64(events) {
+			close(done)
+		}
+		return nil
+	})
+	b.StartTimer()
+	start, c0 := time.Now(), cpuTime()
+	errc := make(chan error, 1)
+	go func() { errc <- r.Run(context.Background()) }()
+	<-done
+	elapsed, cpu := time.Since(start), cpuTime()-c0
+	b.StopTimer()
+	if err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
+	b.ReportMetric(0, "ns/op")
 }

@@ -6,14 +6,25 @@
 //
 // The watermill-nats subscribers hand over a subscription's next message
 // only after the current one is acknowledged: one message is in flight per
-// subscription, so the event log, which fsyncs every commit, could commit
-// one event per fsync. Subscriber keeps up to MaxInFlight (8192) messages
-// in flight instead, and acknowledges each JetStream message explicitly
-// once its Watermill message is acked. On the same backlog, with a handler
-// that returns at once (BENCHMARKS.md, "Ingest"), the stock
-// subscriber moves 3.1k events/s, Subscriber with one Watermill message per
-// JetStream message 56.6k, and in batch mode 149.9k; draining 1M events
-// into a log of 10M runs at about 147k events/s in batch mode.
+// subscription, so the event log, which fsyncs every commit, commits one
+// event per fsync. Subscriber keeps up to MaxInFlight (8192) messages in
+// flight instead, and acknowledges each JetStream message explicitly once
+// its Watermill message is acked. Measured on the same backlog and machine
+// (bench_test.go; BENCHMARKS.md, "Ingest", 2026-12-02, load average 3-4):
+//
+//   - with the ingest's work (decode, append through the group committer,
+//     fsync per commit): the stock JetStream subscriber (v2 pkg/jetstream,
+//     AckAsync) stores 457 events/s (BenchmarkDrainStock), Subscriber in
+//     batch mode 72,172 events/s (BenchmarkDrainBacklog, 100k events);
+//     draining 1M events into a log of 10M runs at about 147k events/s;
+//   - with a handler that returns at once (the Router's ceiling): the stock
+//     subscriber 10,160 events/s with its default synchronous ack and
+//     53,326 with AckAsync, Subscriber 54,224 with one Watermill message per
+//     JetStream message and 94,002 in batch mode
+//     (BenchmarkCeilingStockRouterAck, BenchmarkCeilingRouterAck).
+//
+// Without work the stock subscriber keeps up; it is the one message in
+// flight under an fsync'ing handler that costs two orders of magnitude.
 //
 // # Messages
 //
