@@ -360,17 +360,7 @@ func BenchmarkCeilingStockRouterAck(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		bl := newBacklog(b, b.TempDir(), events)
-		cons := bl.consumer(b)
-		sub, err := wmjetstream.NewSubscriber(wmjetstream.SubscriberConfig{
-			URL: bl.srv.ClientURL(), Logger: wm.NopLogger{}, AckAsync: ackAsync,
-			ResourceInitializer: func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, wm.LoggerAdapter), error) {
-				return cons, func(context.Context, wm.LoggerAdapter) {}, nil
-			},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		routerCeiling(b, sub, events, nil)
+		routerCeiling(b, stockSubscriber(b, bl, ackAsync), events, nil)
 	}
 }
 
@@ -390,18 +380,8 @@ func BenchmarkDrainStock(b *testing.B) {
 		}
 		com := eventstore.NewCommitter(l)
 		bl := newBacklog(b, dir, events)
-		cons := bl.consumer(b)
-		sub, err := wmjetstream.NewSubscriber(wmjetstream.SubscriberConfig{
-			URL: bl.srv.ClientURL(), Logger: wm.NopLogger{}, AckAsync: true,
-			ResourceInitializer: func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, wm.LoggerAdapter), error) {
-				return cons, func(context.Context, wm.LoggerAdapter) {}, nil
-			},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
 		var dec domain.Decoder
-		routerCeiling(b, sub, events, func(msg *message.Message) error {
+		routerCeiling(b, stockSubscriber(b, bl, true), events, func(msg *message.Message) error {
 			ev, err := dec.Decode(domain.TypeComplaintFiled.Subject(), msg.Payload) // the backlog's one subject: the stock message does not carry it
 			if err != nil {
 				return err
@@ -417,6 +397,23 @@ func BenchmarkDrainStock(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// stockSubscriber returns watermill-nats' JetStream subscriber on the
+// backlog's ingest consumer.
+func stockSubscriber(b *testing.B, bl *backlog, ackAsync bool) message.Subscriber {
+	b.Helper()
+	cons := bl.consumer(b)
+	sub, err := wmjetstream.NewSubscriber(wmjetstream.SubscriberConfig{
+		URL: bl.srv.ClientURL(), Logger: wm.NopLogger{}, AckAsync: ackAsync,
+		ResourceInitializer: func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, wm.LoggerAdapter), error) {
+			return cons, func(context.Context, wm.LoggerAdapter) {}, nil
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sub
 }
 
 // routerCeiling runs a Router over sub until events JetStream messages were

@@ -1,6 +1,9 @@
 package watermill
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // delivery is what the ack subject of a JetStream delivery says about it.
 type delivery struct {
@@ -10,8 +13,8 @@ type delivery struct {
 	timestamp        int64  // when the stream stored it, Unix nanoseconds
 }
 
-// parseAck reads a delivery from an ack subject without allocating; false
-// when reply is not a JetStream ack subject.
+// parseAck reads a delivery from an ack subject, without allocating when
+// it is well formed; false when reply is not a JetStream ack subject.
 //
 // The ack subject is $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.
 // <tm>.<pending> from older servers and $JS.ACK.<domain>.<account hash>.
@@ -37,25 +40,9 @@ func parseAck(reply string) (delivery, bool) {
 		tok[i], rest, _ = strings.Cut(rest, ".")
 	}
 	d.stream, d.consumer = tok[0], tok[1]
-	delivered, ok1 := parseUint(tok[2])
-	seq, ok2 := parseUint(tok[3])
-	ts, ok3 := parseUint(tok[5])
+	delivered, err1 := strconv.ParseUint(tok[2], 10, 64)
+	seq, err2 := strconv.ParseUint(tok[3], 10, 64)
+	ts, err3 := strconv.ParseUint(tok[5], 10, 64)
 	d.delivered, d.streamSeq, d.timestamp = delivered, seq, int64(ts)
-	return d, ok1 && ok2 && ok3 && d.stream != "" && d.consumer != ""
-}
-
-// parseUint reads a decimal number without allocating.
-func parseUint(s string) (uint64, bool) {
-	if s == "" || len(s) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
+	return d, err1 == nil && err2 == nil && err3 == nil && d.stream != "" && d.consumer != ""
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
 
@@ -18,26 +17,11 @@ type BackupCmd struct {
 // server for a hot copy.
 func (c *BackupCmd) Run(g *Globals) error {
 	start := time.Now()
-	var n int64
-	var l *eventstore.Log
-	var err error = domain.Errorf(domain.EUNAVAILABLE, "--server alone")
-	if !g.serverOnly() {
-		l, err = openLogOffline(g)
-	}
-	switch {
-	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
-		n, err = eventstore.WriteFileAtomic(c.Out, func(w io.Writer) (int64, error) { return backupFromServer(g, w) })
-		if err != nil {
-			return err
-		}
-	case err != nil:
+	n, err := offlineOrServer(g, func(l *eventstore.Log) (int64, error) { return l.BackupFile(c.Out) }, func() (int64, error) {
+		return eventstore.WriteFileAtomic(c.Out, func(w io.Writer) (int64, error) { return backupFromServer(g, w) })
+	})
+	if err != nil {
 		return err
-	default:
-		n, err = l.BackupFile(c.Out)
-		l.Close()
-		if err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(g.Stdout, "backup: wrote %d bytes to %s in %s\n", n, c.Out, time.Since(start).Round(time.Millisecond))
 	return nil

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/plaint/plaint/adapters/nats/natstest"
 	"github.com/plaint/plaint/internal/scrub"
 )
@@ -26,9 +24,11 @@ const forgottenID = "C-1042"
 var forgottenValues = []string{forgottenID, "jane.doe@example.org", "Zorro-77-Secret", "acme-tenant-4711"}
 
 // forgetHistory publishes a history through the server's NATS: 60
-// customers over 2025-01..2026-10, and C-1042's events among them.
-func forgetHistory(t *testing.T, js jetstream.JetStream) (events, deadLetters int) {
+// customers over 2025-01..2026-10, and C-1042's events among them, and
+// waits until the server stored it.
+func forgetHistory(t *testing.T, s *server) (events, deadLetters int) {
 	t.Helper()
+	_, js := natstest.Connect(t, s.nats)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	publish := func(typ, body string) {
@@ -76,6 +76,9 @@ func forgetHistory(t *testing.T, js jetstream.JetStream) (events, deadLetters in
 	// A dead letter of theirs: no category.
 	publish("complaint.filed", event("bad-1", "complaint.filed", start.AddDate(0, 6, 1), "", `"customer_id":"C-1042","nickname":"Zorro-77-Secret"`))
 	deadLetters++
+	waitFor(t, 60*time.Second, "the history stored", func() bool {
+		return s.statUint("events") == uint64(events) && s.statUint("dead_lettered") == uint64(deadLetters)
+	})
 	return events, deadLetters
 }
 
@@ -115,11 +118,7 @@ const distinctSpec = "name: customers\ngroup_by: [segment]\nbucket: quarter\nmea
 func TestForgetThroughTheServer(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data)
-	_, js := natstest.Connect(t, s.nats)
-	events, dls := forgetHistory(t, js)
-	waitFor(t, 60*time.Second, "the history stored", func() bool {
-		return s.statUint("events") == uint64(events) && s.statUint("dead_lettered") == uint64(dls)
-	})
+	events, _ := forgetHistory(t, s)
 	g := []string{"--data", data, "--server", s.http}
 	spec := filepath.Join(t.TempDir(), "spec.yaml")
 	if err := os.WriteFile(spec, []byte(distinctSpec), 0o600); err != nil {
@@ -215,7 +214,7 @@ func TestForgetThroughTheServer(t *testing.T) {
 
 	// The customer comes back: their new events start afresh.
 	s = startServer(t, data)
-	_, js = natstest.Connect(t, s.nats)
+	_, js := natstest.Connect(t, s.nats)
 	g = []string{"--data", data, "--server", s.http}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -238,11 +237,7 @@ func TestForgetThroughTheServer(t *testing.T) {
 func TestForgetOffline(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data)
-	_, js := natstest.Connect(t, s.nats)
-	events, dls := forgetHistory(t, js)
-	waitFor(t, 60*time.Second, "the history stored", func() bool {
-		return s.statUint("events") == uint64(events) && s.statUint("dead_lettered") == uint64(dls)
-	})
+	forgetHistory(t, s)
 	trendArgs := []string{"--data", data, "trend", "--by", "category", "--from", "2025-01", "--to", "2026-10", "--format", "csv"}
 	s.term()
 	trendBefore := cli(t, trendArgs...)

@@ -177,25 +177,9 @@ type LogStatsCmd struct {
 
 // Run prints stats from the data directory, or from the running server.
 func (c *LogStatsCmd) Run(g *Globals) error {
-	var st eventstore.Stats
-	var l *eventstore.Log
-	var err error = domain.Errorf(domain.EUNAVAILABLE, "--server alone")
-	if !g.serverOnly() {
-		l, err = openLogOffline(g)
-	}
-	switch {
-	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
-		if st, err = serverStats(g); err != nil {
-			return err
-		}
-	case err != nil:
+	st, err := offlineOrServer(g, (*eventstore.Log).Stats, func() (eventstore.Stats, error) { return serverStats(g) })
+	if err != nil {
 		return err
-	default:
-		st, err = l.Stats()
-		l.Close()
-		if err != nil {
-			return err
-		}
 	}
 	if c.JSON {
 		return writeIndentedJSON(g.Stdout, st)

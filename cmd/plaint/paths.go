@@ -25,6 +25,25 @@ func openLogOffline(g *Globals) (*eventstore.Log, error) {
 	return openLogFileOffline(g, "")
 }
 
+// offlineOrServer reads the data directory's log with offline when it can
+// open it, and asks the server with server when a running server holds the
+// directory or --server was given alone.
+func offlineOrServer[T any](g *Globals, offline func(*eventstore.Log) (T, error), server func() (T, error)) (T, error) {
+	if g.serverOnly() {
+		return server()
+	}
+	l, err := openLogOffline(g)
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
+		return server()
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer l.Close()
+	return offline(l)
+}
+
 // openLogFileOffline is openLogOffline for a given log or backup file; ""
 // means the data directory's log.
 func openLogFileOffline(g *Globals, path string) (*eventstore.Log, error) {
