@@ -26,6 +26,12 @@ var (
 	// out).
 	ErrDeadLetterNotFound = errors.New("nats: no dead letter with that id")
 
+	// ErrLeaseHeld is returned (wrapped, with the holder) by AcquireLease
+	// when another live plaint node reads the consumer: two nodes on one
+	// consumer would split the stream between them, each log missing what
+	// the other took.
+	ErrLeaseHeld = errors.New("another live plaint node holds the consumer")
+
 	// ErrPublisherDone is returned by Publisher.Publish once Wait was
 	// called.
 	ErrPublisherDone = errors.New("nats: publish after Wait")

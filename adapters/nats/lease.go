@@ -18,12 +18,6 @@ import (
 // live plaint node that reads it.
 const NodesBucket = "PLAINT_NODES"
 
-// ErrLeaseHeld is returned (wrapped, with the holder) by AcquireLease when
-// another live plaint node reads the consumer: two nodes on one consumer
-// would split the stream between them, each log missing what the other
-// took.
-var ErrLeaseHeld = errors.New("another live plaint node holds the consumer")
-
 // LeaseHolder says which plaint node holds a lease; it is the lease's value.
 type LeaseHolder struct {
 	NodeID  string    `json:"node_id"`
