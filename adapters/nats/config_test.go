@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 )
@@ -31,6 +32,12 @@ func TestConfigsValidate(t *testing.T) {
 		{"streams valid", (&plaintnats.StreamConfig{}).Validate, nil},
 		{"publisher", (&plaintnats.PublisherConfig{Window: -1, MaxPending: 1, MaxAttempts: 0, StallWait: -1}).Validate,
 			[]string{"Window is -1", "MaxAttempts is 0", "StallWait must be positive"}},
+		{"lease", (&plaintnats.LeaseConfig{TTL: -1, Replicas: 9}).Validate,
+			[]string{"Consumer is required", "TTL -1ns", "Replicas is 9"}},
+		{"lease valid", (&plaintnats.LeaseConfig{Consumer: "n1"}).Validate, nil},
+		{"retry", (&plaintnats.Retry{MinBackoff: time.Second, MaxBackoff: time.Millisecond, LogEvery: -1}).Validate,
+			[]string{"must not be negative", "MaxBackoff 1ms is below MinBackoff 1s"}},
+		{"retry valid", (&plaintnats.Retry{MinBackoff: 1, MaxBackoff: 1}).Validate, nil},
 		{"publisher valid", (&plaintnats.PublisherConfig{Window: 1, MaxPending: 1, MaxAttempts: 1, StallWait: 1, AckTimeout: 1, RetryBackoff: 1, MaxBackoff: 1, ProgressEvery: 1}).Validate, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // NodesBucket is the KV bucket holding a lease per durable consumer: the
@@ -55,6 +58,27 @@ type LeaseConfig struct {
 	Logger *slog.Logger
 }
 
+func (c *LeaseConfig) setDefaults() {
+	c.TTL = cmp.Or(c.TTL, 15*time.Second)
+	c.Replicas = cmp.Or(c.Replicas, 1)
+}
+
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
+func (c *LeaseConfig) Validate() error {
+	var errs []error
+	if c.Consumer == "" {
+		errs = append(errs, errors.New("lease: the Consumer is required"))
+	}
+	if c.TTL < 0 {
+		errs = append(errs, fmt.Errorf("lease: TTL %s must not be negative", c.TTL))
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("lease: Replicas is %d; it must be from 1 to 5", c.Replicas))
+	}
+	return problems.Join(ErrConfig, errs)
+}
+
 // Lease is a held lease on a consumer, renewed until Release.
 type Lease struct {
 	kv     jetstream.KeyValue
@@ -91,11 +115,9 @@ func leaseKey(consumer string) string {
 // Errors of a cluster that is not ready are returned as they are (callers
 // retry them, see Retry).
 func (c *Client) AcquireLease(ctx context.Context, cfg LeaseConfig) (*Lease, error) {
-	if cfg.TTL == 0 {
-		cfg.TTL = 15 * time.Second
-	}
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	kv, err := c.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      NodesBucket,

@@ -1,13 +1,17 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/plaint/plaint/internal/problems"
 )
 
 // Retry configures how Client.Retry waits for a NATS cluster whose
@@ -33,21 +37,26 @@ type Retry struct {
 }
 
 func (r *Retry) setDefaults() {
-	if r.LogEvery == 0 {
-		r.LogEvery = 5 * time.Second
-	}
-	if r.MinBackoff == 0 {
-		r.MinBackoff = 250 * time.Millisecond
-	}
-	if r.MaxBackoff == 0 {
-		r.MaxBackoff = 5 * time.Second
-	}
-	if r.AttemptTimeout == 0 {
-		r.AttemptTimeout = 10 * time.Second
-	}
+	r.LogEvery = cmp.Or(r.LogEvery, 5*time.Second)
+	r.MinBackoff = cmp.Or(r.MinBackoff, 250*time.Millisecond)
+	r.MaxBackoff = cmp.Or(r.MaxBackoff, 5*time.Second)
+	r.AttemptTimeout = cmp.Or(r.AttemptTimeout, 10*time.Second)
 	if r.Transient == nil {
 		r.Transient = Transient
 	}
+}
+
+// Validate returns ErrConfig with every problem with the configuration,
+// joined, or nil.
+func (r *Retry) Validate() error {
+	var errs []error
+	if r.LogEvery < 0 || r.MinBackoff < 0 || r.AttemptTimeout < 0 {
+		errs = append(errs, errors.New("retry: LogEvery, MinBackoff and AttemptTimeout must not be negative"))
+	}
+	if r.MaxBackoff < r.MinBackoff {
+		errs = append(errs, fmt.Errorf("retry: MaxBackoff %s is below MinBackoff %s", r.MaxBackoff, r.MinBackoff))
+	}
+	return problems.Join(ErrConfig, errs)
 }
 
 // Do runs fn until it succeeds, fails with an error that is not
@@ -57,6 +66,9 @@ func (r *Retry) setDefaults() {
 // permanent error, or ctx's error joined with the last failure.
 func (r Retry) Do(ctx context.Context, what string, fn func(context.Context) error) error {
 	r.setDefaults()
+	if err := r.Validate(); err != nil {
+		return err
+	}
 	start := time.Now()
 	var logged time.Time
 	wait := r.MinBackoff
