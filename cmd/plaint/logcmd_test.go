@@ -13,22 +13,11 @@ import (
 // mustLog creates a data directory holding a log with n events.
 func mustLog(t *testing.T, n int) string {
 	t.Helper()
-	data := t.TempDir()
-	l, err := eventstore.Open(filepath.Join(data, logFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	evs := make([]domain.Event, n)
 	for i := range evs {
 		evs[i] = crashEvent(i)
 	}
-	if _, err := l.Append(evs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return writeLog(t, evs)
 }
 
 func TestLogStatsOffline(t *testing.T) {
