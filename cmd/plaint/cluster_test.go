@@ -186,15 +186,7 @@ func TestClusterFailover(t *testing.T) {
 	n1.await(clusterStart, clusterStart)
 	n2.await(clusterStart, clusterStart)
 
-	client, err := plaintnats.Connect(plaintnats.ConnConfig{URL: c.URLs(), ReconnectWait: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	pub, err := client.NewPublisher(plaintnats.PublisherConfig{MaxAttempts: 1000, MaxBackoff: 500 * time.Millisecond, AckTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pub := patientPublisher(t, c.URLs())
 	var sent atomic.Int64
 	pubErr := make(chan error, 1)
 	go func() {

@@ -53,6 +53,23 @@ func publishCrashEvents(t testing.TB, c *plaintnats.Client, from, to int) {
 	}
 }
 
+// patientPublisher connects to the NATS at url (closed when the test ends)
+// and returns a publisher that outlasts a server dying under it: it
+// reconnects quickly and retries each event up to 1,000 times.
+func patientPublisher(t *testing.T, url string) (*plaintnats.Client, *plaintnats.Publisher) {
+	t.Helper()
+	client, err := plaintnats.Connect(plaintnats.ConnConfig{URL: url, ReconnectWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	pub, err := client.NewPublisher(plaintnats.PublisherConfig{MaxAttempts: 1000, MaxBackoff: 500 * time.Millisecond, AckTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, pub
+}
+
 // TestCrashSafety publishes 200,000 messages (valid events, duplicates of
 // earlier ones and a few invalid ones) to a `plaint serve` subprocess,
 // SIGKILLs it mid-ingest (its embedded NATS server dies with it), restarts
@@ -69,15 +86,7 @@ func TestCrashSafety(t *testing.T) {
 	// Interest retention: the stream keeps each event until it is stored.
 	srv := startServer(t, data, "--nats-listen", natsAddr, "--stream-retention", "interest", "--consumer", plaintnats.DefaultConsumer)
 
-	client, err := plaintnats.Connect(plaintnats.ConnConfig{URL: natsAddr, ReconnectWait: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	pub, err := client.NewPublisher(plaintnats.PublisherConfig{MaxAttempts: 1000, MaxBackoff: 500 * time.Millisecond, AckTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, pub := patientPublisher(t, natsAddr)
 	want := map[string]bool{}
 	published := make(chan error, 1)
 	go func() {
