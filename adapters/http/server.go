@@ -55,6 +55,8 @@ type Config struct {
 	Publish Publish
 	// MaxBody bounds every request body in bytes (413 beyond it). Default 1 MiB.
 	MaxBody int64
+	// Alerts answers GET /v1/alerts and /v1/alerts/stream; nil disables them.
+	Alerts AlertFeed
 }
 
 // EventLog is what the server reads of the event log: its counters, a
@@ -152,6 +154,7 @@ func (s *Server) register() error {
 	s.registerReviewRoutes()
 	s.registerDLQRoutes()
 	s.registerForgetRoutes()
+	s.registerAlertRoutes()
 	s.registerDashboardRoutes()
 	s.registerIngestRoute()
 	return s.registerOpenAPIRoute()

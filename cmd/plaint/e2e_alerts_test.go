@@ -1,12 +1,9 @@
-//go:build e2e && e2e_alerts
+//go:build e2e
 
-// The alert checks of the dashboard's browser tests, kept out of `make e2e`
-// until the detector serves GET /v1/alerts and GET /v1/alerts/stream (see
-// the TODO in e2e_test.go). Run them with
-//
-//	go test -tags e2e,e2e_alerts -race -count=1 -run TestE2EAlerts -v ./cmd/plaint
-//
-// They publish nothing but complaints: the alerts come from the detector.
+// The alert checks of the dashboard's browser tests (`make e2e`; alone:
+// go test -tags e2e -race -count=1 -run TestE2EAlerts -v ./cmd/plaint).
+// They publish nothing but complaints: the alerts come from the detector,
+// read through GET /v1/alerts and GET /v1/alerts/stream.
 package main
 
 import (

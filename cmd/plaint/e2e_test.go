@@ -10,16 +10,9 @@
 // $E2E_SCREENSHOTS (a new temporary directory when unset), which each test
 // logs at its end.
 //
-// Not in the suite yet — TODO once the alert detector serves GET /v1/alerts
-// and GET /v1/alerts/stream (issue 10): TestE2EAlerts in e2e_alerts_test.go
-// checks that
-//   - the overview lists a seeded alert, and
-//   - a new alert appears without a reload.
-//
-// It is written against the payload the detector will send and builds only
-// with the extra tag e2e_alerts (`go test -tags e2e,e2e_alerts -run
-// TestE2EAlerts ./cmd/plaint`); when the detector lands, delete that tag so
-// that `make e2e` runs it.
+// TestE2EAlerts (e2e_alerts_test.go) checks the detector's alerts on the
+// overview: one raised over the seeded history is listed, and a new one
+// appears on the open page, without a reload, as a burst tips a series.
 package main
 
 import (

@@ -25,6 +25,7 @@ import (
 type ServeCmd struct {
 	NATSFlags
 	ProjectionFlags
+	AlertFlags        `embed:"" prefix:"alert-" envprefix:"PLAINT_ALERT_" group:"Alerts"`
 	NATSListen        string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
 	HTTP              string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
 	NodeID            string        `name:"node-id" help:"This node's name: it names the durable consumer and appears in /healthz, /v1/stats and the logs; each node of a cluster needs its own. Default: the host name." env:"PLAINT_NODE_ID"`
@@ -241,6 +242,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return pe.Close()
 	})
 
+	alertFeed, err := c.startAlerts(e, pe, client, streams, logger)
+	if err != nil {
+		return e, err
+	}
+
 	absData, err := filepath.Abs(g.Data)
 	if err != nil {
 		return e, fmt.Errorf("data directory: %w", err)
@@ -250,7 +256,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
 	}
 	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
-		DLQ: dlqService{client}, Forget: forget, Publish: httpPublish(client),
+		DLQ: dlqService{client}, Forget: forget, Publish: httpPublish(client), Alerts: alertFeed,
 		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) },
 		NodeID: c.nodeID(), Node: e.nodeStats})
 	if err != nil {

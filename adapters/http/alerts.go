@@ -1,0 +1,161 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections/alerts"
+)
+
+// AlertFeed is what the server reads of the detector's alerts: the events
+// after a number, and a channel closed when more come. *alerts.Feed
+// implements it.
+type AlertFeed interface {
+	Since(after uint64) ([]alerts.Event, <-chan struct{})
+}
+
+var _ AlertFeed = (*alerts.Feed)(nil)
+
+// recentCleared is how many cleared alerts GET /v1/alerts lists.
+const recentCleared = 50
+
+// sseHeartbeat is how often the alert stream sends a comment line, so that
+// proxies keep an idle stream open.
+const sseHeartbeat = 15 * time.Second
+
+func (s *Server) registerAlertRoutes() {
+	if s.cfg.Alerts == nil {
+		return
+	}
+	s.handle("GET /v1/alerts", RoleRead, s.handleAlerts)
+	s.handle("GET /v1/alerts/stream", RoleRead, s.handleAlertStream)
+}
+
+// alertsAnswer is GET /v1/alerts: the open alerts (the latest event of
+// each) and the latest cleared ones, as CloudEvents, and the number of the
+// last alert event (where the stream goes on from).
+type alertsAnswer struct {
+	Open    []json.RawMessage `json:"open"`
+	Recent  []json.RawMessage `json:"recent"`
+	LastSeq uint64            `json:"last_seq"`
+}
+
+// handleAlerts answers GET /v1/alerts[?category=C].
+func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
+	cat := r.URL.Query().Get("category")
+	evs, _ := s.cfg.Alerts.Since(0)
+	latest := map[string]int{} // alert id → index of its latest event
+	var order []string
+	for i, ev := range evs {
+		if cat != "" && ev.Category() != cat {
+			continue
+		}
+		if _, ok := latest[ev.Data.AlertID]; !ok {
+			order = append(order, ev.Data.AlertID)
+		}
+		latest[ev.Data.AlertID] = i
+	}
+	ans := alertsAnswer{Open: []json.RawMessage{}, Recent: []json.RawMessage{}}
+	if len(evs) > 0 {
+		ans.LastSeq = evs[len(evs)-1].Seq
+	}
+	var cleared []json.RawMessage
+	for _, id := range order {
+		ev := evs[latest[id]]
+		b, err := ev.CloudEvent()
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if ev.Type == alerts.TypeCleared {
+			cleared = append(cleared, b)
+		} else {
+			ans.Open = append(ans.Open, b)
+		}
+	}
+	// The latest cleared, most recent first.
+	for i := len(cleared) - 1; i >= 0 && len(ans.Recent) < recentCleared; i-- {
+		ans.Recent = append(ans.Recent, cleared[i])
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// handleAlertStream answers GET /v1/alerts/stream with Server-Sent Events:
+// every alert event after the one named by the Last-Event-ID header (or
+// ?after=N; ?after=0 replays them all), then each one as it comes, event
+// name its type, id its number, data its CloudEvents JSON. Without either,
+// the stream starts with the next event.
+func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		s.error(w, r, fmt.Errorf("streaming is not supported by this connection"))
+		return
+	}
+	after, err := streamStart(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if after < 0 {
+		evs, _ := s.cfg.Alerts.Since(0)
+		after = 0
+		if len(evs) > 0 {
+			after = int64(evs[len(evs)-1].Seq)
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\n: plaint alerts after %d\n\n", after)
+	fl.Flush()
+	beat := time.NewTicker(sseHeartbeat)
+	defer beat.Stop()
+	for {
+		evs, changed := s.cfg.Alerts.Since(uint64(after))
+		for _, ev := range evs {
+			b, err := ev.CloudEvent()
+			if err != nil {
+				s.cfg.Logger.Error("alert stream", "alert", ev.ID, "err", err)
+				return
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, b); err != nil {
+				return
+			}
+			after = int64(ev.Seq)
+		}
+		fl.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changed:
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// streamStart reads where an alert stream starts: the number after which
+// events are sent, -1 for "from the next one".
+func streamStart(r *http.Request) (int64, error) {
+	v := r.Header.Get("Last-Event-ID")
+	name := "Last-Event-ID"
+	if q := r.URL.Query().Get("after"); q != "" {
+		v, name = q, "after"
+	}
+	if v == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 63)
+	if err != nil {
+		return 0, domain.FieldErrorf(name, "%q is not an alert event number", v)
+	}
+	return int64(n), nil
+}

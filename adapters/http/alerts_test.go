@@ -1,0 +1,145 @@
+package http
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections/alerts"
+)
+
+func alertEvent(seq uint64, cat, typ string) alerts.Event {
+	id := "week/category=" + cat + "/2026-03-02"
+	state := "open"
+	if typ == alerts.TypeCleared {
+		state = "cleared"
+	}
+	return alerts.Event{Seq: seq, ID: id + "#" + typ, Type: typ, Time: time.Date(2026, 3, 4, int(seq), 0, 0, 0, time.UTC),
+		Data: alerts.Alert{AlertID: id, State: state, Series: map[string]string{"category": cat}, Period: "week", PeriodStart: "2026-03-02", Observed: float64(10 * seq)}}
+}
+
+func newAlertServer(t *testing.T, feed *alerts.Feed) *httptest.Server {
+	t.Helper()
+	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"), eventstore.WithNoSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	s, err := New(Config{Log: l, Alerts: feed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestAlertsListsOpenAndRecent checks GET /v1/alerts: the latest event of
+// each open alert, the cleared ones apart, and the category filter.
+func TestAlertsListsOpenAndRecent(t *testing.T) {
+	feed := alerts.NewFeed()
+	feed.Set([]alerts.Event{alertEvent(1, "billing", alerts.TypeRaised), alertEvent(2, "outage", alerts.TypeRaised),
+		alertEvent(3, "billing", alerts.TypeUpdated), alertEvent(4, "outage", alerts.TypeCleared)})
+	ts := newAlertServer(t, feed)
+	var ans struct {
+		Open, Recent []struct {
+			Type string
+			Data alerts.Alert
+		}
+		LastSeq uint64 `json:"last_seq"`
+	}
+	get := func(path string) {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		ans.Open, ans.Recent = nil, nil
+		if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d, %v", path, resp.StatusCode, err)
+		}
+	}
+	get("/v1/alerts")
+	if len(ans.Open) != 1 || ans.Open[0].Type != alerts.TypeUpdated || ans.Open[0].Data.Observed != 30 ||
+		len(ans.Recent) != 1 || ans.Recent[0].Data.Series["category"] != "outage" || ans.LastSeq != 4 {
+		t.Fatalf("answer %+v", ans)
+	}
+	get("/v1/alerts?category=outage")
+	if len(ans.Open) != 0 || len(ans.Recent) != 1 {
+		t.Fatalf("outage only: %+v", ans)
+	}
+}
+
+// TestAlertStreamResumesFromLastEventID reads the SSE stream from a
+// Last-Event-ID, then an event that arrives while it is open, and checks
+// that a bad Last-Event-ID is a 400.
+func TestAlertStreamResumesFromLastEventID(t *testing.T) {
+	feed := alerts.NewFeed()
+	feed.Set([]alerts.Event{alertEvent(1, "billing", alerts.TypeRaised), alertEvent(2, "outage", alerts.TypeRaised)})
+	ts := newAlertServer(t, feed)
+	req, _ := http.NewRequest("GET", ts.URL+"/v1/alerts/stream", nil)
+	req.Header.Set("Last-Event-ID", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	type sse struct{ id, event, data string }
+	events := make(chan sse, 10)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		var cur sse
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if cur.id != "" {
+					events <- cur
+				}
+				cur = sse{}
+			case strings.HasPrefix(line, "id: "):
+				cur.id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				cur.event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				cur.data = line[6:]
+			}
+		}
+		close(events)
+	}()
+	next := func() sse {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event on the stream")
+		}
+		return sse{}
+	}
+	if e := next(); e.id != "2" || e.event != alerts.TypeRaised || !strings.Contains(e.data, `"category":"outage"`) {
+		t.Fatalf("first event %+v, want number 2", e)
+	}
+	feed.Set([]alerts.Event{alertEvent(1, "billing", alerts.TypeRaised), alertEvent(2, "outage", alerts.TypeRaised), alertEvent(3, "outage", alerts.TypeCleared)})
+	e := next()
+	ev, err := alerts.ParseCloudEvent([]byte(e.data))
+	if e.id != "3" || e.event != alerts.TypeCleared || err != nil || ev.ID != alertEvent(3, "outage", alerts.TypeCleared).ID {
+		t.Fatalf("live event %+v (%v)", e, err)
+	}
+	resp2, err := http.Get(ts.URL + "/v1/alerts/stream?after=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusBadRequest {
+		t.Fatalf("after=x: %d", resp2.StatusCode)
+	}
+}

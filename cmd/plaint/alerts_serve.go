@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/alerts"
+)
+
+// AlertFlags are the detector's settings (alerts.Params); changing them
+// rebuilds the detector's projection.
+type AlertFlags struct {
+	Q            float64 `name:"q" help:"False discovery rate across the series judged together (Benjamini-Hochberg)." default:"0.05" env:"Q"`
+	MinCount     float64 `name:"min-count" help:"Smallest count of a period that can raise an alert." default:"5" env:"MIN_COUNT"`
+	Alpha        float64 `name:"alpha" help:"One-sided level of the Farrington bound, before the FDR correction." default:"0.05" env:"ALPHA"`
+	ShortHistory string  `name:"short-history" help:"Rule for series with under two years of history." enum:"ears-c1,ears-c2,ears-c3,poisson-cusum" default:"ears-c2" env:"SHORT_HISTORY"`
+}
+
+// params returns the flags as detector parameters; bad values are a usage
+// error.
+func (f AlertFlags) params() (alerts.Params, error) {
+	p := alerts.Params{Q: f.Q, MinCount: f.MinCount, Alpha: f.Alpha, ShortHistory: f.ShortHistory}
+	if f.MinCount == 0 {
+		p.MinCount = 1e-9 // an explicit 0: every count may alert (the zero value means the default)
+	}
+	if err := p.Validate(); err != nil {
+		return p, domain.Errorf(domain.EINVALID, "%v", err)
+	}
+	return p, nil
+}
+
+// startAlerts keeps the detector's projection live and publishes its alert
+// events on the alerts stream, resuming after the last one published. It
+// returns the feed the HTTP API serves them from.
+func (c *ServeCmd) startAlerts(e *engine, pe *projections.Engine, client *plaintnats.Client, streams plaintnats.StreamConfig, logger *slog.Logger) (*alerts.Feed, error) {
+	p, err := c.AlertFlags.params()
+	if err != nil {
+		return nil, err
+	}
+	def, err := alerts.Definition(p)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := client.EnsureAlertsStream(ctx, streams); err != nil {
+		return nil, err
+	}
+	lastID, lastSeq, lastAt, err := client.LastAlert(ctx)
+	if err != nil {
+		return nil, err
+	}
+	feed := alerts.NewFeed()
+	stopHook := pe.OnAdvance(alerts.Name, feed.Advance)
+	if _, err := pe.Ensure(alerts.Name, def); err != nil {
+		stopHook()
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	dctx, dstop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The events so far (a detector loaded from its saved state has no
+		// advance to show until the log grows), then every advance.
+		evs, err := alerts.Read(dctx, pe)
+		if err != nil {
+			if dctx.Err() == nil {
+				logger.Error("the alert detector failed", "err", err)
+			}
+			return
+		}
+		feed.Set(evs)
+		after := feed.Resume(lastID, lastSeq, lastAt.UnixNano())
+		logger.Info("publishing alerts", "stream", plaintnats.AlertsStream, "events", len(evs), "already_published", after)
+		alerts.Deliver(dctx, feed, after, client.PublishAlert, func(ev alerts.Event, err error) {
+			logger.Warn("publishing an alert failed; retrying", "alert", ev.ID, "err", err)
+		})
+	}()
+	e.closers = append(e.closers, func() error {
+		dstop()
+		<-done
+		stopHook()
+		return nil
+	})
+	return feed, nil
+}
