@@ -42,6 +42,8 @@ type Config struct {
 	// share of events a source sends twice (same source and id).
 	Late       float64
 	Duplicates float64
+	// Inject lists rises to inject (see Injection).
+	Inject []Injection
 }
 
 // DefaultEnd is the default last month of a synthetic history.
@@ -85,6 +87,11 @@ func (c *Config) Validate() error {
 	}{{"late", c.Late}, {"duplicates", c.Duplicates}} {
 		if f.v < 0 || f.v > 0.5 {
 			errs = append(errs, fmt.Errorf("%s is %g; it must be a share from 0 to 0.5", f.name, f.v))
+		}
+	}
+	for _, in := range c.Inject {
+		if err := in.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("synthetic: inject %s from %s: %w", in.Category, in.From.Format(time.DateOnly), err))
 		}
 	}
 	start := c.End.AddDate(0, 1-c.Months, 0)

@@ -20,8 +20,10 @@ type Summary struct {
 	CameBack   int
 	Late       int64
 	Duplicates int64
-	Start      time.Time // first instant of the history
-	End        time.Time // end of the history (exclusive)
+	// Injected counts the complaints the injections added.
+	Injected int64
+	Start    time.Time // first instant of the history
+	End      time.Time // end of the history (exclusive)
 }
 
 // customer is the simulation state of one customer.
@@ -57,7 +59,9 @@ type generator struct {
 	end       time.Time
 	customers []*customer
 	buckets   [][]domain.Event // events waiting for their month, by month index
+	injected  [][]domain.Event // injected complaints (Config.Inject), likewise
 	complaint int              // complaint number sequence
+	injRnd    *random          // draws of the injections (Config.Inject)
 	sum       Summary
 	cum       []float64 // cumulative day weights of month cumFor
 	cumFor    time.Time
@@ -78,12 +82,14 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 		return Summary{}, err
 	}
 	g := &generator{
-		cfg:     cfg,
-		rnd:     newRandom(cfg.Seed),
-		start:   cfg.End.AddDate(0, 1-cfg.Months, 0),
-		end:     cfg.End.AddDate(0, 1, 0),
-		buckets: make([][]domain.Event, cfg.Months),
-		sum:     Summary{ByType: map[domain.Type]int64{}},
+		cfg:      cfg,
+		rnd:      newRandom(cfg.Seed),
+		start:    cfg.End.AddDate(0, 1-cfg.Months, 0),
+		end:      cfg.End.AddDate(0, 1, 0),
+		buckets:  make([][]domain.Event, cfg.Months),
+		injected: make([][]domain.Event, cfg.Months),
+		sum:      Summary{ByType: map[domain.Type]int64{}},
+		injRnd:   newRandom(cfg.Seed ^ 0x1f3e5a7c),
 	}
 	g.sum.Start, g.sum.End = g.start, g.end
 	arrivals := g.arrivals()
@@ -93,12 +99,18 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 	}
 	var late []held
 	var last *domain.Event
-	send := func(ev *domain.Event) error {
+	// send emits ev; an injected complaint (base false) draws nothing from
+	// the history's random stream, so that it stays the one the same seed
+	// gives without injections.
+	send := func(ev *domain.Event, base bool) error {
 		if err := emit(ev); err != nil {
 			return err
 		}
 		g.sum.Events++
 		g.sum.ByType[ev.Type]++
+		if !base {
+			return nil
+		}
 		if last != nil && g.rnd.chance(cfg.Duplicates) {
 			// The source sends an event again (a retry after a lost ack).
 			dup := *last
@@ -116,15 +128,27 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 			return g.sum, fmt.Errorf("synthetic: %w", err)
 		}
 		g.month(m, arrivals[m])
-		evs := g.buckets[m]
-		g.buckets[m] = nil
+		evs, inj := g.buckets[m], g.injected[m]
+		g.buckets[m], g.injected[m] = nil, nil
 		slices.SortStableFunc(evs, func(a, b domain.Event) int { return a.Time.Compare(b.Time) })
+		slices.SortStableFunc(inj, func(a, b domain.Event) int { return a.Time.Compare(b.Time) })
 		for i := range evs {
+			for len(inj) > 0 && inj[0].Time.Before(evs[i].Time) {
+				if err := send(&inj[0], false); err != nil {
+					return g.sum, err
+				}
+				inj = inj[1:]
+			}
 			if g.rnd.chance(cfg.Late) {
 				late = append(late, held{evs[i], m + 1 + g.rnd.intn(2)})
 				continue
 			}
-			if err := send(&evs[i]); err != nil {
+			if err := send(&evs[i], true); err != nil {
+				return g.sum, err
+			}
+		}
+		for i := range inj {
+			if err := send(&inj[i], false); err != nil {
 				return g.sum, err
 			}
 		}
@@ -135,7 +159,7 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 				continue
 			}
 			g.sum.Late++
-			if err := send(&late[i].ev); err != nil {
+			if err := send(&late[i].ev, true); err != nil {
 				return g.sum, err
 			}
 		}
@@ -143,7 +167,7 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 	}
 	for i := range late {
 		g.sum.Late++
-		if err := send(&late[i].ev); err != nil {
+		if err := send(&late[i].ev, true); err != nil {
 			return g.sum, err
 		}
 	}
@@ -296,14 +320,28 @@ func (g *generator) dayWeights(from, to time.Time) []float64 {
 	return g.cum
 }
 
-// add queues ev for its month; events after the end of the history are
-// dropped (they have not happened yet).
+// add queues ev for its month, with the complaints an injection adds for
+// it; events after the end of the history are dropped (they have not
+// happened yet).
 func (g *generator) add(ev domain.Event) {
+	g.queue(ev)
+	if len(g.cfg.Inject) > 0 {
+		g.inject(ev)
+	}
+}
+
+func (g *generator) queue(ev domain.Event) { g.queueIn(g.buckets, ev) }
+
+// queueInjected queues an injected complaint for its month.
+func (g *generator) queueInjected(ev domain.Event) { g.queueIn(g.injected, ev) }
+
+// queueIn appends ev to its month's bucket of buckets.
+func (g *generator) queueIn(buckets [][]domain.Event, ev domain.Event) {
 	if !ev.Time.Before(g.end) {
 		return
 	}
 	m := (ev.Time.Year()-g.start.Year())*12 + int(ev.Time.Month()) - int(g.start.Month())
-	g.buckets[m] = append(g.buckets[m], ev)
+	buckets[m] = append(buckets[m], ev)
 }
 
 func (g *generator) event(t domain.Type, system string, at time.Time, c *customer, d domain.Data) domain.Event {
