@@ -122,3 +122,12 @@ func (g *generator) inject(ev domain.Event) {
 		}
 	}
 }
+
+// Categories returns the complaint categories a synthetic history uses.
+func Categories() []string {
+	out := make([]string, len(categories))
+	for i, c := range categories {
+		out[i] = c.name
+	}
+	return out
+}

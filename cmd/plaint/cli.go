@@ -91,6 +91,7 @@ type CLI struct {
 	Linkage    LinkageCmd    `cmd:"" help:"Which complaint categories are followed by defections: rate, lift over customers who did not complain, value lost, revenue at risk."`
 	Projection ProjectionCmd `cmd:"" help:"Manage analysts' projections on the running server."`
 	Replay     ReplayCmd     `cmd:"" help:"Run a projection spec once, offline, over a data directory or backup file."`
+	Alerts     AlertsCmd     `cmd:"" help:"Rising-issue alerts: list, follow, backtest over the log, score against injected rises."`
 	DLQ        DLQCmd        `cmd:"" name:"dlq" help:"List, show and replay dead letters (messages the server rejected, with the reason)."`
 	Forget     ForgetCmd     `cmd:"" help:"Erase a customer's personal data everywhere plaint keeps it (GDPR art. 17), keeping every aggregate."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`

@@ -31,10 +31,12 @@ type EmitCmd struct {
 	Map       string `name:"map" help:"Mapping of the CSV columns to event fields (.yaml, .yml or .json)." type:"path" group:"Input"`
 	Synthetic bool   `name:"synthetic" help:"Generate a realistic synthetic history." xor:"input" group:"Input"`
 
-	Customers int    `help:"Synthetic: customers acquired over the history." default:"1000" group:"Synthetic"`
-	Months    int    `help:"Synthetic: months of history." default:"24" group:"Synthetic"`
-	Seed      int64  `help:"Synthetic: random seed; the same seed gives the same events." default:"1" group:"Synthetic"`
-	End       string `help:"Synthetic: last month of the history (YYYY-MM)." default:"2026-10" group:"Synthetic"`
+	Customers int      `help:"Synthetic: customers acquired over the history." default:"1000" group:"Synthetic"`
+	Months    int      `help:"Synthetic: months of history." default:"24" group:"Synthetic"`
+	Seed      int64    `help:"Synthetic: random seed; the same seed gives the same events." default:"1" group:"Synthetic"`
+	End       string   `help:"Synthetic: last month of the history (YYYY-MM)." default:"2026-10" group:"Synthetic"`
+	Inject    []string `help:"Synthetic: inject a rise, e.g. category=billing,segment=smb,from=2026-03-02,factor=2.0,weeks=6 (repeatable)." sep:"none" group:"Synthetic"`
+	TruthFile string   `name:"truth" help:"Synthetic: write the injected rises, the span and the categories to this JSON file (for plaint alerts score)." type:"path" group:"Synthetic"`
 
 	PublishInvalid bool   `name:"publish-invalid" help:"Publish JSONL lines that fail validation too (to exercise the dead-letter stream)."`
 	DryRun         bool   `name:"dry-run" help:"Read and validate everything, publish nothing."`
@@ -296,7 +298,11 @@ func (src *source) emitSynthetic(ctx context.Context, g *Globals, snk sink) ([]s
 	end, _ := time.Parse("2006-01", c.End)
 	invalid := 0
 	var firstInvalid error
-	sum, err := synthetic.Generate(ctx, synthetic.Config{Customers: c.Customers, Months: c.Months, Seed: c.Seed, End: end},
+	inject, err := c.injections()
+	if err != nil {
+		return nil, err
+	}
+	sum, err := synthetic.Generate(ctx, synthetic.Config{Customers: c.Customers, Months: c.Months, Seed: c.Seed, End: end, Inject: inject},
 		func(ev *domain.Event) error {
 			data, err := src.check.check(ev)
 			if domain.ErrorCode(err) == domain.EINVALID {
@@ -316,6 +322,9 @@ func (src *source) emitSynthetic(ctx context.Context, g *Globals, snk sink) ([]s
 		return nil, domain.Errorf(domain.EINVALID, "%v", err)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := c.writeTruth(sum, inject); err != nil {
 		return nil, err
 	}
 	var parts []string

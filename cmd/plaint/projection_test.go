@@ -102,7 +102,7 @@ func TestCreatedProjectionSurvivesKillDuringItsFirstBuild(t *testing.T) {
 			}
 		}
 	}
-	if listed != 4 || !strings.Contains(out, "builtin/trend/month/category+segment") || !strings.Contains(out, "(cache, last used") {
+	if listed != 5 || !strings.Contains(out, "builtin/alerts") || !strings.Contains(out, "builtin/trend/month/category+segment") || !strings.Contains(out, "(cache, last used") {
 		t.Fatalf("list:\n%s", out)
 	}
 	if code, _, errs := runMain(t, "--server", srv.http, "projection", "drop", "builtin/trend/month/category+segment"); code != 0 {

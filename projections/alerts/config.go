@@ -92,3 +92,6 @@ func init() {
 			return newFold(p)
 		}})
 }
+
+// DetectorVersion names the statistics and the fold alerts come from.
+const DetectorVersion = detect.Version

@@ -354,3 +354,20 @@ func TestDegenerateSeries(t *testing.T) {
 		t.Errorf("3 complaints after silence made an alert: %+v", evs[0])
 	}
 }
+
+// TestDegeneratePredictiveHasNoFiniteBound checks that a baseline whose
+// log mean has an enormous standard error (a fit on zeros) gives an
+// infinite bound at once instead of searching for ever.
+func TestDegeneratePredictiveHasNoFiniteBound(t *testing.T) {
+	b := Baseline{Method: RuleFarrington, Expected: 2e-9, Phi: 1, SELink: 2149}
+	done := make(chan float64, 1)
+	go func() { _, up, _ := (&quantileMemo{}).judgePredictive(b, 3, 1, 0.05); done <- up }()
+	select {
+	case up := <-done:
+		if !math.IsInf(up, 1) {
+			t.Fatalf("upper %v, want +Inf", up)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the quantile search did not end")
+	}
+}

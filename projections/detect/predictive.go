@@ -89,6 +89,12 @@ func smallestAtLeast(cdf func(float64) float64, target, start float64) float64 {
 			if cdf(hi) >= target {
 				break
 			}
+			if hi > maxQuantile || math.IsNaN(hi) {
+				// A degenerate distribution (a fit whose log mean has an
+				// enormous standard error) never reaches the probability:
+				// there is no finite bound.
+				return math.Inf(1)
+			}
 			lo = hi
 		}
 	}
@@ -102,6 +108,9 @@ func smallestAtLeast(cdf func(float64) float64, target, start float64) float64 {
 	}
 	return hi
 }
+
+// maxQuantile is the largest count a quantile search looks at.
+const maxQuantile = 1e12
 
 // quantileKey identifies a predictive quantile: the distribution and the
 // probability.
