@@ -21,8 +21,8 @@
 // # When series are judged
 //
 // The detector's clock is the event-time watermark: the latest event time
-// of the events folded (plaint's own event types aside). Everything is
-// judged
+// of the complaints folded, or the start of the latest day of the other
+// events (plaint's own event types aside). Everything is judged
 //
 //   - when the watermark crosses midnight (UTC), at that midnight: the
 //     periods it completes are closed (their CUSUM and longevity carried

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/plaint/plaint/domain"
@@ -91,8 +92,8 @@ func (p *part) str(s string) int32 {
 	return i
 }
 
-// Scan keeps the complaints of from..to and the events that move the
-// watermark, in order.
+// Scan keeps the complaints of from..to and the other events that move the
+// watermark to a later day, in order.
 func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	byDict := map[uint32]int32{}
 	dict := func(id uint32) int32 {
@@ -106,8 +107,16 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 		byDict[id] = i
 		return i
 	}
+	if p.recs == nil {
+		want := int((to - from + 1) / 2)
+		if b, ok := recBufs.Get().(*[]rec); ok && cap(*b) >= want {
+			p.recs = (*b)[:0]
+		} else {
+			p.recs = make([]rec, 0, want)
+		}
+	}
 	var n uint64
-	maxET := int64(-1 << 63)
+	maxDay := int64(-1 << 63)
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
 		n++
 		if n&(projections.ProgressEvery-1) == 0 {
@@ -119,13 +128,16 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 		}
 		et := r.EventTime()
 		if t != domain.TypeComplaintFiled {
-			if et > maxET {
-				maxET = et
-				p.recs = append(p.recs, rec{seq: seq, et: et})
+			// Other events move the watermark to the start of their day
+			// (so that a quiet category's periods still end): only those
+			// of a later day than any before them in the part matter.
+			if d := dayOf(et) * nsPerDay; d > maxDay {
+				maxDay = d
+				p.recs = append(p.recs, rec{seq: seq, et: d})
 			}
 			return nil
 		}
-		maxET = max(maxET, et)
+		maxDay = max(maxDay, dayOf(et)*nsPerDay)
 		rc := rec{seq: seq, et: et, complaint: true}
 		if r.Schema() == domain.CurrentSchema {
 			rc.cat, rc.seg, rc.chn = dict(r.Dim(eventstore.FieldCategory)), dict(r.Dim(eventstore.FieldSegment)), dict(r.Dim(eventstore.FieldChannel))
@@ -196,8 +208,16 @@ func (f *fold) Merge(pp projections.Part) error {
 	if n := len(p.recs); n > 0 {
 		f.st.Seq = max(f.st.Seq, p.recs[n-1].seq)
 	}
+	clear(p.recs)
+	recs := p.recs[:0]
+	p.recs = nil
+	recBufs.Put(&recs)
 	return nil
 }
+
+// recBufs recycles the parts' record buffers from one chunk of a build to
+// the next.
+var recBufs sync.Pool
 
 // series returns the series of cat (and dim, val), adding it when new.
 func (f *fold) series(cat string, dim uint8, val string) *series {

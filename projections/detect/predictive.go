@@ -59,7 +59,18 @@ func (d predictiveNB) survival(y float64) float64 {
 }
 
 func (d predictiveNB) quantile(p float64) float64 {
+	// Start from the quantile of the negative binomial with the mixture's
+	// mean and variance (phi·mu·e^(se²/2) + mu²·e^(se²)(e^(se²)-1)), close
+	// to the answer; the search returns the same count from any start.
+	s2 := d.se * d.se
+	m := d.mu * math.Exp(s2/2)
+	v := d.phi*m + m*m*math.Expm1(s2)
 	start := NegBin{Mu: d.mu, Phi: d.phi}.Quantile(p)
+	if m > 0 && v > 0 && !math.IsInf(v, 0) {
+		if k := (NegBin{Mu: m, Phi: max(1, v/m)}).Quantile(p); !math.IsNaN(k) && !math.IsInf(k, 0) {
+			start = k
+		}
+	}
 	return smallestAtLeast(d.cdf, p*(1-64*epsilon), start)
 }
 

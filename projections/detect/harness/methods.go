@@ -142,15 +142,7 @@ func MeanSD(name string, weeks int, k, minCount float64) Method {
 		for s := range c.Daily {
 			y := c.Weekly(s)
 			for w := weeks; w < len(y); w++ {
-				mean, ss := 0.0, 0.0
-				for _, v := range y[w-weeks : w] {
-					mean += v
-				}
-				mean /= float64(weeks)
-				for _, v := range y[w-weeks : w] {
-					ss += (v - mean) * (v - mean)
-				}
-				sd := math.Sqrt(ss / float64(weeks-1))
+				mean, sd := meanSD(y[w-weeks : w])
 				alarm := y[w] > mean+k*sd && y[w] >= minCount
 				ep.see(s, 7*w+6, alarm, true, name)
 			}
@@ -166,6 +158,37 @@ func Thematic() Method { return MeanSD("Thematic-style: > mean + 2 sd of last 8 
 // the mean + 2 sd of the previous 26 weeks.
 func Chattermill() Method {
 	return MeanSD("Chattermill-style: > mean + 2 sd of previous 26 weeks", 26, 2, 0)
+}
+
+// Qualtrics is "daily against the last 7 days": an alarm when a day's
+// count is above the mean + 2 sample standard deviations of the 7 days
+// before it, judged every day (an episode ends with a day that does not
+// alarm).
+func Qualtrics() Method {
+	const name, days, k = "Qualtrics-style: day > mean + 2 sd of previous 7 days", 7, 2.0
+	return Method{Name: name, Run: func(c *Corpus) ([]Alert, error) {
+		ep := newEpisodes(len(c.Daily))
+		for s, y := range c.Daily {
+			for d := days; d < len(y); d++ {
+				mean, sd := meanSD(y[d-days : d])
+				ep.see(s, d, y[d] > mean+k*sd, true, name)
+			}
+		}
+		return ep.alerts, nil
+	}}
+}
+
+// meanSD returns the mean and sample standard deviation of xs.
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, v := range xs {
+		mean += v
+	}
+	mean /= float64(len(xs))
+	ss := 0.0
+	for _, v := range xs {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // dayTime is the start of day d of the corpus.
