@@ -47,6 +47,8 @@ fuzz:
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzReviewQueries$$' -fuzztime 20000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzPostEvents$$' -fuzztime 5000x
 	$(GO) test ./adapters/watermill -run '^$$' -fuzz '^FuzzGroupFrames$$' -fuzztime 20000x
+	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzAlertStreamStart$$' -fuzztime 20000x
+	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzParseCloudEvent$$' -fuzztime 20000x
 
 ## e2e: the dashboard's browser tests, in headless Chromium (Debian: apt-get install chromium chromium-driver).
 E2E_SCREENSHOTS ?= $(CURDIR)/bin/e2e-screenshots

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/projections/alerts"
 )
@@ -142,4 +143,55 @@ func TestAlertStreamResumesFromLastEventID(t *testing.T) {
 	if resp2.StatusCode != http.StatusBadRequest {
 		t.Fatalf("after=x: %d", resp2.StatusCode)
 	}
+}
+
+// FuzzAlertStreamStart feeds the alert stream's resume inputs: any
+// Last-Event-ID header and after parameter give a number or an EINVALID
+// error, never a panic or a negative start other than "from the next".
+func FuzzAlertStreamStart(f *testing.F) {
+	for _, s := range []string{"", "0", "12", "-1", "x", "18446744073709551616", " 3", "9223372036854775807"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, header, after string) {
+		r := httptest.NewRequest("GET", "/v1/alerts/stream", nil)
+		r.Header.Set("Last-Event-ID", header)
+		q := r.URL.Query()
+		q.Set("after", after)
+		r.URL.RawQuery = q.Encode()
+		n, err := streamStart(r)
+		switch {
+		case err != nil && domain.ErrorCode(err) != domain.EINVALID:
+			t.Fatalf("%q/%q: %v", header, after, err)
+		case err == nil && n < -1:
+			t.Fatalf("%q/%q: start %d", header, after, n)
+		case err == nil && n == -1 && (after != "" || header != ""):
+			t.Fatalf("%q/%q: given, yet from the next", header, after)
+		}
+	})
+}
+
+// FuzzParseCloudEvent checks that an alert event read back from any bytes
+// either fails or writes out as it reads.
+func FuzzParseCloudEvent(f *testing.F) {
+	ev := alertEvent(1, "billing", alerts.TypeRaised)
+	b, _ := ev.CloudEvent()
+	f.Add(b)
+	f.Add([]byte(`{"data":{"expected":null}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := alerts.ParseCloudEvent(b)
+		if err != nil {
+			return
+		}
+		out, err := ev.CloudEvent()
+		if err != nil {
+			t.Fatalf("%q read but does not write: %v", b, err)
+		}
+		again, err := alerts.ParseCloudEvent(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out2, _ := again.CloudEvent(); string(out2) != string(out) {
+			t.Fatalf("not stable:\n%s\n%s", out, out2)
+		}
+	})
 }

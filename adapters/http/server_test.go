@@ -17,6 +17,7 @@ import (
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/alerts"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -136,6 +137,7 @@ func fullConfig(c *Config) {
 	c.Forget = echoForgetter{}
 	c.DLQ = emptyDLQ{}
 	c.Publish = (&published{}).publish
+	c.Alerts = alerts.NewFeed()
 }
 
 // emptyDLQ is a dead-letter stream that holds nothing.
