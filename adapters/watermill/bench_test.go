@@ -28,6 +28,8 @@ import (
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
+	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/alerts"
 )
 
 // prefill appends n synthetic events to the log at path in big unsynced
@@ -241,6 +243,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 			b.Fatal(err)
 		}
 		want := uint64(prefilled + events)
+		stopDetector := startDetector(b, l)
 		if p := os.Getenv("PLAINT_BENCH_CPUPROFILE"); p != "" {
 			f, err := os.Create(p)
 			if err != nil {
@@ -263,8 +266,12 @@ func BenchmarkDrainBacklog(b *testing.B) {
 				b.Fatalf("Run stopped: %v", err)
 			}
 		}
+		lag := stopDetector()
 		elapsed, cpu := time.Since(start), cpuTime()-c0
 		b.StopTimer()
+		if lag >= 0 {
+			b.ReportMetric(lag.Seconds(), "detector-lag-s")
+		}
 		if err := in.Close(); err != nil {
 			b.Fatal(err)
 		}
@@ -294,6 +301,47 @@ func BenchmarkDrainBacklog(b *testing.B) {
 		if err := l.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// startDetector, with PLAINT_BENCH_DETECTOR=1, builds the alert detector
+// over the prefilled log and keeps it live during the drain, as serve does;
+// the returned stop waits until it has folded the whole log and returns
+// how long that took after the drain stored its last event (-1 without
+// the detector).
+func startDetector(b *testing.B, l *eventstore.Log) (stop func() time.Duration) {
+	if os.Getenv("PLAINT_BENCH_DETECTOR") != "1" {
+		return func() time.Duration { return -1 }
+	}
+	e, err := projections.Open(l, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	def, err := alerts.Definition(alerts.Params{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.Ensure(alerts.Name, def); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := alerts.Read(context.Background(), e); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	return func() time.Duration {
+		t0 := time.Now()
+		if _, err := alerts.Read(context.Background(), e); err != nil {
+			b.Fatal(err)
+		}
+		lag := time.Since(t0)
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		e.Close()
+		return lag
 	}
 }
 

@@ -89,7 +89,6 @@ func (f *fold) roll(s *series, ki int, cur int64) {
 		}
 		ks.HasPrev, ks.Prev = true, p
 		ks.HasPrevBase, ks.PrevBase, ks.PrevErr = ks.HasBase, ks.Base, ks.BaseErr
-		ks.Acc[1], ks.Acc[0] = ks.Acc[0], periodAcc{}
 		ks.LastN, ks.CurN = ks.CurN, 0
 		ks.HasLast, ks.LastDirty = false, false
 		ks.Cur = periodEndDay(kind, p)
@@ -101,6 +100,16 @@ func (f *fold) roll(s *series, ki int, cur int64) {
 	ks.LastN = f.periodCount(s, kind, ks.Prev)
 	ks.CurN = f.periodCount(s, kind, cur)
 	f.startPeriod(s, ki)
+	keep := cur
+	for i := range s.K {
+		if k := &s.K[i]; k.Started {
+			keep = min(keep, k.Cur)
+			if k.HasPrev {
+				keep = min(keep, k.Prev)
+			}
+		}
+	}
+	s.trimRecent(keep)
 }
 
 // startPeriod computes what a new running period needs: the weekday shape
@@ -293,13 +302,13 @@ func trigger(e detect.Evaluation, minCount float64) float64 {
 func (f *fold) step(j judged, ki int, at int64, seq uint64, drill []judged) {
 	ks := &j.s.K[ki]
 	alarm := j.cur.Alarm || j.last.Alarm
-	rep, acc, tests := &j.last, &ks.Acc[1], j.testsLast
+	rep, tests := &j.last, j.testsLast
 	if j.cur.Alarm {
-		rep, acc, tests = &j.cur, &ks.Acc[0], j.testsCur
+		rep, tests = &j.cur, j.testsCur
 	}
 	switch {
 	case alarm && ks.Open == nil:
-		a := f.alert(j.s, rep, acc, drill, at, seq)
+		a := f.alert(j.s, rep, drill, at, seq)
 		a.Tests = tests
 		a.AlertID = kinds[ki].String() + "/" + j.s.Key + "/" + a.PeriodStart
 		a.RaisedAt = a.UpdatedAt
@@ -319,7 +328,7 @@ func (f *fold) step(j judged, ki int, at int64, seq uint64, drill []judged) {
 		case !midnight || j.s.Dim != dimNone || string(rep.Rule) == o.Rule && rep.Level == o.Level:
 			return
 		}
-		a := f.alert(j.s, rep, acc, drill, at, seq)
+		a := f.alert(j.s, rep, drill, at, seq)
 		a.Tests = tests
 		a.AlertID, a.RaisedAt = o.AlertID, o.RaisedAt
 		ks.Open = a
@@ -336,7 +345,7 @@ func (f *fold) clear(s *series, ki int, at int64, seq uint64, e *detect.Evaluati
 	o := ks.Open
 	a := *o
 	if e != nil {
-		a = *f.alert(s, e, &ks.Acc[1], nil, at, seq)
+		a = *f.alert(s, e, nil, at, seq)
 		a.AlertID, a.RaisedAt, a.Rule, a.Level = o.AlertID, o.RaisedAt, o.Rule, o.Level
 		reason = e.Reason
 		if reason == "" {
@@ -366,7 +375,7 @@ func itoa(n int) string {
 }
 
 // alert is the alert that judgement e of s says.
-func (f *fold) alert(s *series, e *detect.Evaluation, acc *periodAcc, drill []judged, at int64, seq uint64) *Alert {
+func (f *fold) alert(s *series, e *detect.Evaluation, drill []judged, at int64, seq uint64) *Alert {
 	c := f.cfg
 	alpha := c.Weekly.Alpha
 	if e.Kind == detect.Month {
@@ -376,13 +385,15 @@ func (f *fold) alert(s *series, e *detect.Evaluation, acc *periodAcc, drill []ju
 		alpha = c.EARSAlpha
 	}
 	ts := time.Unix(0, at).UTC().Format(time.RFC3339)
+	from := timeDay(e.PeriodStart)
+	customers, ids := s.recent(from, periodEndDay(e.Kind, from), f.p.Samples)
 	a := &Alert{
 		State: "open", Series: s.dims(), Period: e.Kind.String(), PeriodStart: e.PeriodStart.Format(time.DateOnly),
 		Partial: e.Partial, Exposure: e.Exposure, Observed: e.Observed, Expected: Num(e.Expected), Upper: Num(e.Upper),
 		PValue: Num(e.PValue), QValue: Num(e.QValue), Alpha: alpha, Q: c.Q, MinCount: c.MinCount,
 		Severity: Num(e.Severity), Level: e.Level, Longevity: e.Longevity, Rule: string(e.Rule), Baseline: string(e.Baseline),
 		Phi: Num(e.Phi), Trend: e.Trend, YearsBack: e.YearsBack, CUSUM: Num(e.CUSUM), CasesToAlarm: Num(e.CasesToAlarm),
-		RecentUpper: Num(e.RecentUpper), CustomersAffected: acc.customers(), SampleComplaintIDs: acc.ids(),
+		RecentUpper: Num(e.RecentUpper), CustomersAffected: customers, SampleComplaintIDs: ids,
 		LogFrom: 1, LogTo: seq, DetectorVersion: detect.Version, UpdatedAt: ts,
 	}
 	// The drill-down: the segments and channels of the same period, most

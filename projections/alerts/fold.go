@@ -27,6 +27,10 @@ type fold struct {
 	byKey map[string]*series   // every series, by category, dim and value
 	drill map[string][]*series // drill-down series of a category, by key
 
+	// monthEnd is the first day after the last month of st.Starts[1] (0:
+	// unknown).
+	monthEnd int64
+
 	// tipped reports a complaint that took its category above the bound
 	// of its last judgement: everything is judged again at once.
 	tipped bool
@@ -186,7 +190,11 @@ func (f *fold) Merge(pp projections.Part) error {
 			cats[r.cat] = c
 		}
 		d := dayOf(r.et)
-		f.count(c, d, r)
+		if d < f.st.Day0 {
+			f.rebase(d)
+		}
+		pw, pm := f.period(0, d), f.period(1, d)
+		f.count(c, d, pw, pm, r)
 		for dim, v := range [2]int32{r.seg, r.chn} {
 			if v < 0 {
 				continue
@@ -197,7 +205,7 @@ func (f *fold) Merge(pp projections.Part) error {
 				s = f.series(p.strs[r.cat], uint8(dim+1), p.strs[v])
 				drills[k] = s
 			}
-			f.count(s, d, r)
+			f.count(s, d, pw, pm, r)
 		}
 		f.st.Seq = r.seq
 		if f.tipped {
@@ -243,26 +251,27 @@ func (f *fold) index(k string, s *series) {
 	f.drill[s.Cat] = slices.Insert(l, i, s)
 }
 
-// count adds complaint r, of day d, to s.
-func (f *fold) count(s *series, d int64, r *rec) {
-	if d < f.st.Day0 {
-		f.rebase(d)
-	}
-	s.add(d, f.st.Day0, f.period(0, d), f.period(1, d))
+// count adds complaint r, of day d (in ISO week pw and month pm), to s.
+func (f *fold) count(s *series, d int64, pw, pm int, r *rec) {
+	s.add(d, f.st.Day0, pw, pm)
+	recent := false
 	for i := range s.K {
 		ks := &s.K[i]
 		switch {
 		case !ks.Started:
 		case d >= ks.Cur:
 			ks.CurN++
-			ks.Acc[0].add(r.cust, r.id, f.p.Samples)
+			recent = true
 			f.tipped = f.tipped || s.Dim == dimNone && ks.CurN > ks.TrigCur
 		case ks.HasPrev && d >= ks.Prev:
 			ks.LastN++
 			ks.LastDirty = true
-			ks.Acc[1].add(r.cust, r.id, f.p.Samples)
+			recent = true
 			f.tipped = f.tipped || s.Dim == dimNone && ks.LastN > ks.TrigLast
 		}
+	}
+	if recent {
+		s.Recent = append(s.Recent, complaintRef{Day: d, Cust: r.cust, ID: r.id})
 	}
 }
 
@@ -272,6 +281,7 @@ func (f *fold) rebase(d int64) {
 	shift := int(f.st.Day0 - d)
 	f.st.Day0 = d
 	f.st.Starts = [2][]int64{}
+	f.monthEnd = 0
 	for _, s := range f.st.Series {
 		s.Daily = append(make([]int32, shift, shift+len(s.Daily)), s.Daily...)
 		s.P = [2][]float64{}
@@ -299,9 +309,13 @@ func (f *fold) period(k int, d int64) int {
 	if kinds[k] == detect.Week {
 		return int((d - (*st)[0]) / 7)
 	}
+	if n := len(*st); d >= (*st)[n-1] && d < f.monthEnd {
+		return n - 1
+	}
 	for last := (*st)[len(*st)-1]; d >= periodEndDay(kinds[k], last); last = (*st)[len(*st)-1] {
 		*st = append(*st, periodEndDay(kinds[k], last))
 	}
+	f.monthEnd = periodEndDay(kinds[k], (*st)[len(*st)-1])
 	i, _ := slices.BinarySearch(*st, d+1)
 	return i - 1
 }
@@ -339,6 +353,7 @@ func (f *fold) UnmarshalState(b []byte) error {
 		return fmt.Errorf("alerts state: %w", err)
 	}
 	f.st = st
+	f.monthEnd = 0
 	f.cats, f.byKey, f.drill = nil, map[string]*series{}, map[string][]*series{}
 	for _, s := range st.Series {
 		f.index(s.Cat+"\x00"+string(rune('0'+s.Dim))+"\x00"+s.Val, s)
@@ -365,10 +380,7 @@ func (f *fold) Events() []Event { return f.st.Events }
 func (f *fold) MemoryBytes() int64 {
 	n := int64(0)
 	for _, s := range f.st.Series {
-		n += int64(cap(s.Daily))*4 + 512
-		for i := range s.K {
-			n += int64(cap(s.K[i].Acc[0].Custs)+cap(s.K[i].Acc[1].Custs)) * 4
-		}
+		n += int64(cap(s.Daily))*4 + int64(cap(s.Recent))*48 + 512
 	}
 	return n + int64(len(f.st.Events))*1024
 }

@@ -31,7 +31,10 @@ type series struct {
 	Daily []int32
 	Wd    [7]float64
 	P     [2][]float64
-	K     [2]kindSeries
+	// Recent holds the complaints of the last complete and running periods
+	// (of both kinds), in log order, for the alerts' customers and samples.
+	Recent []complaintRef
+	K      [2]kindSeries
 }
 
 // kindSeries is a series' state for one period kind.
@@ -59,9 +62,6 @@ type kindSeries struct {
 	// bound at its last judgement) has the series judged again at once.
 	CurN, LastN       float64
 	TrigCur, TrigLast float64
-	// Acc holds the running (0) and last complete (1) periods' customers
-	// and latest complaint ids.
-	Acc [2]periodAcc
 	// Last is the last judgement of the last complete period (reused
 	// until a complaint changes it: LastDirty).
 	Last      detect.Evaluation
@@ -73,38 +73,43 @@ type kindSeries struct {
 	OpenN int
 }
 
-// periodAcc is what an alert says of the complaints of one period.
-type periodAcc struct {
-	Custs []uint32
-	IDs   []string // a ring of the latest complaint ids
-	Next  int
+// complaintRef is what an alert says of one complaint of a recent period:
+// its day, its customer (a dictionary id, never customer data) and its id.
+type complaintRef struct {
+	Day  int64
+	Cust uint32
+	ID   string
 }
 
-func (a *periodAcc) add(cust uint32, id string, samples int) {
-	a.Custs = append(a.Custs, cust)
-	if samples == 0 {
-		return
+// recent returns the distinct customers of the complaints of days
+// from..to-1 among s.Recent, and the ids of the latest n of them, oldest
+// first.
+func (s *series) recent(from, to int64, n int) (customers int, ids []string) {
+	var custs []uint32
+	for i := len(s.Recent) - 1; i >= 0; i-- {
+		c := &s.Recent[i]
+		if c.Day < from || c.Day >= to {
+			continue
+		}
+		custs = append(custs, c.Cust)
+		if len(ids) < n {
+			ids = append(ids, c.ID)
+		}
 	}
-	if len(a.IDs) < samples {
-		a.IDs = append(a.IDs, id)
-		return
+	slices.Reverse(ids)
+	slices.Sort(custs)
+	return len(slices.Compact(custs)), ids
+}
+
+// trimRecent drops the complaints of days before from.
+func (s *series) trimRecent(from int64) {
+	i := 0
+	for i < len(s.Recent) && s.Recent[i].Day < from {
+		i++
 	}
-	a.IDs[a.Next] = id
-	a.Next = (a.Next + 1) % samples
-}
-
-// customers is the number of distinct customers.
-func (a *periodAcc) customers() int {
-	c := slices.Clone(a.Custs)
-	slices.Sort(c)
-	return len(slices.Compact(c))
-}
-
-// ids returns the latest complaint ids, oldest first.
-func (a *periodAcc) ids() []string {
-	out := make([]string, 0, len(a.IDs))
-	out = append(out, a.IDs[a.Next:]...)
-	return append(out, a.IDs[:a.Next]...)
+	if i > 0 {
+		s.Recent = append(s.Recent[:0], s.Recent[i:]...)
+	}
 }
 
 func newSeries(cat string, dim uint8, val string) *series {
