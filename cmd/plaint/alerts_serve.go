@@ -37,7 +37,7 @@ func (f AlertFlags) params() (alerts.Params, error) {
 // startAlerts keeps the detector's projection live and publishes its alert
 // events on the alerts stream, resuming after the last one published. It
 // returns the feed the HTTP API serves them from.
-func (c *ServeCmd) startAlerts(e *engine, pe *projections.Engine, client *plaintnats.Client, streams plaintnats.StreamConfig, logger *slog.Logger) (*alerts.Feed, error) {
+func (c *ServeCmd) startAlerts(ctx context.Context, e *engine, pe *projections.Engine, client *plaintnats.Client, streams plaintnats.StreamConfig, logger *slog.Logger) (*alerts.Feed, error) {
 	p, err := c.AlertFlags.params()
 	if err != nil {
 		return nil, err
@@ -46,13 +46,20 @@ func (c *ServeCmd) startAlerts(e *engine, pe *projections.Engine, client *plaint
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := client.EnsureAlertsStream(ctx, streams); err != nil {
+	// As the other streams: on a cluster that is starting, wait for JetStream.
+	retry := plaintnats.Retry{Logger: logger}
+	if err := retry.Do(ctx, "create the alerts stream", func(ctx context.Context) error {
+		return client.EnsureAlertsStream(ctx, streams)
+	}); err != nil {
 		return nil, err
 	}
-	lastID, lastSeq, lastAt, err := client.LastAlert(ctx)
-	if err != nil {
+	var lastID string
+	var lastSeq uint64
+	var lastAt time.Time
+	if err := retry.Do(ctx, "read the last published alert", func(ctx context.Context) (err error) {
+		lastID, lastSeq, lastAt, err = client.LastAlert(ctx)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	feed := alerts.NewFeed()

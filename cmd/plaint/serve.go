@@ -242,7 +242,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return pe.Close()
 	})
 
-	alertFeed, err := c.startAlerts(e, pe, client, streams, logger)
+	alertFeed, err := c.startAlerts(g.Ctx, e, pe, client, streams, logger)
 	if err != nil {
 		return e, err
 	}
