@@ -52,7 +52,7 @@ func TestClusterConcurrentStartOfTwoNodes(t *testing.T) {
 		}
 	}
 	_, js := natstest.Connect(t, c.URLs())
-	for _, name := range []string{plaintnats.EventsStream, plaintnats.DLQStream} {
+	for _, name := range []string{plaintnats.EventsStream, plaintnats.DLQStream, "KV_" + plaintnats.NodesBucket} {
 		st, err := js.Stream(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
