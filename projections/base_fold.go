@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -44,10 +45,11 @@ type baseFold struct {
 	cust   map[uint32]customer
 	acq    map[uint32]map[int64]int64 // segment → day → acquisitions
 	def    map[uint32]map[int64]int64 // segment → day → defections of acquired customers
+	saved  keyedState[uint32]         // customers changed since the last save
 }
 
 func init() {
-	MustRegisterKind(Kind{Name: kindBase, Version: baseVersion, Persist: PersistWhole,
+	MustRegisterKind(Kind{Name: kindBase, Version: baseVersion, Persist: PersistEntries,
 		New: func(*Definition, Env) (Fold, error) { return newBaseFold(), nil }})
 }
 
@@ -134,10 +136,57 @@ func (f *baseFold) Merge(pp Part) error {
 		f.contribute(old, -1)
 		f.contribute(nw, +1)
 		f.cust[id] = nw
+		f.saved.dirty.mark(id)
 	}
 	return nil
 }
 
+// baseCodec saves one customer an entry: its 4-byte id, and its
+// acquisition time, sequence and segment and defection time as varints.
+var baseCodec = keyedCodec[uint32, customer]{
+	key: binary.BigEndian.AppendUint32,
+	value: func(dst []byte, c customer) []byte {
+		dst = binary.AppendVarint(dst, c.acq)
+		dst = binary.AppendUvarint(dst, c.acqSeq)
+		dst = binary.AppendUvarint(dst, uint64(c.seg))
+		return binary.AppendVarint(dst, c.def)
+	},
+}
+
+// SaveEntries writes the customers that changed since the last save (all
+// of them with all) and the strings the base gained.
+func (f *baseFold) SaveEntries(b Entries, all bool) error {
+	if err := saveKeyed(b, all, &f.saved, f.cust, baseCodec, f.tab, nil); err != nil {
+		return fmt.Errorf("save customer base: %w", err)
+	}
+	return nil
+}
+
+// LoadEntries replaces the base by the one SaveEntries saved.
+func (f *baseFold) LoadEntries(b Entries) error {
+	nf := newBaseFold()
+	_, strs, err := loadKeyed(b, func(k, v []byte) error {
+		if len(k) != 4 {
+			return fmt.Errorf("customer entry %x", k)
+		}
+		r := entryReader{b: v}
+		c := customer{acq: r.varint(), acqSeq: r.uvarint(), seg: uint32(r.uvarint()), def: r.varint()}
+		if err := r.done(); err != nil {
+			return err
+		}
+		nf.cust[binary.BigEndian.Uint32(k)] = c
+		nf.contribute(c, +1)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load customer base: %w", err)
+	}
+	nf.tab, nf.saved.savedStrs = strtabFrom(strs), len(strs)
+	*f = *nf
+	return nil
+}
+
+// baseState is the form versions before entries saved the base in, whole.
 type baseState struct {
 	Strs []string
 	Cust []baseCustState
@@ -150,14 +199,8 @@ type baseCustState struct {
 	Seg      uint32
 }
 
-func (f *baseFold) MarshalState() ([]byte, error) {
-	st := baseState{Strs: f.tab.list(), Cust: make([]baseCustState, 0, len(f.cust))}
-	for id, c := range f.cust {
-		st.Cust = append(st.Cust, baseCustState{ID: id, Acq: c.acq, Def: c.def, AcqSeq: c.acqSeq, Seg: c.seg})
-	}
-	return gobEncode("customer base", &st)
-}
-
+// UnmarshalState loads a base saved whole by an earlier version; the
+// engine saves it again entry by entry.
 func (f *baseFold) UnmarshalState(b []byte) error {
 	var st baseState
 	if err := gobDecode("customer base", b, &st); err != nil {

@@ -276,10 +276,12 @@ func (e *Engine) load() error {
 }
 
 // loadState loads the state saved under name into p's fold: from its
-// entries when it was saved by entries, else from the state saved whole.
+// entries when it was saved by entries, else from the state saved whole (by
+// its kind, or by an earlier version of a kind now saved by entries: the
+// next save then writes all its entries).
 func (e *Engine) loadState(p *projection, name string, state []byte) error {
 	if string(state) != string(incrementalMarker) {
-		ws, ok := p.f.(WholeState)
+		ws, ok := p.f.(interface{ UnmarshalState([]byte) error })
 		if !ok {
 			return fmt.Errorf("state saved whole, but %s folds are saved by entries", p.def.Kind)
 		}

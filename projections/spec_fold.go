@@ -200,10 +200,11 @@ type specFold struct {
 	cells map[string]*specCell // key: period index and group value ids
 	bad   []valueProblem       // per measure; Seq 0: none
 	limit int                  // most groups; 0: no bound (groups.go)
+	saved keyedState[string]   // groups changed since the last save
 }
 
 func init() {
-	MustRegisterKind(Kind{Name: kindSpec, Version: specVersion, Persist: PersistWhole,
+	MustRegisterKind(Kind{Name: kindSpec, Version: specVersion, Persist: PersistEntries,
 		New: func(d *Definition, env Env) (Fold, error) {
 			if d.Spec == nil {
 				return nil, fmt.Errorf("spec projection without a spec")
@@ -351,6 +352,7 @@ func truncate(s string, n int) string {
 func (f *specFold) Merge(pp Part) error {
 	p := pp.(*specPart)
 	for k, pc := range p.cells {
+		f.saved.dirty.mark(k)
 		c := f.cells[k]
 		if c == nil {
 			f.cells[k] = pc
@@ -367,6 +369,83 @@ func (f *specFold) Merge(pp Part) error {
 	return f.checkGroups(len(f.cells))
 }
 
+// specCodec saves one group an entry: its key, and its count, currency
+// and, per measure, sum, count of values and distinct ids.
+var specCodec = keyedCodec[string, *specCell]{
+	key: func(dst []byte, k string) []byte { return append(dst, k...) },
+	value: func(dst []byte, c *specCell) []byte {
+		dst = binary.AppendVarint(dst, c.count)
+		dst = binary.AppendUvarint(dst, uint64(c.cur))
+		for i := range c.sums {
+			dst = appendEntryString(dst, c.sums[i].state())
+			dst = binary.AppendVarint(dst, c.n[i])
+			dst = binary.AppendUvarint(dst, uint64(len(c.distinct[i])))
+			for v := range c.distinct[i] {
+				dst = binary.AppendUvarint(dst, uint64(v))
+			}
+		}
+		return dst
+	},
+}
+
+// SaveEntries writes the groups that changed since the last save (all of
+// them with all), the strings the spec gained and, in the header, the
+// measures' value problems.
+func (f *specFold) SaveEntries(b Entries, all bool) error {
+	var h []byte
+	for _, p := range f.bad {
+		h = binary.AppendUvarint(h, p.Seq)
+		h = appendEntryString(h, p.Message)
+	}
+	if err := saveKeyed(b, all, &f.saved, f.cells, specCodec, f.tab, h); err != nil {
+		return fmt.Errorf("save projection state: %w", err)
+	}
+	return nil
+}
+
+// LoadEntries replaces the state by the one SaveEntries saved.
+func (f *specFold) LoadEntries(b Entries) error {
+	nf := newSpecFold(f.c)
+	nf.limit = f.limit
+	h, strs, err := loadKeyed(b, func(k, v []byte) error {
+		r := entryReader{b: v}
+		c := f.c.newCell()
+		c.count, c.cur = r.varint(), uint32(r.uvarint())
+		for i := range c.sums {
+			if err := c.sums[i].fromState(r.string()); err != nil {
+				return err
+			}
+			c.n[i] = r.varint()
+			n := r.uvarint()
+			if n > 0 && c.distinct[i] == nil {
+				return fmt.Errorf("group %x: distinct values of measure %d, which is no distinct measure", k, i)
+			}
+			for j := uint64(0); j < n && r.err == nil; j++ {
+				c.distinct[i][uint32(r.uvarint())] = struct{}{}
+			}
+		}
+		if err := r.done(); err != nil {
+			return fmt.Errorf("group %x: %w", k, err)
+		}
+		nf.cells[string(k)] = c
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load projection state: %w", err)
+	}
+	r := entryReader{b: h}
+	for i := range nf.bad {
+		nf.bad[i] = valueProblem{Seq: r.uvarint(), Message: r.string()}
+	}
+	if err := r.done(); err != nil {
+		return fmt.Errorf("load projection state: header: %w", err)
+	}
+	nf.tab, nf.saved.savedStrs = strtabFrom(strs), len(strs)
+	*f = *nf
+	return nil
+}
+
+// specState is the form versions before entries saved a spec in, whole.
 type specState struct {
 	Strs  []string
 	Cells []specCellState
@@ -382,23 +461,8 @@ type specCellState struct {
 	Cur      uint32
 }
 
-func (f *specFold) MarshalState() ([]byte, error) {
-	st := specState{Strs: f.tab.list(), Bad: f.bad}
-	for k, c := range f.cells {
-		cs := specCellState{Key: k, Count: c.count, N: c.n, Cur: c.cur, Sums: make([]string, len(c.sums)), Distinct: make([][]uint32, len(c.distinct))}
-		for i := range c.sums {
-			cs.Sums[i] = c.sums[i].state()
-		}
-		for i, d := range c.distinct {
-			for v := range d {
-				cs.Distinct[i] = append(cs.Distinct[i], v)
-			}
-		}
-		st.Cells = append(st.Cells, cs)
-	}
-	return gobEncode("projection state", &st)
-}
-
+// UnmarshalState loads a state saved whole by an earlier version; the
+// engine saves it again entry by entry.
 func (f *specFold) UnmarshalState(b []byte) error {
 	var st specState
 	if err := gobDecode("projection state", b, &st); err != nil {

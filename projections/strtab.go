@@ -62,11 +62,14 @@ func (t *strtab) str(id uint32) string {
 	return ""
 }
 
-// list returns a copy of every string, index = id.
-func (t *strtab) list() []string {
+// from returns a copy of the strings with ids n and above.
+func (t *strtab) from(n int) []string {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return append([]string(nil), t.strs...)
+	if n >= len(t.strs) {
+		return nil
+	}
+	return append([]string(nil), t.strs[n:]...)
 }
 
 // bytes estimates the memory the table holds.
@@ -76,7 +79,7 @@ func (t *strtab) bytes() int64 {
 	return t.size
 }
 
-// strtabFrom rebuilds a table saved with list.
+// strtabFrom rebuilds a table from its strings (index = id).
 func strtabFrom(strs []string) *strtab {
 	t := &strtab{strs: strs, ids: make(map[string]uint32, len(strs))}
 	if len(t.strs) == 0 {
