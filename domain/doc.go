@@ -38,4 +38,11 @@
 // MaxFieldNameLen bytes, an event has at most MaxFields members in its
 // envelope and data together, and nests at most MaxDepth levels; beyond that
 // it is rejected with reason invalid_field.
+//
+// # Older schemas
+//
+// The log keeps every event in the schema version it was sent in. Readers
+// bring an event to CurrentSchema with Upcast, which applies the registered
+// Upcasters in order: schema 0 complaint.filed carried a free-text topic,
+// which CategoryOfTopic maps to a category slug.
 package domain

@@ -85,6 +85,6 @@ func decodeCurrent(s Snapshot, r eventstore.Record) (domain.Event, error) {
 	if err != nil {
 		return ev, err
 	}
-	Upcast(&ev)
+	domain.Upcast(&ev)
 	return ev, nil
 }

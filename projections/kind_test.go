@@ -120,7 +120,7 @@ func wantCounts(evs []stored, seq uint64) map[string]int64 {
 	for _, s := range evs {
 		if s.seq <= seq && s.ev.Type == domain.TypeComplaintFiled {
 			ev := s.ev
-			Upcast(&ev)
+			domain.Upcast(&ev)
 			want[ev.Data.Category]++
 		}
 	}

@@ -21,7 +21,7 @@ func withParallelMin(n uint64) Option { return func(o *options) { o.parallelMin 
 // naiveDim returns d's value in ev after upcasting, computed independently
 // of the engine's record accessors.
 func naiveDim(ev domain.Event, d Dimension) string {
-	Upcast(&ev)
+	domain.Upcast(&ev)
 	return d.value(&ev)
 }
 
@@ -403,7 +403,7 @@ measures: [count, sum:amount, distinct:customer_id, avg:severity]
 		from, to := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 		for _, s := range all {
 			ev := s.ev
-			Upcast(&ev)
+			domain.Upcast(&ev)
 			if ev.Type != domain.TypeComplaintFiled && ev.Type != domain.TypeRevenueRecorded ||
 				ev.Time.Before(from) || !ev.Time.Before(to) || ev.Data.Segment != "enterprise" && ev.Data.Segment != "smb" {
 				continue

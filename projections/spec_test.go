@@ -126,31 +126,6 @@ func TestReplaysAreByteIdentical(t *testing.T) {
 	}
 }
 
-func TestUpcastComplaintTopicToCategory(t *testing.T) {
-	for topic, want := range map[string]string{
-		"Late delivery of my router": "delivery",
-		"Overcharged on my INVOICE!": "billing",
-		"Strange noise":              "strange-noise",
-		"Rude agent":                 "service",
-		"***":                        "other",
-	} {
-		ev := domain.Event{Type: domain.TypeComplaintFiled, Schema: 0, Data: domain.Data{CustomerID: "C-1", Topic: topic}}
-		Upcast(&ev)
-		if ev.Schema != domain.CurrentSchema || ev.Data.Category != want {
-			t.Errorf("topic %q: schema %d category %q, want %q", topic, ev.Schema, ev.Data.Category, want)
-		}
-		if err := domain.Validate(&ev); err != nil {
-			t.Errorf("topic %q: upcast event invalid: %v", topic, err)
-		}
-	}
-	// Other types only move up a version.
-	ev := domain.Event{Type: domain.TypeCustomerAcquired, Schema: 0, Data: domain.Data{CustomerID: "C-1", Segment: "smb"}}
-	Upcast(&ev)
-	if ev.Schema != domain.CurrentSchema || ev.Data.Category != "" {
-		t.Errorf("acquired upcast to %+v", ev)
-	}
-}
-
 // TestV0ComplaintsCountUnderTheirUpcastCategory stores v0 complaints and
 // checks the trend counts them under the derived category, which is in no
 // record's category field.

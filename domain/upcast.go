@@ -1,18 +1,16 @@
-package projections
+package domain
 
 import (
 	"fmt"
 	"strings"
-
-	"github.com/plaint/plaint/domain"
 )
 
 // Upcaster turns the data of one event type from schema version From into
 // From+1, in place.
 type Upcaster struct {
-	Type domain.Type
+	Type Type
 	From uint8
-	Up   func(ev *domain.Event)
+	Up   func(ev *Event)
 }
 
 // upcasters is the registry, keyed by type and source schema version. A type
@@ -24,19 +22,19 @@ var upcasters = map[[2]uint8]Upcaster{}
 func RegisterUpcaster(u Upcaster) {
 	k := [2]uint8{uint8(u.Type), u.From}
 	if _, dup := upcasters[k]; dup {
-		panic(fmt.Sprintf("projections: two upcasters for %s schema %d", u.Type, u.From))
+		panic(fmt.Sprintf("domain: two upcasters for %s schema %d", u.Type, u.From))
 	}
 	upcasters[k] = u
 }
 
 func init() {
-	RegisterUpcaster(Upcaster{Type: domain.TypeComplaintFiled, From: 0, Up: upcastComplaintTopic})
+	RegisterUpcaster(Upcaster{Type: TypeComplaintFiled, From: 0, Up: upcastComplaintTopic})
 }
 
-// Upcast brings ev to domain.CurrentSchema by applying the registered
+// Upcast brings ev to CurrentSchema by applying the registered
 // upcasters in order. Events already current are left alone.
-func Upcast(ev *domain.Event) {
-	for ev.Schema < domain.CurrentSchema {
+func Upcast(ev *Event) {
+	for ev.Schema < CurrentSchema {
 		if u, ok := upcasters[[2]uint8{uint8(ev.Type), ev.Schema}]; ok {
 			u.Up(ev)
 		}
@@ -46,7 +44,7 @@ func Upcast(ev *domain.Event) {
 
 // upcastComplaintTopic is the schema 0→1 upcaster of complaint.filed: v0
 // producers sent a free-text topic where v1 has a category slug.
-func upcastComplaintTopic(ev *domain.Event) {
+func upcastComplaintTopic(ev *Event) {
 	if ev.Data.Category == "" {
 		ev.Data.Category = CategoryOfTopic(ev.Data.Topic)
 	}
@@ -69,7 +67,7 @@ var topicTaxonomy = []struct {
 
 // CategoryOfTopic maps a free-text topic to a canonical category slug: the
 // first taxonomy category one of whose words appears in it, or else the slug
-// of the whole topic (domain.Slug), cut to domain.MaxSlugLen.
+// of the whole topic (Slug), cut to MaxSlugLen.
 func CategoryOfTopic(topic string) string {
 	words := strings.FieldsFunc(strings.ToLower(topic), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
@@ -83,9 +81,9 @@ func CategoryOfTopic(topic string) string {
 			}
 		}
 	}
-	s := domain.Slug(topic)
-	if len(s) > domain.MaxSlugLen {
-		s = strings.TrimRight(s[:domain.MaxSlugLen], "-")
+	s := Slug(topic)
+	if len(s) > MaxSlugLen {
+		s = strings.TrimRight(s[:MaxSlugLen], "-")
 	}
 	if s == "" {
 		s = "other"
