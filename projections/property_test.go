@@ -261,7 +261,7 @@ func checkTrend(t *testing.T, got *TrendResult, evs []stored, q TrendQuery) {
 	hi, _ := domain.ParsePeriod(q.Bucket, q.To)
 	want := naiveTrend(evs, q, indexOfPeriod(lo), indexOfPeriod(hi))
 	if len(got.Rows) != len(want) {
-		t.Fatalf("%v: %d rows, want %d", q.Values(), len(got.Rows), len(want))
+		t.Fatalf("%v: %d rows, want %d", q.key(), len(got.Rows), len(want))
 	}
 	for _, r := range got.Rows {
 		var parts []string
@@ -270,7 +270,7 @@ func checkTrend(t *testing.T, got *TrendResult, evs []stored, q TrendQuery) {
 		}
 		w, ok := want[r.Bucket+"|"+strings.Join(parts, "|")]
 		if !ok {
-			t.Fatalf("%v: unexpected row %+v", q.Values(), r)
+			t.Fatalf("%v: unexpected row %+v", q.key(), r)
 		}
 		if r.Count != w.Count || r.PrevCount != w.PrevCount || r.YoYCount != w.YoYCount || r.Share != w.Share ||
 			fmt.Sprint(deref(r.PValue)) != fmt.Sprint(deref(w.PValue)) || fmt.Sprint(deref(r.Change)) != fmt.Sprint(deref(w.Change)) ||
@@ -280,7 +280,7 @@ func checkTrend(t *testing.T, got *TrendResult, evs []stored, q TrendQuery) {
 			r.PrevRestated != w.PrevRestated || r.YoYRestated != w.YoYRestated ||
 			fmt.Sprint(deref(r.ActiveCustomers)) != fmt.Sprint(deref(w.ActiveCustomers)) ||
 			fmt.Sprint(deref(r.RatePer1000)) != fmt.Sprint(deref(w.RatePer1000)) {
-			t.Fatalf("%v: row %s %v\n got %+v active=%v rate=%v\nwant %+v active=%v rate=%v", q.Values(), r.Bucket, parts,
+			t.Fatalf("%v: row %s %v\n got %+v active=%v rate=%v\nwant %+v active=%v rate=%v", q.key(), r.Bucket, parts,
 				r, deref(r.ActiveCustomers), deref(r.RatePer1000), w, deref(w.ActiveCustomers), deref(w.RatePer1000))
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,88 +40,10 @@ type TrendQuery struct {
 	Alpha    float64
 }
 
-// ParseTrendQuery reads a query from URL parameters: by (comma separated),
-// bucket, from, to, where (repeatable, "segment=enterprise" or
-// "segment=enterprise,smb"), as_of and alpha.
-func ParseTrendQuery(v url.Values) (TrendQuery, error) {
-	q := TrendQuery{From: v.Get("from"), To: v.Get("to"), Where: map[Dimension][]string{}}
-	by := v.Get("by")
-	if by == "" {
-		by = string(DimCategory)
-	}
-	for _, s := range strings.Split(by, ",") {
-		d, err := ParseDimension(s)
-		if err != nil {
-			return q, err
-		}
-		q.By = append(q.By, d)
-	}
-	var err error
-	if q.Bucket, err = domain.ParseBucket(v.Get("bucket")); err != nil {
-		return q, err
-	}
-	for _, w := range v["where"] {
-		k, vals, ok := strings.Cut(w, "=")
-		if !ok || vals == "" {
-			return q, domain.FieldErrorf("where", "%q must be dimension=value[,value...]", w)
-		}
-		d, err := ParseDimension(k)
-		if err != nil {
-			return q, domain.FieldErrorf("where", "%q: %s", w, domain.ErrorMessage(err))
-		}
-		for _, x := range strings.Split(vals, ",") {
-			if d != DimSeverity {
-				x = domain.Slug(x)
-			}
-			q.Where[d] = append(q.Where[d], strings.TrimSpace(x))
-		}
-	}
-	if q.AsOf, err = ParseAsOf(v.Get("as_of")); err != nil {
-		return q, err
-	}
-	if a := v.Get("alpha"); a != "" {
-		f, err := strconv.ParseFloat(a, 64)
-		if err != nil || f <= 0 || f >= 1 {
-			return q, domain.FieldErrorf("alpha", "%q must be a number between 0 and 1", a)
-		}
-		q.Alpha = f
-	}
-	return q, q.validate()
-}
-
-// Values returns q as URL parameters, the inverse of ParseTrendQuery.
-func (q TrendQuery) Values() url.Values {
-	v := url.Values{}
-	by := make([]string, len(q.By))
-	for i, d := range q.By {
-		by[i] = string(d)
-	}
-	v.Set("by", strings.Join(by, ","))
-	v.Set("bucket", q.Bucket.String())
-	if q.From != "" {
-		v.Set("from", q.From)
-	}
-	if q.To != "" {
-		v.Set("to", q.To)
-	}
-	for _, d := range Dimensions {
-		if vals, ok := q.Where[d]; ok {
-			v.Add("where", string(d)+"="+strings.Join(vals, ","))
-		}
-	}
-	switch {
-	case q.AsOf.Seq > 0:
-		v.Set("as_of", strconv.FormatUint(q.AsOf.Seq, 10))
-	case !q.AsOf.Time.IsZero():
-		v.Set("as_of", q.AsOf.Time.Format(time.RFC3339Nano))
-	}
-	if q.Alpha > 0 {
-		v.Set("alpha", strconv.FormatFloat(q.Alpha, 'g', -1, 64))
-	}
-	return v
-}
-
-func (q TrendQuery) validate() error {
+// Validate checks q: one to MaxTrendDims dimensions, none twice, periods
+// From and To of its bucket width that plaint can represent, and at most
+// the dimensions a trend keys by, breakdown and where clause together.
+func (q TrendQuery) Validate() error {
 	if len(q.By) == 0 || len(q.By) > MaxTrendDims {
 		return domain.FieldErrorf("by", "give from 1 to %d dimensions", MaxTrendDims)
 	}
@@ -144,6 +65,20 @@ func (q TrendQuery) validate() error {
 		return domain.FieldErrorf("where", "the breakdown and the where clause together may name at most %d dimensions", maxKeyDims)
 	}
 	return nil
+}
+
+// key returns q in a canonical text form: equal for equal questions, the
+// key of their cached answers.
+func (q TrendQuery) key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "by=%q bucket=%s from=%q to=%q", q.By, q.Bucket, q.From, q.To)
+	for _, d := range Dimensions {
+		if vals, ok := q.Where[d]; ok {
+			fmt.Fprintf(&b, " where.%s=%q", d, vals)
+		}
+	}
+	fmt.Fprintf(&b, " as_of=%d/%d alpha=%v", q.AsOf.Seq, q.AsOf.Time.UnixNano(), q.Alpha)
+	return b.String()
 }
 
 // keyDims returns the breakdown plus the where dimensions.
@@ -290,7 +225,7 @@ type TrendRow struct {
 // q.AsOf, folded afresh up to that point). The result may be shared with
 // other callers: do not modify it.
 func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error) {
-	if err := q.validate(); err != nil {
+	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	name, def := trendDefinition(q.keyDims(), q.Bucket)
@@ -303,7 +238,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		// The question without its as_of, at the sequence it resolved to.
 		plain := q
 		plain.AsOf = AsOf{}
-		key := fmt.Sprintf("trend %d %s %s", seq, name, plain.Values().Encode())
+		key := fmt.Sprintf("trend %d %s %s", seq, name, plain.key())
 		if r, ok := e.asOf.get(key); ok {
 			return r.(*TrendResult), nil
 		}
@@ -334,7 +269,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 	// the position moves with every commit, and concurrent questions share
 	// the answer the first of them computes instead of each computing its own.
 	at := e.log.LastSeq()
-	key := q.Values().Encode()
+	key := q.key()
 	if r := tp.cachedAnswer(key, at); r != nil {
 		return r, nil
 	}

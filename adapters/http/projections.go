@@ -84,7 +84,7 @@ func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	q, err := projections.ParseTrendQuery(r.URL.Query())
+	q, err := ParseTrendQuery(r.URL.Query())
 	if err != nil {
 		s.error(w, r, err)
 		return

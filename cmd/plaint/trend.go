@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	"github.com/plaint/plaint/projections"
 )
 
@@ -32,7 +33,7 @@ func (c *TrendCmd) Run(g *Globals) error {
 	if c.Alpha != projections.DefaultAlpha {
 		v.Set("alpha", strconv.FormatFloat(c.Alpha, 'g', -1, 64))
 	}
-	q, err := projections.ParseTrendQuery(v)
+	q, err := plainthttp.ParseTrendQuery(v)
 	if err != nil {
 		return err
 	}
