@@ -1,6 +1,10 @@
 package projections
 
-import "sync"
+import (
+	"math"
+	"strconv"
+	"sync"
+)
 
 // pvalueMemo remembers p-values: between two positions of a live log most
 // rows of a trend keep their counts (new complaints land in the latest
@@ -35,4 +39,13 @@ func memoPValue(k1, k2 int64, t1, t2 float64) float64 {
 	pvalueMemo.m[key] = p
 	pvalueMemo.Unlock()
 	return p
+}
+
+// roundSig rounds v to n significant digits.
+func roundSig(v float64, n int) float64 {
+	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
+	return f
 }
