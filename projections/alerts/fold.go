@@ -156,7 +156,7 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 			if err != nil {
 				return fmt.Errorf("record %d: %w", seq, err)
 			}
-			projections.Upcast(&ev)
+			domain.Upcast(&ev)
 			rc.cat, rc.seg, rc.chn = p.str(ev.Data.Category), p.str(ev.Data.Segment), p.str(ev.Data.Channel)
 			h := fnv.New32a()
 			h.Write([]byte(ev.Data.CustomerID))
