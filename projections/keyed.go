@@ -147,24 +147,16 @@ type entryReader struct {
 	err error
 }
 
-func (r *entryReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errors.New("truncated entry")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *entryReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *entryReader) varint() int64 {
+func (r *entryReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads one varint of r with dec (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](r *entryReader, dec func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b)
+	v, n := dec(r.b)
 	if n <= 0 {
 		r.err = errors.New("truncated entry")
 		return 0
