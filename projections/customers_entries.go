@@ -51,6 +51,7 @@ func (f *customersFold) LoadEntries(b Entries) error {
 	if err != nil {
 		return fmt.Errorf("load customers: %w", err)
 	}
-	f.st, f.answers = st, nil
+	f.st = st
+	f.answers.reset()
 	return nil
 }

@@ -26,8 +26,7 @@ func customersDefinition() (string, *Definition) {
 type customersFold struct {
 	st *customers.State
 	// answers caches query results at one checkpoint of the projection.
-	answers   map[string]any
-	answersAt uint64
+	answers answerCache[any]
 }
 
 func newCustomersFold() *customersFold { return &customersFold{st: customers.New()} }

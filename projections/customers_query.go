@@ -7,9 +7,6 @@ import (
 	"github.com/plaint/plaint/projections/customers"
 )
 
-// maxCachedCustomerAnswers bounds the answers the customers projection keeps.
-const maxCachedCustomerAnswers = 64
-
 // withCustomers brings the built-in customers projection (built on first
 // use, kept live after) up to the end of the log, then runs fn on its state
 // with a snapshot of the log that resolves customer keys to ids (erased-<n>
@@ -30,10 +27,7 @@ func (e *Engine) withCustomers(ctx context.Context, key string, fn func(st *cust
 	// Answers hold customer ids read from the log's dictionary, which an
 	// erasure changes without changing the state: they are kept until the
 	// projection moves in the log (the erasure appends customer.forgotten).
-	if f.answers == nil || f.answersAt != p.cp {
-		f.answers, f.answersAt = map[string]any{}, p.cp
-	}
-	if a, ok := f.answers[key]; ok {
+	if a, ok := f.answers.get(key, p.cp); ok {
 		return a, p.cp, nil
 	}
 	var out any
@@ -45,10 +39,7 @@ func (e *Engine) withCustomers(ctx context.Context, key string, fn func(st *cust
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(f.answers) >= maxCachedCustomerAnswers {
-		clear(f.answers)
-	}
-	f.answers[key] = out
+	f.answers.put(key, p.cp, out)
 	return out, p.cp, nil
 }
 

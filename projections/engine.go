@@ -75,10 +75,7 @@ type projection struct {
 	savedAt   time.Time
 	createdAt time.Time
 
-	// ansMu guards the trend answers computed at answersAt (read only).
-	ansMu     sync.Mutex
-	answers   map[string]*TrendResult
-	answersAt uint64
+	answers answerCache[*TrendResult] // a trend's answers (read only)
 
 	ready     chan struct{} // closed once built (or failed)
 	readyOnce sync.Once

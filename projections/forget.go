@@ -132,9 +132,7 @@ func (e *Engine) rebuildNow(ctx context.Context, p *projection) error {
 	p.setFold(f)
 	p.cp, p.dirty = to, true
 	e.advanced(p, 1, to, true)
-	p.ansMu.Lock()
-	p.answers, p.answersAt = nil, 0
-	p.ansMu.Unlock()
+	p.answers.reset()
 	p.pub()
 	if !p.built {
 		return nil // its build saves it once it has caught up

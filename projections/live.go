@@ -123,9 +123,7 @@ func (e *Engine) failLocked(p *projection, err error) {
 		p.setFold(f)
 	}
 	p.pub()
-	p.ansMu.Lock()
-	p.answers, p.answersAt = nil, 0
-	p.ansMu.Unlock()
+	p.answers.reset()
 	p.fail(err)
 }
 

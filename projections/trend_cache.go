@@ -20,41 +20,11 @@ const (
 	DefaultTrendCacheBytes = 256 << 20
 )
 
-// maxCachedAnswers bounds the answers a trend projection keeps per position.
-const maxCachedAnswers = 64
-
 // isCache reports whether p is a trend cache entry.
 func (p *projection) isCache() bool { return p.def.Kind == kindTrend }
 
 // touch records that p answered a question now.
 func (p *projection) touch() { p.lastUsed.Store(time.Now().UnixNano()) }
-
-// cachedAnswer returns the answer to the question key computed at position
-// at or later, or nil.
-func (p *projection) cachedAnswer(key string, at uint64) *TrendResult {
-	p.ansMu.Lock()
-	defer p.ansMu.Unlock()
-	if p.answers == nil || p.answersAt < at {
-		return nil
-	}
-	return p.answers[key]
-}
-
-// storeAnswer keeps r, the answer to key at position at. Only the answers
-// at the latest position are kept.
-func (p *projection) storeAnswer(key string, at uint64, r *TrendResult) {
-	p.ansMu.Lock()
-	defer p.ansMu.Unlock()
-	switch {
-	case p.answers == nil || at > p.answersAt:
-		p.answers, p.answersAt = map[string]*TrendResult{}, at
-	case at < p.answersAt:
-		return
-	case len(p.answers) >= maxCachedAnswers:
-		clear(p.answers)
-	}
-	p.answers[key] = r
-}
 
 // ready reports whether p's build has finished (or failed).
 func (p *projection) isReady() bool {

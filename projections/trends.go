@@ -145,7 +145,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 	// the answer the first of them computes instead of each computing its own.
 	at := e.log.LastSeq()
 	key := q.key()
-	if r := tp.cachedAnswer(key, at); r != nil {
+	if r, ok := tp.answers.get(key, at); ok {
 		return r, nil
 	}
 	for _, p := range []*projection{tp, bp} {
@@ -159,7 +159,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 	defer tp.mu.Unlock()
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
-	if r := tp.cachedAnswer(key, at); r != nil {
+	if r, ok := tp.answers.get(key, at); ok {
 		return r, nil // computed while this question waited for the locks
 	}
 	to := max(tp.cp, bp.cp, at)
@@ -173,7 +173,7 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		return nil, err
 	}
 	e.computed.Add(1)
-	tp.storeAnswer(key, to, r)
+	tp.answers.put(key, to, r)
 	return r, nil
 }
 
