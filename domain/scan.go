@@ -378,21 +378,32 @@ func (s *scanner) object(depth int, envelope bool) bool {
 			return false
 		}
 		m.ve = int32(s.i)
-		s.skipWS()
-		if s.i >= len(s.b) {
-			return s.fail("expected ',' or '}'")
+		if more, ok := s.more('}'); !more {
+			return ok
 		}
+	}
+}
+
+// more reads what follows a member of an object or array that end closes:
+// after a ',' (and white space) more is true; after end, more is false and
+// ok true; anything else fails.
+func (s *scanner) more(end byte) (more, ok bool) {
+	s.skipWS()
+	if s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ',':
 			s.i++
 			s.skipWS()
-		case '}':
+			return true, true
+		case end:
 			s.i++
-			return true
-		default:
-			return s.fail("expected ',' or '}'")
+			return false, true
 		}
 	}
+	if end == '}' {
+		return false, s.fail("expected ',' or '}'")
+	}
+	return false, s.fail("expected ',' or ']'")
 }
 
 // member scans the value of field, whose object is at depth.
@@ -522,19 +533,8 @@ func (s *scanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.skipWS()
-			if s.i >= len(s.b) {
-				return s.fail("expected ',' or '}'")
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-				s.skipWS()
-			case '}':
-				s.i++
-				return true
-			default:
-				return s.fail("expected ',' or '}'")
+			if more, ok := s.more('}'); !more {
+				return ok
 			}
 		}
 	case '[':
@@ -552,19 +552,8 @@ func (s *scanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.skipWS()
-			if s.i >= len(s.b) {
-				return s.fail("expected ',' or ']'")
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-				s.skipWS()
-			case ']':
-				s.i++
-				return true
-			default:
-				return s.fail("expected ',' or ']'")
+			if more, ok := s.more(']'); !more {
+				return ok
 			}
 		}
 	case 't':
