@@ -43,42 +43,37 @@ func (e *Engine) withCustomers(ctx context.Context, key string, fn func(st *cust
 	return out, p.cp, nil
 }
 
-// Review answers the lost-customer review q from the customers projection.
-// The result may be shared with other callers: do not modify it.
-func (e *Engine) Review(ctx context.Context, q customers.ReviewQuery) (*customers.Review, error) {
-	a, seq, err := e.withCustomers(ctx, fmt.Sprintf("review %+v", q), func(st *customers.State, names customers.Names) (any, error) {
-		return st.Review(q, names)
-	})
+// askCustomers answers a question of the customers projection with fn,
+// cached under key, and a copy of the answer that says its position (at
+// returns where it says it).
+func askCustomers[T any](ctx context.Context, e *Engine, key string, fn func(*customers.State, customers.Names) (*T, error), at func(*T) *uint64) (*T, error) {
+	a, seq, err := e.withCustomers(ctx, key, func(st *customers.State, names customers.Names) (any, error) { return fn(st, names) })
 	if err != nil {
 		return nil, err
 	}
-	r := *a.(*customers.Review)
-	r.AsOfSeq = seq
+	r := *a.(*T)
+	*at(&r) = seq
 	return &r, nil
+}
+
+// Review answers the lost-customer review q from the customers projection.
+// The result may be shared with other callers: do not modify it.
+func (e *Engine) Review(ctx context.Context, q customers.ReviewQuery) (*customers.Review, error) {
+	return askCustomers(ctx, e, fmt.Sprintf("review %+v", q), func(st *customers.State, names customers.Names) (*customers.Review, error) {
+		return st.Review(q, names)
+	}, func(r *customers.Review) *uint64 { return &r.AsOfSeq })
 }
 
 // Scorecard answers q from the customers projection.
 func (e *Engine) Scorecard(ctx context.Context, q customers.ScorecardQuery) (*customers.Scorecard, error) {
-	a, seq, err := e.withCustomers(ctx, fmt.Sprintf("scorecard %+v", q), func(st *customers.State, _ customers.Names) (any, error) {
+	return askCustomers(ctx, e, fmt.Sprintf("scorecard %+v", q), func(st *customers.State, _ customers.Names) (*customers.Scorecard, error) {
 		return st.Scorecard(q)
-	})
-	if err != nil {
-		return nil, err
-	}
-	r := *a.(*customers.Scorecard)
-	r.AsOfSeq = seq
-	return &r, nil
+	}, func(r *customers.Scorecard) *uint64 { return &r.AsOfSeq })
 }
 
 // Linkage answers q from the customers projection.
 func (e *Engine) Linkage(ctx context.Context, q customers.LinkageQuery) (*customers.Linkage, error) {
-	a, seq, err := e.withCustomers(ctx, fmt.Sprintf("linkage %+v", q), func(st *customers.State, _ customers.Names) (any, error) {
+	return askCustomers(ctx, e, fmt.Sprintf("linkage %+v", q), func(st *customers.State, _ customers.Names) (*customers.Linkage, error) {
 		return st.Linkage(q)
-	})
-	if err != nil {
-		return nil, err
-	}
-	r := *a.(*customers.Linkage)
-	r.AsOfSeq = seq
-	return &r, nil
+	}, func(r *customers.Linkage) *uint64 { return &r.AsOfSeq })
 }
