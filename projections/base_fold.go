@@ -89,12 +89,7 @@ func (f *baseFold) NewPart() Part { return &basePart{f: f, cust: map[uint32]cust
 
 func (p *basePart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	res := newResolver(p.f.tab, s)
-	var n uint64
-	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
-		n++
-		if n&(progressEvery-1) == 0 {
-			seen.Add(progressEvery)
-		}
+	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
 		t := r.Type()
 		if t != domain.TypeCustomerAcquired && t != domain.TypeCustomerDefected {
 			return nil
@@ -118,7 +113,6 @@ func (p *basePart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error 
 		p.cust[id] = combine(p.cust[id], c)
 		return nil
 	})
-	seen.Add(n & (progressEvery - 1))
 	return err
 }
 

@@ -67,12 +67,7 @@ func (p *customersPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) e
 			p.facts = make([]customers.Fact, 0, to-from+1)
 		}
 	}
-	var n uint64
-	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
-		n++
-		if n&(progressEvery-1) == 0 {
-			seen.Add(progressEvery)
-		}
+	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
 		t := r.Type()
 		key := r.Dim(eventstore.FieldCustomer)
 		if !customers.Folded(t) || key == 0 {
@@ -99,7 +94,6 @@ func (p *customersPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) e
 			Complaint: customers.ComplaintHash(o.ComplaintID)})
 		return nil
 	})
-	seen.Add(n & (progressEvery - 1))
 	return err
 }
 

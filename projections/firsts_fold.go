@@ -81,14 +81,9 @@ func (f *firstsFold) NewPart() Part {
 }
 
 func (p *firstsPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
-	var n uint64
 	lastDay := int64(math.MinInt64)
 	var idx [4]int32
-	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
-		n++
-		if n&(progressEvery-1) == 0 {
-			seen.Add(progressEvery)
-		}
+	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
 		if r.Type().IsReserved() {
 			return nil // plaint's own events (alerts, erasures) are not data
 		}
@@ -106,7 +101,6 @@ func (p *firstsPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) erro
 		}
 		return nil
 	})
-	seen.Add(n & (progressEvery - 1))
 	return err
 }
 

@@ -43,6 +43,22 @@ const ProgressEvery = 1 << 16
 // progressEvery is ProgressEvery, for the built-in folds.
 const progressEvery = ProgressEvery
 
+// scanCounted is s.Scan(from, to, fn) that adds the records read to seen
+// every ProgressEvery records and at the end, as Part.Scan must. (The
+// trend fold, the hot path of a build, counts inline.)
+func scanCounted(s Snapshot, from, to uint64, seen *atomic.Uint64, fn func(seq uint64, r eventstore.Record) error) error {
+	var n uint64
+	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
+		n++
+		if n&(progressEvery-1) == 0 {
+			seen.Add(progressEvery)
+		}
+		return fn(seq, r)
+	})
+	seen.Add(n & (progressEvery - 1))
+	return err
+}
+
 // Snapshot is the consistent read view of the log a Part scans: the records
 // up to LastSeq in the store's compact form, read through their accessors,
 // and the dictionary their strings are kept in. The store has verified

@@ -243,12 +243,7 @@ func (p *specPart) problem(i int, seq uint64, format string, args ...any) {
 func (p *specPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	c, tab := p.f.c, p.f.tab
 	key := make([]byte, 4+4*len(c.groupBy))
-	var n uint64
-	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
-		n++
-		if n&(progressEvery-1) == 0 {
-			seen.Add(progressEvery)
-		}
+	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
 		if !c.wantsRecord(r) {
 			return nil
 		}
@@ -290,7 +285,6 @@ func (p *specPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error 
 		}
 		return nil
 	})
-	seen.Add(n & (progressEvery - 1))
 	return err
 }
 
