@@ -8,6 +8,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/strtab"
 )
 
 // baseVersion is the version of the active-customer fold's code.
@@ -41,7 +42,7 @@ func combine(a, b customer) customer {
 // customers were acquired and how many defected on each day.
 type baseFold struct {
 	cached map[string]*activeBase // bases(), until the next change
-	tab    *strtab
+	tab    *strtab.Table
 	cust   map[uint32]customer
 	acq    map[uint32]map[int64]int64 // segment → day → acquisitions
 	def    map[uint32]map[int64]int64 // segment → day → defections of acquired customers
@@ -54,7 +55,7 @@ func init() {
 }
 
 func newBaseFold() *baseFold {
-	return &baseFold{tab: newStrtab(), cust: map[uint32]customer{},
+	return &baseFold{tab: strtab.New(), cust: map[uint32]customer{},
 		acq: map[uint32]map[int64]int64{}, def: map[uint32]map[int64]int64{}}
 }
 
@@ -102,7 +103,7 @@ func (p *basePart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error 
 			if err != nil {
 				return fmt.Errorf("record %d: %w", seq, err)
 			}
-			id, seg = p.f.tab.intern(ev.Data.CustomerID), p.f.tab.intern(ev.Data.Segment)
+			id, seg = p.f.tab.Intern(ev.Data.CustomerID), p.f.tab.Intern(ev.Data.Segment)
 		}
 		var c customer
 		if t == domain.TypeCustomerAcquired {
@@ -175,7 +176,7 @@ func (f *baseFold) LoadEntries(b Entries) error {
 	if err != nil {
 		return fmt.Errorf("load customer base: %w", err)
 	}
-	nf.tab, nf.saved.savedStrs = strtabFrom(strs), len(strs)
+	nf.tab, nf.saved.savedStrs = strtab.FromList(strs), len(strs)
 	*f = *nf
 	return nil
 }
@@ -201,7 +202,7 @@ func (f *baseFold) UnmarshalState(b []byte) error {
 		return err
 	}
 	*f = *newBaseFold()
-	f.tab = strtabFrom(st.Strs)
+	f.tab = strtab.FromList(st.Strs)
 	for _, c := range st.Cust {
 		cc := customer{acq: c.Acq, def: c.Def, acqSeq: c.AcqSeq, seg: c.Seg}
 		f.cust[c.ID] = cc
@@ -268,7 +269,7 @@ func (f *baseFold) bases() map[string]*activeBase {
 		b := &activeBase{}
 		b.acqDays, b.acqCum = cumulative(m)
 		b.defDays, b.defCum = cumulative(f.def[seg])
-		out[f.tab.str(seg)] = b
+		out[f.tab.Str(seg)] = b
 		allA = append(allA, m)
 		allD = append(allD, f.def[seg])
 	}

@@ -44,7 +44,7 @@ func (f *trendFold) Table(name string) (*Table, error) {
 	for k, c := range f.cells {
 		r := row{b: k.b, c: c}
 		for i := range f.dims {
-			r.vals = append(r.vals, f.tab.str(k.v[i]))
+			r.vals = append(r.vals, f.tab.Str(k.v[i]))
 		}
 		rows = append(rows, r)
 	}
@@ -80,12 +80,12 @@ func (f *baseFold) Table(name string) (*Table, error) {
 	acq, def := map[key]int64{}, map[key]int64{}
 	for seg, days := range f.acq {
 		for d, n := range days {
-			acq[key{periodIndex(domain.BucketMonth, d*nsPerDay), f.tab.str(seg)}] += n
+			acq[key{periodIndex(domain.BucketMonth, d*nsPerDay), f.tab.Str(seg)}] += n
 		}
 	}
 	for seg, days := range f.def {
 		for d, n := range days {
-			def[key{periodIndex(domain.BucketMonth, d*nsPerDay), f.tab.str(seg)}] += n
+			def[key{periodIndex(domain.BucketMonth, d*nsPerDay), f.tab.Str(seg)}] += n
 		}
 	}
 	keys := make([]key, 0, len(acq)+len(def))

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/plaint/plaint/internal/strtab"
 )
 
 // The built-in folds saved entry by entry (base, first-seen, spec) keep
@@ -53,7 +55,7 @@ type keyedCodec[K comparable, V any] struct {
 // save (every entry with all), in key order; a changed key m no longer
 // holds is deleted. It clears the dirty set: a save whose transaction
 // fails is followed by one with all (see EntryState).
-func saveKeyed[K comparable, V any](b Entries, all bool, s *keyedState[K], m map[K]V, c keyedCodec[K, V], tab *strtab, header []byte) error {
+func saveKeyed[K comparable, V any](b Entries, all bool, s *keyedState[K], m map[K]V, c keyedCodec[K, V], tab *strtab.Table, header []byte) error {
 	if err := b.Put([]byte{entryHeader}, header); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func saveKeyed[K comparable, V any](b Entries, all bool, s *keyedState[K], m map
 		s.savedStrs = 0
 	}
 	if tab != nil {
-		strs := tab.from(s.savedStrs)
+		strs := tab.From(s.savedStrs)
 		for i, str := range strs {
 			k := binary.BigEndian.AppendUint32([]byte{entryString}, uint32(s.savedStrs+i))
 			if err := b.Put(k, []byte(str)); err != nil {

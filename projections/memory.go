@@ -19,7 +19,7 @@ const (
 
 // MemoryBytes estimates the trend state from its cells and strings.
 func (f *trendFold) MemoryBytes() int64 {
-	return int64(len(f.cells))*trendCellBytes + f.tab.bytes()
+	return int64(len(f.cells))*trendCellBytes + f.tab.Bytes()
 }
 
 // MemoryBytes estimates the base from its customers, days and strings.
@@ -31,7 +31,7 @@ func (f *baseFold) MemoryBytes() int64 {
 	for _, m := range f.def {
 		n += int64(len(m)) * baseDayBytes
 	}
-	return n + f.tab.bytes()
+	return n + f.tab.Bytes()
 }
 
 // MemoryBytes estimates the first-seen state from its buckets.
@@ -45,7 +45,7 @@ func (f *firstsFold) MemoryBytes() int64 {
 
 // MemoryBytes estimates the spec's groups and strings.
 func (f *specFold) MemoryBytes() int64 {
-	return int64(len(f.cells))*specCellBytes(f.c) + f.tab.bytes()
+	return int64(len(f.cells))*specCellBytes(f.c) + f.tab.Bytes()
 }
 
 // specCellBytes estimates one group of spec c: its key, its measures and,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/strtab"
 )
 
 // specVersion is the version of the spec fold's code. Version 2: custom
@@ -196,7 +197,7 @@ type valueProblem struct {
 // specFold is an analyst's projection.
 type specFold struct {
 	c     *compiledSpec
-	tab   *strtab
+	tab   *strtab.Table
 	cells map[string]*specCell // key: period index and group value ids
 	bad   []valueProblem       // per measure; Seq 0: none
 	limit int                  // most groups; 0: no bound (groups.go)
@@ -220,7 +221,7 @@ func init() {
 }
 
 func newSpecFold(c *compiledSpec) *specFold {
-	return &specFold{c: c, tab: newStrtab(), cells: map[string]*specCell{}, bad: make([]valueProblem, len(c.measures))}
+	return &specFold{c: c, tab: strtab.New(), cells: map[string]*specCell{}, bad: make([]valueProblem, len(c.measures))}
 }
 
 type specPart struct {
@@ -256,7 +257,7 @@ func (p *specPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error 
 		}
 		binary.BigEndian.PutUint32(key, uint32(periodIndex(c.bucket, r.EventTime())))
 		for i, g := range c.groupBy {
-			binary.BigEndian.PutUint32(key[4+4*i:], tab.intern(groupValue(&ev, g)))
+			binary.BigEndian.PutUint32(key[4+4*i:], tab.Intern(groupValue(&ev, g)))
 		}
 		cell := p.cells[string(key)]
 		if cell == nil {
@@ -279,7 +280,7 @@ func (p *specPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error 
 					v = customKey(customRaw(&ev, m.field))
 				}
 				if v != "" {
-					cell.distinct[i][tab.intern(v)] = struct{}{}
+					cell.distinct[i][tab.Intern(v)] = struct{}{}
 				}
 			}
 		}
@@ -308,11 +309,11 @@ func (p *specPart) addValue(cell *specCell, i int, m measure, seq uint64, ev *do
 		default:
 			return
 		}
-		cur := p.f.tab.intern(d.Currency)
+		cur := p.f.tab.Intern(d.Currency)
 		if cell.cur == 0 {
 			cell.cur = cur
 		} else if cell.cur != cur {
-			p.problem(i, seq, "the event at sequence %d is in %s, another currency than the group's %s", seq, d.Currency, p.f.tab.str(cell.cur))
+			p.problem(i, seq, "the event at sequence %d is in %s, another currency than the group's %s", seq, d.Currency, p.f.tab.Str(cell.cur))
 			return
 		}
 		cell.sums[i].addInt(int64(v))
@@ -434,7 +435,7 @@ func (f *specFold) LoadEntries(b Entries) error {
 	if err := r.done(); err != nil {
 		return fmt.Errorf("load projection state: header: %w", err)
 	}
-	nf.tab, nf.saved.savedStrs = strtabFrom(strs), len(strs)
+	nf.tab, nf.saved.savedStrs = strtab.FromList(strs), len(strs)
 	*f = *nf
 	return nil
 }
@@ -462,7 +463,7 @@ func (f *specFold) UnmarshalState(b []byte) error {
 	if err := gobDecode("projection state", b, &st); err != nil {
 		return err
 	}
-	f.tab = strtabFrom(st.Strs)
+	f.tab = strtab.FromList(st.Strs)
 	f.cells = make(map[string]*specCell, len(st.Cells))
 	f.bad = make([]valueProblem, len(f.c.measures))
 	copy(f.bad, st.Bad)
@@ -526,7 +527,7 @@ func (f *specFold) table() (*Table, error) {
 	for k, cell := range f.cells {
 		r := row{b: int32(binary.BigEndian.Uint32([]byte(k))), cell: cell}
 		for i, g := range c.groupBy {
-			r.keys = append(r.keys, groupLabel(g, f.tab.str(binary.BigEndian.Uint32([]byte(k[4+4*i:])))))
+			r.keys = append(r.keys, groupLabel(g, f.tab.Str(binary.BigEndian.Uint32([]byte(k[4+4*i:])))))
 		}
 		rows = append(rows, r)
 	}
@@ -546,7 +547,7 @@ func (f *specFold) table() (*Table, error) {
 		for _, k := range r.keys {
 			out = append(out, k)
 		}
-		cur := f.tab.str(r.cell.cur)
+		cur := f.tab.Str(r.cell.cur)
 		if c.curColumn {
 			out = append(out, cur)
 		}

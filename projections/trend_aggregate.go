@@ -41,7 +41,7 @@ func aggregateTrend(q TrendQuery, tf *trendFold) *trendAggs {
 	for d, vals := range q.Where {
 		c := cond{pos: tf.dimPos(d), ok: map[uint32]bool{}}
 		for _, v := range vals {
-			if id, ok := tf.tab.lookup(v); ok {
+			if id, ok := tf.tab.Lookup(v); ok {
 				c.ok[id] = true
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/strtab"
 )
 
 // trendVersion is the version of the trend fold's code. Raising it rebuilds
@@ -35,7 +36,7 @@ type trendCell struct {
 type trendFold struct {
 	dims   []Dimension
 	bucket domain.Bucket
-	tab    *strtab
+	tab    *strtab.Table
 	cells  map[trendKey]*trendCell
 	// minET and maxET are the earliest and latest event times (Unix ns) of
 	// the events folded (of any type but those plaint writes itself, anyET
@@ -52,7 +53,7 @@ type trendFold struct {
 }
 
 func newTrendFold(dims []Dimension, b domain.Bucket) *trendFold {
-	return &trendFold{dims: dims, bucket: b, tab: newStrtab(), cells: map[trendKey]*trendCell{}}
+	return &trendFold{dims: dims, bucket: b, tab: strtab.New(), cells: map[trendKey]*trendCell{}}
 }
 
 // Trend folds are caches (trend_cache.go): kept in memory, evicted when
@@ -157,7 +158,7 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 	}
 	var sevIDs [256]uint32
 	for i := 1; i <= 5; i++ {
-		sevIDs[i] = f.tab.intern(severityString(uint8(i)))
+		sevIDs[i] = f.tab.Intern(severityString(uint8(i)))
 	}
 	var n uint64
 	lastDay, lastIdx, lastThr := int64(math.MinInt64), int32(0), int64(math.MaxInt64)
@@ -194,7 +195,7 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 				return fmt.Errorf("record %d: %w", seq, err)
 			}
 			for i, d := range f.dims {
-				k.v[i] = f.tab.intern(d.value(&ev))
+				k.v[i] = f.tab.Intern(d.value(&ev))
 			}
 		}
 		if d := dayOf(et); d != lastDay {

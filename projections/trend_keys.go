@@ -26,7 +26,7 @@ func keysInRange(q TrendQuery, tf *trendFold, a *trendAggs, lo, hi int32) ([]nam
 		}
 		n := namedKey{k: k}
 		for i := range q.By {
-			n.vals = append(n.vals, tf.tab.str(k[i]))
+			n.vals = append(n.vals, tf.tab.Str(k[i]))
 		}
 		keys = append(keys, n)
 	}

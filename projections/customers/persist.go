@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+
+	"github.com/plaint/plaint/internal/strtab"
 )
 
 // Saving a state is incremental: each customer is one entry, its key the
@@ -58,7 +60,7 @@ func (s *State) MarkAllDirty() {
 // Header returns the saved form of what is not per customer: the string
 // table and the counters.
 func (s *State) Header() []byte {
-	strs := s.Strs.list()
+	strs := s.Strs.List()
 	b := binary.AppendUvarint(nil, headerVersion)
 	b = binary.AppendVarint(b, s.maxT)
 	b = binary.AppendVarint(b, s.events)
@@ -107,7 +109,7 @@ func Load(header []byte, each func(fn func(key uint32, hist []byte) error) error
 		strs = append(strs, string(b[k:k+int(l)]))
 		b = b[k+int(l):]
 	}
-	s.Strs = tableFrom(strs)
+	s.Strs = strtab.FromList(strs)
 	err := each(func(key uint32, hist []byte) error {
 		if key == 0 || len(hist) == 0 {
 			return fmt.Errorf("customer entry %d is empty", key)
