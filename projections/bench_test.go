@@ -12,12 +12,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,12 +28,7 @@ import (
 // The benchmarks build their log once per process: PLAINT_BENCH_EVENTS
 // events (default 200,000) in PLAINT_BENCH_DIR (default a temporary
 // directory; set it to keep the log between runs).
-var (
-	benchOnce sync.Once
-	benchPath string
-	benchErr  error
-	benchDir  string
-)
+var benchEvents benchFile
 
 var benchCategories = []string{"billing", "delivery", "outage", "technical", "service", "account", "contract", "pricing",
 	"installation", "cancellation", "refund", "fraud", "coverage", "roaming", "equipment", "porting", "privacy", "app", "website", "other"}
@@ -43,43 +36,12 @@ var benchCategories = []string{"billing", "delivery", "outage", "technical", "se
 // benchLog returns the path of a log of PLAINT_BENCH_EVENTS (default 200k) events: 92% complaints,
 // acquisitions and defections, event times over three years with 2% late.
 func benchLog(tb testing.TB) string {
-	benchOnce.Do(func() {
-		n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
-		dir := os.Getenv("PLAINT_BENCH_DIR")
-		if dir == "" {
-			dir, benchErr = os.MkdirTemp("", "plaint-bench-")
-			if benchErr != nil {
-				return
-			}
-			benchDir = dir
-		}
-		benchPath = filepath.Join(dir, fmt.Sprintf("events-%d.db", n))
-		if _, err := os.Stat(benchPath); err == nil {
-			return
-		}
-		benchErr = generateBenchLog(benchPath, n)
-	})
-	if benchErr != nil {
-		tb.Fatal(benchErr)
-	}
-	return benchPath
-}
-
-func generateBenchLog(path string, n int) error {
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		return err
-	}
-	r := rand.New(rand.NewPCG(1, 2))
+	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
 	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
 	span := int64(3 * 365 * 24 * time.Hour)
 	segs := []string{"enterprise", "smb", "consumer", "public"}
 	chans := []string{"phone", "email", "chat", "store", "social"}
-	const batch = 50_000
-	evs := make([]domain.Event, 0, batch)
-	for i := 0; i < n; i++ {
+	return benchEvents.get(tb, fmt.Sprintf("events-%d.db", n), n, 1, func(r *rand.Rand, i int) (domain.Event, error) {
 		t := start.Add(time.Duration(span / int64(n) * int64(i)))
 		if r.IntN(50) == 0 {
 			t = t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour))))
@@ -99,31 +61,16 @@ func generateBenchLog(path string, n int) error {
 			ev.Type = domain.TypeCustomerDefected
 			ev.Data = domain.Data{CustomerID: cust, Reason: "price"}
 		}
-		evs = append(evs, ev)
-		if len(evs) == batch || i == n-1 {
-			if _, err := l.Append(evs...); err != nil {
-				l.Close()
-				return err
-			}
-			evs = evs[:0]
-		}
-	}
-	if err := l.Sync(); err != nil {
-		l.Close()
-		return err
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+		return ev, nil
+	})
 }
 
 // TestMain removes the benchmark log when it was made in a temporary
 // directory.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
+	if benchTmp.dir != "" {
+		os.RemoveAll(benchTmp.dir)
 	}
 	os.Exit(code)
 }

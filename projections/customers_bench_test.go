@@ -6,10 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -25,55 +23,21 @@ import (
 // (default 200,000) over PLAINT_BENCH_CUSTOMERS customers (default a tenth
 // of the events: 1M for 10M), in PLAINT_BENCH_DIR when set (kept between
 // runs).
-var (
-	custOnce sync.Once
-	custPath string
-	custErr  error
-)
+var custEvents benchFile
 
-func customersBenchLog(tb testing.TB) string {
-	custOnce.Do(func() {
-		n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
-		nc := benchenv.Count(tb, "PLAINT_BENCH_CUSTOMERS", max(n/10, 1))
-		dir := os.Getenv("PLAINT_BENCH_DIR")
-		if dir == "" {
-			if dir, custErr = os.MkdirTemp("", "plaint-bench-"); custErr != nil {
-				return
-			}
-			benchDir = dir // removed by TestMain
-		}
-		custPath = filepath.Join(dir, fmt.Sprintf("customers-%d-%d.db", n, nc))
-		if _, err := os.Stat(custPath); err == nil {
-			return
-		}
-		custErr = generateCustomersLog(custPath, n, nc)
-	})
-	if custErr != nil {
-		tb.Fatal(custErr)
-	}
-	return custPath
-}
-
-// generateCustomersLog writes n events of nc customers over three years:
-// 35% complaints, 10% resolutions, 35% revenue (70% with a cost), 8%
+// customersBenchLog returns the path of a log of n events of nc customers
+// over three years: 35% complaints, 10% resolutions, 35% revenue (70% with a cost), 8%
 // acquisitions, 4% renewals (with a reason), 5% defections (half with a
 // stated value, a third naming a competitor), 3% referrals; 2% come up to
 // 90 days late.
-func generateCustomersLog(path string, n, nc int) error {
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		return err
-	}
-	r := rand.New(rand.NewPCG(3, 4))
+func customersBenchLog(tb testing.TB) string {
+	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
+	nc := benchenv.Count(tb, "PLAINT_BENCH_CUSTOMERS", max(n/10, 1))
 	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
 	span := int64(3 * 365 * 24 * time.Hour)
 	segs := []string{"enterprise", "smb", "consumer", "public"}
 	reasons := []string{"price", "service-quality", "relocation", "competitor-offer"}
-	const batch = 50_000
-	evs := make([]domain.Event, 0, batch)
-	for i := 0; i < n; i++ {
+	return custEvents.get(tb, fmt.Sprintf("customers-%d-%d.db", n, nc), n, 3, func(r *rand.Rand, i int) (domain.Event, error) {
 		t := start.Add(time.Duration(span / int64(n) * int64(i))).Truncate(time.Second)
 		if r.IntN(50) == 0 {
 			t = t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Second)
@@ -115,19 +79,8 @@ func generateCustomersLog(path string, n, nc int) error {
 			ev.Type = domain.TypeReferralMade
 			d.ReferredID = fmt.Sprintf("C-%07d", r.IntN(nc))
 		}
-		evs = append(evs, ev)
-		if len(evs) == batch || i == n-1 {
-			if _, err := l.Append(evs...); err != nil {
-				l.Close()
-				return err
-			}
-			evs = evs[:0]
-		}
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+		return ev, nil
+	})
 }
 
 // TestHelperBenchCustomers is run as a child process by

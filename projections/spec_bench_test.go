@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,71 +12,29 @@ import (
 	"github.com/plaint/plaint/internal/benchenv"
 )
 
-var (
-	customOnce sync.Once
-	customPath string
-	customErr  error
-)
+var customEvents benchFile
 
 // customBenchLog returns the path of a log of PLAINT_BENCH_EVENTS complaint
 // events (default 200k; kept in PLAINT_BENCH_DIR when set) that each carry
 // three custom data fields: plan (4 values), nps (0-10) and tags (an array).
 func customBenchLog(tb testing.TB) string {
-	customOnce.Do(func() {
-		n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
-		dir := os.Getenv("PLAINT_BENCH_DIR")
-		if dir == "" {
-			dir = tb.TempDir()
-		}
-		customPath = filepath.Join(dir, fmt.Sprintf("events-custom-%d.db", n))
-		if _, err := os.Stat(customPath); err == nil {
-			return
-		}
-		customErr = generateCustomLog(customPath, n)
-	})
-	if customErr != nil {
-		tb.Fatal(customErr)
-	}
-	return customPath
-}
-
-func generateCustomLog(path string, n int) error {
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		return err
-	}
-	r := rand.New(rand.NewPCG(3, 4))
+	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
 	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
 	span := int64(3 * 365 * 24 * time.Hour)
 	plans := []string{`"gold"`, `"silver"`, `"bronze"`, `"trial"`}
 	tags := []string{`["vip"]`, `["eu","new"]`, `[]`, `["churn-risk"]`}
-	const batch = 50_000
-	evs := make([]domain.Event, 0, batch)
-	for i := range n {
+	return customEvents.get(tb, fmt.Sprintf("events-custom-%d.db", n), n, 3, func(r *rand.Rand, i int) (domain.Event, error) {
 		cust := fmt.Sprintf("C-%d", r.IntN(200_000))
 		ev := domain.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i>>16, i), Source: "crm/bench", Type: domain.TypeComplaintFiled,
 			Time: start.Add(time.Duration(span / int64(n) * int64(i))), Subject: cust, Schema: domain.CurrentSchema,
 			Data: domain.Data{CustomerID: cust, Category: benchCategories[r.IntN(len(benchCategories))], Severity: uint8(1 + r.IntN(5))}}
-		if ev.AsSent, err = domain.NewAsSent(
+		var err error
+		ev.AsSent, err = domain.NewAsSent(
 			domain.Member{Data: true, Name: "plan", Raw: plans[r.IntN(len(plans))]},
 			domain.Member{Data: true, Name: "nps", Raw: fmt.Sprint(r.IntN(11))},
-			domain.Member{Data: true, Name: "tags", Raw: tags[r.IntN(len(tags))]}); err != nil {
-			return err
-		}
-		if evs = append(evs, ev); len(evs) == batch || i == n-1 {
-			if _, err := l.Append(evs...); err != nil {
-				l.Close()
-				return err
-			}
-			evs = evs[:0]
-		}
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+			domain.Member{Data: true, Name: "tags", Raw: tags[r.IntN(len(tags))]})
+		return ev, err
+	})
 }
 
 // BenchmarkSpecByCustomField builds, warm, an analyst's spec over the log of

@@ -1,0 +1,102 @@
+package projections
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// benchFile is a generated benchmark log, made once per process in
+// PLAINT_BENCH_DIR (and kept there between runs) or, when that is not set,
+// in a temporary directory TestMain removes.
+type benchFile struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// benchTmp is the temporary directory of the benchmark logs ("" until one
+// is made there).
+var benchTmp struct {
+	sync.Mutex
+	dir string
+}
+
+// benchLogDir returns PLAINT_BENCH_DIR, or the temporary directory.
+func benchLogDir() (string, error) {
+	if dir := os.Getenv("PLAINT_BENCH_DIR"); dir != "" {
+		return dir, nil
+	}
+	benchTmp.Lock()
+	defer benchTmp.Unlock()
+	if benchTmp.dir == "" {
+		dir, err := os.MkdirTemp("", "plaint-bench-")
+		if err != nil {
+			return "", err
+		}
+		benchTmp.dir = dir
+	}
+	return benchTmp.dir, nil
+}
+
+// get returns the path of the log called name, writing it first when it is
+// missing: n events, event(r, i) the i-th, r seeded with seed.
+func (f *benchFile) get(tb testing.TB, name string, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) string {
+	f.once.Do(func() {
+		dir, err := benchLogDir()
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.path = filepath.Join(dir, name)
+		if _, err := os.Stat(f.path); err == nil {
+			return
+		}
+		f.err = writeBenchLog(f.path, n, seed, event)
+	})
+	if f.err != nil {
+		tb.Fatal(f.err)
+	}
+	return f.path
+}
+
+// writeBenchLog writes the log at path (through a temporary file renamed
+// once complete), appending its events in batches of 50,000.
+func writeBenchLog(path string, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) error {
+	tmp := path + ".tmp"
+	os.Remove(tmp)
+	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30))
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	const batch = 50_000
+	evs := make([]domain.Event, 0, batch)
+	for i := range n {
+		ev, err := event(r, i)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		if evs = append(evs, ev); len(evs) == batch || i == n-1 {
+			if _, err := l.Append(evs...); err != nil {
+				l.Close()
+				return err
+			}
+			evs = evs[:0]
+		}
+	}
+	if err := l.Sync(); err != nil {
+		l.Close()
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
