@@ -125,48 +125,47 @@ func regIncBeta(a, b, x float64) float64 {
 	return 1 - front*betacf(b, a, 1-x)/b
 }
 
+// cfMin keeps the continued fraction's terms away from zero.
+const cfMin = 1e-300
+
+// betacf evaluates the continued fraction of the regularized incomplete
+// beta function by the modified Lentz method.
 func betacf(a, b, x float64) float64 {
 	const (
 		maxIter = 10000
 		eps     = 1e-15
-		fpmin   = 1e-300
 	)
 	qab, qap, qam := a+b, a+1, a-1
 	c, d := 1.0, 1-qab*x/qap
-	if math.Abs(d) < fpmin {
-		d = fpmin
+	if math.Abs(d) < cfMin {
+		d = cfMin
 	}
 	d = 1 / d
 	h := d
 	for m := 1; m <= maxIter; m++ {
 		fm := float64(m)
 		m2 := 2 * fm
-		aa := fm * (b - fm) * x / ((qam + m2) * (a + m2))
-		d = 1 + aa*d
-		if math.Abs(d) < fpmin {
-			d = fpmin
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < fpmin {
-			c = fpmin
-		}
-		d = 1 / d
-		h *= d * c
-		aa = -(a + fm) * (qab + fm) * x / ((a + m2) * (qap + m2))
-		d = 1 + aa*d
-		if math.Abs(d) < fpmin {
-			d = fpmin
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < fpmin {
-			c = fpmin
-		}
-		d = 1 / d
-		del := d * c
+		h *= lentzStep(fm*(b-fm)*x/((qam+m2)*(a+m2)), &c, &d)
+		del := lentzStep(-(a+fm)*(qab+fm)*x/((a+m2)*(qap+m2)), &c, &d)
 		h *= del
 		if math.Abs(del-1) < eps {
 			break
 		}
 	}
 	return h
+}
+
+// lentzStep applies the term aa to the Lentz method's c and d and returns
+// the factor it multiplies the fraction by.
+func lentzStep(aa float64, c, d *float64) float64 {
+	*d = 1 + aa**d
+	if math.Abs(*d) < cfMin {
+		*d = cfMin
+	}
+	*c = 1 + aa / *c
+	if math.Abs(*c) < cfMin {
+		*c = cfMin
+	}
+	*d = 1 / *d
+	return *d * *c
 }
