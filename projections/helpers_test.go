@@ -109,12 +109,8 @@ func (g *gen) event() domain.Event {
 	return ev
 }
 
-// appendRandom appends n random events in random batches and returns the
-// events as stored, in log order (duplicates dropped), with their record
-// times.
-func appendRandom(t testing.TB, l *eventstore.Log, g *gen, n int) []stored {
-	t.Helper()
-	var out []stored
+// batches hands n random events to fn in batches of 1 to 40.
+func (g *gen) batches(n int, fn func(evs []domain.Event)) {
 	for n > 0 {
 		b := min(n, 1+g.r.IntN(40))
 		n -= b
@@ -122,6 +118,17 @@ func appendRandom(t testing.TB, l *eventstore.Log, g *gen, n int) []stored {
 		for i := range evs {
 			evs[i] = g.event()
 		}
+		fn(evs)
+	}
+}
+
+// appendRandom appends n random events in random batches and returns the
+// events as stored, in log order (duplicates dropped), with their record
+// times.
+func appendRandom(t testing.TB, l *eventstore.Log, g *gen, n int) []stored {
+	t.Helper()
+	var out []stored
+	g.batches(n, func(evs []domain.Event) {
 		res, err := l.Append(evs...)
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +138,7 @@ func appendRandom(t testing.TB, l *eventstore.Log, g *gen, n int) []stored {
 				out = append(out, stored{seq: r.Seq, ev: evs[i]})
 			}
 		}
-	}
+	})
 	// Fill in record times from the log.
 	byseq := map[uint64]int{}
 	for i, s := range out {

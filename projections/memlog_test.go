@@ -177,20 +177,14 @@ func TestEngineRunsOnAnotherStore(t *testing.T) {
 	ml := newMemLog(mc.now)
 	g := newGen(21)
 	appendBoth := func(n int) {
-		for n > 0 {
-			b := min(n, 1+g.r.IntN(40))
-			n -= b
-			evs := make([]domain.Event, b)
-			for i := range evs {
-				evs[i] = g.event()
-			}
+		g.batches(n, func(evs []domain.Event) {
 			if _, err := bl.Append(evs...); err != nil {
 				t.Fatal(err)
 			}
 			if err := ml.Append(evs...); err != nil {
 				t.Fatal(err)
 			}
-		}
+		})
 	}
 	appendBoth(1500)
 	if bl.LastSeq() != ml.LastSeq() {

@@ -55,20 +55,28 @@ func (g *gate) waitSaved(t *testing.T, name string) {
 	}
 }
 
+// serveV1 creates the spec x, grouped by category, and waits until it
+// answers; it returns the spec's next version, which adds a measure.
+func serveV1(t *testing.T, e *Engine) *Spec {
+	t.Helper()
+	v1, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\n"))
+	v2, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\nmeasures: [count, distinct:customer_id]\n"))
+	if _, err := e.Create(v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query(context.Background(), "x", AsOf{}); err != nil {
+		t.Fatal(err)
+	}
+	return v2
+}
+
 func TestChangedSpecRebuildsWhileOldServes(t *testing.T) {
 	l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	appendRandom(t, l, newGen(3), 2000)
 	g := newGate()
 	e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithChunk(300), WithCheckpointEvery(0), WithCheckpointHook(g.hook))
 	ctx := context.Background()
-	v1, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\n"))
-	v2, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\nmeasures: [count, distinct:customer_id]\n"))
-	if _, err := e.Create(v1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Query(ctx, "x", AsOf{}); err != nil {
-		t.Fatal(err)
-	}
+	v2 := serveV1(t, e)
 	st, err := e.Create(v2)
 	if err != nil {
 		t.Fatal(err)
@@ -174,15 +182,7 @@ func TestPromotedRebuildIsNotOverwrittenByTheOldVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	v1, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\n"))
-	v2, _ := ParseSpec([]byte("name: x\ngroup_by: [category]\nmeasures: [count, distinct:customer_id]\n"))
-	if _, err := e.Create(v1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Query(ctx, "x", AsOf{}); err != nil {
-		t.Fatal(err)
-	}
+	v2 := serveV1(t, e)
 	e.mu.Lock()
 	old := e.projs["x"]
 	e.mu.Unlock()
