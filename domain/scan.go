@@ -384,6 +384,22 @@ func (s *scanner) object(depth int, envelope bool) bool {
 	}
 }
 
+// open enters the object or array at s.i, which end closes, at nesting
+// depth depth; empty says it closed at once.
+func (s *scanner) open(depth int, end byte) (empty, ok bool) {
+	if depth > maxNestingDepth {
+		return false, s.fail("exceeded max depth")
+	}
+	s.checkDepth(depth)
+	s.i++
+	s.skipWS()
+	if s.i < len(s.b) && s.b[s.i] == end {
+		s.i++
+		return true, true
+	}
+	return false, true
+}
+
 // more reads what follows a member of an object or array that end closes:
 // after a ',' (and white space) more is true; after end, more is false and
 // ok true; anything else fails.
@@ -505,15 +521,8 @@ func (s *scanner) value(depth int) bool {
 		_, _, _, ok := s.str()
 		return ok
 	case '{':
-		if depth > maxNestingDepth {
-			return s.fail("exceeded max depth")
-		}
-		s.checkDepth(depth)
-		s.i++
-		s.skipWS()
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return true
+		if empty, ok := s.open(depth, '}'); empty || !ok {
+			return ok
 		}
 		for {
 			if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -538,15 +547,8 @@ func (s *scanner) value(depth int) bool {
 			}
 		}
 	case '[':
-		if depth > maxNestingDepth {
-			return s.fail("exceeded max depth")
-		}
-		s.checkDepth(depth)
-		s.i++
-		s.skipWS()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return true
+		if empty, ok := s.open(depth, ']'); empty || !ok {
+			return ok
 		}
 		for {
 			if !s.value(depth + 1) {
