@@ -83,11 +83,7 @@ func TestHelperBenchBuild(t *testing.T) {
 	if path == "" {
 		return
 	}
-	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openBenchLog(t, path)
 	o := defaultOptions()
 	for i := 0; i < 3; i++ {
 		f := newTrendFold([]Dimension{DimCategory}, domain.BucketMonth)
@@ -111,11 +107,7 @@ func TestHelperBenchExport(t *testing.T) {
 	}
 	path := benchLog(t)
 	fmt.Println("log", path)
-	l, err := eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openBenchLog(t, path)
 	f, err := os.Create(out)
 	if err != nil {
 		t.Fatal(err)
@@ -222,11 +214,7 @@ func BenchmarkBuildMonthCategory(b *testing.B) {
 // parses the URL into the query asked here).
 func BenchmarkTrendsHTTPWarm(b *testing.B) {
 	path := benchLog(b)
-	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l := openBenchLog(b, path)
 	e, err := Open(l, "")
 	if err != nil {
 		b.Fatal(err)
@@ -288,11 +276,7 @@ func BenchmarkTrendsHTTPWarm(b *testing.B) {
 // through the engine. Metrics: first_s, rebuild_s.
 func BenchmarkTrendRebuildAfterEviction(b *testing.B) {
 	path := benchLog(b)
-	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l := openBenchLog(b, path)
 	e, err := Open(l, "", WithTrendCache(time.Nanosecond, 0), WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)

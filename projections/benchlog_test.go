@@ -100,3 +100,15 @@ func writeBenchLog(path string, n int, seed uint64, event func(r *rand.Rand, i i
 	}
 	return os.Rename(tmp, path)
 }
+
+// openBenchLog opens the benchmark log at path read-only, closed when tb
+// is done.
+func openBenchLog(tb testing.TB, path string) *eventstore.Log {
+	tb.Helper()
+	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	return l
+}

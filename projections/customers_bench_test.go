@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
 	"github.com/plaint/plaint/projections/customers"
 )
@@ -92,11 +91,7 @@ func TestHelperBenchCustomers(t *testing.T) {
 	if path == "" || os.Getenv("PLAINT_BENCH_KIND") != "customers" {
 		return
 	}
-	l, err := eventstore.Open(path, eventstore.WithReadOnly(), eventstore.WithInitialMmapSize(4<<30))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openBenchLog(t, path)
 	o := defaultOptions()
 	var f *customersFold
 	for i := 0; i < 3; i++ {

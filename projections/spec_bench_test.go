@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
 )
 
@@ -44,11 +43,7 @@ func customBenchLog(tb testing.TB) string {
 // of two runs, so the log is in the page cache.
 func BenchmarkSpecByCustomField(b *testing.B) {
 	path := customBenchLog(b)
-	l, err := eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l := openBenchLog(b, path)
 	for _, c := range []struct{ name, src string }{
 		{"custom=plan", "name: by-plan\ngroup_by: [plan]\nmeasures: [count, avg:nps]\n"},
 		{"known=category", "name: by-category\ngroup_by: [category]\nmeasures: [count, avg:severity]\n"},
