@@ -98,13 +98,13 @@ type Lease struct {
 
 var kvKeyOK = regexp.MustCompile(`^[-_=A-Za-z0-9]+$`)
 
-// leaseKey is the bucket key of consumer: its name when that is a valid
-// key, else "x" and its hex.
-func leaseKey(consumer string) string {
-	if kvKeyOK.MatchString(consumer) && consumer[0] != 'x' {
-		return consumer
+// kvKey is the KV key of name (a consumer, an alert event id): name itself
+// when it is a valid key, else "x" and its hex.
+func kvKey(name string) string {
+	if kvKeyOK.MatchString(name) && name[0] != 'x' {
+		return name
 	}
-	return "x" + hex.EncodeToString([]byte(consumer))
+	return "x" + hex.EncodeToString([]byte(name))
 }
 
 // AcquireLease takes the lease on cfg.Consumer in NodesBucket and keeps
@@ -134,7 +134,7 @@ func (c *Client) AcquireLease(ctx context.Context, cfg LeaseConfig) (*Lease, err
 	if err != nil {
 		return nil, err
 	}
-	l := &Lease{kv: kv, key: leaseKey(cfg.Consumer), value: value, ttl: cfg.TTL, logger: cfg.Logger,
+	l := &Lease{kv: kv, key: kvKey(cfg.Consumer), value: value, ttl: cfg.TTL, logger: cfg.Logger,
 		lostCh: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	var watched uint64 // the revision of another holder's lease being waited on
 	var deadline time.Time

@@ -62,6 +62,15 @@ func (c *ServeCmd) startAlerts(ctx context.Context, e *engine, pe *projections.E
 	}); err != nil {
 		return nil, err
 	}
+	// One copy of each alert on the stream across every node: a KV claim per
+	// alert event id (see plaintnats.AlertPublisher).
+	var pub *plaintnats.AlertPublisher
+	if err := retry.Do(ctx, "create the alert claims bucket", func(ctx context.Context) (err error) {
+		pub, err = client.NewAlertPublisher(ctx, c.nodeID(), streams.Replicas)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	feed := alerts.NewFeed()
 	stopHook := pe.OnAdvance(alerts.Name, feed.Advance)
 	if _, err := pe.Ensure(alerts.Name, def); err != nil {
@@ -84,7 +93,7 @@ func (c *ServeCmd) startAlerts(ctx context.Context, e *engine, pe *projections.E
 		feed.Set(evs)
 		after := feed.Resume(lastID, lastSeq, lastAt.UnixNano())
 		logger.Info("publishing alerts", "stream", plaintnats.AlertsStream, "events", len(evs), "already_published", after)
-		alerts.Deliver(dctx, feed, after, client.PublishAlert, func(ev alerts.Event, err error) {
+		alerts.Deliver(dctx, feed, after, pub.Publish, func(ev alerts.Event, err error) {
 			logger.Warn("publishing an alert failed; retrying", "alert", ev.ID, "err", err)
 		})
 	}()
