@@ -22,12 +22,12 @@ import (
 // publish of the complaint that tips a series over its bound to the alert
 // on the PLAINT_ALERTS stream, as a NATS subscriber receives it. A real
 // `plaint serve` (embedded NATS) holds twelve weeks of steady complaints in
-// PLAINT_BENCH_SERIES categories (default 40); then, category by category,
+// PLAINT_BENCH_SERIES categories (default 30); then, category by category,
 // complaints of the running week are published one at a time until the
 // detector raises an alert, whose latest sample complaint is the one that
 // tipped it.
 func BenchmarkAlertLatency(b *testing.B) {
-	n := benchenv.Count(b, "PLAINT_BENCH_SERIES", 40)
+	n := benchenv.Count(b, "PLAINT_BENCH_SERIES", 30)
 	for range b.N {
 		data := b.TempDir()
 		srv := startServer(b, data)
@@ -109,7 +109,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 				case d := <-tipped:
 					lat = append(lat, d)
 					break burst
-				case <-time.After(300 * time.Millisecond):
+				case <-time.After(100 * time.Millisecond):
 				}
 			}
 		}
