@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzRecord$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzReviewQueries$$' -fuzztime 20000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzPostEvents$$' -fuzztime 5000x
+	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzAuthInputs$$' -fuzztime 5000x
 	$(GO) test ./adapters/watermill -run '^$$' -fuzz '^FuzzGroupFrames$$' -fuzztime 20000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzAlertStreamStart$$' -fuzztime 20000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzParseCloudEvent$$' -fuzztime 20000x

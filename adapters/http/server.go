@@ -4,6 +4,7 @@ package http
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
 
@@ -53,6 +55,11 @@ type Config struct {
 	// Publish publishes the events of POST /v1/events to NATS; nil
 	// disables the route.
 	Publish Publish
+	// Tokens are the bearer tokens and their roles; nil leaves every route
+	// open (a loopback server without --tokens).
+	Tokens *Tokens
+	// TLSCert and TLSKey, when both set, make the server speak HTTPS.
+	TLSCert, TLSKey string
 	// MaxBody bounds every request body in bytes (413 beyond it). Default 1 MiB.
 	MaxBody int64
 	// Alerts answers GET /v1/alerts and /v1/alerts/stream; nil disables them.
@@ -98,8 +105,15 @@ func (c *Config) Validate() error {
 	if c.Log == nil {
 		errs = append(errs, errors.New("http: Log is required"))
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
 		errs = append(errs, fmt.Errorf("http: listen address %q: %w", c.Addr, err))
+	} else if c.Tokens == nil && !IsLoopback(host) {
+		errs = append(errs, domain.Errorf(domain.EINVALID, "http: %s is not a loopback address, and without tokens anyone who reaches it could read every complaint: "+
+			"write a tokens file (one \"ROLE TOKEN\" a line, roles read, ingest and admin; openssl rand -hex 32 makes a token) and pass --tokens FILE, or listen on 127.0.0.1", c.Addr))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, domain.Errorf(domain.EINVALID, "http: TLS needs both a certificate and a key (--tls-cert and --tls-key)"))
 	}
 	return errors.Join(errs...)
 }
@@ -135,7 +149,24 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = Chain(http.HandlerFunc(s.dispatch), s.recoverPanics, s.identify, s.measure, s.accessLog, s.authorize, s.limitBody)
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, domain.Errorf(domain.EINVALID, "http: TLS certificate and key: %v", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	return s, nil
+}
+
+// IsLoopback reports whether a listen host is a loopback address
+// (127.0.0.0/8, ::1 or localhost); "" and 0.0.0.0 listen everywhere.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Handler returns the server's handler (the middleware chain and the
@@ -157,6 +188,7 @@ func (s *Server) register() error {
 	s.registerAlertRoutes()
 	s.registerDashboardRoutes()
 	s.registerIngestRoute()
+	s.registerSessionRoutes()
 	return s.registerOpenAPIRoute()
 }
 
@@ -166,9 +198,12 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("http listen %s: %w", s.cfg.Addr, err)
 	}
+	if s.srv.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.srv.TLSConfig.Clone())
+	}
 	s.ln = ln
 	if s.cfg.DataDir != "" {
-		s.url = ListenURL(ln.Addr().String(), false)
+		s.url = s.URL()
 		if err := writeURLFile(s.cfg.DataDir, s.url); err != nil {
 			ln.Close()
 			return err
@@ -191,7 +226,7 @@ func (s *Server) Addr() string {
 }
 
 // URL returns the URL clients on this machine reach the server at (after Start).
-func (s *Server) URL() string { return ListenURL(s.Addr(), false) }
+func (s *Server) URL() string { return ListenURL(s.Addr(), s.cfg.TLSCert != "") }
 
 // Shutdown stops accepting requests, waits for those in progress and
 // removes the URL file it wrote in the data directory.

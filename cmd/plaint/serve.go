@@ -28,6 +28,9 @@ type ServeCmd struct {
 	AlertFlags        `embed:"" prefix:"alert-" envprefix:"PLAINT_ALERT_" group:"Alerts"`
 	NATSListen        string        `name:"nats-listen" help:"Address of the embedded NATS server (loopback by default; ignored with --nats-url)." default:"127.0.0.1:4222" env:"PLAINT_NATS_LISTEN"`
 	HTTP              string        `name:"http" help:"Address of the HTTP API (health, stats, metrics, trends)." default:"127.0.0.1:8080" env:"PLAINT_HTTP"`
+	Tokens            string        `name:"tokens" help:"Bearer tokens file: one \"ROLE TOKEN\" a line (roles read, ingest, admin; # comments), reloaded on SIGHUP. Required unless --http is a loopback address." env:"PLAINT_TOKENS_FILE" type:"path"`
+	TLSCert           string        `name:"tls-cert" help:"TLS certificate file of the HTTP API (with --tls-key)." env:"PLAINT_TLS_CERT" type:"path"`
+	TLSKey            string        `name:"tls-key" help:"TLS key file of the HTTP API (with --tls-cert)." env:"PLAINT_TLS_KEY" type:"path"`
 	NodeID            string        `name:"node-id" help:"This node's name: it names the durable consumer and appears in /healthz, /v1/stats and the logs; each node of a cluster needs its own. Default: the host name." env:"PLAINT_NODE_ID"`
 	Consumer          string        `help:"Durable JetStream consumer name, overriding the node id (default: the node id, or the consumer 'plaint' a directory made before node ids kept)." env:"PLAINT_CONSUMER"`
 	ReadyLag          uint64        `name:"ready-lag" help:"/readyz answers 503 while the node's consumer has more events than this not stored yet (catching up), so that a load balancer asks current nodes only; 0: never." default:"10000" env:"PLAINT_READY_LAG"`
@@ -255,7 +258,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if e.natsSrv != nil {
 		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
 	}
-	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
+	tokens, err := c.loadTokens(e, logger)
+	if err != nil {
+		return e, err
+	}
+	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Tokens: tokens, TLSCert: c.TLSCert, TLSKey: c.TLSKey, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
 		DLQ: dlqService{client}, Forget: forget, Publish: httpPublish(client), Alerts: alertFeed,
 		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) },
 		NodeID: c.nodeID(), Node: e.nodeStats})
@@ -277,8 +284,12 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if c.NATSURL != "" {
 		natsWhere = redact(natsURL) + " (external)"
 	}
-	fmt.Fprintf(g.Stdout, "plaint %s serving\n  nats: %s\n  http: http://%s\n  data: %s (log %s, %d events)\n",
-		versionString(), natsWhere, hs.Addr(), abs, logFile, l.LastSeq())
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(g.Stdout, "plaint %s serving\n  nats: %s\n  http: %s://%s\n  data: %s (log %s, %d events)\n",
+		versionString(), natsWhere, scheme, hs.Addr(), abs, logFile, l.LastSeq())
 	logger.Info("ready", "nats", redact(natsURL), "http", hs.Addr(), "data", abs, "last_seq", l.LastSeq())
 	return e, nil
 }

@@ -113,3 +113,22 @@ export function stream(path, handlers, onState = () => {}) {
   }
   return () => es.close();
 }
+
+// signIn exchanges a token for the session cookie (the token goes in the
+// body, never in a URL) and returns the role it signs in as.
+export async function signIn(token) {
+  const target = url('v1/session');
+  let resp;
+  try {
+    resp = await fetch(target, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+  } catch {
+    throw new ApiError(0, 'unreachable', 'The plaint server cannot be reached. Is it running?', target);
+  }
+  if (!resp.ok) throw await errorOf(resp, target);
+  return (await resp.json()).role;
+}

@@ -1,7 +1,7 @@
 // app.js starts the dashboard: it picks the page from the URL fragment
 // (#/, #/trend/billing?bucket=week, #/review, #/scorecard), renders it into
 // <main>, and shows which server answers in the header.
-import { request } from './api.js';
+import { request, signIn } from './api.js';
 import { charts } from './charts.js';
 import { h, num, state } from './dom.js';
 import * as overview from './overview.js';
@@ -45,6 +45,7 @@ function context(view) {
 function show() {
   if (!location.hash.startsWith('#/') && location.hash !== '') return; // an in-page anchor
   leave();
+  signingIn = false;
   const r = route();
   const page = pages[r.page];
   for (const a of document.querySelectorAll('[data-nav]')) {
@@ -77,7 +78,8 @@ async function serverStatus() {
     );
     el.title = `Data directory ${health.data_dir || '?'}; log position ${stats.last_seq}`;
   } catch (err) {
-    el.replaceChildren(h('span', { class: 'dot dot-bad', 'aria-hidden': 'true' }), err.status === 0 ? 'server unreachable' : 'server status unknown');
+    const why = err.status === 0 ? 'server unreachable' : err.status === 401 ? 'sign-in required' : 'server status unknown';
+    el.replaceChildren(h('span', { class: 'dot dot-bad', 'aria-hidden': 'true' }), why);
   }
 }
 
@@ -89,8 +91,43 @@ window.addEventListener('hashchange', () => {
   show();
   serverStatus();
 });
-window.addEventListener('plaint:unauthorized', () => {
+// signInForm replaces the page with a form that asks for a token once; the
+// server keeps it in an HttpOnly cookie, and the page is shown again.
+let signingIn = false;
+function signInForm() {
+  if (signingIn) return;
+  signingIn = true;
+  leave();
+  leave = () => {};
   document.getElementById('server-status').textContent = 'sign-in required';
-});
+  const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'current-password', required: true, 'aria-describedby': 'token-help' });
+  const problem = h('p', { class: 'state-detail', role: 'alert', id: 'signin-error' });
+  const form = h(
+    'form',
+    { class: 'signin', id: 'signin', onsubmit: async (ev) => {
+      ev.preventDefault();
+      problem.textContent = '';
+      try {
+        await signIn(input.value);
+        signingIn = false;
+        show();
+        serverStatus();
+      } catch (err) {
+        problem.textContent = err.message;
+        input.select();
+      }
+    } },
+    h('h1', {}, 'Sign in'),
+    h('label', { for: 'token' }, 'Token'),
+    input,
+    h('p', { class: 'muted', id: 'token-help' }, 'A read or admin token of the server\'s --tokens file. It is kept in a cookie of this browser only.'),
+    h('button', { type: 'submit', class: 'button' }, 'Sign in'),
+    problem,
+  );
+  main.replaceChildren(form);
+  context('signin').setState('ready');
+  input.focus();
+}
+window.addEventListener('plaint:unauthorized', signInForm);
 show();
 serverStatus();
