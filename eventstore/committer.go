@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/plaint/plaint/domain"
 )
@@ -23,6 +24,7 @@ type Committer struct {
 	closed   bool
 	batchMu  sync.Mutex // held while one AppendBatch queues its events
 	onCommit func(events, duplicates int)
+	onBatch  func(size int, took time.Duration)
 }
 
 type pending struct {
@@ -47,6 +49,13 @@ func WithMaxBatch(n int) CommitterOption { return func(c *Committer) { c.maxBatc
 // stored and dropped as duplicates; metrics use it.
 func WithCommitHook(fn func(stored, duplicates int)) CommitterOption {
 	return func(c *Committer) { c.onCommit = fn }
+}
+
+// WithBatchHook calls fn after each batch is committed (or failed) with its
+// size (events and dead-letter counts) and the time the append took, for
+// metrics.
+func WithBatchHook(fn func(size int, took time.Duration)) CommitterOption {
+	return func(c *Committer) { c.onBatch = fn }
 }
 
 // NewCommitter starts a committer on the log. Close stops it.
@@ -149,7 +158,11 @@ func (c *Committer) run() {
 		if !anyStream {
 			streams = streams[:0]
 		}
+		began := time.Now()
 		results, err := c.log.appendValid(events, streams, dl)
+		if c.onBatch != nil {
+			c.onBatch(len(batch), time.Since(began))
+		}
 		i, stored, dups := 0, 0, 0
 		for _, p := range batch {
 			p.err = err

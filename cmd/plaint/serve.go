@@ -213,12 +213,14 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		logger.Warn("unacknowledged messages of the last run will be redelivered after the ack wait", "err", err)
 	}
 
-	e.committer = eventstore.NewCommitter(l)
+	appends := newAppendMetrics()
+	e.committer = eventstore.NewCommitter(l, eventstore.WithBatchHook(appends.observe))
 	e.closers = append(e.closers, func() error { e.committer.Close(); return nil })
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerLogMetrics(reg, l)
+	reg.MustRegister(appends.size, appends.seconds)
 	ingestStats, err := c.startIngest(g, e, reg)
 	if err != nil {
 		return e, err
@@ -236,6 +238,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, fmt.Errorf("%w\n  %s holds only state derived from the event log: deleting it is safe (rm %s), and serve then rebuilds every projection from the log", err, projectionsFile, projPath)
 	}
+	reg.MustRegister(newProjectionMetrics(l, pe))
 	peDone := make(chan error, 1)
 	peCtx, peStop := context.WithCancel(context.Background())
 	go func() { peDone <- pe.Run(peCtx) }()
