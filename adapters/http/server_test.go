@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -177,3 +178,5 @@ func (p *published) count() int {
 	defer p.mu.Unlock()
 	return len(p.msgs)
 }
+
+func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o600) }
