@@ -3,7 +3,6 @@ package http
 import (
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +90,7 @@ func TestBackupRoute(t *testing.T) {
 	if code != 200 || h.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("%d %v", code, h)
 	}
-	path := filepath.Join(t.TempDir(), "copy.db")
+	path := t.TempDir() + "/copy.db"
 	if err := writeFile(path, body); err != nil {
 		t.Fatal(err)
 	}
