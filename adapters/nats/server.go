@@ -39,6 +39,10 @@ type ServerConfig struct {
 	ReadyTimeout time.Duration
 	// Logs turns on the server's own log lines (to stderr).
 	Logs bool
+	// User and Password, when set, are the one account clients must
+	// authenticate as. A Listen address that is not loopback requires them:
+	// an exposed server lets nobody in without credentials.
+	User, Password string
 }
 
 func (c *ServerConfig) setDefaults() {
@@ -61,8 +65,13 @@ func (c *ServerConfig) Validate() error {
 	if c.StoreShare < 0 || c.StoreShare > 1 {
 		errs = append(errs, fmt.Errorf("StoreShare %g must be from 0 to 1", c.StoreShare))
 	}
-	if _, _, err := splitHostPort(c.Listen); err != nil {
+	if host, _, err := splitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q: %w", c.Listen, err))
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) && (c.User == "" || c.Password == "") {
+		errs = append(errs, fmt.Errorf("the embedded NATS server listens on %s, which is not a loopback address: give it credentials (--nats-user and --nats-password, which clients then use too) or listen on 127.0.0.1", c.Listen))
+	}
+	if (c.User == "") != (c.Password == "") {
+		errs = append(errs, errors.New("the embedded NATS server needs both a user and a password"))
 	}
 	return problems.Join(ErrConfig, errs)
 }
@@ -128,6 +137,8 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		NoLog:                 false,
 		MaxPayload:            1 << 20,
 		DisableShortFirstPing: true,
+		Username:              cfg.User,
+		Password:              cfg.Password,
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
