@@ -2,7 +2,9 @@ package http
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/plaint/plaint/domain"
@@ -107,8 +109,25 @@ func (s *Server) abort(r *http.Request, err error) {
 	panic(http.ErrAbortHandler)
 }
 
+// handleProjectionList answers every projection's status, as JSON or, with
+// format=csv, one row a projection.
 func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"projections": s.cfg.Projections.List()})
+	list := s.cfg.Projections.List()
+	switch f := r.URL.Query().Get("format"); f {
+	case "", projections.FormatJSON:
+		writeJSON(w, http.StatusOK, map[string]any{"projections": list})
+	case projections.FormatCSV:
+		w.Header().Set("Content-Type", contentType(f))
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"name", "kind", "state", "checkpoint", "last_seq", "progress_pct", "memory_bytes", "error"})
+		for _, st := range list {
+			_ = cw.Write([]string{st.Name, st.Kind, st.State, strconv.FormatUint(st.Checkpoint, 10), strconv.FormatUint(st.LastSeq, 10),
+				strconv.FormatFloat(st.Progress, 'f', -1, 64), strconv.FormatInt(st.MemoryBytes, 10), st.Error})
+		}
+		cw.Flush()
+	default:
+		s.error(w, r, domain.FieldErrorf("format", "%q must be json or csv", f))
+	}
 }
 
 func (s *Server) handleProjectionCreate(w http.ResponseWriter, r *http.Request) {

@@ -157,3 +157,15 @@ func TestMetricsRoute(t *testing.T) {
 			strings.Contains(body, `plaint_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`)
 	})
 }
+
+func TestProjectionListAsCSV(t *testing.T) {
+	ts := newTestServer(t, threeEvents(), nil)
+	ts.do(t, "GET", "/v1/trends?by=category", "", nil)
+	code, h, body := ts.do(t, "GET", "/v1/projections?format=csv", "", nil)
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(body, "name,kind,state,checkpoint,last_seq,progress_pct,memory_bytes,error\n") || !strings.Contains(body, "builtin/trend/month/category,") {
+		t.Errorf("%d %s", code, body)
+	}
+	code, h, body = ts.do(t, "GET", "/v1/projections?format=xml", "", nil)
+	wantError(t, "format xml", code, h, body, 400, domain.EINVALID)
+}
