@@ -29,6 +29,8 @@ type Client struct {
 	// Hint is added to the error when no server answers, to say how to
 	// name another one.
 	Hint string
+	// AuthHint is added to a 401's message, to say how to give a token.
+	AuthHint string
 
 	http *http.Client
 }
@@ -84,6 +86,9 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 		Error ErrorBody `json:"error"`
 	}
 	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
+		if e.Error.Code == domain.EUNAUTHORIZED {
+			e.Error.Message += c.AuthHint
+		}
 		return nil, &domain.Error{Code: e.Error.Code, Message: e.Error.Message}
 	}
 	return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)

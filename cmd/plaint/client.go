@@ -29,6 +29,7 @@ func (g *Globals) client() (*plainthttp.Client, error) {
 		}
 		c.Token = g.Token
 		c.Hint = " (pass --server with the address `plaint serve` printed after 'http:')"
+		c.AuthHint = " (give a token of the server's --tokens file with PLAINT_TOKEN or --token)"
 		g.httpClient = c
 	}
 	return g.httpClient, nil

@@ -39,7 +39,7 @@ func TestServeWithTokens(t *testing.T) {
 	if code, out, errOut := runMain(t, "--data", data, "--token", oldTok, "projection", "list"); code != 0 || !strings.Contains(out, "NAME") {
 		t.Errorf("projection list --token: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, _, errOut := runMain(t, "--data", data, "projection", "list"); code == 0 || !strings.Contains(errOut, "token") {
+	if code, _, errOut := runMain(t, "--data", data, "projection", "list"); code == 0 || !strings.Contains(errOut, "PLAINT_TOKEN") {
 		t.Errorf("projection list without a token: exit %d\n%s", code, errOut)
 	}
 	if err := os.WriteFile(file, []byte("# rotated\nread "+newTok+"\n"), 0o600); err != nil {
