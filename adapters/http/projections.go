@@ -9,6 +9,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/customers"
 )
 
 // ProjectionEngine is what the API needs of the projection engine;
@@ -70,12 +71,16 @@ func format(r *http.Request) (string, error) {
 	return f, projections.CheckFormat(f)
 }
 
+// contentType is the media type of an answer's format (csv, table,
+// markdown; JSON otherwise).
 func contentType(f string) string {
 	switch f {
 	case projections.FormatCSV:
 		return "text/csv; charset=utf-8"
 	case projections.FormatTable:
 		return "text/plain; charset=utf-8"
+	case customers.FormatMarkdown:
+		return "text/markdown; charset=utf-8"
 	}
 	return "application/json"
 }

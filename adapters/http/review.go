@@ -158,81 +158,48 @@ func reviewFormat(r *http.Request, def string, allowed ...string) (string, error
 	return f, customers.CheckFormat(f, allowed...)
 }
 
-func reviewContentType(f string) string {
-	switch f {
-	case customers.FormatMarkdown:
-		return "text/markdown; charset=utf-8"
-	case customers.FormatCSV:
-		return "text/csv; charset=utf-8"
-	case customers.FormatTable:
-		return "text/plain; charset=utf-8"
-	}
-	return "application/json"
-}
-
-func (s *Server) render(w http.ResponseWriter, r *http.Request, f string, write func(io.Writer) error) {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
+// answerCustomers is the review, scorecard and linkage endpoints' one
+// shape: the format (JSON unless asked, one of formats), the query parsed
+// from the URL, the answer, and the answer written whole in the format.
+func answerCustomers[Q, R any](s *Server, w http.ResponseWriter, r *http.Request, formats []string,
+	parse func(url.Values) (Q, error), answer func(context.Context, Q) (R, error), write func(io.Writer, R, string) error) {
+	f, err := reviewFormat(r, customers.FormatJSON, formats...)
+	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", reviewContentType(f))
+	q, err := parse(r.URL.Query())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	res, err := answer(r.Context(), q)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, res, f); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(f))
 	_, _ = w.Write(buf.Bytes())
 }
 
+var (
+	reviewFormats = []string{customers.FormatJSON, customers.FormatMarkdown, customers.FormatCSV}
+	tableFormats  = []string{customers.FormatJSON, customers.FormatTable, customers.FormatCSV}
+)
+
 func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, ce CustomerEngine) {
-	f, err := reviewFormat(r, customers.FormatJSON, customers.FormatJSON, customers.FormatMarkdown, customers.FormatCSV)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	q, err := ParseReviewQuery(r.URL.Query())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	res, err := ce.Review(r.Context(), q)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.render(w, r, f, func(w io.Writer) error { return customers.WriteReview(w, res, f) })
+	answerCustomers(s, w, r, reviewFormats, ParseReviewQuery, ce.Review, customers.WriteReview)
 }
 
 func (s *Server) handleScorecard(w http.ResponseWriter, r *http.Request, ce CustomerEngine) {
-	f, err := reviewFormat(r, customers.FormatJSON, customers.FormatJSON, customers.FormatTable, customers.FormatCSV)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	q, err := ParseScorecardQuery(r.URL.Query())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	res, err := ce.Scorecard(r.Context(), q)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.render(w, r, f, func(w io.Writer) error { return customers.WriteScorecard(w, res, f) })
+	answerCustomers(s, w, r, tableFormats, ParseScorecardQuery, ce.Scorecard, customers.WriteScorecard)
 }
 
 func (s *Server) handleLinkage(w http.ResponseWriter, r *http.Request, ce CustomerEngine) {
-	f, err := reviewFormat(r, customers.FormatJSON, customers.FormatJSON, customers.FormatTable, customers.FormatCSV)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	q, err := ParseLinkageQuery(r.URL.Query())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	res, err := ce.Linkage(r.Context(), q)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.render(w, r, f, func(w io.Writer) error { return customers.WriteLinkage(w, res, f) })
+	answerCustomers(s, w, r, tableFormats, ParseLinkageQuery, ce.Linkage, customers.WriteLinkage)
 }
