@@ -29,7 +29,7 @@ demo: build
 
 ## test: every test with the race detector, then a short fuzz run of each decoder.
 test:
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	$(MAKE) fuzz
 
 ## test-cluster: the cluster suite alone: a 3-server NATS cluster with JetStream in

@@ -39,6 +39,13 @@ func TestClusterConcurrentStartOfTwoNodes(t *testing.T) {
 	for i := range nodes {
 		nodes[i] = spawnServer(t, t.TempDir(), "--nats-url", c.URLs(), "--replicas", "3", "--consumer", []string{"node1", "node2"}[i])
 	}
+	// The cluster starts only once both nodes are waiting for it: on a busy
+	// machine a node's process can take longer to start than the cluster.
+	for i, n := range nodes {
+		waitFor(t, clusterStart, fmt.Sprintf("node %d to wait for NATS", i+1), func() bool {
+			return strings.Contains(n.output(), "waiting for NATS")
+		})
+	}
 	c.StartAll()
 	for _, n := range nodes {
 		n.await(clusterStart, clusterStart)
