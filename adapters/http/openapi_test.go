@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -40,6 +41,17 @@ func newDocRouter(t *testing.T) *docRouter {
 		t.Fatal(err)
 	}
 	return &docRouter{doc: doc, router: r}
+}
+
+var docOnce struct {
+	sync.Once
+	r *docRouter
+}
+
+// sharedDocRouter is one docRouter for the tests that have no testServer.
+func sharedDocRouter(t *testing.T) *docRouter {
+	docOnce.Do(func() { docOnce.r = newDocRouter(t) })
+	return docOnce.r
 }
 
 // checkResponse fails the test when an answer is not what the document

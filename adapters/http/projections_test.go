@@ -34,6 +34,8 @@ func serverWith(t *testing.T, evs []domain.Event) (*httptest.Server, *eventstore
 	return ts.Server, ts.log
 }
 
+// get sends a GET and returns the status and body, once checked against
+// /openapi.json.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -42,6 +44,7 @@ func get(t *testing.T, url string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	sharedDocRouter(t).checkResponse(t, resp.Request, resp.StatusCode, resp.Header, b)
 	return resp.StatusCode, string(b)
 }
 
