@@ -132,12 +132,45 @@ func (e *PublishError) Error() string {
 
 const maxFailuresKept = 10
 
-// pubItem is one message on its way to JetStream.
+// pubItem is one message on its way to JetStream. Items are reused once
+// resolved: the message, its header and its copy of the payload are kept.
 type pubItem struct {
 	msg      *nats.Msg
+	id       [1]string // the Nats-Msg-Id header's value
+	buf      []byte    // the Publisher's copy of the payload
 	attempts int
 	due      time.Time
 	fut      jetstream.PubAckFuture
+}
+
+// itemPool holds resolved pubItems for reuse.
+var itemPool = sync.Pool{New: func() any {
+	return &pubItem{msg: &nats.Msg{Header: nats.Header{}}}
+}}
+
+// newItem returns an item holding a copy of data for subject and msgID.
+func newItem(subject, msgID string, data []byte) *pubItem {
+	it := itemPool.Get().(*pubItem)
+	it.buf = append(it.buf[:0], data...)
+	it.msg.Subject, it.msg.Data = subject, it.buf
+	if msgID != "" {
+		it.id[0] = msgID
+		it.msg.Header[jetstream.MsgIDHeader] = it.id[:]
+	} else {
+		delete(it.msg.Header, jetstream.MsgIDHeader)
+	}
+	return it
+}
+
+// release returns an acknowledged item to the pool; large payloads are
+// dropped. Items that failed are left to the collector: nats.go may still
+// hold their message.
+func release(it *pubItem) {
+	it.attempts, it.fut, it.due = 0, nil, time.Time{}
+	if cap(it.buf) > 64<<10 {
+		it.buf = nil
+	}
+	itemPool.Put(it)
 }
 
 // Publisher publishes messages to JetStream asynchronously without losing
@@ -151,6 +184,8 @@ type Publisher struct {
 	start time.Time
 
 	sem     chan struct{}  // one token per unresolved message
+	sendq   chan *pubItem  // FIFO of messages to send, read by the sender
+	sent    chan struct{}  // sender finished
 	pending chan *pubItem  // FIFO of sent messages, read by the collector
 	wake    chan struct{}  // collector → publisher: something resolved
 	done    chan struct{}  // collector finished
@@ -184,12 +219,15 @@ func (c *Client) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 		js:      js,
 		start:   time.Now(),
 		sem:     make(chan struct{}, cfg.Window),
+		sendq:   make(chan *pubItem, cfg.Window),
+		sent:    make(chan struct{}),
 		pending: make(chan *pubItem, cfg.Window),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		stopPr:  make(chan struct{}),
 		abort:   make(chan struct{}),
 	}
+	go p.sender()
 	go p.collect()
 	if cfg.Progress != nil {
 		p.prDone.Add(1)
@@ -205,65 +243,96 @@ func MsgID(ev *domain.Event) string { return ev.Source + "/" + ev.ID }
 // PublishEvent encodes ev as CloudEvents JSON and publishes it to its type's
 // subject.
 func (p *Publisher) PublishEvent(ctx context.Context, ev *domain.Event) error {
-	data, err := ev.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode event %s: %w", MsgID(ev), err)
-	}
-	return p.Publish(ctx, ev.Type.Subject(), MsgID(ev), data)
+	it := newItem(ev.Type.Subject(), MsgID(ev), nil)
+	it.buf = ev.AppendJSON(it.buf)
+	it.msg.Data = it.buf
+	return p.submit(ctx, it)
 }
 
 // Publish sends data to subject with the given Nats-Msg-Id (none when
 // empty). It returns once the message is sent, blocking while Window
-// messages await their acks; the ack itself is awaited by Wait. It fails only
-// when ctx ends or the Publisher is already waited on; messages that cannot
-// be published are counted and reported by Wait.
+// messages await their acks; the ack itself is awaited by Wait. The
+// Publisher keeps its own copy of data, so the caller may reuse it as soon as
+// Publish returns. It fails only when ctx ends or the Publisher is already
+// waited on; messages that cannot be published are counted and reported by
+// Wait.
 func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []byte) error {
+	return p.submit(ctx, newItem(subject, msgID, data))
+}
+
+// submit re-sends the retries that are due, then sends it.
+func (p *Publisher) submit(ctx context.Context, it *pubItem) error {
 	if p.closed {
 		return ErrPublisherDone
-	}
-	msg := nats.NewMsg(subject)
-	msg.Data = data
-	if msgID != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, msgID)
 	}
 	if err := p.resendDue(ctx); err != nil {
 		return err
 	}
 	p.published.Add(1)
-	return p.send(ctx, &pubItem{msg: msg})
+	return p.send(ctx, it)
 }
 
-// send takes a window slot and publishes it, retrying stalls in place.
+// send takes a window slot for it and hands it to the sender goroutine,
+// so that encoding the next message and publishing this one overlap.
 func (p *Publisher) send(ctx context.Context, it *pubItem) error {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
+		p.fail(it, ctx.Err())
 		return fmt.Errorf("publish: %w", ctx.Err())
 	}
+	p.inflight.Add(1)
+	p.sendq <- it
+	return nil
+}
+
+// sender publishes the queued messages in order, retrying stalls in place,
+// and hands the sent ones to the collector.
+func (p *Publisher) sender() {
+	defer close(p.sent)
+	for it := range p.sendq {
+		if err := p.publish(it); err != nil {
+			<-p.sem
+			p.fail(it, err)
+			p.resolved()
+		}
+	}
+}
+
+// publish sends one message until nats.go takes it, backing off after a
+// stall or another transient error; it returns the error it gave up on.
+func (p *Publisher) publish(it *pubItem) error {
 	for {
+		if isClosed(p.abort) {
+			return errAborted
+		}
 		it.attempts++
 		fut, err := p.js.PublishMsgAsync(it.msg, jetstream.WithStallWait(p.cfg.StallWait))
 		if err == nil {
 			it.fut = fut
-			p.inflight.Add(1)
 			p.pending <- it
 			return nil
 		}
 		if !retriable(err) || it.attempts >= p.cfg.MaxAttempts {
-			<-p.sem
-			p.fail(it, err)
-			return nil
+			return err
 		}
 		p.retries.Add(1)
 		t := time.NewTimer(p.backoff(it.attempts))
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-p.abort:
 			t.Stop()
-			<-p.sem
-			p.fail(it, ctx.Err())
-			return fmt.Errorf("publish: %w", ctx.Err())
+			return errAborted
 		}
+	}
+}
+
+// resolved counts one message as done with and wakes Wait.
+func (p *Publisher) resolved() {
+	p.inflight.Add(-1)
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -295,12 +364,10 @@ func (p *Publisher) collect() {
 			} else {
 				p.fail(it, err)
 			}
+		} else {
+			release(it)
 		}
-		p.inflight.Add(-1)
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+		p.resolved()
 	}
 }
 
@@ -390,6 +457,8 @@ func (p *Publisher) Wait(ctx context.Context) (PublishStats, error) {
 			close(p.abort)
 			p.abandon(werr)
 		}
+		close(p.sendq)
+		<-p.sent
 		close(p.pending)
 		<-p.done
 		close(p.stopPr)

@@ -184,19 +184,20 @@ func (src *source) emit(ctx context.Context, g *Globals, snk sink) ([]string, er
 // history) the way the server will: each is encoded as the CloudEvent the
 // server receives and decoded by the same Decoder, on its type's subject.
 // What the server would dead-letter is reported instead of published.
-type checker struct{ dec domain.Decoder }
+type checker struct {
+	dec domain.Decoder
+	buf []byte
+}
 
 // check returns the event's CloudEvent JSON, or the *domain.Error the
-// server would dead-letter it with.
+// server would dead-letter it with. The JSON is valid until the next call:
+// the sinks copy what they keep.
 func (k *checker) check(ev *domain.Event) ([]byte, error) {
-	data, err := ev.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", plaintnats.MsgID(ev), err)
-	}
-	if _, err := k.dec.Decode(ev.Type.Subject(), data); err != nil {
+	k.buf = ev.AppendJSON(k.buf[:0])
+	if _, err := k.dec.Decode(ev.Type.Subject(), k.buf); err != nil {
 		return nil, err
 	}
-	return data, nil
+	return k.buf, nil
 }
 
 // emitFile publishes a JSONL file, validating each line first.
