@@ -73,6 +73,9 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 	if l.opts.readOnly {
 		return nil, ErrReadOnly
 	}
+	if err := l.Checked(); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed.Load() {

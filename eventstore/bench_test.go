@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -162,4 +163,60 @@ func BenchmarkBytesPerEvent(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkOpenAfterCleanStop measures a writable open of a log after a
+// clean stop (the dedupe key snapshot beside it): the time until Open
+// returns (the log reads and the ingest may start) and until the page check
+// running in the background has finished (writes wait for it), warm.
+// PLAINT_BENCH_OPEN_LOG names a log to copy (BENCHMARKS.md uses the 10M-event
+// log of the projections benchmark); without it a log of PLAINT_BENCH_EVENTS
+// (default 200k) events is built.
+func BenchmarkOpenAfterCleanStop(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "events.db")
+	if src := os.Getenv("PLAINT_BENCH_OPEN_LOG"); src != "" {
+		copyFile(b, src, path)
+	} else {
+		l, err := eventstore.Open(path, eventstore.WithNoSync())
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs := benchEvents(7, benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000))
+		for i := 0; i < len(evs); i += 50_000 {
+			if _, err := l.Append(evs[i:min(i+50_000, len(evs))]...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The first open of a copy may rebuild the key set; its clean close
+	// leaves the snapshot the measured opens load.
+	l, err := eventstore.Open(path, eventstore.WithNoSync())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var open, checked time.Duration
+	for range b.N {
+		start := time.Now()
+		l, err := eventstore.Open(path, eventstore.WithNoSync())
+		if err != nil {
+			b.Fatal(err)
+		}
+		open += time.Since(start)
+		if err := l.Checked(); err != nil {
+			b.Fatal(err)
+		}
+		checked += time.Since(start)
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(open.Seconds()/float64(b.N), "open_s")
+	b.ReportMetric(checked.Seconds()/float64(b.N), "checked_s")
+	b.ReportMetric(0, "ns/op")
 }

@@ -595,6 +595,9 @@ type ForgetReport struct {
 // of the file and checks that the erased values are gone. The plan must be
 // the log's latest (ECONFLICT otherwise: plan again).
 func (l *Log) Forget(ctx context.Context, plan *ForgetPlan, o ForgetOptions) (*ForgetReport, error) {
+	if err := l.Checked(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	o.setDefaults()
 	rec := domain.Forgotten{Pseudonym: plan.Pseudonym, Reason: o.Reason, RequestedBy: o.RequestedBy, Time: l.opts.now()}

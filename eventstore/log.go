@@ -53,8 +53,10 @@ type Log struct {
 	// keysFromSnapshot is the position of the key snapshot loaded at open
 	// (0: the set was rebuilt from the whole log).
 	keysFromSnapshot uint64
-	lastRT           int64
-	counters         counters
+	// check is the page check of the open (see pagecheck.go).
+	check    *pageCheck
+	lastRT   int64
+	counters counters
 
 	dict    *dict
 	last    atomic.Uint64
@@ -124,19 +126,26 @@ func Open(path string, opts ...Option) (*Log, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
-	l := &Log{db: db, path: path, opts: o, dict: newDict()}
+	l := &Log{db: db, path: path, opts: o, dict: newDict(), check: doneCheck()}
 	ch := make(chan struct{})
 	l.changed.Store(&ch)
 	if err := l.init(); err != nil {
-		if IsCorrupt(err) {
-			if loc := l.locate(); loc != "" && !strings.Contains(err.Error(), loc) {
-				err = fmt.Errorf("%w (%s)", err, loc)
-			}
-		}
+		err = l.openError(err)
 		db.Close()
-		return nil, fmt.Errorf("open log %s: %w", path, err)
+		return nil, err
 	}
 	return l, nil
+}
+
+// openError says that opening the log failed with err, naming the first
+// damaged page when the log is corrupt.
+func (l *Log) openError(err error) error {
+	if IsCorrupt(err) {
+		if loc := l.locate(); loc != "" && !strings.Contains(err.Error(), loc) {
+			err = fmt.Errorf("%w (%s)", err, loc)
+		}
+	}
+	return fmt.Errorf("open log %s: %w", l.path, err)
 }
 
 // locate names the first damaged page it finds (see locateDamage), "" when
@@ -208,16 +217,20 @@ func (l *Log) init() error {
 	if err != nil || l.opts.readOnly {
 		return err
 	}
-	// The page check runs beside the key loading, on another core.
-	checked := make(chan error, 1)
-	go func() { checked <- l.checkPages() }()
+	// The page check runs beside the key loading, on another core. After
+	// a clean stop (the keys come from their snapshot) it goes on in the
+	// background while the log is already read (see pagecheck.go).
+	check := l.startPageCheck()
 	keysErr := l.loadKeys()
-	if err := <-checked; err != nil {
-		return err
+	if keysErr != nil || l.keysFromSnapshot == 0 {
+		if err := check.wait(); err != nil {
+			return err
+		}
 	}
 	if keysErr != nil {
 		return keysErr
 	}
+	l.check = check
 	return l.scrubIfPending()
 }
 
@@ -230,9 +243,14 @@ func (l *Log) readState(tx *bolt.Tx) error {
 	if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || (f[0] != formatVersion && f[0] != formatV1) {
 		return fmt.Errorf("%w: unsupported log format %v (this plaint reads formats 1 and 2)", ErrCorrupt, f)
 	}
-	// Dictionary.
-	strs := []string{""}
+	// Dictionary, sized up front from its last id (ids are dense).
 	c := tx.Bucket(bucketDictIDs).Cursor()
+	n := 0
+	if k, _ := c.Last(); len(k) == 4 {
+		n = int(binary.BigEndian.Uint32(k))
+	}
+	strs := make([]string, 1, n+1)
+	l.dict.ids = make(map[string]uint32, n)
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if id := binary.BigEndian.Uint32(k); int(id) != len(strs) {
 			return fmt.Errorf("%w: dictionary id %d out of order (expected %d)", ErrCorrupt, id, len(strs))
@@ -401,7 +419,8 @@ func (l *Log) Close() error {
 		return nil
 	}
 	var snapErr error
-	if !l.opts.readOnly {
+	checkErr := l.check.wait() // the check's read transaction ends before the file closes
+	if !l.opts.readOnly && checkErr == nil {
 		if err := l.saveKeySnapshot(); err != nil {
 			snapErr = fmt.Errorf("close log: %w (the next start rebuilds the dedupe set from the log): %w", ErrKeySnapshot, err)
 		}

@@ -54,6 +54,9 @@ func (l *Log) scrubIfPending() error {
 	if err != nil || done >= l.counters.byType[domain.TypeCustomerForgotten] {
 		return err
 	}
+	if err := l.check.wait(); err != nil {
+		return err
+	}
 	if _, _, err := l.scrubFree(context.Background(), time.Second, time.Minute); err != nil {
 		return fmt.Errorf("finish the scrub of an erasure: %w", err)
 	}

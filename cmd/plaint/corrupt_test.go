@@ -44,13 +44,19 @@ func corruptRecord(t *testing.T, path string, seq uint64) string {
 	return out
 }
 
-// damagedLogs returns a log of 20,000 events and copies of it with each
-// kind of structural damage: a page header overwritten, a page id changed,
-// a branch page's elements overwritten, the file cut inside its used pages,
-// both meta pages damaged, and the file emptied.
-func damagedLogs(t *testing.T) map[string][]byte {
+// damagedLogs returns copies of a log of 20,000 events with each kind of
+// structural damage: a page header overwritten, a page id changed, a branch
+// page's elements overwritten, the file cut inside its used pages, both meta
+// pages damaged, and the file emptied; and the dedupe key snapshot its clean
+// stop left beside it.
+func damagedLogs(t *testing.T) (map[string][]byte, []byte) {
 	t.Helper()
-	orig, err := os.ReadFile(filepath.Join(mustLog(t, 20000), logFile))
+	data := mustLog(t, 20000)
+	orig, err := os.ReadFile(filepath.Join(data, logFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := os.ReadFile(filepath.Join(data, logFile+".keys"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +105,15 @@ func damagedLogs(t *testing.T) map[string][]byte {
 		return b
 	})
 	damage("empty", func([]byte) []byte { return nil })
-	return out
+	return out, keys
 }
 
 // TestStructuralDamageIsReportedNotPanicked checks that verify and serve
 // report each kind of structural damage with where it is, exit 3 (corrupt),
-// never panic, and that serve does not start.
+// never panic, and that serve does not start: with the log alone (the key
+// set is rebuilt while the pages are checked), and with the key snapshot of
+// its clean stop beside it (the page check then runs in the background, and
+// serve waits for it before it starts).
 func TestStructuralDamageIsReportedNotPanicked(t *testing.T) {
 	want := map[string]string{
 		"page header": "Page expected to be",
@@ -114,7 +123,8 @@ func TestStructuralDamageIsReportedNotPanicked(t *testing.T) {
 		"both metas":  "both meta pages (pages 0 and 1",
 		"empty":       "is empty (0 bytes)",
 	}
-	for name, b := range damagedLogs(t) {
+	logs, keys := damagedLogs(t)
+	for name, b := range logs {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, logFile)
@@ -131,11 +141,18 @@ func TestStructuralDamageIsReportedNotPanicked(t *testing.T) {
 				// another log's files serve refuses it (identity_test.go).
 				return
 			}
-			cmd := exec.Command(plaintBin, "serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0")
-			out, err = runWithin(t, cmd, 60*time.Second)
-			code = exitCodeOfRun(err)
-			if code != 3 || !strings.Contains(string(out), want[name]) || strings.Contains(string(out), "goroutine") || strings.Contains(string(out), "serving") {
-				t.Errorf("serve: exit %d, want 3 with %q and no start:\n%s", code, want[name], out)
+			for _, snapshot := range []bool{false, true} {
+				if snapshot {
+					if err := os.WriteFile(path+".keys", keys, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cmd := exec.Command(plaintBin, "serve", "--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0")
+				out, err = runWithin(t, cmd, 60*time.Second)
+				code = exitCodeOfRun(err)
+				if code != 3 || !strings.Contains(string(out), want[name]) || strings.Contains(string(out), "goroutine") || strings.Contains(string(out), "serving") {
+					t.Errorf("serve (key snapshot beside: %v): exit %d, want 3 with %q and no start:\n%s", snapshot, code, want[name], out)
+				}
 			}
 		})
 	}

@@ -260,6 +260,11 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return e, fmt.Errorf("data directory: %w", err)
 	}
+	// After a clean stop the log's page check runs in the background
+	// while the rest starts; a damaged log stops serve before it is ready.
+	if err := l.Checked(); err != nil {
+		return e, err
+	}
 	forget := &forgetter{log: l, proj: pe, streams: client}
 	if e.natsSrv != nil {
 		forget.storeDir = filepath.Join(g.Data, jetstreamDir)
