@@ -3,7 +3,9 @@
 # time: starts `plaint serve` on a fresh data directory, publishes a synthetic
 # history with `plaint emit --synthetic` while the server ingests it, and
 # reports the publish rate, the end-to-end rate (first publish to last event
-# stored) and the server's peak RSS. Needs bin/plaint (make build) and curl.
+# stored), the CPU each process used per event (user + system; steadier than
+# the rates on a shared machine) and the server's peak RSS. Needs bin/plaint
+# (make build) and curl.
 #
 #   scripts/bench-e2e.sh [CUSTOMERS] [MONTHS]      (default 20000 24, ~0.4M events)
 set -euo pipefail
@@ -22,11 +24,19 @@ trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' 
 for _ in $(seq 1 300); do curl -fsS "http://$HTTP/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 events() { curl -fsS "http://$HTTP/v1/stats" | tr -d ' \n' | sed -n 's/^{.*"events":\([0-9]*\).*/\1/p'; }
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14+$15)/hz}' /proc/$SERVER/stat; }
+cpu0=$(server_cpu)
 start=$(date +%s.%N)
-"$BIN" emit --nats-url "nats://$NATS" --synthetic --customers "$CUSTOMERS" --months "$MONTHS" --seed 7 2>/dev/null | tee "$DATA/emit.out"
+TIMEFORMAT='%U %S'
+{ time "$BIN" emit --nats-url "nats://$NATS" --synthetic --customers "$CUSTOMERS" --months "$MONTHS" --seed 7 2>/dev/null >"$DATA/emit.out"; } 2>"$DATA/emit.time"
+cat "$DATA/emit.out"
 published=$(sed -n 's/^published \([0-9]*\) events.*/\1/p' "$DATA/emit.out")
 while (( $(events) < published )); do sleep 0.05; done
 end=$(date +%s.%N)
+cpu1=$(server_cpu)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
-awk -v n="$published" -v s="$start" -v e="$end" -v rss="$rss" 'BEGIN {
-	printf "end-to-end: %d events published and stored in %.2f s = %.0f events/s; server peak RSS %.0f MiB\n", n, e-s, n/(e-s), rss/1024 }'
+read -r eu es <"$DATA/emit.time"
+awk -v n="$published" -v s="$start" -v e="$end" -v rss="$rss" -v eu="$eu" -v es="$es" -v c0="$cpu0" -v c1="$cpu1" \
+	-v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+	printf "end-to-end: %d events published and stored in %.2f s = %.0f events/s; server peak RSS %.0f MiB\n", n, e-s, n/(e-s), rss/1024
+	printf "CPU: emit %.1f µs/event, server %.1f µs/event (load average %s)\n", (eu+es)*1e6/n, (c1-c0)*1e6/n, load }'
