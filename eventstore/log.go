@@ -218,10 +218,15 @@ func (l *Log) init() error {
 		return err
 	}
 	// The page check runs beside the key loading, on another core. After
-	// a clean stop (the keys come from their snapshot) it goes on in the
-	// background while the log is already read (see pagecheck.go).
-	check := l.startPageCheck()
-	keysErr := l.loadKeys()
+	// a clean stop (the keys come from their snapshot) it starts once they
+	// are loaded, so that it does not compete with reading the snapshot,
+	// and goes on in the background while the log is already read (see
+	// pagecheck.go).
+	var check *pageCheck
+	keysErr := l.loadKeys(func() { check = l.startPageCheck() })
+	if check == nil {
+		check = l.startPageCheck()
+	}
 	if keysErr != nil || l.keysFromSnapshot == 0 {
 		if err := check.wait(); err != nil {
 			return err
@@ -270,10 +275,11 @@ func (l *Log) readState(tx *bolt.Tx) error {
 	return nil
 }
 
-// loadKeys rebuilds the deduplication set from the log: the file is read
-// ahead sequentially when cold, the records are hashed by one worker per
-// core, each over its own part of the log, and the set is sized up front.
-func (l *Log) loadKeys() error {
+// loadKeys loads the deduplication set from its snapshot, or else rebuilds
+// it from the log (calling rebuilding first): the file is read ahead
+// sequentially when cold, the records are hashed by one worker per core,
+// each over its own part of the log, and the set is sized up front.
+func (l *Log) loadKeys(rebuilding func()) error {
 	l.keys = &keySet{}
 	last := l.last.Load()
 	if last == 0 {
@@ -295,6 +301,7 @@ func (l *Log) loadKeys() error {
 			})
 		})
 	}
+	rebuilding()
 	stop := make(chan struct{})
 	defer close(stop)
 	l.Prefetch(stop)
