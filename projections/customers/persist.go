@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"sync"
 
 	"github.com/plaint/plaint/internal/strtab"
 )
@@ -133,22 +132,17 @@ func Load(header []byte, each func(fn func(key uint32, hist []byte) error) error
 // histories, one goroutine per group of shards.
 func (s *State) refold() error {
 	workers := min(runtime.GOMAXPROCS(0), nShards)
-	errs := make([]error, nShards)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for sh := w; sh < nShards; sh += workers {
-				errs[sh] = s.refoldShard(sh)
+	err := inWorkers(workers, func(w int) error {
+		var first error
+		for sh := w; sh < nShards; sh += workers {
+			if err := s.refoldShard(sh); err != nil && first == nil {
+				first = err
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
 		}
+		return first
+	})
+	if err != nil {
+		return err
 	}
 	s.noteMonths()
 	return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/plaint/plaint/domain"
@@ -149,20 +148,8 @@ func (s *State) ApplyAll(facts []Fact) error {
 	if len(facts) < 4096 {
 		workers = 1
 	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = s.applyWorker(w, workers, facts)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := inWorkers(workers, func(w int) error { return s.applyWorker(w, workers, facts) }); err != nil {
+		return err
 	}
 	s.noteMonths()
 	return nil
