@@ -42,16 +42,22 @@ func writeJSON(w io.Writer, v any) error {
 	return nil
 }
 
+// writeAs writes v as json, as csv with csv, or else with other (the
+// default format).
+func writeAs[T any](w io.Writer, v T, format string, csv, other func(io.Writer, T) error) error {
+	switch format {
+	case FormatJSON:
+		return writeJSON(w, v)
+	case FormatCSV:
+		return csv(w, v)
+	}
+	return other(w, v)
+}
+
 // WriteReview writes r as markdown (default), csv (one row per lost
 // customer) or json.
 func WriteReview(w io.Writer, r *Review, format string) error {
-	switch format {
-	case FormatJSON:
-		return writeJSON(w, r)
-	case FormatCSV:
-		return writeReviewCSV(w, r)
-	}
-	return writeReviewMarkdown(w, r)
+	return writeAs(w, r, format, writeReviewCSV, writeReviewMarkdown)
 }
 
 // money renders amounts as "USD 1,234.50 + EUR 10.00"; "–" for none.
@@ -284,13 +290,7 @@ var ScorecardCSVHeader = []string{"period", "segment", "new_customers", "new_val
 // row per month, segment and currency (one row with an empty currency when
 // the group has no money that month); counts repeat on each currency's row.
 func WriteScorecard(w io.Writer, s *Scorecard, format string) error {
-	switch format {
-	case FormatJSON:
-		return writeJSON(w, s)
-	case FormatCSV:
-		return writeScorecardCSV(w, s)
-	}
-	return writeScorecardTable(w, s)
+	return writeAs(w, s, format, writeScorecardCSV, writeScorecardTable)
 }
 
 // rowCurrencies lists the currencies of a row's money.
@@ -421,13 +421,7 @@ func writeScorecardTable(w io.Writer, s *Scorecard) error {
 
 // WriteLinkage writes l as a table (default), csv or json.
 func WriteLinkage(w io.Writer, l *Linkage, format string) error {
-	switch format {
-	case FormatJSON:
-		return writeJSON(w, l)
-	case FormatCSV:
-		return writeLinkageCSV(w, l)
-	}
-	return writeLinkageTable(w, l)
+	return writeAs(w, l, format, writeLinkageCSV, writeLinkageTable)
 }
 
 func optFloat(p *float64, digits int) string {
