@@ -324,10 +324,7 @@ func (s *scanner) object(depth int, envelope bool) bool {
 		return true
 	}
 	for {
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.fail("expected a string key")
-		}
-		ks, ke, kesc, ok := s.str()
+		ks, ke, kesc, ok := s.key()
 		if !ok {
 			return false
 		}
@@ -354,12 +351,9 @@ func (s *scanner) object(depth int, envelope bool) bool {
 		case s.dataMember >= 0: // a second exact "data"
 			s.irregular = true
 		}
-		s.skipWS()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.fail("expected ':' after an object key")
+		if !s.colon() {
+			return false
 		}
-		s.i++
-		s.skipWS()
 		if s.i >= len(s.b) {
 			return s.fail("expected a value")
 		}
@@ -382,6 +376,25 @@ func (s *scanner) object(depth int, envelope bool) bool {
 			return ok
 		}
 	}
+}
+
+// key reads the object key at s.i.
+func (s *scanner) key() (ks, ke int, esc, ok bool) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return 0, 0, false, s.fail("expected a string key")
+	}
+	return s.str()
+}
+
+// colon reads the ':' after an object key and the white space around it.
+func (s *scanner) colon() bool {
+	s.skipWS()
+	if s.i >= len(s.b) || s.b[s.i] != ':' {
+		return s.fail("expected ':' after an object key")
+	}
+	s.i++
+	s.skipWS()
+	return true
 }
 
 // open enters the object or array at s.i, which end closes, at nesting
@@ -525,20 +538,14 @@ func (s *scanner) value(depth int) bool {
 			return ok
 		}
 		for {
-			if s.i >= len(s.b) || s.b[s.i] != '"' {
-				return s.fail("expected a string key")
-			}
-			ks, ke, kesc, ok := s.str()
+			ks, ke, kesc, ok := s.key()
 			if !ok {
 				return false
 			}
 			s.checkKey(ks, ke, kesc)
-			s.skipWS()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return s.fail("expected ':' after an object key")
+			if !s.colon() {
+				return false
 			}
-			s.i++
-			s.skipWS()
 			if !s.value(depth + 1) {
 				return false
 			}
