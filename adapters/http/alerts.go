@@ -85,8 +85,8 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleAlertStream answers GET /v1/alerts/stream with Server-Sent Events:
-// every alert event after the one named by the Last-Event-ID header (or
-// ?after=N; ?after=0 replays them all), then each one as it comes, event
+// every alert event after the one named by the Last-Event-ID header (or,
+// without it, ?after=N; ?after=0 replays them all), then each one as it comes, event
 // name its type, id its number, data its CloudEvents JSON. Without either,
 // the stream starts with the next event.
 func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request) {
@@ -145,10 +145,11 @@ func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request) {
 // streamStart reads where an alert stream starts: the number after which
 // events are sent, -1 for "from the next one".
 func streamStart(r *http.Request) (int64, error) {
-	v := r.Header.Get("Last-Event-ID")
-	name := "Last-Event-ID"
-	if q := r.URL.Query().Get("after"); q != "" {
-		v, name = q, "after"
+	// The header wins: a browser's EventSource sends the last id it saw
+	// when it reconnects, to the URL it opened (whose after is older).
+	v, name := r.Header.Get("Last-Event-ID"), "Last-Event-ID"
+	if v == "" {
+		v, name = r.URL.Query().Get("after"), "after"
 	}
 	if v == "" {
 		return -1, nil

@@ -56,14 +56,22 @@ export function listOf(body) {
   if (Array.isArray(body)) return body;
   if (!body || typeof body !== 'object') return [];
   if (Array.isArray(body.alerts)) return body.alerts;
-  return [...(Array.isArray(body.open) ? body.open : []), ...(Array.isArray(body.recent) ? body.recent : [])];
+  // The board keeps the last item of each series: the cleared ones (most
+  // recent first in the answer) go first, oldest first, so that a series'
+  // open alert wins over an earlier episode of it that cleared.
+  const recent = Array.isArray(body.recent) ? [...body.recent].reverse() : [];
+  return [...recent, ...(Array.isArray(body.open) ? body.open : [])];
 }
 
 // fetchAlerts returns the normalized alerts, or AlertsUnavailable.
 export async function fetchAlerts(params) {
   try {
     const body = await request('v1/alerts', params);
-    return listOf(body).map(normalize);
+    const list = listOf(body).map(normalize);
+    // The stream goes on from the last event this answer includes, so that
+    // none raised in between is missed.
+    if (body && typeof body.last_seq === 'number') list.lastSeq = body.last_seq;
+    return list;
   } catch (err) {
     if (err.notAvailable) return AlertsUnavailable;
     throw err;
@@ -81,6 +89,7 @@ export class AlertBoard {
   }
 
   load(alerts) {
+    this.lastSeq = alerts.lastSeq;
     this.byKey.clear();
     for (const a of alerts) this.apply(a, false);
     this.onChange(this);
@@ -104,7 +113,8 @@ export class AlertBoard {
   // follow listens to the stream until close() is called.
   follow() {
     const on = (ev) => this.apply(normalize(ev));
-    this.close = stream('v1/alerts/stream', { message: on, 'alert.raised': on, 'alert.updated': on, 'alert.cleared': on }, this.onState);
+    const path = typeof this.lastSeq === 'number' ? `v1/alerts/stream?after=${this.lastSeq}` : 'v1/alerts/stream';
+    this.close = stream(path, { message: on, 'alert.raised': on, 'alert.updated': on, 'alert.cleared': on }, this.onState);
   }
 }
 
