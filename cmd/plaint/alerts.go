@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/projections"
 	"github.com/plaint/plaint/projections/alerts"
 )
@@ -218,16 +217,8 @@ func (c *AlertsBacktestCmd) Run(g *Globals) error {
 	if err != nil {
 		return domain.Errorf(domain.EINVALID, "%v", err)
 	}
-	var l *eventstore.Log
-	if fi, err := os.Stat(g.Data); err == nil && !fi.IsDir() {
-		l, err = eventstore.Open(g.Data, eventstore.WithReadOnly())
-		if err != nil {
-			return fmt.Errorf("open backup %s: %w", g.Data, err)
-		}
-	} else if l, err = openLogOffline(g); domain.ErrorCode(err) == domain.EUNAVAILABLE {
-		return &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
-			"the data directory %s is in use by a running plaint server: backtest a hot copy instead (plaint backup --out snap.db, then plaint alerts backtest --data snap.db)", g.Data)}
-	} else if err != nil {
+	l, err := openForReading(g, "backtest a hot copy instead (plaint backup --out snap.db, then plaint alerts backtest --data snap.db)")
+	if err != nil {
 		return err
 	}
 	defer l.Close()

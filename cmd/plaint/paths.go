@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -23,6 +24,25 @@ func logPath(data string) string { return filepath.Join(data, logFile) }
 // reads it directly. When a running server holds it, it says so at once.
 func openLogOffline(g *Globals) (*eventstore.Log, error) {
 	return openLogFileOffline(g, "")
+}
+
+// openForReading opens what --data names for a command that reads the
+// whole log itself (replay, alerts backtest): a backup file read-only, or
+// the data directory when no server holds it. When a server does, the
+// error is EUNAVAILABLE with inUse, which says what to do instead.
+func openForReading(g *Globals, inUse string) (*eventstore.Log, error) {
+	if fi, err := os.Stat(g.Data); err == nil && !fi.IsDir() {
+		l, err := eventstore.Open(g.Data, eventstore.WithReadOnly())
+		if err != nil {
+			return nil, fmt.Errorf("open backup %s: %w", g.Data, err)
+		}
+		return l, nil
+	}
+	l, err := openLogOffline(g)
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
+		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf("the data directory %s is in use by a running plaint server: %s", g.Data, inUse)}
+	}
+	return l, err
 }
 
 // offlineOrServer reads the data directory's log with offline when it can

@@ -37,18 +37,10 @@ func (c *ReplayCmd) Run(g *Globals) error {
 	if c.To != "" {
 		sp.Filter.To = c.To
 	}
-	var l *eventstore.Log
-	if fi, err := os.Stat(g.Data); err == nil && !fi.IsDir() {
-		l, err = eventstore.Open(g.Data, eventstore.WithReadOnly())
-		if err != nil {
-			return fmt.Errorf("open backup %s: %w", g.Data, err)
-		}
-	} else if l, err = openLogOffline(g); domain.ErrorCode(err) == domain.EUNAVAILABLE {
-		return &domain.Error{Code: domain.EUNAVAILABLE, Message: fmt.Sprintf(
-			"the data directory %s is in use by a running plaint server: replay a hot copy instead "+
-				"(plaint backup --out snap.db, then plaint replay -f %s --data snap.db), "+
-				"or register the spec on the server (plaint projection create -f %s)", g.Data, c.File, c.File)}
-	} else if err != nil {
+	l, err := openForReading(g, fmt.Sprintf("replay a hot copy instead "+
+		"(plaint backup --out snap.db, then plaint replay -f %s --data snap.db), "+
+		"or register the spec on the server (plaint projection create -f %s)", c.File, c.File))
+	if err != nil {
 		return err
 	}
 	defer l.Close()
