@@ -272,3 +272,15 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 }
+
+// TestServeStoppedWhileWaitingForNATSExitsCleanly sends SIGTERM to a node
+// that still waits for its NATS servers (none listens yet): that is a stop
+// asked for, so serve says so and exits 0, not 1 with "context canceled".
+func TestServeStoppedWhileWaitingForNATSExitsCleanly(t *testing.T) {
+	s := spawnServer(t, t.TempDir(), "--nats-url", "nats://"+freePort(t))
+	waitFor(t, clusterStart, "serve to wait for NATS", func() bool { return strings.Contains(s.output(), "waiting for NATS") })
+	s.term()
+	if !strings.Contains(s.output(), "stopped before it was ready") {
+		t.Fatalf("serve did not say it stopped while waiting:\n%s", s.output())
+	}
+}

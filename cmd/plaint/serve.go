@@ -92,8 +92,15 @@ func (c *ServeCmd) Run(g *Globals) error {
 	logger := c.logger(g)
 	e, err := c.start(g, logger)
 	if err != nil {
+		var stopErr error
 		if e != nil {
-			e.stop()
+			stopErr = e.stop()
+		}
+		// A stop asked for while serve still waited (for a cluster that is
+		// starting, say) is a clean stop, not a failure to start.
+		if g.Ctx.Err() != nil && errors.Is(err, context.Canceled) && stopErr == nil {
+			logger.Info("stopped before it was ready", "waiting_for", err.Error())
+			return nil
 		}
 		return err
 	}
