@@ -90,7 +90,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, in := range c.Inject {
-		if err := in.validate(); err != nil {
+		if err := validateInjection(in); err != nil {
 			errs = append(errs, fmt.Errorf("synthetic: inject %s from %s: %w", in.Category, in.From.Format(time.DateOnly), err))
 		}
 	}

@@ -9,23 +9,14 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections/alerts"
 )
 
 // Injection is a rise injected into a synthetic history: from From, for
 // Weeks weeks, the complaints of Category (and of Segment and Channel, when
-// given) come Factor times as often. It is the truth an alert scorer
-// checks the detector against.
-type Injection struct {
-	Category string    `json:"category"`
-	Segment  string    `json:"segment,omitempty"`
-	Channel  string    `json:"channel,omitempty"`
-	From     time.Time `json:"from"`
-	Weeks    int       `json:"weeks"`
-	Factor   float64   `json:"factor"`
-}
-
-// End is the end (exclusive) of the injected rise.
-func (in Injection) End() time.Time { return in.From.AddDate(0, 0, 7*in.Weeks) }
+// given) come Factor times as often. It is the alert scorer's Rise, so the
+// truth a history is labelled with is what the scorer reads.
+type Injection = alerts.Rise
 
 // ParseInjection reads "category=billing,segment=smb,from=2026-03-02,factor=2.0,weeks=6"
 // (segment and channel optional; weeks default 4, factor default 2).
@@ -59,7 +50,7 @@ func ParseInjection(s string) (Injection, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", k, err))
 		}
 	}
-	if err := in.validate(); err != nil {
+	if err := validateInjection(in); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -68,7 +59,8 @@ func ParseInjection(s string) (Injection, error) {
 	return in, nil
 }
 
-func (in Injection) validate() error {
+// validateInjection joins every problem of an injection.
+func validateInjection(in Injection) error {
 	var errs []error
 	if _, ok := categoryIndex[in.Category]; !ok {
 		errs = append(errs, fmt.Errorf("category %q is not one of the generated categories", in.Category))
@@ -85,8 +77,8 @@ func (in Injection) validate() error {
 	return errors.Join(errs...)
 }
 
-// matches reports whether complaint ev falls under the injection.
-func (in Injection) matches(ev *domain.Event) bool {
+// injectionMatches reports whether complaint ev falls under the injection in.
+func injectionMatches(in Injection, ev *domain.Event) bool {
 	return ev.Type == domain.TypeComplaintFiled && ev.Data.Category == in.Category &&
 		(in.Segment == "" || ev.Data.Segment == in.Segment) && (in.Channel == "" || ev.Data.Channel == in.Channel) &&
 		!ev.Time.Before(in.From) && ev.Time.Before(in.End())
@@ -99,7 +91,7 @@ func (in Injection) matches(ev *domain.Event) bool {
 // the same seed gives without injections.
 func (g *generator) inject(ev domain.Event) {
 	for _, in := range g.cfg.Inject {
-		if !in.matches(&ev) {
+		if !injectionMatches(in, &ev) {
 			continue
 		}
 		extra := in.Factor - 1

@@ -30,10 +30,8 @@ func (c *EmitCmd) writeTruth(sum synthetic.Summary, inject []synthetic.Injection
 	if c.TruthFile == "" {
 		return nil
 	}
-	t := alerts.Truth{From: sum.Start, To: sum.End, Categories: synthetic.Categories(), Rises: []alerts.Rise{}}
-	for _, in := range inject {
-		t.Rises = append(t.Rises, alerts.Rise{Category: in.Category, Segment: in.Segment, Channel: in.Channel, From: in.From, Weeks: in.Weeks, Factor: in.Factor})
-	}
+	// Rises is never null in the file, even with nothing injected.
+	t := alerts.Truth{From: sum.Start, To: sum.End, Categories: synthetic.Categories(), Rises: append([]alerts.Rise{}, inject...)}
 	b, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
 		return err

@@ -26,8 +26,8 @@ type Rise struct {
 	Factor   float64   `json:"factor"`
 }
 
-// end is the end (exclusive) of the rise.
-func (r Rise) end() time.Time { return r.From.AddDate(0, 0, 7*r.Weeks) }
+// End is the end (exclusive) of the rise.
+func (r Rise) End() time.Time { return r.From.AddDate(0, 0, 7*r.Weeks) }
 
 // Grace is how long after a rise ends an alert still counts as detecting
 // it (the week whose count it completed).
@@ -81,7 +81,7 @@ func ScoreAlerts(truth Truth, evs []Event) Score {
 		sc.Alerts++
 		hit := false
 		for i, r := range truth.Rises {
-			if ev.Category() == r.Category && !ev.Time.Before(r.From) && ev.Time.Before(r.end().Add(Grace)) {
+			if ev.Category() == r.Category && !ev.Time.Before(r.From) && ev.Time.Before(r.End().Add(Grace)) {
 				hit = true
 				if first[i].IsZero() || ev.Time.Before(first[i]) {
 					first[i] = ev.Time
@@ -123,7 +123,7 @@ func ScoreAlerts(truth Truth, evs []Event) Score {
 		quiet := days
 		for _, r := range truth.Rises {
 			if r.Category == c {
-				quiet -= (r.end().Add(Grace).Sub(r.From)).Hours() / 24
+				quiet -= (r.End().Add(Grace).Sub(r.From)).Hours() / 24
 			}
 		}
 		sc.SeriesMonths += math.Max(0, quiet) / (365.25 / 12)
