@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -558,12 +559,8 @@ type ForgetOptions struct {
 }
 
 func (o *ForgetOptions) setDefaults() {
-	if o.MaxHold == 0 {
-		o.MaxHold = 200 * time.Millisecond
-	}
-	if o.ScrubWait == 0 {
-		o.ScrubWait = 5 * time.Minute
-	}
+	o.MaxHold = cmp.Or(o.MaxHold, 200*time.Millisecond)
+	o.ScrubWait = cmp.Or(o.ScrubWait, 5*time.Minute)
 }
 
 // ForgetReport says what Forget did.

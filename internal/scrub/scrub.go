@@ -23,6 +23,7 @@
 package scrub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,12 +49,8 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() {
-	if o.MaxHold == 0 {
-		o.MaxHold = 100 * time.Millisecond
-	}
-	if o.Wait == 0 {
-		o.Wait = 5 * time.Minute
-	}
+	o.MaxHold = cmp.Or(o.MaxHold, 100*time.Millisecond)
+	o.Wait = cmp.Or(o.Wait, 5*time.Minute)
 }
 
 // Report says what FreePages did.

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 
@@ -51,12 +52,8 @@ func (p Params) detectConfig() detect.Config {
 }
 
 func (p *Params) setDefaults() {
-	if p.Samples == 0 {
-		p.Samples = 5
-	}
-	if p.Drilldown == 0 {
-		p.Drilldown = 5
-	}
+	p.Samples = cmp.Or(p.Samples, 5)
+	p.Drilldown = cmp.Or(p.Drilldown, 5)
 }
 
 // Validate returns every problem of the parameters, joined.

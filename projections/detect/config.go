@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -55,29 +56,18 @@ type Config struct {
 func (c *Config) setDefaults() {
 	c.Weekly.setDefaults(Week)
 	c.Monthly.setDefaults(Month)
-	if c.ShortHistory == "" {
-		c.ShortHistory = RuleEARSC2
+	c.ShortHistory = cmp.Or(c.ShortHistory, RuleEARSC2)
+	c.EARSBaseline = cmp.Or(c.EARSBaseline, 7)
+	c.EARSMinSigma = cmp.Or(c.EARSMinSigma, 1)
+	earsAlpha := 0.001
+	if c.ShortHistory == RuleEARSC3 {
+		earsAlpha = 0.025
 	}
-	if c.EARSBaseline == 0 {
-		c.EARSBaseline = 7
-	}
-	if c.EARSMinSigma == 0 {
-		c.EARSMinSigma = 1
-	}
-	if c.EARSAlpha == 0 {
-		c.EARSAlpha = 0.001
-		if c.ShortHistory == RuleEARSC3 {
-			c.EARSAlpha = 0.025
-		}
-	}
+	c.EARSAlpha = cmp.Or(c.EARSAlpha, earsAlpha)
 	c.PoissonCUSUM.setDefaults()
 	c.CUSUM.setDefaults()
-	if c.Q == 0 {
-		c.Q = 0.05
-	}
-	if c.MinCount == 0 {
-		c.MinCount = 5
-	}
+	c.Q = cmp.Or(c.Q, 0.05)
+	c.MinCount = cmp.Or(c.MinCount, 5)
 }
 
 // Validate returns every problem of the configuration, joined (nil when it

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -91,48 +92,22 @@ func MonthlyFarringtonDefaults() FarringtonConfig {
 
 // setDefaults fills zero fields with the defaults for the period kind.
 func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
-	if c.YearsBack == 0 {
-		c.YearsBack = 5
+	halfWindow, pastExcluded := 3, 26
+	if kind == Month {
+		halfWindow, pastExcluded = 1, 6
 	}
-	if c.HalfWindow == 0 {
-		c.HalfWindow = 3
-		if kind == Month {
-			c.HalfWindow = 1
-		}
-	}
-	if c.NoPeriods == 0 {
-		c.NoPeriods = 10
-	}
-	if c.PastExcluded == 0 {
-		c.PastExcluded = 26
-		if kind == Month {
-			c.PastExcluded = 6
-		}
-	}
-	if c.Alpha == 0 {
-		c.Alpha = 0.05
-	}
-	if c.WeightsThreshold == 0 {
-		c.WeightsThreshold = 2.58
-	}
-	if c.PThresholdTrend == 0 {
-		c.PThresholdTrend = 1
-	}
-	if c.MinYearsBack == 0 {
-		c.MinYearsBack = 2
-	}
-	if c.TrendMinYears == 0 {
-		c.TrendMinYears = 2
-	}
-	if c.Threshold == "" {
-		c.Threshold = ThresholdPredictive
-	}
-	if c.Limit54Cases == 0 {
-		c.Limit54Cases = 5
-	}
-	if c.Limit54Periods == 0 {
-		c.Limit54Periods = 4
-	}
+	c.YearsBack = cmp.Or(c.YearsBack, 5)
+	c.HalfWindow = cmp.Or(c.HalfWindow, halfWindow)
+	c.NoPeriods = cmp.Or(c.NoPeriods, 10)
+	c.PastExcluded = cmp.Or(c.PastExcluded, pastExcluded)
+	c.Alpha = cmp.Or(c.Alpha, 0.05)
+	c.WeightsThreshold = cmp.Or(c.WeightsThreshold, 2.58)
+	c.PThresholdTrend = cmp.Or(c.PThresholdTrend, 1)
+	c.MinYearsBack = cmp.Or(c.MinYearsBack, 2)
+	c.TrendMinYears = cmp.Or(c.TrendMinYears, 2)
+	c.Threshold = cmp.Or(c.Threshold, ThresholdPredictive)
+	c.Limit54Cases = cmp.Or(c.Limit54Cases, 5)
+	c.Limit54Periods = cmp.Or(c.Limit54Periods, 4)
 }
 
 // validate returns every problem of the configuration, joined.

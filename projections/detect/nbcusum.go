@@ -1,6 +1,9 @@
 package detect
 
-import "math"
+import (
+	"cmp"
+	"math"
+)
 
 // NBCUSUM is the one-sided negative binomial likelihood-ratio CUSUM of
 // surveillance's glrnb with a known shift (theta given: the recursive LR
@@ -22,12 +25,8 @@ type NBCUSUM struct {
 
 // setDefaults fills zero fields with the defaults.
 func (c *NBCUSUM) setDefaults() {
-	if c.Kappa == 0 {
-		c.Kappa = math.Ln2
-	}
-	if c.Threshold == 0 {
-		c.Threshold = 7
-	}
+	c.Kappa = cmp.Or(c.Kappa, math.Ln2)
+	c.Threshold = cmp.Or(c.Threshold, 7)
 }
 
 // Step advances the chart by one period: prev is S_{t-1} (0 after an

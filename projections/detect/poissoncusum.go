@@ -1,6 +1,9 @@
 package detect
 
-import "math"
+import (
+	"cmp"
+	"math"
+)
 
 // PoissonCUSUM is the standardised Poisson CUSUM of surveillance's
 // algo.cusum (trans = "standard"): S_t = max(0, S_{t-1} + (x_t - m_t)/sqrt(m_t) - K),
@@ -14,12 +17,8 @@ type PoissonCUSUM struct {
 
 // setDefaults fills zero fields with algo.cusum's defaults.
 func (c *PoissonCUSUM) setDefaults() {
-	if c.K == 0 {
-		c.K = 1.04
-	}
-	if c.H == 0 {
-		c.H = 2.26
-	}
+	c.K = cmp.Or(c.K, 1.04)
+	c.H = cmp.Or(c.H, 2.26)
 }
 
 // Step advances the CUSUM by one period with observed x and in-control mean

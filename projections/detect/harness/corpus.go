@@ -6,6 +6,7 @@
 package harness
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -33,21 +34,13 @@ type CorpusConfig struct {
 
 // setDefaults fills zero fields.
 func (c *CorpusConfig) setDefaults() {
-	if c.Series == 0 {
-		c.Series = 100
-	}
-	if c.Months == 0 {
-		c.Months = 36
-	}
-	if c.Rises == 0 {
-		c.Rises = 50
-	}
+	c.Series = cmp.Or(c.Series, 100)
+	c.Months = cmp.Or(c.Months, 36)
+	c.Rises = cmp.Or(c.Rises, 50)
 	if c.Start.IsZero() {
 		c.Start = time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC)
 	}
-	if c.RiseFrom == 0 {
-		c.RiseFrom = 182
-	}
+	c.RiseFrom = cmp.Or(c.RiseFrom, 182)
 }
 
 // Rise is one injected rise: from Onset (a day index) for Days days the

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -22,12 +23,8 @@ type ScoreConfig struct {
 }
 
 func (c *ScoreConfig) setDefaults() {
-	if c.Grace == 0 {
-		c.Grace = 7
-	}
-	if c.Within == 0 {
-		c.Within = 14
-	}
+	c.Grace = cmp.Or(c.Grace, 7)
+	c.Within = cmp.Or(c.Within, 14)
 }
 
 // Band is the recall of the rises of one size.
