@@ -4,16 +4,13 @@ import (
 	"context"
 	"reflect"
 	"testing"
-	"time"
 )
 
 // TestAsOfAnswersAreCachedPerDefinitionAndSequence: an "as of" answer is
 // computed once per question and sequence, stays equal to a fresh fold as the
 // log grows, and is never served for another question.
 func TestAsOfAnswersAreCachedPerDefinitionAndSequence(t *testing.T) {
-	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	appendRandom(t, l, newGen(11), 1500)
-	e := openTestEngine(t, l, "")
+	l, e := openRandomEngine(t, 11, 1500)
 	ctx := context.Background()
 	at := l.LastSeq() - 200
 	q := TrendQuery{By: []Dimension{DimCategory}, AsOf: AsOf{Seq: at}}

@@ -177,9 +177,7 @@ func TestAnEngineOpeningAfterAnOfflineErasureRebuilds(t *testing.T) {
 }
 
 func TestSpecsNamingTheCustomer(t *testing.T) {
-	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	appendRandom(t, l, newGen(3), 100)
-	e := openTestEngine(t, l, "")
+	_, e := openRandomEngine(t, 3, 100)
 	sp, err := ParseSpec([]byte("name: one\nfilter: {where: {customer_id: [C-7]}}\nmeasures: [count]\n"))
 	if err != nil {
 		t.Fatal(err)

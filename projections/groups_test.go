@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/plaint/plaint/domain"
 )
@@ -16,10 +15,8 @@ import (
 // the failed projection lets go of its state; a live projection that grows
 // past the bound fails the same way.
 func TestGroupsAreBounded(t *testing.T) {
-	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	appendRandom(t, l, newGen(51), 3000)
 	const limit = 200
-	e := openTestEngine(t, l, "", WithMaxGroups(limit))
+	l, e := openRandomEngine(t, 51, 3000, WithMaxGroups(limit))
 	ctx := context.Background()
 	isBound := func(err error, what string) {
 		t.Helper()

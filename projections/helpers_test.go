@@ -49,6 +49,16 @@ func openTestEngine(t testing.TB, l Log, statePath string, opts ...Option) *Engi
 	return e
 }
 
+// openRandomEngine opens a test log (record times from 2026-01-01) holding
+// n events of the generator seeded with seed, and an engine over it that
+// keeps no state file.
+func openRandomEngine(t testing.TB, seed uint64, n int, opts ...Option) (*eventstore.Log, *Engine) {
+	t.Helper()
+	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	appendRandom(t, l, newGen(seed), n)
+	return l, openTestEngine(t, l, "", opts...)
+}
+
 var (
 	testCategories = []string{"billing", "delivery", "outage", "technical", "service"}
 	testSegments   = []string{"enterprise", "smb", "consumer"}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/plaint/plaint/domain"
 )
@@ -13,9 +12,7 @@ import (
 // nanosecond range (1677-2262) are refused with an error that says why, and
 // the edges just inside it answer.
 func TestTimesBeyondWhatPlaintRepresents(t *testing.T) {
-	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	appendRandom(t, l, newGen(5), 200)
-	e := openTestEngine(t, l, "")
+	l, e := openRandomEngine(t, 5, 200)
 	ctx := context.Background()
 	// query is the trend by category a question asks, checked.
 	type question struct{ bucket, from, to, asOf string }

@@ -245,9 +245,7 @@ func TestLiveAnswersAreSharedPerPosition(t *testing.T) {
 // fold in progress (the live loop catching up with a big batch), a question
 // whose answer is already known at the log's position is answered at once.
 func TestCachedAnswerDoesNotWaitForAFold(t *testing.T) {
-	l, _ := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	appendRandom(t, l, newGen(41), 1000)
-	e := openTestEngine(t, l, "")
+	_, e := openRandomEngine(t, 41, 1000)
 	ctx := context.Background()
 	q := TrendQuery{By: []Dimension{DimCategory}}
 	first, err := e.Trends(ctx, q)
