@@ -4,28 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	plaintcsv "github.com/plaint/plaint/adapters/csv"
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/internal/testutil"
 )
-
-// repoRoot returns the repository root, found from this file's location.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("no caller information")
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-func cfpbSample(t *testing.T) string {
-	return filepath.Join(repoRoot(t), "..", "shared", "data", "cfpb-complaints-2023-sample.csv")
-}
 
 func importFile(t *testing.T, csvPath string, m *plaintcsv.Mapping) ([]domain.Event, []plaintcsv.Rejection, plaintcsv.Summary, error) {
 	t.Helper()
@@ -45,11 +31,11 @@ func importFile(t *testing.T, csvPath string, m *plaintcsv.Mapping) ([]domain.Ev
 // TestCFPBSampleImportsWithTheShippedMapping maps the whole real CFPB sample
 // with examples/cfpb-mapping.yaml.
 func TestCFPBSampleImportsWithTheShippedMapping(t *testing.T) {
-	m, err := plaintcsv.LoadMapping(filepath.Join(repoRoot(t), "examples", "cfpb-mapping.yaml"))
+	m, err := plaintcsv.LoadMapping(filepath.Join(testutil.RepoRoot(t), "examples", "cfpb-mapping.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, rejs, sum, err := importFile(t, cfpbSample(t), m)
+	evs, rejs, sum, err := importFile(t, testutil.CFPBSample(t), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,12 +105,12 @@ func TestCFPBSampleImportsWithTheShippedMapping(t *testing.T) {
 // TestCFPBSampleReportsRowsWithoutAState requires a state: the four rows
 // without one are rejected with their row and line numbers.
 func TestCFPBSampleReportsRowsWithoutAState(t *testing.T) {
-	m, err := plaintcsv.LoadMapping(filepath.Join(repoRoot(t), "examples", "cfpb-mapping.yaml"))
+	m, err := plaintcsv.LoadMapping(filepath.Join(testutil.RepoRoot(t), "examples", "cfpb-mapping.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Fields["region"] = &plaintcsv.FieldSpec{Column: "State", Required: true, Unmapped: plaintcsv.UnmappedKeep}
-	_, rejs, sum, err := importFile(t, cfpbSample(t), m)
+	_, rejs, sum, err := importFile(t, testutil.CFPBSample(t), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +123,7 @@ func TestCFPBSampleReportsRowsWithoutAState(t *testing.T) {
 		}
 	}
 	m.OnError = plaintcsv.OnErrorFail
-	_, _, sum, err = importFile(t, cfpbSample(t), m)
+	_, _, sum, err = importFile(t, testutil.CFPBSample(t), m)
 	if err == nil || !strings.Contains(err.Error(), rejs[0].String()) {
 		t.Fatalf("err %v, want the first rejection %q", err, rejs[0])
 	}
@@ -150,12 +136,12 @@ func TestCFPBSampleReportsRowsWithoutAState(t *testing.T) {
 // lazy_quotes: the three rows with a quote inside an unquoted field are
 // rejected, and only they.
 func TestCFPBSampleStrictQuotesRejectsThreeRows(t *testing.T) {
-	m, err := plaintcsv.LoadMapping(filepath.Join(repoRoot(t), "examples", "cfpb-mapping.yaml"))
+	m, err := plaintcsv.LoadMapping(filepath.Join(testutil.RepoRoot(t), "examples", "cfpb-mapping.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.LazyQuotes = false
-	evs, rejs, sum, err := importFile(t, cfpbSample(t), m)
+	evs, rejs, sum, err := importFile(t, testutil.CFPBSample(t), m)
 	if err != nil {
 		t.Fatal(err)
 	}

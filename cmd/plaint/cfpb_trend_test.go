@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,32 +14,16 @@ import (
 	plaintcsv "github.com/plaint/plaint/adapters/csv"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 	"github.com/plaint/plaint/projections"
 )
-
-// cfpbSample finds the real CFPB sample: shared/data beside the repository
-// (or beside the directory of worktrees holding it).
-func cfpbSample(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(file)
-	for i := 0; i < 6; i++ {
-		p := filepath.Join(dir, "shared", "data", "cfpb-complaints-2023-sample.csv")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Fatal("the CFPB sample (shared/data/cfpb-complaints-2023-sample.csv) is not beside the repository")
-	return ""
-}
 
 // cfpbLog imports the real CFPB sample's rows received up to and including
 // until (an export taken that day) through examples/cfpb-mapping.yaml, in
 // the file's order, into a new data directory.
 func cfpbLog(t *testing.T, until time.Time) string {
 	t.Helper()
-	src, err := os.ReadFile(cfpbSample(t))
+	src, err := os.ReadFile(testutil.CFPBSample(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +42,7 @@ func cfpbLog(t *testing.T, until time.Time) string {
 		}
 	}
 	w.Flush()
-	_, file, _, _ := runtime.Caller(0)
-	m, err := plaintcsv.LoadMapping(filepath.Join(filepath.Dir(file), "..", "..", "examples", "cfpb-mapping.yaml"))
+	m, err := plaintcsv.LoadMapping(repoFile("examples", "cfpb-mapping.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
+	"github.com/plaint/plaint/internal/testutil"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -159,7 +160,7 @@ func TestEmitSyntheticIsDeterministicAndPublishesAll(t *testing.T) {
 func TestEmitCSVPublishesTheCFPBSample(t *testing.T) {
 	n := startEmitNATS(t, true)
 	code, out, errOut := runMain(t, "emit", "--nats-url", n.url,
-		"--csv", repoFile("..", "shared", "data", "cfpb-complaints-2023-sample.csv"), "--map", repoFile("examples", "cfpb-mapping.yaml"))
+		"--csv", testutil.CFPBSample(t), "--map", repoFile("examples", "cfpb-mapping.yaml"))
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -188,7 +189,7 @@ func TestEmitFailsClearlyWithoutAStreamOrServer(t *testing.T) {
 }
 
 func TestEmitDryRunAndFlagChecks(t *testing.T) {
-	code, out, errOut := runMain(t, "emit", "--dry-run", "--csv", repoFile("..", "shared", "data", "cfpb-complaints-2023-sample.csv"), "--map", repoFile("examples", "cfpb-mapping.yaml"))
+	code, out, errOut := runMain(t, "emit", "--dry-run", "--csv", testutil.CFPBSample(t), "--map", repoFile("examples", "cfpb-mapping.yaml"))
 	if code != 0 || !strings.Contains(out, "dry run: 3999 events would be published") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -235,7 +236,7 @@ func TestEmitExitCodesAndMessages(t *testing.T) {
 		want string
 	}{
 		{[]string{"--csv", missing + ".csv", "--map", repoFile("examples", "cfpb-mapping.yaml")}, 2, ".csv: the file does not exist"},
-		{[]string{"--csv", repoFile("..", "shared", "data", "cfpb-complaints-2023-sample.csv"), "--map", missing + ".yaml"}, 2, ".yaml: the file does not exist"},
+		{[]string{"--csv", testutil.CFPBSample(t), "--map", missing + ".yaml"}, 2, ".yaml: the file does not exist"},
 		{[]string{"--file", missing + ".jsonl"}, 2, ".jsonl: the file does not exist"},
 		{[]string{"--file", repoFile("examples", "events.jsonl"), "--nats-url", "http://127.0.0.1:4222"}, 2, "expected nats://HOST:PORT"},
 		{[]string{"--synthetic", "--months", "0"}, 2, "--months 0"},
