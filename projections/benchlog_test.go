@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -30,6 +31,9 @@ var benchTmp struct {
 // benchLogDir returns PLAINT_BENCH_DIR, or the temporary directory.
 func benchLogDir() (string, error) {
 	if dir := os.Getenv("PLAINT_BENCH_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("bench dir: %w", err)
+		}
 		return dir, nil
 	}
 	benchTmp.Lock()
@@ -96,6 +100,10 @@ func writeBenchLog(path string, n int, seed uint64, event func(r *rand.Rand, i i
 		return err
 	}
 	if err := l.Close(); err != nil {
+		return err
+	}
+	// The log's key snapshot sits beside it (name + ".keys") and moves with it.
+	if err := os.Rename(tmp+".keys", path+".keys"); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return os.Rename(tmp, path)
