@@ -3,6 +3,8 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -29,8 +32,12 @@ type Client struct {
 	// Hint is added to the error when no server answers, to say how to
 	// name another one.
 	Hint string
-	// AuthHint is added to a 401's message, to say how to give a token.
+	// AuthHint is added to a 401's and a 403's message, to say how to
+	// give a token.
 	AuthHint string
+	// CAHint is added to the error when the server's certificate is signed
+	// by no CA the client trusts, to say how to name its CA.
+	CAHint string
 
 	http *http.Client
 }
@@ -47,10 +54,29 @@ func NewClient(base string) (*Client, error) {
 // SetHTTPClient replaces the client's transport, for TLS settings.
 func (c *Client) SetHTTPClient(hc *http.Client) { c.http = hc }
 
+// TrustCAFile makes the client verify the server's certificate against the
+// CA certificates (PEM) in file instead of the system's roots: a server
+// with a self-signed or private-CA certificate. A file that cannot be read
+// or holds no certificate is an EINVALID error.
+func (c *Client) TrustCAFile(file string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return domain.Errorf(domain.EINVALID, "CA file: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return domain.Errorf(domain.EINVALID, "CA file %s holds no PEM certificate", file)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c.http = &http.Client{Transport: tr}
+	return nil
+}
+
 // send sends a request and returns the response of a 2xx answer. A server
 // error is returned as the *domain.Error its body carries; no server at
 // all as ErrNoServer.
-func (c *Client) send(ctx context.Context, method, path string, q url.Values, body []byte, contentType string) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, body []byte, header http.Header) (*http.Response, error) {
 	u := c.URL + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -63,8 +89,8 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", path, err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -74,6 +100,10 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
 			return nil, fmt.Errorf("%w at %s%s: %w", ErrNoServer, c.URL, c.Hint, err)
+		}
+		var unknownCA x509.UnknownAuthorityError
+		if errors.As(err, &unknownCA) {
+			return nil, fmt.Errorf("ask %s: %w%s", c.URL, err, c.CAHint)
 		}
 		return nil, fmt.Errorf("ask %s: %w", c.URL, err)
 	}
@@ -86,7 +116,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 		Error ErrorBody `json:"error"`
 	}
 	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
-		if e.Error.Code == domain.EUNAUTHORIZED {
+		if e.Error.Code == domain.EUNAUTHORIZED || e.Error.Code == domain.EFORBIDDEN {
 			e.Error.Message += c.AuthHint
 		}
 		return nil, &domain.Error{Code: e.Error.Code, Message: e.Error.Message}
@@ -104,7 +134,11 @@ func (c *Client) Do(ctx context.Context, method, path string, q url.Values, body
 func (c *Client) DoType(ctx context.Context, method, path string, q url.Values, body []byte, contentType string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	resp, err := c.send(ctx, method, path, q, body, contentType)
+	var h http.Header
+	if contentType != "" {
+		h = http.Header{"Content-Type": {contentType}}
+	}
+	resp, err := c.send(ctx, method, path, q, body, h)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +158,22 @@ func (c *Client) Get(ctx context.Context, path string, q url.Values) ([]byte, er
 // Stream sends a GET and returns the open body of a 2xx answer, for large
 // downloads (backups, the event tail); the caller closes it.
 func (c *Client) Stream(ctx context.Context, path string, q url.Values) (io.ReadCloser, error) {
-	resp, err := c.send(ctx, http.MethodGet, path, q, nil, "")
+	resp, err := c.send(ctx, http.MethodGet, path, q, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// EventStream opens a Server-Sent Events stream at path, resuming after
+// the event lastID names when it is not empty (the Last-Event-ID header),
+// and returns the open body of a 2xx answer; the caller closes it.
+func (c *Client) EventStream(ctx context.Context, path, lastID string) (io.ReadCloser, error) {
+	h := http.Header{"Accept": {"text/event-stream"}}
+	if lastID != "" {
+		h.Set("Last-Event-ID", lastID)
+	}
+	resp, err := c.send(ctx, http.MethodGet, path, nil, nil, h)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -132,6 +131,9 @@ func (c *AlertsFollowCmd) Run(g *Globals) error {
 		if g.Ctx.Err() != nil {
 			return nil
 		}
+		if refused(err) {
+			return err // a token is missing or wrong: retrying will not help
+		}
 		if n > 0 {
 			attempt = 0
 		}
@@ -148,22 +150,20 @@ func (c *AlertsFollowCmd) Run(g *Globals) error {
 // stream reads one connection of the stream, printing its events and
 // moving after on; it returns how many it read and why it ended.
 func (c *AlertsFollowCmd) stream(g *Globals, after *int64) (int, error) {
-	req, err := http.NewRequestWithContext(g.Ctx, http.MethodGet, strings.TrimRight(g.Server, "/")+"/v1/alerts/stream", nil)
-	if err != nil {
-		return 0, domain.FieldErrorf("server", "%q is not a URL", g.Server)
-	}
-	if *after >= 0 {
-		req.Header.Set("Last-Event-ID", fmt.Sprint(*after))
-	}
-	resp, err := http.DefaultClient.Do(req)
+	cl, err := g.client()
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /v1/alerts/stream: %s", resp.Status)
+	lastID := ""
+	if *after >= 0 {
+		lastID = fmt.Sprint(*after)
 	}
-	sc := bufio.NewScanner(resp.Body)
+	body, err := cl.EventStream(g.Ctx, "/v1/alerts/stream", lastID)
+	if err != nil {
+		return 0, err
+	}
+	defer body.Close()
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	n := 0
 	var id, data string

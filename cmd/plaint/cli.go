@@ -22,6 +22,9 @@ type Globals struct {
 	Server string `help:"URL of a running plaint server, for commands that can ask it. Default: the URL the server holding --data wrote there (http.url), else http://127.0.0.1:8080." env:"PLAINT_SERVER"`
 
 	Token string `help:"Bearer token to send to --server (a line of its --tokens file); prefer the environment variable, which ps does not show." env:"PLAINT_TOKEN"`
+	// ServerCA is the CA of an https --server whose certificate the
+	// system's roots do not verify.
+	ServerCA string `name:"server-ca" help:"CA certificate file (PEM) to verify an https --server with, for a self-signed or private-CA certificate." env:"PLAINT_SERVER_CA" type:"path"`
 
 	Stdout io.Writer       `kong:"-"`
 	Stderr io.Writer       `kong:"-"`
@@ -110,7 +113,8 @@ type exitCode int
 
 // Run parses args, runs the chosen command and returns the exit code:
 // 0 success, 1 failure, 2 usage error, 3 data problem (corrupt log, rejected
-// events), 4 resource busy (the data directory is in use).
+// events), 4 resource busy (the data directory is in use), 5 refused by the
+// server (401 or 403: no token, a wrong one, or one whose role may not).
 func (m *Main) Run(ctx context.Context, args []string) (code int) {
 	var cli CLI
 	cli.Stdout, cli.Stderr, cli.Ctx = m.Stdout, m.Stderr, ctx
@@ -161,6 +165,16 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 	return 0
 }
 
+// exitRefused is the exit code of a command the server refused (401 or
+// 403).
+const exitRefused = 5
+
+// refused reports whether the server refused err's request (401 or 403).
+func refused(err error) bool {
+	c := domain.ErrorCode(err)
+	return c == domain.EUNAUTHORIZED || c == domain.EFORBIDDEN
+}
+
 func exitCodeOf(err error) int {
 	switch {
 	case errors.Is(err, eventstore.ErrLocked):
@@ -175,6 +189,9 @@ func exitCodeOf(err error) int {
 		return 2
 	case domain.EUNAVAILABLE:
 		return 4
+	}
+	if refused(err) {
+		return exitRefused
 	}
 	return 1
 }

@@ -29,7 +29,13 @@ func (g *Globals) client() (*plainthttp.Client, error) {
 		}
 		c.Token = g.Token
 		c.Hint = " (pass --server with the address `plaint serve` printed after 'http:')"
-		c.AuthHint = " (give a token of the server's --tokens file with PLAINT_TOKEN or --token)"
+		c.AuthHint = " (give a token of the server's --tokens file, with a role that may do this, in PLAINT_TOKEN or --token)"
+		c.CAHint = " (give the CA certificate that signed the server's certificate with --server-ca or PLAINT_SERVER_CA)"
+		if g.ServerCA != "" {
+			if err := c.TrustCAFile(g.ServerCA); err != nil {
+				return nil, fmt.Errorf("--server-ca: %w", err)
+			}
+		}
 		g.httpClient = c
 	}
 	return g.httpClient, nil

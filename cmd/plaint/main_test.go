@@ -60,10 +60,14 @@ type server struct {
 	done chan error
 
 	addr, natsURL chan string // what serve printed at start
+
+	// hc is the client await asks /readyz with; nil is http.DefaultClient
+	// (set it before await for a server with --tls-cert).
+	hc *http.Client
 }
 
 var (
-	httpLine = regexp.MustCompile(`http: http://(\S+)`)
+	httpLine = regexp.MustCompile(`http: (https?://\S+)`)
 	natsLine = regexp.MustCompile(`nats: (nats://\S+)`)
 )
 
@@ -114,7 +118,7 @@ func (s *server) await(start, ready time.Duration) {
 	t.Helper()
 	select {
 	case a := <-s.addr:
-		s.http = "http://" + a
+		s.http = a
 		select {
 		case s.nats = <-s.natsURL:
 		default:
@@ -124,8 +128,12 @@ func (s *server) await(start, ready time.Duration) {
 	case <-time.After(start):
 		t.Fatalf("plaint serve did not start in %s\n%s", start, s.output())
 	}
+	hc := s.hc
+	if hc == nil {
+		hc = http.DefaultClient
+	}
 	waitFor(t, ready, "readyz", func() bool {
-		resp, err := http.Get(s.http + "/readyz")
+		resp, err := hc.Get(s.http + "/readyz")
 		if err != nil {
 			return false
 		}

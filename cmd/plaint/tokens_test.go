@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -39,8 +40,21 @@ func TestServeWithTokens(t *testing.T) {
 	if code, out, errOut := runMain(t, "--data", data, "--token", oldTok, "projection", "list"); code != 0 || !strings.Contains(out, "NAME") {
 		t.Errorf("projection list --token: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, _, errOut := runMain(t, "--data", data, "projection", "list"); code == 0 || !strings.Contains(errOut, "PLAINT_TOKEN") {
-		t.Errorf("projection list without a token: exit %d\n%s", code, errOut)
+	// Refused by the server: exit 5, naming the token setting.
+	if code, _, errOut := runMain(t, "--data", data, "projection", "list"); code != exitRefused || !strings.Contains(errOut, "PLAINT_TOKEN") || !strings.Contains(errOut, "--token") {
+		t.Errorf("projection list without a token (401): exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runMain(t, "--data", data, "--token", "wrong-0123456789abcdef", "projection", "list"); code != exitRefused || !strings.Contains(errOut, "PLAINT_TOKEN") {
+		t.Errorf("projection list with a wrong token (401): exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runMain(t, "--data", data, "--token", oldTok, "projection", "drop", "x"); code != exitRefused || !strings.Contains(errOut, "needs admin") || !strings.Contains(errOut, "PLAINT_TOKEN") {
+		t.Errorf("projection drop with a read token (403): exit %d\n%s", code, errOut)
+	}
+	// alerts follow stops at a 401 instead of reconnecting for ever.
+	follow := exec.Command(plaintBin, "--data", data, "alerts", "follow")
+	out, err := runWithin(t, follow, 60*time.Second)
+	if got := exitCodeOfRun(err); got != exitRefused || !strings.Contains(string(out), "PLAINT_TOKEN") {
+		t.Errorf("alerts follow without a token: exit %d\n%s", got, out)
 	}
 	if err := os.WriteFile(file, []byte("# rotated\nread "+newTok+"\n"), 0o600); err != nil {
 		t.Fatal(err)
