@@ -28,6 +28,12 @@ type Batch struct {
 	// stored as it is: set it only for events that came from the decoder
 	// or domain.Validate unchanged.
 	Valid bool
+	// Queued, when set, is called by Committer.AppendBatch once the batch's
+	// events have joined the commit queue (before they are committed), or
+	// once it knows they never will: a caller that must keep its batches in
+	// an order (the ingest keeps the stream's) lets the next batch queue
+	// then, and the committer still commits them together.
+	Queued func()
 }
 
 // Append stores events in one transaction and returns after it committed

@@ -1,6 +1,9 @@
 package eventstore
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // AppendBatch stores b.Events and counts b.DeadLettered dead letters through
 // the group committer, and returns once every transaction holding them has
@@ -16,6 +19,12 @@ import "context"
 // duplicates). The events are read in place, not copied: b.Events must not
 // change until AppendBatch returns.
 func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) {
+	if b.Queued != nil {
+		q := b.Queued
+		var once sync.Once
+		b.Queued = func() { once.Do(q) }
+		defer b.Queued() // a return before the events joined the queue
+	}
 	if err := b.validate(); err != nil {
 		return nil, err
 	}
@@ -62,6 +71,9 @@ queue:
 	}
 	c.batchMu.Unlock()
 	c.closeMu.RUnlock()
+	if b.Queued != nil {
+		b.Queued()
+	}
 	// Once queued a request is always completed: wait for every one, so
 	// that the caller knows the outcome before acknowledging anything.
 	results := make([]Result, len(b.Events))

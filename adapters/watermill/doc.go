@@ -54,7 +54,10 @@
 //
 // The Router's handler decodes the events of a message (validating each
 // once: the store does not validate them again) and appends the valid ones
-// with one AppendBatch. Middleware does the rest: it counts what is
+// with one AppendBatch, in the order the groups were handed out (the
+// Router handles them concurrently; each waits for the one before to join
+// the committer's queue, see turn.go), so that the log keeps the stream's
+// order. Middleware does the rest: it counts what is
 // received, recovers a panic (Watermill's Recoverer), makes the dead-letter
 // decision (invalid messages are published to the dead-letter stream and
 // counted before the message is acknowledged) and handles plaint's own

@@ -74,8 +74,11 @@ func (in *Ingest) handle(msg *message.Message) error {
 	}
 	// The valid events first: the dead letters must not delay them. They
 	// are stored even when the message is going to be nacked, so that its
-	// redelivery drops them as duplicates.
-	if len(events) > 0 {
+	// redelivery drops them as duplicates. A group with none lets the next
+	// one go at once.
+	if len(events) == 0 {
+		turnOf(msg.Context()).done()
+	} else {
 		late, err := in.appendAll(msg.Context(), events, from)
 		if err != nil {
 			return err
@@ -125,14 +128,24 @@ func (in *Ingest) storedBefore(f Frame, ev *domain.Event) bool {
 
 // appendAll appends events, with one AppendBatch when the store has it, and
 // returns those the store rejects as invalid.
+//
+// With a BatchStore, in batch mode, the events join the store's queue in
+// the order the groups were handed out (see turn): it waits for the group
+// before to queue first. (A store without AppendBatch keeps no stream
+// sequences, and its appends go concurrently, in no order.)
 func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []Frame) ([]rejected, error) {
+	t := turnOf(ctx)
+	defer t.done()
 	if bs, ok := in.cfg.Store.(BatchStore); ok {
+		if err := t.wait(ctx); err != nil {
+			return nil, fmt.Errorf("wait for the group before: %w", err)
+		}
 		seqs := make([]uint64, len(from))
 		for i, f := range from {
 			seqs[i] = f.StreamSeq
 		}
 		// The decoder validated every event: the store does not again.
-		results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events, StreamSeqs: seqs, Valid: true})
+		results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events, StreamSeqs: seqs, Valid: true, Queued: t.done})
 		switch {
 		case err == nil:
 			for _, r := range results {
@@ -145,6 +158,7 @@ func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []F
 		// The store rejects an event the decoder accepted: append one by
 		// one, so that only that one is dead-lettered.
 	}
+	t.done()
 	return in.appendEach(ctx, events, from)
 }
 

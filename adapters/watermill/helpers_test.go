@@ -216,11 +216,16 @@ func (g *gateStore) Append(ctx context.Context, ev domain.Event) (eventstore.Res
 func (g *gateStore) DeadLettered(ctx context.Context) error { return g.inner.DeadLettered(ctx) }
 
 // gateBatchStore is a gateStore with AppendBatch, gated the same way (each
-// event of a batch counts as one call).
+// event of a batch counts as one call). A batch counts as queued (the next
+// group of the ingest may go) when it reaches the gate, as with a
+// committer whose commit is slow.
 type gateBatchStore struct{ *gateStore }
 
 func (g gateBatchStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
 	n := int64(len(b.Events))
+	if b.Queued != nil {
+		b.Queued()
+	}
 	if n > 0 {
 		g.entered.Add(n)
 		<-g.gate

@@ -188,6 +188,7 @@ type handout struct {
 	msg    *message.Message
 	group  []jetstream.Msg
 	cancel context.CancelFunc
+	turn   *turn // batch mode: the group's place in the hand-out order
 }
 
 // NewSubscriber returns a Subscriber. Close releases it.
@@ -357,13 +358,14 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 	defer close(out)
 	stopping, stopped := s.drainOnStop(ctx, iter)
 	defer stopped()
+	prev := (<-chan struct{})(closedTurn)
 	for {
 		jm, ok := s.next(ctx, topic, iter, stopping)
 		if !ok {
 			return
 		}
 		if s.cfg.Batch == 1 {
-			s.handOut(ctx, out, messageOf(jm), []jetstream.Msg{jm}, true)
+			s.handOut(ctx, out, messageOf(jm), []jetstream.Msg{jm}, nil)
 			continue
 		}
 		group, iterErr := s.collect(iter, jm)
@@ -373,7 +375,9 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 				<-s.sem
 			}
 		} else {
-			s.handOut(ctx, out, groupMessage(group), group, false)
+			t := nextTurn(prev)
+			prev = t.mine
+			s.handOut(ctx, out, groupMessage(group), group, t)
 		}
 		if iterErr != nil {
 			s.iterEnded(topic, iter, iterErr, stopping)
@@ -383,12 +387,17 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 }
 
 // handOut hands msg, made of group, to out, and has it settled by an acker
-// (fifo) or a goroutine of its own; when the subscription stops first, the
-// group is naked at once.
-func (s *Subscriber) handOut(ctx context.Context, out chan<- *message.Message, msg *message.Message, group []jetstream.Msg, fifo bool) {
+// (one message, t nil) or a goroutine of its own (a group, with its turn,
+// which its context carries); when the subscription stops first, the group
+// is naked at once.
+func (s *Subscriber) handOut(ctx context.Context, out chan<- *message.Message, msg *message.Message, group []jetstream.Msg, t *turn) {
 	mctx, cancel := context.WithCancel(s.abortCtx)
+	if t != nil {
+		mctx = withTurn(mctx, t)
+	}
 	msg.SetContext(mctx)
-	h := handout{msg: msg, group: group, cancel: cancel}
+	h := handout{msg: msg, group: group, cancel: cancel, turn: t}
+	fifo := t == nil
 	s.inFlight.Add(1)
 	s.handedOut.Add(int64(len(group)))
 	select {
@@ -475,8 +484,10 @@ func (s *Subscriber) settle(h handout) {
 	s.release(h)
 }
 
-// release gives back the window slots of h and cancels its context.
+// release gives back the window slots of h, lets the group after it go
+// (if its handler has not yet) and cancels its context.
 func (s *Subscriber) release(h handout) {
+	h.turn.done()
 	s.handedOut.Add(-int64(len(h.group)))
 	for range h.group {
 		<-s.sem
