@@ -3,6 +3,8 @@ package projections
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync/atomic"
 
@@ -225,10 +227,7 @@ func cumulative(ms ...map[int64]int64) (days, cum []int64) {
 			sum[d] += n
 		}
 	}
-	for d := range sum {
-		days = append(days, d)
-	}
-	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	days = slices.Sorted(maps.Keys(sum))
 	cum = make([]int64, len(days))
 	var t int64
 	for i, d := range days {

@@ -1,8 +1,9 @@
 package projections
 
 import (
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -149,11 +150,7 @@ func (f *firstsFold) UnmarshalState(b []byte) error {
 // before it was stored.
 func (f *firstsFold) thresholds(b domain.Bucket, grace time.Duration) map[int32]int64 {
 	m := f.first[b]
-	idx := make([]int32, 0, len(m))
-	for i := range m {
-		idx = append(idx, i)
-	}
-	sort.Slice(idx, func(i, j int) bool { return idx[i] < idx[j] })
+	idx := slices.Sorted(maps.Keys(m))
 	out := make(map[int32]int64, len(idx))
 	var after firstSeen // the first event of any later bucket
 	has := false
@@ -181,12 +178,7 @@ func (f *firstsFold) thresholds(b domain.Bucket, grace time.Duration) map[int32]
 func (f *firstsFold) Table(name string) (*Table, error) {
 	t := &Table{Name: name, Columns: []string{"bucket", "width", "first_seq", "first_record_time"}, Rows: [][]any{}}
 	for w, b := range bucketWidths {
-		idx := make([]int32, 0, len(f.first[w]))
-		for i := range f.first[w] {
-			idx = append(idx, i)
-		}
-		sort.Slice(idx, func(i, j int) bool { return idx[i] < idx[j] })
-		for _, i := range idx {
+		for _, i := range slices.Sorted(maps.Keys(f.first[w])) {
 			fs := f.first[w][i]
 			t.Rows = append(t.Rows, []any{periodAt(b, i).String(), b.String(), int64(fs.Seq), formatNanos(fs.RT)})
 		}

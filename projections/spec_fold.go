@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -85,12 +87,7 @@ func compileSpec(sp *Spec) (*compiledSpec, error) {
 		}
 		c.to = t.UnixNano()
 	}
-	names := make([]string, 0, len(sp.Filter.Where))
-	for f := range sp.Filter.Where {
-		names = append(names, f)
-	}
-	sort.Strings(names)
-	for _, f := range names {
+	for _, f := range slices.Sorted(maps.Keys(sp.Filter.Where)) {
 		c.where = append(c.where, whereField{name: f, known: isKnownField(f), set: newWhereSet(sp.Filter.Where[f])})
 	}
 	for _, g := range sp.GroupBy {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -227,12 +228,7 @@ func (m *Mapping) specs() []namedSpec {
 	if m.Subject != nil {
 		out = append(out, namedSpec{"subject", m.Subject})
 	}
-	names := make([]string, 0, len(m.Fields))
-	for n := range m.Fields {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(m.Fields)) {
 		if m.Fields[n] == nil {
 			m.Fields[n] = &FieldSpec{}
 		}
@@ -337,12 +333,7 @@ func (f *FieldSpec) validate(name string) []error {
 }
 
 func knownFields() []string {
-	out := make([]string, 0, len(dataFields))
-	for n := range dataFields {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(dataFields))
 }
 
 // requiredFields lists the data fields events of type t must have.

@@ -2,7 +2,8 @@ package watermill
 
 import (
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -76,12 +77,7 @@ func (d *deadLetterLog) rollLocked(now time.Time) {
 // summariseLocked logs one line per reason with dead letters beyond the
 // burst, and starts a new interval.
 func (d *deadLetterLog) summariseLocked(now time.Time) {
-	reasons := make([]string, 0, len(d.byReason))
-	for r := range d.byReason {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
+	for _, r := range slices.Sorted(maps.Keys(d.byReason)) {
 		rc := d.byReason[r]
 		if rc.more > 0 {
 			d.logger.Warn("ingest: more messages dead-lettered than logged one by one",

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -340,12 +342,7 @@ func (c *AlertsScoreCmd) Run(g *Globals) error {
 	fmt.Fprintf(w, "alerts (category series)\t%d\n", s.Alerts)
 	fmt.Fprintf(w, "precision\t%.2f (%d/%d)\n", s.Precision, s.TruePositive, s.Alerts)
 	fmt.Fprintf(w, "recall\t%.2f (%d/%d)\n", s.Recall, s.Detected, s.Rises)
-	factors := make([]string, 0, len(s.RecallByFactor))
-	for k := range s.RecallByFactor {
-		factors = append(factors, k)
-	}
-	sort.Strings(factors)
-	for _, k := range factors {
+	for _, k := range slices.Sorted(maps.Keys(s.RecallByFactor)) {
 		fmt.Fprintf(w, "  recall %s\t%s\n", k, s.RecallByFactor[k])
 	}
 	fmt.Fprintf(w, "median detection delay\t%s days\n", strings.TrimSuffix(fmt.Sprintf("%.1f", s.MedianDelay), ".0"))

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -195,12 +196,7 @@ func (c *LogStatsCmd) Run(g *Globals) error {
 	fmt.Fprintf(tw, "file size\t%d bytes\n", st.FileBytes)
 	fmt.Fprintf(tw, "bytes per event\t%.1f\n", st.BytesPerEvent)
 	fmt.Fprintf(tw, "dictionary entries\t%d\n", st.DictEntries)
-	types := make([]string, 0, len(st.ByType))
-	for t := range st.ByType {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	for _, t := range types {
+	for _, t := range slices.Sorted(maps.Keys(st.ByType)) {
 		fmt.Fprintf(tw, "  %s\t%d\n", t, st.ByType[t])
 	}
 	return tw.Flush()

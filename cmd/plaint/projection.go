@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -187,12 +188,7 @@ func printStatus(g *Globals, st projections.Status) {
 		if len(sp.Filter.Types) > 0 {
 			fmt.Fprintf(w, "types:\t%s\n", strings.Join(sp.Filter.Types, ", "))
 		}
-		keys := make([]string, 0, len(sp.Filter.Where))
-		for k := range sp.Filter.Where {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(sp.Filter.Where)) {
 			fmt.Fprintf(w, "where:\t%s in %s\n", k, strings.Join(sp.Filter.Where[k], ", "))
 		}
 		switch f, to := sp.Filter.From, sp.Filter.To; {
