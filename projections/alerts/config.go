@@ -32,7 +32,7 @@ type Params struct {
 	MinCount float64 `json:"min_count,omitempty"`
 	// Alpha is the one-sided level of the Farrington bound (default 0.05).
 	Alpha float64 `json:"alpha,omitempty"`
-	// ShortHistory is the rule for series with under two years of history:
+	// ShortHistory is the rule for series with under a year of history:
 	// ears-c1, ears-c2 (default), ears-c3 or poisson-cusum.
 	ShortHistory string `json:"short_history,omitempty"`
 	// NoCUSUM turns the slow-rise NB CUSUM off.

@@ -47,6 +47,11 @@ type Config struct {
 	// Q is the false discovery rate controlled across the series evaluated
 	// together (Benjamini–Hochberg). Default 0.05.
 	Q float64
+	// Spending is how much of Q a running period may use at its elapsed
+	// share (its exposure): SpendingLinear (Q·exposure) or
+	// SpendingOBrienFleming (the Lan–DeMets O'Brien–Fleming-type function,
+	// which keeps early looks strict). Default SpendingOBrienFleming.
+	Spending Spending
 	// MinCount is the smallest count in the period that can raise an alert
 	// ("three complaints don't make an alert"). Default 5.
 	MinCount float64
@@ -68,6 +73,7 @@ func (c *Config) setDefaults() {
 	c.CUSUM.setDefaults()
 	c.Q = cmp.Or(c.Q, 0.05)
 	c.MinCount = cmp.Or(c.MinCount, 5)
+	c.Spending = cmp.Or(c.Spending, SpendingOBrienFleming)
 }
 
 // Validate returns every problem of the configuration, joined (nil when it
@@ -110,6 +116,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.Q > 0 && c.Q < 1) {
 		errs = append(errs, fmt.Errorf("FDR q %v: need 0 < q < 1", c.Q))
+	}
+	if c.Spending != SpendingLinear && c.Spending != SpendingOBrienFleming {
+		errs = append(errs, fmt.Errorf("spending %q: want %s or %s", c.Spending, SpendingLinear, SpendingOBrienFleming))
 	}
 	if !(c.MinCount >= 0) {
 		errs = append(errs, fmt.Errorf("minimum count %v: need >= 0", c.MinCount))

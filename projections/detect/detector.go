@@ -9,7 +9,7 @@ import (
 
 // Version is the detector version an alert carries, so that a replay made
 // with other statistics can be told apart.
-const Version = "detect/1"
+const Version = "detect/2"
 
 // Series is one count series as the detector sees it: the counts of
 // consecutive ISO weeks or months, the first starting at Start.
@@ -325,7 +325,7 @@ func (d *Detector) Decide(evals []Evaluation) {
 		// the false alarms (a linear, Pocock-type spending of Q).
 		level := d.cfg.Q
 		if e.Partial {
-			level *= e.Exposure
+			level = d.cfg.Spending.level(d.cfg.Q, e.Exposure)
 		}
 		switch {
 		case e.Exceeds && math.IsNaN(e.PValue) && (e.Baseline == RulePoissonCUSUM || e.Baseline == RuleEARSC3) && big:

@@ -51,9 +51,14 @@ type FarringtonConfig struct {
 	PThresholdTrend float64
 	// MinYearsBack is the fewest years of history (b) with which the
 	// Farrington baseline is used; a series with less is judged by the
-	// short-history rule. Default 2: with one year the 26 excluded weeks
-	// leave a baseline a year old that cannot separate trend from season
-	// (surveillance allows 1).
+	// short-history rule. Default 1, as surveillance allows and the issue
+	// asks ("under about a year": fall back): from one year plus the
+	// window on, the same weeks of last year and their season judge a
+	// period far better than the 7 periods of EARS C2 (on the harness'
+	// corpora, seeds 1-3, +100% rises found within 14 days 0.73, 0.73,
+	// 0.68 with 2 years; 0.78, 0.76, 0.70 with 1, false alarms 0.68-0.94
+	// per 100 series-months). With one year back no trend is fitted
+	// (TrendMinYears), and the recent-level check guards drift.
 	MinYearsBack int
 	// TrendMinYears is the fewest years of history (b) with which a trend
 	// is fitted at all. Default 2 (surveillance requires 3; Noufaily et al.
@@ -103,7 +108,7 @@ func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
 	c.Alpha = cmp.Or(c.Alpha, 0.05)
 	c.WeightsThreshold = cmp.Or(c.WeightsThreshold, 2.58)
 	c.PThresholdTrend = cmp.Or(c.PThresholdTrend, 1)
-	c.MinYearsBack = cmp.Or(c.MinYearsBack, 2)
+	c.MinYearsBack = cmp.Or(c.MinYearsBack, 1)
 	c.TrendMinYears = cmp.Or(c.TrendMinYears, 2)
 	c.Threshold = cmp.Or(c.Threshold, ThresholdPredictive)
 	c.Limit54Cases = cmp.Or(c.Limit54Cases, 5)

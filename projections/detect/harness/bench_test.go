@@ -48,9 +48,21 @@ func BenchmarkEvaluation(b *testing.B) {
 		for _, s := range scores[:2] {
 			fmt.Printf("%s missed (no alert within 14 days of onset):\n%s\n", s.Method, MissList(c, s))
 		}
+		lines, err := RiseReport(c, def, 14)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fmt.Printf("Every rise of +100%% or more, plaint (daily):\n\n%s\n", RiseTable(lines, 14))
 		// Other operating points: plaint with a looser FDR level, the
 		// vendor rules with more standard deviations.
 		var more []Method
+		// The plug-in threshold, and the two-year minimum before
+		// Farrington and the linear spending plaint used before.
+		nb := PlaintDaily(detect.Config{Weekly: detect.FarringtonConfig{Threshold: detect.ThresholdNBPlugin}})
+		nb.Name = "plaint (daily), nbPlugin threshold"
+		two := PlaintDaily(detect.Config{Weekly: detect.FarringtonConfig{MinYearsBack: 2}, Spending: detect.SpendingLinear})
+		two.Name = "plaint (daily), Farrington from 2 years, linear spending"
+		more = append(more, nb, two)
 		for _, q := range []float64{0.1, 0.2} {
 			m := PlaintDaily(detect.Config{Q: q})
 			m.Name = fmt.Sprintf("plaint (daily), q = %.2f", q)

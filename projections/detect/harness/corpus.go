@@ -70,6 +70,14 @@ type SeriesTruth struct {
 	Phase float64
 }
 
+// mean is the series' mean count on day d before the weekly wander and any
+// rise: level, trend, yearly cycle and weekday.
+func (t SeriesTruth) mean(d int) float64 {
+	years := float64(d) / 365.25
+	return t.Level * math.Pow(1+t.TrendPerYear, years) *
+		(1 + t.YearlyAmplitude*math.Sin(2*math.Pi*years+t.Phase)) * t.Weekday[d%7]
+}
+
 // Corpus is a labelled synthetic corpus of daily counts.
 type Corpus struct {
 	Start  time.Time
@@ -136,9 +144,7 @@ func Generate(cfg CorpusConfig) (*Corpus, error) {
 			if d%7 == 0 {
 				wander = 0.7*wander + 0.03*r.NormFloat64()
 			}
-			years := float64(d) / 365.25
-			mu := t.Level * math.Pow(1+t.TrendPerYear, years) *
-				(1 + t.YearlyAmplitude*math.Sin(2*math.Pi*years+phase)) * t.Weekday[d%7] * math.Exp(wander)
+			mu := t.mean(d) * math.Exp(wander)
 			if hasRise && d >= rise.Onset && d < rise.Onset+rise.Days {
 				mu *= rise.Factor
 			}

@@ -92,7 +92,8 @@ func TestScoreAlerts(t *testing.T) {
 // TestPlaintBeatsVendorRules is the regression guard of the evaluation: on a
 // smaller corpus (30 series, 36 months, 16 rises) plaint's defaults must keep
 // their false alarms low and far below both vendor rules', while still
-// catching most rises of +100% or more. Thresholds sit below what the
+// catching most rises of +100% or more (they score 2.37 false alarms, 0.92
+// and 0.83 within 14 days). Thresholds sit below what the
 // current method scores, so a change that degrades it fails here.
 func TestPlaintBeatsVendorRules(t *testing.T) {
 	c, err := Generate(CorpusConfig{Seed: 11, Series: 30, Rises: 16})
@@ -113,18 +114,18 @@ func TestPlaintBeatsVendorRules(t *testing.T) {
 	}
 	t.Logf("\n%s", Table(list, 14))
 	p := scores[PlaintDaily(detect.Config{}).Name]
-	if fa := p.FalseAlarmRate(); fa > 3.5 {
-		t.Errorf("plaint: %.2f false alarms per 100 series-months, want <= 3.5", fa)
+	if fa := p.FalseAlarmRate(); fa > 3 {
+		t.Errorf("plaint: %.2f false alarms per 100 series-months, want <= 3", fa)
 	}
 	for _, v := range []Method{Thematic(), Chattermill()} {
-		if fa, vfa := p.FalseAlarmRate(), scores[v.Name].FalseAlarmRate(); fa > vfa/4 {
-			t.Errorf("plaint %.2f false alarms vs %s %.2f: want 4x fewer", fa, v.Name, vfa)
+		if fa, vfa := p.FalseAlarmRate(), scores[v.Name].FalseAlarmRate(); fa > vfa/6 {
+			t.Errorf("plaint %.2f false alarms vs %s %.2f: want 6x fewer", fa, v.Name, vfa)
 		}
 	}
-	if r := p.Band100().Recall(); r < 0.75 {
-		t.Errorf("plaint recall of +100%% rises %.2f, want >= 0.75", r)
+	if r := p.Band100().Recall(); r < 0.85 {
+		t.Errorf("plaint recall of +100%% rises %.2f, want >= 0.85", r)
 	}
-	if r := p.Band100().RecallWithin(); r < 0.5 {
-		t.Errorf("plaint recall of +100%% rises within 14 days %.2f, want >= 0.5", r)
+	if r := p.Band100().RecallWithin(); r < 0.75 {
+		t.Errorf("plaint recall of +100%% rises within 14 days %.2f, want >= 0.75", r)
 	}
 }

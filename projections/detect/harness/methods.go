@@ -49,7 +49,12 @@ func (e *episodes) see(s, day int, alarm, complete bool, rule string) {
 // weekday shape estimated from the series' own history), all series decided
 // together (Benjamini–Hochberg), the NB CUSUM and longevity carried from
 // one complete week to the next.
-func PlaintDaily(cfg detect.Config) Method {
+func PlaintDaily(cfg detect.Config) Method { return PlaintDailyTraced(cfg, nil) }
+
+// PlaintDailyTraced is PlaintDaily that also hands every evaluation, after
+// the day's decision, to trace (when not nil): series s at the end of day
+// day. The per-rise report of the benchmark reads it.
+func PlaintDailyTraced(cfg detect.Config, trace func(s, day int, e detect.Evaluation)) Method {
 	return Method{Name: "plaint (daily, partial weeks)", Run: func(c *Corpus) ([]Alert, error) {
 		d, err := detect.New(cfg)
 		if err != nil {
@@ -92,6 +97,9 @@ func PlaintDaily(cfg detect.Config) Method {
 				d.Decide(evals)
 				for s := 0; s < n; s++ {
 					ep.see(s, day, evals[s].Alarm, dow == 6, string(evals[s].Rule))
+					if trace != nil {
+						trace(s, day, evals[s])
+					}
 					if dow == 6 {
 						states[s] = states[s].Next(evals[s])
 					}
