@@ -33,17 +33,7 @@ const (
 // AlertsStream: file storage, limits retention (kept for MaxAge, default
 // none), the replicas of the other streams.
 func AlertsStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
-	cfg.setDefaults()
-	return jetstream.StreamConfig{
-		Name:        AlertsStream,
-		Description: "plaint: rising-issue alerts (alert.raised, alert.updated, alert.cleared CloudEvents 1.0 JSON)",
-		Subjects:    []string{AlertsSubjects},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		Replicas:    cfg.Replicas,
-		Duplicates:  cfg.DuplicateWindow,
-	}
+	return cfg.stream(AlertsStream, "plaint: rising-issue alerts (alert.raised, alert.updated, alert.cleared CloudEvents 1.0 JSON)", AlertsSubjects)
 }
 
 // EnsureAlertsStream creates AlertsStream, or updates it to cfg.

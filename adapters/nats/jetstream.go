@@ -111,35 +111,35 @@ func (c *StreamConfig) Validate() error {
 
 // EventsStreamConfig returns the configuration EnsureStreams gives EventsStream.
 func EventsStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
-	cfg.setDefaults()
-	retention := jetstream.LimitsPolicy
+	sc := cfg.stream(EventsStream, "plaint: published events (CloudEvents 1.0 JSON), a buffer in front of the event log", EventsSubjects)
 	if cfg.Interest {
-		retention = jetstream.InterestPolicy
+		sc.Retention = jetstream.InterestPolicy
 	}
-	return jetstream.StreamConfig{
-		Name:        EventsStream,
-		Description: "plaint: published events (CloudEvents 1.0 JSON), a buffer in front of the event log",
-		Subjects:    []string{EventsSubjects},
-		Storage:     jetstream.FileStorage,
-		Retention:   retention,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      cfg.MaxAge,
-		Replicas:    cfg.Replicas,
-		Duplicates:  cfg.DuplicateWindow,
-	}
+	sc.MaxAge = cfg.MaxAge
+	return sc
 }
 
 // DLQStreamConfig returns the configuration EnsureStreams gives DLQStream.
 func DLQStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
 	cfg.setDefaults()
+	sc := cfg.stream(DLQStream, "plaint: rejected messages with Plaint-Reason, Plaint-Error and Plaint-Original-Subject headers", DLQSubjects)
+	sc.MaxAge = cfg.DLQMaxAge
+	return sc
+}
+
+// stream returns what every plaint stream shares: file storage, limits
+// retention with the oldest messages discarded first, and cfg's replicas
+// and duplicate window (defaults filled), for the stream name capturing
+// subjects.
+func (cfg StreamConfig) stream(name, description, subjects string) jetstream.StreamConfig {
+	cfg.setDefaults()
 	return jetstream.StreamConfig{
-		Name:        DLQStream,
-		Description: "plaint: rejected messages with Plaint-Reason, Plaint-Error and Plaint-Original-Subject headers",
-		Subjects:    []string{DLQSubjects},
+		Name:        name,
+		Description: description,
+		Subjects:    []string{subjects},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
-		MaxAge:      cfg.DLQMaxAge,
 		Replicas:    cfg.Replicas,
 		Duplicates:  cfg.DuplicateWindow,
 	}
