@@ -81,10 +81,7 @@ func checkFormat1(t *testing.T, l *eventstore.Log, golden [][]byte) {
 
 func TestFormat1LogReadsAsBefore(t *testing.T) {
 	path, golden := format1Log(t)
-	ro, err := eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ro := MustOpen(t, filepath.Dir(path), eventstore.WithReadOnly())
 	checkFormat1(t, ro, golden)
 	rep, err := ro.Verify(context.Background(), nil)
 	if err != nil {
@@ -115,10 +112,7 @@ func TestFormat1LogReadsAsBefore(t *testing.T) {
 	ro.Close()
 
 	// Opened for writing, the log takes format-2 records beside the old ones.
-	l, err := eventstore.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := MustOpen(t, filepath.Dir(path))
 	ev, err := (&domain.Decoder{Now: func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }}).Decode("",
 		[]byte(`{"specversion":"1.0","id":"new-1","source":"crm","type":"revenue.recorded","time":"2026-10-20T00:00:00+01:00","tenant":{"id":7},"data":{"customer_id":"C-1","amount":12.5,"currency":"EUR","cost":"7.00","plan":"gold"}}`))
 	if err != nil {
@@ -134,11 +128,7 @@ func TestFormat1LogReadsAsBefore(t *testing.T) {
 		t.Fatalf("append of a format-1 event's identity: %v %+v, want a duplicate", err, res)
 	}
 	l.Close()
-	l, err = eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l = MustOpen(t, filepath.Dir(path), eventstore.WithReadOnly())
 	checkFormat1(t, l, golden)
 	rep, err = l.Verify(context.Background(), nil)
 	if err != nil {

@@ -12,19 +12,13 @@ import (
 func TestLogIdentityIsKeptAndStampedIntoOtherFiles(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.db")
-	l, err := eventstore.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := MustOpen(t, dir)
 	id := l.ID()
 	l.Close()
 	if len(id) != 36 {
 		t.Fatalf("id %q is not a UUID", id)
 	}
-	l, err = eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l = MustOpen(t, dir, eventstore.WithReadOnly())
 	if l.ID() != id {
 		t.Fatalf("reopened id %q, want %q", l.ID(), id)
 	}
@@ -46,22 +40,16 @@ func TestLogIdentityIsKeptAndStampedIntoOtherFiles(t *testing.T) {
 	if _, err := eventstore.Open(path); !errors.Is(err, eventstore.ErrEmpty) {
 		t.Fatalf("open of an emptied log: %v, want ErrEmpty", err)
 	}
-	l, err = eventstore.Open(path, eventstore.WithInitEmpty())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l = MustOpen(t, dir, eventstore.WithInitEmpty())
 	if l.ID() == id || l.ID() == "" {
 		t.Fatalf("a new log in the emptied file has id %q (old %q)", l.ID(), id)
 	}
 }
 
 func TestCloseReportsAKeySnapshotItCouldNotWrite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "events.db")
-	l, err := eventstore.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.db")
+	l := MustOpen(t, dir)
 	if _, err := l.Append(benchEvents(1, 3)...); err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +62,7 @@ func TestCloseReportsAKeySnapshotItCouldNotWrite(t *testing.T) {
 		t.Fatalf("close: %v, want ErrKeySnapshot", err)
 	}
 	// The log is closed and sound.
-	l, err = eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l = MustOpen(t, dir, eventstore.WithReadOnly())
 	if l.LastSeq() != 3 {
 		t.Fatalf("last seq %d, want 3", l.LastSeq())
 	}

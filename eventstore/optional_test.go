@@ -2,7 +2,6 @@ package eventstore_test
 
 import (
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,18 +27,14 @@ func TestOptionalAgreesWithDecode(t *testing.T) {
 		}
 		events = append(events, ev)
 	}
-	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := MustOpen(t, t.TempDir())
 	events = append(events, domain.Event{ID: "ref-1", Source: "crm", Type: domain.TypeReferralMade, Time: events[0].Time,
 		Subject: "C-1", Schema: domain.CurrentSchema, Data: domain.Data{CustomerID: "C-1", ReferredID: "C-9"}})
 	if _, err := l.Append(events...); err != nil {
 		t.Fatal(err)
 	}
 	var costs, amounts, competitors, cids int
-	err = l.View(func(s *eventstore.Snapshot) error {
+	err := l.View(func(s *eventstore.Snapshot) error {
 		return s.Scan(1, 0, func(seq uint64, r eventstore.Record) error {
 			want, err := s.Decode(r)
 			if err != nil {

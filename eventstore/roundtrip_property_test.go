@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -181,23 +180,17 @@ func TestStoredEventsAreJSONEqualToInput(t *testing.T) {
 	if withExtra < n/2 {
 		t.Fatalf("only %d of %d events carry as-sent members: the generator is too tame", withExtra, n)
 	}
-	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	l := MustOpen(t, dir)
 	for i := 0; i < n; i += 500 {
 		if _, err := l.Append(events[i:min(i+500, n)]...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	l.Close()
-	l, err = eventstore.Open(filepath.Join(filepath.Dir(l.Path()), "events.db"), eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l = MustOpen(t, dir, eventstore.WithReadOnly())
 	got := 0
-	err = l.ReadFrom(1, func(seq uint64, ev domain.Event) error {
+	err := l.ReadFrom(1, func(seq uint64, ev domain.Event) error {
 		in := inputs[seq-1]
 		if ev != events[seq-1] {
 			t.Errorf("event %d changed in the log:\n%+v\n%+v", seq, ev, events[seq-1])
