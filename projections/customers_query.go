@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/plaint/plaint/projections/customers"
 )
@@ -76,4 +77,26 @@ func (e *Engine) Linkage(ctx context.Context, q customers.LinkageQuery) (*custom
 	return askCustomers(ctx, e, fmt.Sprintf("linkage %+v", q), func(st *customers.State, _ customers.Names) (*customers.Linkage, error) {
 		return st.Linkage(q)
 	}, func(r *customers.Linkage) *uint64 { return &r.AsOfSeq })
+}
+
+// ValueAtRisk answers the value at risk of groups of customers (an alert's
+// affected customers, customers.State.ValueAtRisk) against the linkage by
+// category as of the latest event (the same answer GET /v1/linkage gives).
+func (e *Engine) ValueAtRisk(ctx context.Context, qs []customers.RiskQuery) ([][]customers.Amount, error) {
+	l, err := e.Linkage(ctx, customers.LinkageQuery{})
+	if err != nil {
+		return nil, err
+	}
+	h := fnv.New64a()
+	fmt.Fprint(h, l.AsOf, l.AsOfSeq)
+	for _, q := range qs {
+		fmt.Fprint(h, "\x00", q.Category, q.Since.UnixNano(), q.Customers)
+	}
+	a, _, err := e.withCustomers(ctx, fmt.Sprintf("risk %x", h.Sum64()), func(st *customers.State, _ customers.Names) (any, error) {
+		return st.ValueAtRisk(l, qs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.([][]customers.Amount), nil
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/projections/alerts"
+	"github.com/plaint/plaint/projections/customers"
 )
 
 // AlertFeed is what the server reads of the detector's alerts: the events
@@ -19,6 +21,13 @@ type AlertFeed interface {
 }
 
 var _ AlertFeed = (*alerts.Feed)(nil)
+
+// AlertRisk is what GET /v1/alerts asks of the customers state for the
+// open alerts' value at risk (*projections.Engine implements it): one
+// answer per query, in order.
+type AlertRisk interface {
+	ValueAtRisk(ctx context.Context, qs []customers.RiskQuery) ([][]customers.Amount, error)
+}
 
 // recentCleared is how many cleared alerts GET /v1/alerts lists.
 const recentCleared = 50
@@ -63,25 +72,60 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	if len(evs) > 0 {
 		ans.LastSeq = evs[len(evs)-1].Seq
 	}
-	var cleared []json.RawMessage
+	// The open alerts in order, then the latest cleared, most recent first.
+	var open, cleared []alerts.Event
 	for _, id := range order {
-		ev := evs[latest[id]]
+		if ev := evs[latest[id]]; ev.Type == alerts.TypeCleared {
+			cleared = append(cleared, ev)
+		} else {
+			open = append(open, ev)
+		}
+	}
+	var recent []alerts.Event
+	for i := len(cleared) - 1; i >= 0 && len(recent) < recentCleared; i-- {
+		recent = append(recent, cleared[i])
+	}
+	shown := append(append([]alerts.Event(nil), open...), recent...)
+	if err := s.addValueAtRisk(r.Context(), shown); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	for i, ev := range shown {
 		b, err := ev.CloudEvent()
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		if ev.Type == alerts.TypeCleared {
-			cleared = append(cleared, b)
-		} else {
+		if i < len(open) {
 			ans.Open = append(ans.Open, b)
+		} else {
+			ans.Recent = append(ans.Recent, b)
 		}
 	}
-	// The latest cleared, most recent first.
-	for i := len(cleared) - 1; i >= 0 && len(ans.Recent) < recentCleared; i-- {
-		ans.Recent = append(ans.Recent, cleared[i])
-	}
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// addValueAtRisk sets the value at risk of the alerts of evs (a copy of
+// the feed's events) from the customers state, when the server has one.
+func (s *Server) addValueAtRisk(ctx context.Context, evs []alerts.Event) error {
+	ar, ok := s.cfg.Projections.(AlertRisk)
+	if !ok || len(evs) == 0 {
+		return nil
+	}
+	qs := make([]customers.RiskQuery, len(evs))
+	for i, ev := range evs {
+		qs[i] = ev.RiskQuery()
+	}
+	vs, err := ar.ValueAtRisk(ctx, qs)
+	if err != nil {
+		return fmt.Errorf("alerts: value at risk: %w", err)
+	}
+	for i := range evs {
+		if vs[i] != nil {
+			evs[i].Data.ValueAtRisk = &vs[i]
+		}
+	}
+	return nil
 }
 
 // handleAlertStream answers GET /v1/alerts/stream with Server-Sent Events:

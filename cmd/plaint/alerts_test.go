@@ -56,6 +56,7 @@ func TestAlertsCommands(t *testing.T) {
 	if ans.LastSeq < 3 {
 		t.Fatalf("only %d alert events", ans.LastSeq)
 	}
+	checkValueAtRisk(t, srv.http)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fw := &lockedBuffer{}
@@ -94,6 +95,43 @@ func TestAlertsCommands(t *testing.T) {
 		if code, _, errs := runMain(t, append([]string{"--data", data}, bad...)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", bad, code, errs)
 		}
+	}
+}
+
+// checkValueAtRisk checks that GET /v1/alerts gives every alert listed its
+// value at risk from the customers state (decimal amounts per currency),
+// some of them above zero. The figure itself is checked against a naive
+// recomputation in projections/customers (TestValueAtRiskMatchesNaiveRecomputation).
+func checkValueAtRisk(t *testing.T, server string) {
+	t.Helper()
+	type amount struct{ Currency, Amount string }
+	var ans struct {
+		Open, Recent []struct {
+			Data struct {
+				AlertID     string    `json:"alert_id"`
+				ValueAtRisk *[]amount `json:"value_at_risk"`
+			}
+		}
+	}
+	getJSONInto(t, server+"/v1/alerts", &ans)
+	positive := 0
+	for _, a := range append(ans.Open, ans.Recent...) {
+		if a.Data.ValueAtRisk == nil {
+			t.Errorf("alert %s has no value_at_risk", a.Data.AlertID)
+			continue
+		}
+		for _, v := range *a.Data.ValueAtRisk {
+			f, err := strconv.ParseFloat(v.Amount, 64)
+			if err != nil || v.Currency == "" {
+				t.Errorf("alert %s: value at risk %+v is not a decimal amount with its currency", a.Data.AlertID, v)
+			}
+			if f > 0 {
+				positive++
+			}
+		}
+	}
+	if positive == 0 {
+		t.Errorf("no alert puts any value at risk: %+v", ans)
 	}
 }
 

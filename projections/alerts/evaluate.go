@@ -386,14 +386,14 @@ func (f *fold) alert(s *series, e *detect.Evaluation, drill []judged, at int64, 
 	}
 	ts := time.Unix(0, at).UTC().Format(time.RFC3339)
 	from := timeDay(e.PeriodStart)
-	customers, ids := s.recent(from, periodEndDay(e.Kind, from), f.p.Samples)
+	customers, keys, ids := s.recent(from, periodEndDay(e.Kind, from), f.p.Samples)
 	a := &Alert{
 		State: "open", Series: s.dims(), Period: e.Kind.String(), PeriodStart: e.PeriodStart.Format(time.DateOnly),
 		Partial: e.Partial, Exposure: e.Exposure, Observed: e.Observed, Expected: Num(e.Expected), Upper: Num(e.Upper),
 		PValue: Num(e.PValue), QValue: Num(e.QValue), Alpha: alpha, Q: c.Q, MinCount: c.MinCount,
 		Severity: Num(e.Severity), Level: e.Level, Longevity: e.Longevity, Rule: string(e.Rule), Baseline: string(e.Baseline),
 		Phi: Num(e.Phi), Trend: e.Trend, YearsBack: e.YearsBack, CUSUM: Num(e.CUSUM), CasesToAlarm: Num(e.CasesToAlarm),
-		RecentUpper: Num(e.RecentUpper), CustomersAffected: customers, SampleComplaintIDs: ids,
+		RecentUpper: Num(e.RecentUpper), CustomersAffected: customers, Affected: keys, SampleComplaintIDs: ids,
 		LogFrom: 1, LogTo: seq, DetectorVersion: detect.Version, UpdatedAt: ts,
 	}
 	// The drill-down: the segments and channels of the same period, most

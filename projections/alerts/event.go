@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/plaint/plaint/projections/customers"
 )
 
 // Source is the CloudEvents source of every alert event.
@@ -80,6 +82,17 @@ type Alert struct {
 	// never customer data).
 	CustomersAffected  int      `json:"customers_affected"`
 	SampleComplaintIDs []string `json:"sample_complaint_ids"`
+	// ValueAtRisk is what the customers affected stand to cost: the value
+	// of those who have not defected since the period began × the
+	// defection rate observed for the category, per currency, as the
+	// linkage's revenue_at_risk (customers.State.ValueAtRisk, as of the
+	// customers state's latest event). It is filled where that state is
+	// at hand (GET /v1/alerts: [] when nothing is at risk), absent
+	// otherwise (and when the category has no defection rate yet).
+	ValueAtRisk *[]customers.Amount `json:"value_at_risk,omitempty"`
+	// Affected holds the keys of the customers affected (the log's
+	// dictionary ids; never published) for ValueAtRisk.
+	Affected []uint32 `json:"-"`
 	// Drilldown lists the segments and channels of a category's alert that
 	// contribute most (judged only under an alarming category).
 	Drilldown []Contribution `json:"drilldown,omitempty"`
@@ -159,3 +172,10 @@ func ParseCloudEvent(b []byte) (Event, error) {
 // Category is the category of the alert's series (the NATS subject's last
 // token).
 func (ev Event) Category() string { return ev.Data.Series["category"] }
+
+// RiskQuery is the value-at-risk question of ev's alert: its category's
+// customers affected, since its period began.
+func (ev Event) RiskQuery() customers.RiskQuery {
+	since, _ := time.Parse(time.DateOnly, ev.Data.PeriodStart)
+	return customers.RiskQuery{Category: ev.Category(), Customers: ev.Data.Affected, Since: since}
+}

@@ -82,9 +82,10 @@ type complaintRef struct {
 }
 
 // recent returns the distinct customers of the complaints of days
-// from..to-1 among s.Recent, and the ids of the latest n of them, oldest
-// first.
-func (s *series) recent(from, to int64, n int) (customers int, ids []string) {
+// from..to-1 among s.Recent (their count, and the keys of those that are
+// the log's dictionary ids, sorted), and the ids of the latest n of them,
+// oldest first.
+func (s *series) recent(from, to int64, n int) (customers int, keys []uint32, ids []string) {
 	var custs []uint32
 	for i := len(s.Recent) - 1; i >= 0; i-- {
 		c := &s.Recent[i]
@@ -98,7 +99,13 @@ func (s *series) recent(from, to int64, n int) (customers int, ids []string) {
 	}
 	slices.Reverse(ids)
 	slices.Sort(custs)
-	return len(slices.Compact(custs)), ids
+	custs = slices.Compact(custs)
+	for _, c := range custs {
+		if c&(1<<31) == 0 { // not the hash of an upcast event's customer id
+			keys = append(keys, c)
+		}
+	}
+	return len(custs), keys, ids
 }
 
 // trimRecent drops the complaints of days before from.
