@@ -38,6 +38,9 @@ func backtestLog(b *testing.B, n int) string {
 	if dir == "" {
 		dir = b.TempDir()
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	path := filepath.Join(dir, fmt.Sprintf("alerts-backtest-%d.db", n))
 	if _, err := os.Stat(path); err == nil {
 		return path
@@ -110,6 +113,10 @@ func backtestLog(b *testing.B, n int) string {
 		b.Fatal(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+	// The log's key snapshot sits beside it (name + ".keys") and moves with it.
+	if err := os.Rename(tmp+".keys", path+".keys"); err != nil && !os.IsNotExist(err) {
 		b.Fatal(err)
 	}
 	return path
