@@ -35,36 +35,26 @@ func (f *trendFold) Table(name string) (*Table, error) {
 		t.Columns = append(t.Columns, string(d))
 	}
 	t.Columns = append(t.Columns, "count", "late_count", "restated_at")
-	type row struct {
-		b    int32
-		vals []string
-		c    *trendCell
-	}
-	rows := make([]row, 0, len(f.cells))
+	rows := make([]tableRow[*trendCell], 0, len(f.cells))
 	for k, c := range f.cells {
-		r := row{b: k.b, c: c}
+		r := tableRow[*trendCell]{b: k.b, cell: c}
 		for i := range f.dims {
-			r.vals = append(r.vals, f.tab.Str(k.v[i]))
+			r.keys = append(r.keys, f.tab.Str(k.v[i]))
 		}
 		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].b != rows[j].b {
-			return rows[i].b < rows[j].b
-		}
-		return lessStrings(rows[i].vals, rows[j].vals)
-	})
+	sortTableRows(rows)
 	t.Rows = make([][]any, 0, len(rows))
 	for _, r := range rows {
 		out := []any{periodAt(f.bucket, r.b).String()}
-		for _, v := range r.vals {
+		for _, v := range r.keys {
 			out = append(out, v)
 		}
 		var at any
-		if r.c.late > 0 {
-			at = formatNanos(r.c.restatedAt)
+		if r.cell.late > 0 {
+			at = formatNanos(r.cell.restatedAt)
 		}
-		t.Rows = append(t.Rows, append(out, r.c.count, r.c.late, at))
+		t.Rows = append(t.Rows, append(out, r.cell.count, r.cell.late, at))
 	}
 	return t, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -515,30 +514,15 @@ func (f *specFold) table() (*Table, error) {
 	for _, m := range c.measures {
 		t.Columns = append(t.Columns, m.column())
 	}
-	type row struct {
-		b    int32
-		keys []string
-		cell *specCell
-	}
-	rows := make([]row, 0, len(f.cells))
+	rows := make([]tableRow[*specCell], 0, len(f.cells))
 	for k, cell := range f.cells {
-		r := row{b: int32(binary.BigEndian.Uint32([]byte(k))), cell: cell}
+		r := tableRow[*specCell]{b: int32(binary.BigEndian.Uint32([]byte(k))), cell: cell}
 		for i, g := range c.groupBy {
 			r.keys = append(r.keys, groupLabel(g, f.tab.Str(binary.BigEndian.Uint32([]byte(k[4+4*i:])))))
 		}
 		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].b != rows[j].b {
-			return rows[i].b < rows[j].b
-		}
-		for k := range rows[i].keys {
-			if rows[i].keys[k] != rows[j].keys[k] {
-				return rows[i].keys[k] < rows[j].keys[k]
-			}
-		}
-		return false
-	})
+	sortTableRows(rows)
 	for _, r := range rows {
 		out := []any{periodAt(c.bucket, r.b).String()}
 		for _, k := range r.keys {
