@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/url"
@@ -23,17 +24,7 @@ type ReviewCmd struct {
 // directory itself.
 func (c *ReviewCmd) Run(g *Globals) error {
 	v := url.Values{"period": {c.Period}, "top": {strconv.Itoa(c.Top)}, "limit": {strconv.Itoa(c.Limit)}}
-	q, err := plainthttp.ParseReviewQuery(v)
-	if err != nil {
-		return err
-	}
-	return askOrFold(g, "/v1/review", v, c.Format, func(e *projections.Engine, w io.Writer) error {
-		r, err := e.Review(g.Ctx, q)
-		if err != nil {
-			return err
-		}
-		return customers.WriteReview(w, r, c.Format)
-	})
+	return askOrAnswer(g, "/v1/review", v, c.Format, plainthttp.ParseReviewQuery, (*projections.Engine).Review, customers.WriteReview)
 }
 
 // ScorecardCmd prints the five scorecard metrics month by month.
@@ -48,17 +39,7 @@ type ScorecardCmd struct {
 // directory itself.
 func (c *ScorecardCmd) Run(g *Globals) error {
 	v := url.Values{"from": {c.From}, "to": {c.To}, "by": {c.By}}
-	q, err := plainthttp.ParseScorecardQuery(v)
-	if err != nil {
-		return err
-	}
-	return askOrFold(g, "/v1/scorecard", v, c.Format, func(e *projections.Engine, w io.Writer) error {
-		s, err := e.Scorecard(g.Ctx, q)
-		if err != nil {
-			return err
-		}
-		return customers.WriteScorecard(w, s, c.Format)
-	})
+	return askOrAnswer(g, "/v1/scorecard", v, c.Format, plainthttp.ParseScorecardQuery, (*projections.Engine).Scorecard, customers.WriteScorecard)
 }
 
 // LinkageCmd prints which complaint categories are followed by defections.
@@ -81,16 +62,24 @@ func (c *LinkageCmd) Run(g *Globals) error {
 			v.Set(k, s)
 		}
 	}
-	q, err := plainthttp.ParseLinkageQuery(v)
+	return askOrAnswer(g, "/v1/linkage", v, c.Format, plainthttp.ParseLinkageQuery, (*projections.Engine).Linkage, customers.WriteLinkage)
+}
+
+// askOrAnswer reads the query in v with parse (refusing a bad one before
+// anything is opened), then answers as askOrFold does: from the running
+// server, or with answer over an engine of its own, written by write.
+func askOrAnswer[Q, R any](g *Globals, path string, v url.Values, format string, parse func(url.Values) (Q, error),
+	answer func(*projections.Engine, context.Context, Q) (R, error), write func(io.Writer, R, string) error) error {
+	q, err := parse(v)
 	if err != nil {
 		return err
 	}
-	return askOrFold(g, "/v1/linkage", v, c.Format, func(e *projections.Engine, w io.Writer) error {
-		l, err := e.Linkage(g.Ctx, q)
+	return askOrFold(g, path, v, format, func(e *projections.Engine, w io.Writer) error {
+		r, err := answer(e, g.Ctx, q)
 		if err != nil {
 			return err
 		}
-		return customers.WriteLinkage(w, l, c.Format)
+		return write(w, r, format)
 	})
 }
 

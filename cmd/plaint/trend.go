@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/url"
 	"strconv"
 
@@ -33,17 +32,7 @@ func (c *TrendCmd) Run(g *Globals) error {
 	if c.Alpha != projections.DefaultAlpha {
 		v.Set("alpha", strconv.FormatFloat(c.Alpha, 'g', -1, 64))
 	}
-	q, err := plainthttp.ParseTrendQuery(v)
-	if err != nil {
-		return err
-	}
-	return askOrFold(g, "/v1/trends", v, c.Format, func(e *projections.Engine, w io.Writer) error {
-		res, err := e.Trends(g.Ctx, q)
-		if err != nil {
-			return err
-		}
-		return projections.WriteTrend(w, res, c.Format)
-	})
+	return askOrAnswer(g, "/v1/trends", v, c.Format, plainthttp.ParseTrendQuery, (*projections.Engine).Trends, projections.WriteTrend)
 }
 
 // errNoServer means nothing answers at --server.
