@@ -12,6 +12,7 @@ import (
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // benchEvents returns n synthetic complaint.filed events (see
@@ -175,7 +176,7 @@ func BenchmarkBytesPerEvent(b *testing.B) {
 func BenchmarkOpenAfterCleanStop(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "events.db")
 	if src := os.Getenv("PLAINT_BENCH_OPEN_LOG"); src != "" {
-		copyFile(b, src, path)
+		testutil.CopyFile(b, src, path)
 	} else {
 		l, err := eventstore.Open(path, eventstore.WithNoSync())
 		if err != nil {

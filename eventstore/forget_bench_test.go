@@ -3,7 +3,6 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // benchForgotten is the customer BenchmarkForget forgets: one of the
@@ -70,25 +70,6 @@ func forgetBenchLog(b *testing.B, n int) string {
 	return path
 }
 
-func copyFile(b *testing.B, src, dst string) {
-	b.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		b.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // BenchmarkForget forgets one customer of a log of PLAINT_BENCH_EVENTS
 // synthetic complaints (default 200k; the figure is 10M) while an
 // ingest appends batches of 1,000 events through the group committer with
@@ -100,7 +81,7 @@ func BenchmarkForget(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		path := filepath.Join(b.TempDir(), "events.db")
-		copyFile(b, src, path)
+		testutil.CopyFile(b, src, path)
 		l, err := eventstore.Open(path, eventstore.WithInitialMmapSize(4<<30))
 		if err != nil {
 			b.Fatal(err)

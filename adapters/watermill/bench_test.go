@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 	"github.com/plaint/plaint/internal/benchenv"
+	"github.com/plaint/plaint/internal/testutil"
 	"github.com/plaint/plaint/projections"
 	"github.com/plaint/plaint/projections/alerts"
 )
@@ -149,21 +149,7 @@ func prefilledLog(b *testing.B, path string, n int) {
 			b.Fatal(err)
 		}
 	}
-	src, err := os.Open(cached)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		b.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		b.Fatal(err)
-	}
+	testutil.CopyFile(b, cached, path)
 }
 
 // backlog is a NATS server whose events stream holds a published backlog,
