@@ -110,14 +110,22 @@ func detectorEvents(t testing.TB, l projections.Log, opts ...projections.Option)
 	if err != nil {
 		t.Fatal(err)
 	}
+	evs := ensureAndRead(t, e, def)
+	return evs, lines(t, evs)
+}
+
+// ensureAndRead registers the detector def on e (or keeps it, when it is
+// there) and returns its events, caught up with the log.
+func ensureAndRead(tb testing.TB, e *projections.Engine, def projections.Definition) []alerts.Event {
+	tb.Helper()
 	if _, err := e.Ensure(alerts.Name, def); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	evs, err := alerts.Read(context.Background(), e)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return evs, lines(t, evs)
+	return evs
 }
 
 func lines(t testing.TB, evs []alerts.Event) []byte {
@@ -268,22 +276,10 @@ func TestReplayGivesTheSameAlertsByteForByte(t *testing.T) {
 		}
 		i += n
 		if r.IntN(3) == 0 {
-			if _, err := e.Ensure(alerts.Name, def); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := alerts.Read(context.Background(), e); err != nil {
-				t.Fatal(err)
-			}
+			ensureAndRead(t, e, def)
 		}
 	}
-	if _, err := e.Ensure(alerts.Name, def); err != nil {
-		t.Fatal(err)
-	}
-	got, err := alerts.Read(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := lines(t, got); !bytes.Equal(b, want) {
+	if b := lines(t, ensureAndRead(t, e, def)); !bytes.Equal(b, want) {
 		t.Fatalf("live and resumed:\n%s", diffLine(b, want))
 	}
 }

@@ -1,7 +1,6 @@
 package alerts_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -146,13 +145,7 @@ func BenchmarkBacktest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.Ensure(alerts.Name, def); err != nil {
-			b.Fatal(err)
-		}
-		evs, err := alerts.Read(context.Background(), e)
-		if err != nil {
-			b.Fatal(err)
-		}
+		evs := ensureAndRead(b, e, def)
 		took, c := time.Since(start), cpu()-c0
 		e.Close()
 		raised := 0
