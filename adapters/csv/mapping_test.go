@@ -92,15 +92,7 @@ const ticketsCSV = "ticket;system;opened;account;topic;via;prio;disputed;notes\n
 	"T-6;eu;2026-03-03 12:00;A-9;!!!;Mail;1;;\n"
 
 func TestImportAppliesTheMappingAndReportsBadRows(t *testing.T) {
-	m, err := plaintcsv.ParseMapping([]byte(strings.Replace(jsonMapping, `"delimiter": ";"`, `"delimiter": ";", "max_rejected": "100%"`, 1)), "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []domain.Event
-	var rejs []string
-	sum, err := plaintcsv.Import(context.Background(), strings.NewReader(ticketsCSV), m,
-		func(ev *domain.Event) error { evs = append(evs, *ev); return nil },
-		func(r plaintcsv.Rejection) { rejs = append(rejs, r.String()) })
+	sum, rejs, evs, err := importRows(t, strings.Replace(jsonMapping, `"delimiter": ";"`, `"delimiter": ";", "max_rejected": "100%"`, 1), ticketsCSV)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,12 +131,7 @@ func TestImportAppliesTheMappingAndReportsBadRows(t *testing.T) {
 }
 
 func TestImportStopsAfterMaxRejected(t *testing.T) {
-	m, err := plaintcsv.ParseMapping([]byte(strings.Replace(jsonMapping, `"delimiter": ";"`, `"delimiter": ";", "max_rejected": 2`, 1)), "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := plaintcsv.Import(context.Background(), strings.NewReader(ticketsCSV), m,
-		func(*domain.Event) error { return nil }, nil)
+	sum, _, _, err := importRows(t, strings.Replace(jsonMapping, `"delimiter": ";"`, `"delimiter": ";", "max_rejected": 2`, 1), ticketsCSV)
 	var re *plaintcsv.RowError
 	if !errors.As(err, &re) || !re.Limit || re.Rejection.Row != 4 || sum.Rejected != 3 {
 		t.Fatalf("err %v, summary %+v; want the limit hit at row 4", err, sum)
@@ -152,12 +139,7 @@ func TestImportStopsAfterMaxRejected(t *testing.T) {
 }
 
 func TestImportRejectsAMappingThatDoesNotFitTheHeader(t *testing.T) {
-	m, err := plaintcsv.ParseMapping([]byte(jsonMapping), "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = plaintcsv.Import(context.Background(), strings.NewReader("ticket;opened\nT-1;2026-01-01 00:00\n"), m,
-		func(*domain.Event) error { return nil }, nil)
+	_, _, _, err := importRows(t, jsonMapping, "ticket;opened\nT-1;2026-01-01 00:00\n")
 	if !errors.Is(err, plaintcsv.ErrMapping) {
 		t.Errorf("err %v does not wrap ErrMapping", err)
 	}
