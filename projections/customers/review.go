@@ -271,15 +271,8 @@ func (s *State) Review(q ReviewQuery, names Names) (*Review, error) {
 		{cur.byReason, prev.byReason, &r.ByReason, func(g *LostGroup, v string) { g.Reason = v }},
 		{cur.bySeg, prev.bySeg, &r.BySegment, func(g *LostGroup, v string) { g.Segment = v }},
 	} {
-		ids := map[uint32]bool{}
-		for id := range g.cur {
-			ids[id] = true
-		}
-		for id := range g.prev {
-			ids[id] = true
-		}
 		*g.out = []LostGroup{}
-		for id := range ids {
+		for id := range idUnion(g.cur, g.prev) {
 			lg := LostGroup{Lost: s.lost(g.cur[id], g.prev[id], prevPartial)}
 			g.set(&lg, s.label(id))
 			*g.out = append(*g.out, lg)

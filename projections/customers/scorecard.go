@@ -189,14 +189,7 @@ func (s *State) Scorecard(q ScorecardQuery) (*Scorecard, error) {
 			row.LostValue = s.moneyChanges(cur.val[mLost], prev.val[mLost])
 			row.RenewalValue = s.moneyChanges(cur.val[mRenew], prev.val[mRenew])
 			row.RenewalsBy = []ReasonCount{}
-			reasons := map[uint32]bool{}
-			for r := range cur.renewBy {
-				reasons[r] = true
-			}
-			for r := range prev.renewBy {
-				reasons[r] = true
-			}
-			for r := range reasons {
+			for r := range idUnion(cur.renewBy, prev.renewBy) {
 				if cur.renewBy[r] == 0 && prev.renewBy[r] == 0 {
 					continue
 				}
@@ -221,15 +214,8 @@ func count(cur, prev int64) Count {
 
 // moneyChanges pairs each currency of cur and prev.
 func (s *State) moneyChanges(cur, prev []money) []MoneyChange {
-	curs := map[uint32]bool{}
-	for _, m := range cur {
-		curs[m.cur] = true
-	}
-	for _, m := range prev {
-		curs[m.cur] = true
-	}
 	out := []MoneyChange{}
-	for id := range curs {
+	for id := range currencyUnion(cur, prev) {
 		out = append(out, s.moneyChange(id, find(cur, id), find(prev, id)))
 	}
 	slices.SortFunc(out, func(a, b MoneyChange) int { return cmp.Compare(a.Currency, b.Currency) })
@@ -258,15 +244,8 @@ func (s *State) moneyChange(id uint32, cur, prev Sum) MoneyChange {
 }
 
 func (s *State) profits(cur, prev *monthAcc) []Profit {
-	curs := map[uint32]bool{}
-	for _, m := range cur.revenue {
-		curs[m.cur] = true
-	}
-	for _, m := range prev.revenue {
-		curs[m.cur] = true
-	}
 	out := []Profit{}
-	for id := range curs {
+	for id := range currencyUnion(cur.revenue, prev.revenue) {
 		rc, rp := find(cur.revenue, id), find(prev.revenue, id)
 		cc, cp := find(cur.cost, id), find(prev.cost, id)
 		p := Profit{Currency: s.Strs.Str(id), Revenue: s.moneyChange(id, rc, rp), Cost: s.moneyChange(id, cc, cp),
