@@ -558,16 +558,12 @@ const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
 // retriable reports whether a publish error is transient: the server fell
 // behind, an ack timed out, no stream answered yet or the connection dropped.
 func retriable(err error) bool {
+	if unanswered(err) {
+		return true
+	}
 	switch {
 	case errors.Is(err, jetstream.ErrTooManyStalledMsgs),
 		errors.Is(err, jetstream.ErrAsyncPublishTimeout),
-		errors.Is(err, jetstream.ErrNoStreamResponse),
-		errors.Is(err, nats.ErrNoResponders),
-		errors.Is(err, nats.ErrTimeout),
-		errors.Is(err, nats.ErrDisconnected),
-		errors.Is(err, nats.ErrConnectionReconnecting),
-		errors.Is(err, nats.ErrStaleConnection),
-		errors.Is(err, context.DeadlineExceeded),
 		// The socket broke under a write (server restarted or crashed): the
 		// client reconnects, so the message is sent again.
 		errors.Is(err, syscall.ECONNRESET),

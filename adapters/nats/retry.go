@@ -128,14 +128,18 @@ func Transient(err error) bool {
 	if errors.As(err, &apiErr) {
 		return !permanentAPIErrors[apiErr.ErrorCode]
 	}
+	return unanswered(err) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, nats.ErrNoServers) || errors.Is(err, nats.ErrConnectionClosed)
+}
+
+// unanswered reports whether err says a request got no answer in time or
+// the connection dropped under it: what both Transient and a publish retry.
+func unanswered(err error) bool {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, nats.ErrNoResponders),
 		errors.Is(err, jetstream.ErrNoStreamResponse),
-		errors.Is(err, jetstream.ErrJetStreamNotEnabled),
-		errors.Is(err, nats.ErrNoServers),
-		errors.Is(err, nats.ErrConnectionClosed),
 		errors.Is(err, nats.ErrConnectionReconnecting),
 		errors.Is(err, nats.ErrDisconnected),
 		errors.Is(err, nats.ErrStaleConnection):
