@@ -168,13 +168,23 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 	defer tx.Rollback()
 	evb := tx.Bucket(bucketEvents)
 	evb.FillPercent = 1.0
+	recs := make([]Record, len(puts))
 	for i, p := range puts {
 		end := len(buf)
 		if i+1 < len(puts) {
 			end = puts[i+1].off
 		}
-		if err := evb.Put(seqKey(p.seq), buf[p.off:end]); err != nil {
-			return nil, fmt.Errorf("append: put %d: %w", p.seq, err)
+		recs[i] = Record(buf[p.off:end:end])
+	}
+	if l.opts.blocks && len(recs) > 0 {
+		if err := putBlocks(tx, puts[0].seq, recs, &l.enc); err != nil {
+			return nil, fmt.Errorf("append: %w", err)
+		}
+	} else {
+		for i, p := range puts {
+			if err := evb.Put(seqKey(p.seq), recs[i]); err != nil {
+				return nil, fmt.Errorf("append: put %d: %w", p.seq, err)
+			}
 		}
 	}
 	if err := putDictAdded(tx, td); err != nil {

@@ -114,7 +114,14 @@ func BenchmarkCommitter(b *testing.B) {
 // number and a tags array, kept as as-sent members). Events are appended in
 // batches of 50,000 without fsync. PLAINT_BENCH_EVENTS sets the events per
 // case (default 200k; BENCHMARKS.md quotes 10M).
-func BenchmarkBytesPerEvent(b *testing.B) {
+func BenchmarkBytesPerEvent(b *testing.B) { bytesPerEvent(b) }
+
+// BenchmarkBytesPerEventBlocks is BenchmarkBytesPerEvent on a log that
+// writes blocks (record format 3, WithBlocks).
+func BenchmarkBytesPerEventBlocks(b *testing.B) { bytesPerEvent(b, eventstore.WithBlocks(true)) }
+
+// bytesPerEvent runs BenchmarkBytesPerEvent on logs opened with opts.
+func bytesPerEvent(b *testing.B, opts ...eventstore.Option) {
 	total := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000)
 	plans := []string{`"gold"`, `"silver"`, `"bronze"`, `"trial"`}
 	tags := []string{`["vip"]`, `["eu","new"]`, `[]`, `["churn-risk"]`}
@@ -122,7 +129,7 @@ func BenchmarkBytesPerEvent(b *testing.B) {
 		b.Run(fmt.Sprintf("extra=%d", extra), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				l, err := eventstore.Open(filepath.Join(b.TempDir(), "events.db"), eventstore.WithNoSync())
+				l, err := eventstore.Open(filepath.Join(b.TempDir(), "events.db"), append(opts, eventstore.WithNoSync())...)
 				if err != nil {
 					b.Fatal(err)
 				}

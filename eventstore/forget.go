@@ -687,7 +687,10 @@ func (l *Log) rewriteSome(plan *ForgetPlan, seqs []uint64, maxHold time.Duration
 // reports whether its bytes changed.
 func rewriteRecord(tx *bolt.Tx, seq uint64, plan *ForgetPlan, dict dictView, in interner) (bool, error) {
 	b := tx.Bucket(bucketEvents)
-	r := Record(b.Get(seqKey(seq)))
+	r, err := storedRecord(b, seq)
+	if err != nil {
+		return false, fmt.Errorf("record %d: %w", seq, err)
+	}
 	if r == nil {
 		return false, fmt.Errorf("record %d is missing", seq)
 	}
@@ -701,7 +704,7 @@ func rewriteRecord(tx *bolt.Tx, seq uint64, plan *ForgetPlan, dict dictView, in 
 		return false, nil // it reads the pseudonym through the dictionary
 	}
 	out := encodeRecord(nil, &erased, r.RecordTime(), in)
-	if err := b.Put(seqKey(seq), out); err != nil {
+	if err := replaceRecord(b, seq, out); err != nil {
 		return false, fmt.Errorf("record %d: %w", seq, err)
 	}
 	return true, nil

@@ -57,6 +57,7 @@ type Log struct {
 	check    *pageCheck
 	lastRT   int64
 	counters counters
+	enc      blockEncoder // the appender's, when it writes blocks
 
 	dict    *dict
 	last    atomic.Uint64
@@ -245,8 +246,8 @@ func (l *Log) readState(tx *bolt.Tx) error {
 	if ev == nil {
 		return nil // a read-only open of an empty, new file
 	}
-	if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || (f[0] != formatVersion && f[0] != formatV1) {
-		return fmt.Errorf("%w: unsupported log format %v (this plaint reads formats 1 and 2)", ErrCorrupt, f)
+	if f := tx.Bucket(bucketMeta).Get(metaFormat); len(f) != 1 || (f[0] != formatBlock && f[0] != formatVersion && f[0] != formatV1) {
+		return fmt.Errorf("%w: unsupported log format %v (this plaint reads formats 1, 2 and 3)", ErrCorrupt, f)
 	}
 	// Dictionary, sized up front from its last id (ids are dense).
 	c := tx.Bucket(bucketDictIDs).Cursor()
@@ -267,8 +268,8 @@ func (l *Log) readState(tx *bolt.Tx) error {
 	l.dict.strs.Store(&strs)
 	// Position and counters.
 	if k, v := ev.Cursor().Last(); k != nil {
-		l.last.Store(binary.BigEndian.Uint64(k))
-		l.lastRT = Record(v).RecordTime()
+		l.last.Store(valueLast(k, v))
+		l.lastRT = valueLastRT(v)
 	}
 	l.counters = readCounters(tx.Bucket(bucketMeta))
 	l.id = readID(tx.Bucket(bucketMeta))

@@ -12,6 +12,7 @@ type options struct {
 	now         func() time.Time
 	mmapSize    int
 	initEmpty   bool
+	blocks      bool
 }
 
 func defaultOptions() options {
@@ -42,3 +43,9 @@ func WithInitialMmapSize(n int) Option { return func(o *options) { o.mmapSize = 
 // 0 bytes, which Open otherwise refuses with ErrEmpty. A caller passes it
 // only when nothing else says the file had a history.
 func WithInitEmpty() Option { return func(o *options) { o.initEmpty = true } }
+
+// WithBlocks(true) makes a writable log store new events in blocks of up to
+// 1024 (record format 3, docs/BLOCKS.md), and WithBlocks(false) one value
+// each (format 2). The log reads both, and what was written before stays
+// as it is.
+func WithBlocks(on bool) Option { return func(o *options) { o.blocks = on } }

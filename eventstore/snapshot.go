@@ -59,16 +59,33 @@ func (s *Snapshot) Scan(from, to uint64, fn func(seq uint64, r Record) error) er
 		return nil
 	}
 	c := s.tx.Bucket(bucketEvents).Cursor()
-	for k, v := c.Seek(seqKey(from)); k != nil; k, v = c.Next() {
+	var d blockDecoder
+	for k, v := seekSeq(c, from); k != nil; k, v = c.Next() {
 		seq := binary.BigEndian.Uint64(k)
 		if seq > to {
 			break
 		}
-		if err := fn(seq, Record(v)); err != nil {
-			if errors.Is(err, ErrStop) {
-				return nil
+		if !isBlock(v) {
+			if err := fn(seq, Record(v)); err != nil {
+				if errors.Is(err, ErrStop) {
+					return nil
+				}
+				return err
 			}
+			continue
+		}
+		if err := decodeStored(&d, k, v); err != nil {
 			return err
+		}
+		for i, r := range d.recs {
+			if q := seq + uint64(i); q >= from && q <= to {
+				if err := fn(q, r); err != nil {
+					if errors.Is(err, ErrStop) {
+						return nil
+					}
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -79,11 +96,14 @@ func (s *Snapshot) Get(seq uint64) (Record, error) {
 	if seq == 0 || seq > s.last {
 		return nil, domain.Errorf(domain.ENOTFOUND, "no event at sequence %d (last is %d)", seq, s.last)
 	}
-	v := s.tx.Bucket(bucketEvents).Get(seqKey(seq))
-	if v == nil {
+	r, err := storedRecord(s.tx.Bucket(bucketEvents), seq)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
 		return nil, domain.Errorf(domain.ENOTFOUND, "no event at sequence %d", seq)
 	}
-	return Record(v), nil
+	return r, nil
 }
 
 // Decode turns a record into a domain event.
@@ -108,12 +128,12 @@ func (s *Snapshot) SeqAt(t time.Time) (uint64, error) {
 	b := s.tx.Bucket(bucketEvents)
 	var ferr error
 	n := sort.Search(int(s.last), func(i int) bool {
-		v := b.Get(seqKey(uint64(i + 1)))
-		if len(v) < fixedLen {
+		rt, ok, err := recordTimeAt(b, uint64(i+1))
+		if err != nil || !ok {
 			ferr = fmt.Errorf("%w: record %d missing or truncated", ErrCorrupt, i+1)
 			return true
 		}
-		return Record(v).RecordTime() > want
+		return rt > want
 	})
 	return uint64(n), ferr
 }
@@ -180,8 +200,8 @@ func (l *Log) Stats() (Stats, error) {
 		// The transaction may be ahead of the snapshot's published position;
 		// take the position from the transaction so that it matches the counters.
 		if b := s.tx.Bucket(bucketEvents); b != nil {
-			if k, _ := b.Cursor().Last(); k != nil {
-				st.LastSeq = binary.BigEndian.Uint64(k)
+			if k, v := b.Cursor().Last(); k != nil {
+				st.LastSeq = valueLast(k, v)
 			}
 		}
 		if st.LastSeq > 0 {

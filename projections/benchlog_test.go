@@ -74,7 +74,9 @@ func (f *benchFile) get(tb testing.TB, name string, n int, seed uint64, event fu
 func writeBenchLog(path string, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) error {
 	tmp := path + ".tmp"
 	os.Remove(tmp)
-	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30))
+	// PLAINT_BENCH_BLOCKS=1 writes the log in blocks (record format 3).
+	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30),
+		eventstore.WithBlocks(os.Getenv("PLAINT_BENCH_BLOCKS") == "1"))
 	if err != nil {
 		return err
 	}

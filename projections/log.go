@@ -28,3 +28,11 @@ var _ Log = (*eventstore.Log)(nil)
 type prefetcher interface {
 	Prefetch(stop <-chan struct{})
 }
+
+// blockScanner is a view that hands out the records it keeps in blocks a
+// block at a time, column by column (eventstore.Snapshot does), which folds
+// of a few fields use instead of Scan.
+type blockScanner interface {
+	ScanBlocks(from, to uint64, fields []eventstore.Field, severity bool,
+		block func(*eventstore.Columns) error, record func(seq uint64, r eventstore.Record) error) error
+}

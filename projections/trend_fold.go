@@ -162,13 +162,15 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 	}
 	var n uint64
 	lastDay, lastIdx, lastThr := int64(math.MinInt64), int32(0), int64(math.MaxInt64)
-	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
+	// seeTime notes the event time of a record that is data (plaint's own
+	// events are not); count counts a complaint of key k (without its
+	// period) at event time et, appended at record time rt.
+	seeTime := func(t domain.Type, et int64) {
 		n++
 		if n&(progressEvery-1) == 0 {
 			seen.Add(progressEvery)
 		}
-		et := r.EventTime()
-		if !r.Type().IsReserved() { // plaint's own events are not data
+		if !t.IsReserved() {
 			if !p.anyET || et < p.minET {
 				p.minET = et
 			}
@@ -177,27 +179,8 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 			}
 			p.anyET = true
 		}
-		if r.Type() != domain.TypeComplaintFiled {
-			return nil
-		}
-		var k trendKey
-		if r.Schema() == domain.CurrentSchema {
-			for i := 0; i < nd; i++ {
-				if isSev[i] {
-					k.v[i] = sevIDs[r.Severity()]
-				} else {
-					k.v[i] = res.local(r.Dim(fields[i]))
-				}
-			}
-		} else {
-			ev, err := decodeCurrent(s, r)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
-			}
-			for i, d := range f.dims {
-				k.v[i] = f.tab.Intern(d.value(&ev))
-			}
-		}
+	}
+	count := func(k trendKey, et, rt int64) error {
 		if d := dayOf(et); d != lastDay {
 			lastDay, lastIdx = d, periodIndex(f.bucket, et)
 			lastThr = int64(math.MaxInt64)
@@ -213,12 +196,99 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 			}
 		}
 		c.count++
-		if rt := r.RecordTime(); rt > lastThr {
+		if rt > lastThr {
 			c.late++
 			c.lateRT = max(c.lateRT, rt)
 		}
 		return nil
-	})
+	}
+	// keyOf is the key of a complaint of an older schema, from its event.
+	keyOf := func(seq uint64, r eventstore.Record) (trendKey, error) {
+		var k trendKey
+		ev, err := decodeCurrent(s, r)
+		if err != nil {
+			return k, fmt.Errorf("record %d: %w", seq, err)
+		}
+		for i, d := range f.dims {
+			k.v[i] = f.tab.Intern(d.value(&ev))
+		}
+		return k, nil
+	}
+	record := func(seq uint64, r eventstore.Record) error {
+		et := r.EventTime()
+		seeTime(r.Type(), et)
+		if r.Type() != domain.TypeComplaintFiled {
+			return nil
+		}
+		var k trendKey
+		if r.Schema() == domain.CurrentSchema {
+			for i := 0; i < nd; i++ {
+				if isSev[i] {
+					k.v[i] = sevIDs[r.Severity()]
+				} else {
+					k.v[i] = res.local(r.Dim(fields[i]))
+				}
+			}
+		} else {
+			var err error
+			if k, err = keyOf(seq, r); err != nil {
+				return err
+			}
+		}
+		return count(k, et, r.RecordTime())
+	}
+	var err error
+	if bs, ok := s.(blockScanner); ok {
+		// A log of blocks: a block at a time, its columns only.
+		var dimFields []eventstore.Field
+		anySev := false
+		for i := 0; i < nd; i++ {
+			if isSev[i] {
+				anySev = true
+			} else {
+				dimFields = append(dimFields, fields[i])
+			}
+		}
+		var dims [maxKeyDims][]uint32
+		err = bs.ScanBlocks(from, to, dimFields, anySev, func(c *eventstore.Columns) error {
+			for i := 0; i < nd; i++ {
+				if !isSev[i] {
+					dims[i] = c.Dim(fields[i])
+				}
+			}
+			for j, t := range c.Types {
+				et := c.EventTimes[j]
+				seeTime(domain.Type(t), et)
+				if domain.Type(t) != domain.TypeComplaintFiled {
+					continue
+				}
+				var k trendKey
+				if c.Schemas[j] == uint32(domain.CurrentSchema) {
+					for i := 0; i < nd; i++ {
+						if isSev[i] {
+							k.v[i] = sevIDs[c.Severities[j]]
+						} else {
+							k.v[i] = res.local(dims[i][j])
+						}
+					}
+				} else {
+					r, err := c.Record(j)
+					if err != nil {
+						return err
+					}
+					if k, err = keyOf(c.First+uint64(j), r); err != nil {
+						return err
+					}
+				}
+				if err := count(k, et, c.RecordTimes[j]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, record)
+	} else {
+		err = s.Scan(from, to, record)
+	}
 	seen.Add(n & (progressEvery - 1))
 	return err
 }

@@ -1,0 +1,147 @@
+package eventstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/plaint/plaint/domain"
+)
+
+// Columns is a run of consecutive records of one block read column by
+// column, for folds that use a few fields of many records (see
+// Snapshot.ScanBlocks): element i of each slice is the record at First+i.
+// Only the columns asked for are decoded. It is valid until the callback it
+// was given to returns.
+type Columns struct {
+	First       uint64
+	Types       []uint32 // the domain.Type of each record
+	Schemas     []uint32
+	Severities  []uint32 // only when asked for
+	EventTimes  []int64
+	RecordTimes []int64
+	dims        [numFixed][]uint32
+
+	d    *blockDecoder
+	full *blockDecoder // the whole block, once Record was called
+	key  []byte
+	v    block
+	skip int // the block's records before First
+}
+
+// Len returns the number of records.
+func (c *Columns) Len() int { return len(c.Types) }
+
+// Dim returns the dictionary ids of field f (asked for), one per record.
+func (c *Columns) Dim(f Field) []uint32 { return c.dims[f] }
+
+// Record returns record i whole, for the rare record a fold must decode
+// (one of an older schema, say); it decodes the block once.
+func (c *Columns) Record(i int) (Record, error) {
+	if c.full == nil {
+		c.full = &blockDecoder{}
+		if err := decodeStored(c.full, c.key, c.v); err != nil {
+			c.full = nil
+			return nil, err
+		}
+	}
+	return c.full.recs[c.skip+i], nil
+}
+
+// Count returns how many records of type t the whole block holds (its
+// header says so, without decoding it).
+func (c *Columns) Count(t domain.Type) uint32 { return c.d.hdr.count(t) }
+
+// ScanBlocks is Scan for folds that read columns: in log order, it calls
+// block for the records from..to that the log keeps in blocks, once per
+// block, with the type, schema, event time and record time columns decoded
+// and those of fields (and severity when asked), and record for each
+// record it keeps alone (formats 1 and 2). to == 0 means the end of the
+// snapshot. Either may return ErrStop to end early.
+func (s *Snapshot) ScanBlocks(from, to uint64, fields []Field, severity bool, block func(*Columns) error, record func(seq uint64, r Record) error) error {
+	if to == 0 || to > s.last {
+		to = s.last
+	}
+	if from == 0 {
+		from = 1
+	}
+	if from > to {
+		return nil
+	}
+	var want [colEventTime]bool
+	want[colType], want[colSchema], want[colSeverity] = true, true, severity
+	for _, f := range fields {
+		want[colDim0+blockCol(f)] = true
+	}
+	var d blockDecoder
+	var cols Columns
+	c := s.tx.Bucket(bucketEvents).Cursor()
+	for k, v := seekSeq(c, from); k != nil; k, v = c.Next() {
+		seq := binary.BigEndian.Uint64(k)
+		if seq > to {
+			break
+		}
+		var err error
+		if !isBlock(v) {
+			err = record(seq, Record(v))
+		} else {
+			if err := d.decodeColumns(k, v, &want); err != nil {
+				return err
+			}
+			lo, hi := max(from, seq)-seq, min(to, d.hdr.last())-seq+1
+			cols = Columns{First: seq + lo, Types: d.vals[colType][lo:hi], Schemas: d.vals[colSchema][lo:hi],
+				EventTimes: d.et[lo:hi], RecordTimes: d.rt[lo:hi], d: &d, key: k, v: v, skip: int(lo)}
+			if severity {
+				cols.Severities = d.vals[colSeverity][lo:hi]
+			}
+			for _, f := range fields {
+				cols.dims[f] = d.vals[colDim0+blockCol(f)][lo:hi]
+			}
+			err = block(&cols)
+		}
+		if err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeColumns decodes, of the block v stored under key k, the time columns
+// and the packed columns of want only, into d.vals, d.et and d.rt.
+func (d *blockDecoder) decodeColumns(k []byte, v block, want *[colEventTime]bool) error {
+	seq := binary.BigEndian.Uint64(k)
+	if err := readBlockHeader(v, &d.hdr, &d.cols); err != nil {
+		return fmt.Errorf("%w: block at %d: %v", ErrCorrupt, seq, err)
+	}
+	if d.hdr.first != seq {
+		return fmt.Errorf("%w: block at %d says it starts at %d", ErrCorrupt, seq, d.hdr.first)
+	}
+	n := d.hdr.n
+	for c := colFormat; c < colEventTime; c++ {
+		if !want[c] {
+			continue
+		}
+		var err error
+		if d.vals[c], err = d.unpack(d.cols[c], n, d.vals[c]); err != nil {
+			return fmt.Errorf("%w: block at %d: column %d: %v", ErrCorrupt, seq, c, err)
+		}
+		if c < colDim0 {
+			for _, x := range d.vals[c] {
+				if x > 0xff {
+					return fmt.Errorf("%w: block at %d: column %d: value %d is not a byte", ErrCorrupt, seq, c, x)
+				}
+			}
+		}
+	}
+	var err error
+	if d.et, err = readTimes(d.cols[colEventTime], n, d.et); err != nil {
+		return fmt.Errorf("%w: block at %d: event times: %v", ErrCorrupt, seq, err)
+	}
+	if d.rt, err = readTimes(d.cols[colRecordTime], n, d.rt); err != nil {
+		return fmt.Errorf("%w: block at %d: record times: %v", ErrCorrupt, seq, err)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package eventstore_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+)
+
+// TestScanBlocks checks, on a log of records followed by blocks, that
+// ScanBlocks hands out for every sequence of a range exactly what Scan's
+// record holds: the columns asked for of the records in blocks, the records
+// kept alone as they are, and each block's record whole on demand.
+func TestScanBlocks(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.db")
+	clock := t0
+	for i, blocks := range []bool{false, true, false, true} {
+		l, err := eventstore.Open(path, eventstore.WithBlocks(blocks), eventstore.WithNoSync(), eventstore.WithClock(func() time.Time { return clock }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := blockLogEvents(uint64(i), 1500)
+		for j := range evs {
+			evs[j].Data.Severity = uint8(j % 6)
+			if evs[j].Type != domain.TypeComplaintFiled {
+				evs[j].Data.Severity = 0
+			}
+		}
+		blockLogAppend(t, l, &clock, evs, 700, 1, 90)
+		l.Close()
+	}
+	l, err := eventstore.Open(path, eventstore.WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fields := []eventstore.Field{eventstore.FieldCategory, eventstore.FieldCustomer}
+	r := rand.New(rand.NewPCG(2, 2))
+	err = l.View(func(s *eventstore.Snapshot) error {
+		all := []eventstore.Record{nil} // by sequence, from Scan
+		if err := s.Scan(0, 0, func(_ uint64, rec eventstore.Record) error {
+			all = append(all, rec)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for range 100 {
+			from := r.Uint64N(s.LastSeq() + 1)
+			to := from + r.Uint64N(4000)
+			if r.IntN(5) == 0 {
+				to = 0
+			}
+			next := max(from, 1)
+			blocks := 0
+			err := s.ScanBlocks(from, to, fields, true, func(c *eventstore.Columns) error {
+				blocks++
+				if c.First != next {
+					t.Fatalf("%d..%d: block run from %d, want %d", from, to, c.First, next)
+				}
+				for i := range c.Len() {
+					seq := c.First + uint64(i)
+					g := all[seq]
+					if domain.Type(c.Types[i]) != g.Type() || c.Schemas[i] != uint32(g.Schema()) || c.Severities[i] != uint32(g.Severity()) ||
+						c.EventTimes[i] != g.EventTime() || c.RecordTimes[i] != g.RecordTime() ||
+						c.Dim(eventstore.FieldCategory)[i] != g.Dim(eventstore.FieldCategory) || c.Dim(eventstore.FieldCustomer)[i] != g.Dim(eventstore.FieldCustomer) {
+						t.Fatalf("record %d: columns differ from the record", seq)
+					}
+					if i%97 == 0 {
+						whole, err := c.Record(i)
+						if err != nil || !bytes.Equal(whole, g) {
+							t.Fatalf("record %d whole: %v", seq, err)
+						}
+					}
+				}
+				next += uint64(c.Len())
+				return nil
+			}, func(seq uint64, rec eventstore.Record) error {
+				if seq != next {
+					t.Fatalf("%d..%d: record %d, want %d", from, to, seq, next)
+				}
+				if !bytes.Equal(all[seq], rec) {
+					t.Fatalf("record %d differs from Scan's", seq)
+				}
+				next++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			end := s.LastSeq()
+			if to != 0 {
+				end = min(to, end)
+			}
+			if next != end+1 && !(from > end) {
+				t.Fatalf("%d..%d ended at %d, want %d", from, to, next, end+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
