@@ -98,9 +98,18 @@ type trendPart struct {
 	// packed holds the cells of keys that fit in 64 bits (one dimension, or
 	// two with small ids): the common case, hashed much faster.
 	packed map[uint64]*trendPartCell
+	// recent caches cells of packed, direct-mapped by their key: a fold
+	// meets few cells, so most lookups end here instead of in the map.
+	recent *[1024]recentCell
 	anyET  bool
 	minET  int64
 	maxET  int64
+}
+
+// recentCell is a slot of trendPart.recent.
+type recentCell struct {
+	pk uint64
+	c  *trendPartCell
 }
 
 // pack returns k in 64 bits when it fits.
@@ -127,11 +136,19 @@ func unpack(p uint64, nd int) trendKey {
 // cell returns the part's cell of k, adding it when new.
 func (p *trendPart) cell(k trendKey, nd int) *trendPartCell {
 	if pk, ok := pack(k, nd); ok {
+		if p.recent == nil {
+			p.recent = new([1024]recentCell)
+		}
+		slot := &p.recent[(pk*0x9e3779b97f4a7c15)>>54]
+		if slot.c != nil && slot.pk == pk {
+			return slot.c
+		}
 		c := p.packed[pk]
 		if c == nil {
 			c = &trendPartCell{}
 			p.packed[pk] = c
 		}
+		*slot = recentCell{pk, c}
 		return c
 	}
 	c := p.cells[k]
