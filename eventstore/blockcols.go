@@ -59,13 +59,8 @@ func (c *Columns) Count(t domain.Type) uint32 { return c.d.hdr.count(t) }
 // record it keeps alone (formats 1 and 2). to == 0 means the end of the
 // snapshot. Either may return ErrStop to end early.
 func (s *Snapshot) ScanBlocks(from, to uint64, fields []Field, severity bool, block func(*Columns) error, record func(seq uint64, r Record) error) error {
-	if to == 0 || to > s.last {
-		to = s.last
-	}
-	if from == 0 {
-		from = 1
-	}
-	if from > to {
+	from, to, ok := s.span(from, to)
+	if !ok {
 		return nil
 	}
 	var want [colEventTime]bool

@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -219,23 +220,7 @@ func TestBlockLogDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("events"))
-		k := []byte{0, 0, 0, 0, 0, 0, 4, 1} // the second block, from 1025
-		v := bytes.Clone(b.Get(k))
-		if v == nil {
-			t.Fatal("no block at 1025")
-		}
-		v[len(v)-3] ^= 0xff
-		return b.Put(k, v)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	flipByte(t, path, 1025, -3) // in the second block, from 1025
 	l, err = eventstore.Open(path, eventstore.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +228,30 @@ func TestBlockLogDamage(t *testing.T) {
 	defer l.Close()
 	if _, err := l.Verify(context.Background(), nil); !eventstore.IsCorrupt(err) || !bytes.Contains([]byte(err.Error()), []byte("block at 1025: block checksum mismatch")) {
 		t.Fatalf("verify: %v", err)
+	}
+}
+
+// flipByte flips the byte at offset at (from the end when negative) of the
+// value stored under key seq in the log file at path.
+func flipByte(t *testing.T, path string, seq uint64, at int) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	key := binary.BigEndian.AppendUint64(nil, seq)
+	err = db.Update(func(tx *bolt.Tx) error {
+		events := tx.Bucket([]byte("events"))
+		v := bytes.Clone(events.Get(key))
+		if len(v) == 0 {
+			return fmt.Errorf("no value under %d", seq)
+		}
+		v[(at+len(v))%len(v)] ^= 0xff
+		return events.Put(key, v)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

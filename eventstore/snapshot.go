@@ -49,13 +49,8 @@ func (s *Snapshot) LastSeq() uint64 { return s.last }
 // Scan calls fn for every record with from <= seq <= to, in order. to == 0
 // means the end of the snapshot. fn may return ErrStop to end early.
 func (s *Snapshot) Scan(from, to uint64, fn func(seq uint64, r Record) error) error {
-	if to == 0 || to > s.last {
-		to = s.last
-	}
-	if from == 0 {
-		from = 1
-	}
-	if from > to {
+	from, to, ok := s.span(from, to)
+	if !ok {
 		return nil
 	}
 	c := s.tx.Bucket(bucketEvents).Cursor()
@@ -89,6 +84,15 @@ func (s *Snapshot) Scan(from, to uint64, fn func(seq uint64, r Record) error) er
 		}
 	}
 	return nil
+}
+
+// span returns the range from..to of a scan within the snapshot (from 0:
+// the first, to 0: the last); ok is false when it holds nothing.
+func (s *Snapshot) span(from, to uint64) (uint64, uint64, bool) {
+	if to == 0 || to > s.last {
+		to = s.last
+	}
+	return max(from, 1), to, max(from, 1) <= to
 }
 
 // Get returns the record at seq; ENOTFOUND when there is none.
