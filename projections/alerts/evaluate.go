@@ -131,24 +131,27 @@ func (f *fold) startPeriod(s *series, ki int) {
 // baseline computes the baseline of s's running period.
 func (f *fold) baseline(s *series, ki int) {
 	ks := &s.K[ki]
-	v, t := f.view(s, ki, ks.Cur)
-	b, err := f.d.Baseline(v, t)
-	ks.Base, ks.BaseErr, ks.HasBase = b, "", true
-	if err != nil {
-		ks.BaseErr = err.Error()
-	}
+	ks.Base, ks.BaseErr = f.baselineOf(s, ki, ks.Cur)
+	ks.HasBase = true
 }
 
 // prevBaseline computes the baseline of s's last complete period (for a
 // drill-down series judged for the first time after it ended).
 func (f *fold) prevBaseline(s *series, ki int) {
 	ks := &s.K[ki]
-	v, t := f.view(s, ki, ks.Prev)
+	ks.PrevBase, ks.PrevErr = f.baselineOf(s, ki, ks.Prev)
+	ks.HasPrevBase = true
+}
+
+// baselineOf computes the baseline of s's period that starts on day start,
+// with the text of the error that kept it from one ("" when none).
+func (f *fold) baselineOf(s *series, ki int, start int64) (detect.Baseline, string) {
+	v, t := f.view(s, ki, start)
 	b, err := f.d.Baseline(v, t)
-	ks.PrevBase, ks.PrevErr, ks.HasPrevBase = b, "", true
 	if err != nil {
-		ks.PrevErr = err.Error()
+		return b, err.Error()
 	}
+	return b, ""
 }
 
 // periodCount is s's count in the period of kind starting on day start.
