@@ -25,8 +25,11 @@ type VerifyReport struct {
 	DictEntries int    `json:"dictionary_entries"`
 	// KeySnapshotSeq is the position of the dedupe key snapshot checked
 	// against the log, 0 when there was none for this log.
-	KeySnapshotSeq uint64   `json:"key_snapshot_seq,omitempty"`
-	Problems       []string `json:"problems,omitempty"`
+	KeySnapshotSeq uint64 `json:"key_snapshot_seq,omitempty"`
+	// StreamPositions describes the JetStream stream sequences kept of the
+	// records (as_of=stream:N reads them).
+	StreamPositions StreamPositions `json:"stream_positions"`
+	Problems        []string        `json:"problems,omitempty"`
 }
 
 // maxProblems bounds the problems a report lists; the count is still exact.
@@ -182,6 +185,10 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 			if progress != nil {
 				progress(rep.Records, total)
 			}
+			rep.StreamPositions = checkStreamRuns(tx.Bucket(bucketStreamSeqs), want-1, func(format string, args ...any) {
+				nproblems++
+				problem(format, args...)
+			})
 			c2 := readCounters(meta)
 			for _, t := range domain.Types() {
 				if c2.byType[t] != byType[t] {
