@@ -194,6 +194,9 @@ func (c *Client) EnsureStreams(ctx context.Context, cfg StreamConfig) error {
 // would otherwise wait for the ack wait. Already stored events among them
 // are dropped as duplicates. Call it at start, before consuming, and only
 // when this process is the consumer's one user (each node has its own).
+// The ingest calls it too when one of its deliveries was lost
+// (adapters/watermill.SubscriberConfig.Rewind), so that the lost message
+// is stored before later ones instead of after the ack wait.
 func (c *Client) ResetConsumer(ctx context.Context, consumer string) error {
 	consumer = consumerName(consumer)
 	if _, err := c.js.ResetConsumer(ctx, EventsStream, consumer); err != nil {

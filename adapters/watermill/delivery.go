@@ -10,6 +10,7 @@ type delivery struct {
 	stream, consumer string // substrings of the ack subject: no allocation
 	delivered        uint64 // how often the server delivered it, this time included
 	streamSeq        uint64 // its sequence in the stream
+	consumerSeq      uint64 // its delivery's sequence in the consumer (every delivery has one, redeliveries too)
 	timestamp        int64  // when the stream stored it, Unix nanoseconds
 }
 
@@ -43,6 +44,7 @@ func parseAck(reply string) (delivery, bool) {
 	delivered, err1 := strconv.ParseUint(tok[2], 10, 64)
 	seq, err2 := strconv.ParseUint(tok[3], 10, 64)
 	ts, err3 := strconv.ParseUint(tok[5], 10, 64)
-	d.delivered, d.streamSeq, d.timestamp = delivered, seq, int64(ts)
-	return d, err1 == nil && err2 == nil && err3 == nil && d.stream != "" && d.consumer != ""
+	cseq, err4 := strconv.ParseUint(tok[4], 10, 64)
+	d.delivered, d.streamSeq, d.timestamp, d.consumerSeq = delivered, seq, int64(ts), cseq
+	return d, err1 == nil && err2 == nil && err3 == nil && err4 == nil && d.stream != "" && d.consumer != ""
 }

@@ -12,6 +12,10 @@ var (
 	// Config.Validate, and so by NewSubscriber and New.
 	ErrConfig = errors.New("watermill: invalid settings")
 
+	// errLostDelivery is what the log says when the consumer's deliveries
+	// skip one and the Subscriber rewinds it (never returned).
+	errLostDelivery = errors.New("a delivery of the consumer was lost (a NATS server died with it, or a pull expired)")
+
 	// ErrNotGroup is returned by ReadGroup for a message that is not a
 	// group of JetStream messages.
 	ErrNotGroup = errors.New("watermill: the message is not a group of JetStream messages")

@@ -52,7 +52,11 @@ func appendFrame(b []byte, subject string, d delivery, data []byte) []byte {
 // messages: its frames as payload, what it holds as metadata. Its UUID is
 // <stream>:<first frame's sequence>:<its deliveries>+<frames>, unique: a
 // message is in one group at a time, and each redelivery counts.
-func groupMessage(group []jetstream.Msg) *message.Message {
+//
+// A message at or below replayed (the last stream sequence handed out
+// before the consumer was rewound) is delivered again: its frame counts at
+// least two deliveries, so that the ingest treats it as a redelivery.
+func groupMessage(group []jetstream.Msg, replayed uint64) *message.Message {
 	size := 0
 	for _, jm := range group {
 		size += len(jm.Subject()) + len(jm.Data()) + 4*binary.MaxVarintLen64
@@ -62,6 +66,9 @@ func groupMessage(group []jetstream.Msg) *message.Message {
 	lo, hi := ^uint64(0), uint64(0)
 	for i, jm := range group {
 		d, _ := parseAck(jm.Reply())
+		if d.streamSeq <= replayed {
+			d.delivered = max(d.delivered, 2)
+		}
 		if i == 0 {
 			first = d
 		}

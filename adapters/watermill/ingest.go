@@ -83,6 +83,8 @@ type Config struct {
 	Flush func(ctx context.Context) error
 	// Store receives the events, normally an *eventstore.Committer. Required.
 	Store Store
+	// Rewind configures the Subscriber (see SubscriberConfig.Rewind).
+	Rewind func(ctx context.Context) error
 	// Decoder decodes and validates messages; the zero value is the default.
 	Decoder domain.Decoder
 	// MaxInFlight, PullBatch and NakDelay configure the Subscriber (see
@@ -230,6 +232,7 @@ func New(cfg Config) (*Ingest, error) {
 		Logger:       logger,
 		Batch:        cfg.Batch,
 		BatchWait:    cfg.BatchWait,
+		Rewind:       cfg.Rewind,
 	})
 	if err != nil {
 		return nil, err

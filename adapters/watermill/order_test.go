@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -65,7 +68,66 @@ func TestBatchesAreStoredInStreamOrder(t *testing.T) {
 	if c := store.calls.Load(); c < 3 {
 		t.Fatalf("%d groups: the test needs several", c)
 	}
-	err := e.log.View(func(s *eventstore.Snapshot) error {
+	checkStreamOrder(t, e.log)
+}
+
+// TestALostDeliveryIsDeliveredAgainInOrder has another client take one
+// delivery of the ingest's consumer mid-stream and never acknowledge it, as
+// a server that dies with deliveries on their way does: the ingest sees
+// its consumer sequences skip one, rewinds the consumer (Config.Rewind)
+// and stores the lost message in its place, long before the ack wait
+// would have brought it back after later ones.
+func TestALostDeliveryIsDeliveredAgainInOrder(t *testing.T) {
+	e := newEnv(t)
+	const n = 40
+	for i := range n {
+		e.publishEvent(complaint("crm", fmt.Sprint(i)))
+	}
+	g := newGateStore(e.com)
+	var rewinds atomic.Int64
+	rewind := func(ctx context.Context) error {
+		rewinds.Add(1)
+		return e.client.ResetConsumer(ctx, "")
+	}
+	// A small window: the ingest holds a few messages and pulls no more
+	// while its store is shut.
+	r := e.start(plaintwm.Config{Store: gateBatchStore{g}, MaxInFlight: 4, PullBatch: 2, Batch: 2, Rewind: rewind})
+	testutil.WaitFor(t, waitLimit, "the ingest's first groups in the store", func() bool { return g.entered.Load() >= 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	cons, err := e.js.Consumer(ctx, plaintnats.EventsStream, plaintnats.DefaultConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen, err := cons.Fetch(1, jetstream.FetchMaxWait(waitLimit/2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := 0
+	for range stolen.Messages() {
+		took++ // never acknowledged
+	}
+	if took != 1 {
+		t.Fatalf("the other client took %d deliveries, want 1 (%v)", took, stolen.Error())
+	}
+	g.open()
+	testutil.WaitFor(t, waitLimit, "every event stored", func() bool { return e.log.LastSeq() == n })
+	if rewinds.Load() == 0 {
+		t.Fatal("the ingest never rewound its consumer")
+	}
+	// What it had stored already came again and counts as redelivered.
+	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
+	if st := r.Stats(); st.Stored != n || st.Duplicates != 0 {
+		t.Fatalf("stats %+v: want %d stored and no duplicates", st, n)
+	}
+	checkStreamOrder(t, e.log)
+}
+
+// checkStreamOrder fails unless each event of the log was stored from a
+// later stream message than the one before.
+func checkStreamOrder(t *testing.T, l *eventstore.Log) {
+	t.Helper()
+	err := l.View(func(s *eventstore.Snapshot) error {
 		var prev uint64
 		for seq := uint64(1); seq <= s.LastSeq(); seq++ {
 			st, ok := s.StreamSeq(seq)

@@ -77,6 +77,24 @@ func (r *resilientIter) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
 	}
 }
 
+// renew replaces the current iterator with a new one (what it still holds
+// is dropped: the consumer delivers it again).
+func (r *resilientIter) renew() error {
+	it, err := r.open()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.drained {
+		it.Stop()
+		return jetstream.ErrMsgIteratorClosed
+	}
+	r.cur.Stop()
+	r.cur = it
+	return nil
+}
+
 // Stop stops the current iterator.
 func (r *resilientIter) Stop() { r.end(false) }
 

@@ -96,6 +96,16 @@ type SubscriberConfig struct {
 	// BatchWait bounds how long a group waits for more messages once it
 	// has one. Default DefaultBatchWait.
 	BatchWait time.Duration
+	// Rewind, when set, makes the consumer deliver again, in order, every
+	// message after its ack floor (adapters/nats.Client.ResetConsumer);
+	// those the Subscriber had handed out before count as redeliveries. In batch mode the Subscriber calls it when a delivery is
+	// missing (the consumer sequences of its deliveries skip one: a
+	// delivery lost with a server that died, or with a pull request that
+	// expired), once every message handed out is settled, and then pulls
+	// anew: without it the lost message would come back only after the
+	// ack wait, after later ones, and the log would not keep the stream's
+	// order.
+	Rewind func(ctx context.Context) error
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -359,6 +369,11 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 	stopping, stopped := s.drainOnStop(ctx, iter)
 	defer stopped()
 	prev := (<-chan struct{})(closedTurn)
+	var handed, replayed uint64 // the last stream sequence handed out; that when the consumer was last rewound
+	var seen *deliveries        // lost deliveries are looked for only with a Rewind
+	if s.cfg.Rewind != nil && s.cfg.Batch > 1 {
+		seen = &deliveries{}
+	}
 	for {
 		jm, ok := s.next(ctx, topic, iter, stopping)
 		if !ok {
@@ -368,22 +383,103 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 			s.handOut(ctx, out, messageOf(jm), []jetstream.Msg{jm}, nil)
 			continue
 		}
-		group, iterErr := s.collect(iter, jm)
-		if stopping() {
+		var group []jetstream.Msg
+		var iterErr error
+		lost := !seen.follows(jm)
+		if !lost {
+			group, lost, iterErr = s.collect(iter, jm, seen)
+		} else {
+			<-s.sem // jm comes again after the rewind
+		}
+		switch {
+		case len(group) == 0:
+		case stopping():
 			for _, jm := range group {
 				s.nak(jm, 0)
 				<-s.sem
 			}
-		} else {
+		default:
 			t := nextTurn(prev)
 			prev = t.mine
-			s.handOut(ctx, out, groupMessage(group), group, t)
+			s.handOut(ctx, out, groupMessage(group, replayed), group, t)
+			if d, ok := parseAck(group[len(group)-1].Reply()); ok {
+				handed = max(handed, d.streamSeq)
+			}
 		}
 		if iterErr != nil {
 			s.iterEnded(topic, iter, iterErr, stopping)
 			return
 		}
+		if lost {
+			if !s.rewind(ctx, topic, iter, stopping) {
+				return
+			}
+			*seen, replayed = deliveries{}, handed
+		}
 	}
+}
+
+// deliveries follows the consumer sequences of a subscription's
+// deliveries, to notice a lost one.
+type deliveries struct{ last uint64 }
+
+// follows reports whether jm is the delivery after the last one (or the
+// first one seen), and takes it as the last; a nil d takes every one.
+func (d *deliveries) follows(jm jetstream.Msg) bool {
+	if d == nil {
+		return true
+	}
+	dl, ok := parseAck(jm.Reply())
+	if !ok {
+		return true
+	}
+	next := d.last == 0 || dl.consumerSeq == d.last+1
+	d.last = dl.consumerSeq
+	return next
+}
+
+// rewind, after a lost delivery, waits until every message handed out is
+// settled (acked, so that the ack floor is as high as it gets), has Rewind
+// move the consumer back to its ack floor, and pulls anew,
+// dropping what the old pull still held (the consumer delivers it again).
+// It returns false when the subscription ends meanwhile.
+func (s *Subscriber) rewind(ctx context.Context, topic string, iter jetstream.MessagesContext, stopping func() bool) bool {
+	// Logged as an error: the ingest logs its Info lines at Debug.
+	s.cfg.Logger.Error("Rewinding the consumer to keep the stream's order", errLostDelivery, wm.LogFields{"topic": topic})
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for s.handedOut.Load() > 0 {
+		if stopping() {
+			return false
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		case <-s.closing:
+		}
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := s.cfg.Rewind(ctx)
+		if err == nil {
+			break
+		}
+		s.cfg.Logger.Error("Rewinding the consumer failed; retrying", err, wm.LogFields{"topic": topic, "retry_in": wait.String()})
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return false
+		case <-s.closing:
+			return false
+		}
+	}
+	if ri, ok := iter.(*resilientIter); ok {
+		if err := ri.renew(); err != nil {
+			s.setErr(fmt.Errorf("consume %s: pull again after the rewind: %w", topic, err))
+			s.cfg.Logger.Error("Pulling again after the rewind failed", err, wm.LogFields{"topic": topic})
+			return false
+		}
+	}
+	return true
 }
 
 // handOut hands msg, made of group, to out, and has it settled by an acker
@@ -422,10 +518,11 @@ func (s *Subscriber) handOut(ctx context.Context, out chan<- *message.Message, m
 
 // collect makes a group in batch mode: it starts with jm (already taken,
 // with its room in flight) and takes whatever follows within BatchWait, up
-// to Batch messages and while there is room in flight. It returns the error
-// that ended the iterator, if one did.
-func (s *Subscriber) collect(iter jetstream.MessagesContext, jm jetstream.Msg) ([]jetstream.Msg, error) {
-	group := make([]jetstream.Msg, 1, s.cfg.Batch)
+// to Batch messages and while there is room in flight, and up to a lost
+// delivery (lost: the message after it is dropped, to come again after the
+// rewind). It returns the error that ended the iterator, if one did.
+func (s *Subscriber) collect(iter jetstream.MessagesContext, jm jetstream.Msg, seen *deliveries) (group []jetstream.Msg, lost bool, err error) {
+	group = make([]jetstream.Msg, 1, s.cfg.Batch)
 	group[0] = jm
 	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.BatchWait)
 	defer cancel()
@@ -433,19 +530,23 @@ func (s *Subscriber) collect(iter jetstream.MessagesContext, jm jetstream.Msg) (
 		select {
 		case s.sem <- struct{}{}:
 		default:
-			return group, nil // the in-flight window is full
+			return group, false, nil // the in-flight window is full
 		}
-		jm, err := iter.Next(jetstream.NextContext(gctx))
+		jm, err = iter.Next(jetstream.NextContext(gctx))
 		if err != nil {
 			<-s.sem
 			if gctx.Err() == nil || !errors.Is(err, gctx.Err()) {
-				return group, err
+				return group, false, err
 			}
-			return group, nil
+			return group, false, nil
+		}
+		if !seen.follows(jm) {
+			<-s.sem
+			return group, true, nil
 		}
 		group = append(group, jm)
 	}
-	return group, nil
+	return group, false, nil
 }
 
 // acker settles handed-out messages in order until Close.

@@ -38,7 +38,9 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 		DeadLetter: e.nats.PublishDeadLetter,
 		Flush:      e.nats.Flush,
 		Store:      e.committer,
-		Logger:     e.logger,
+		// A lost delivery: what follows the ack floor comes again, in order.
+		Rewind: func(ctx context.Context) error { return e.nats.ResetConsumer(ctx, c.Consumer) },
+		Logger: e.logger,
 		Hooks: watermill.Hooks{
 			Received:     received.Inc,
 			Stored:       stored.Inc,
