@@ -318,11 +318,11 @@ func fillData(ev *Event, w *wireData) *Error {
 		return err
 	}
 	if w.Severity != "" && w.Severity != "null" {
-		n, perr := strconv.Atoi(strings.Trim(w.Severity, `"`))
-		if perr != nil || n < 1 || n > 5 {
+		sev, ok := ParseSeverity(strings.Trim(w.Severity, `"`))
+		if !ok {
 			return reject(ReasonInvalidField, "data.severity", "%s is not an integer from 1 to 5", w.Severity)
 		}
-		d.Severity = uint8(n)
+		d.Severity = sev
 	}
 	if w.Currency != "" {
 		c := strings.ToUpper(w.Currency)

@@ -1,5 +1,17 @@
 package domain
 
+import "strconv"
+
+// ParseSeverity reads a severity written as an integer from 1 to 5; ok is
+// false for anything else.
+func ParseSeverity(s string) (sev uint8, ok bool) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 5 {
+		return 0, false
+	}
+	return uint8(n), true
+}
+
 // Validate checks that an event carries the fields its type and schema
 // require, only fields its type carries (see Type.Carries), a currency from
 // the ISO 4217 list and amounts within range. Decode calls it; code that

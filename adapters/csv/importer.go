@@ -377,11 +377,11 @@ func setField(d *domain.Data, b *boundSpec, v string) *Rejection {
 	case "detail":
 		d.Detail = v
 	case "severity":
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 5 {
+		sev, ok := domain.ParseSeverity(v)
+		if !ok {
 			return &Rejection{Field: field, Reason: fmt.Sprintf("%s is not an integer from 1 to 5", quote(v))}
 		}
-		d.Severity = uint8(n)
+		d.Severity = sev
 	case "currency":
 		c := strings.ToUpper(v)
 		if len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
