@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,7 +51,7 @@ func TestAlertsCommands(t *testing.T) {
 	var ans struct {
 		LastSeq uint64 `json:"last_seq"`
 	}
-	getJSONInto(t, srv.http+"/v1/alerts", &ans)
+	getJSON(t, srv.http+"/v1/alerts", &ans)
 	if ans.LastSeq < 3 {
 		t.Fatalf("only %d alert events", ans.LastSeq)
 	}
@@ -113,7 +112,7 @@ func checkValueAtRisk(t *testing.T, server string) {
 			}
 		}
 	}
-	getJSONInto(t, server+"/v1/alerts", &ans)
+	getJSON(t, server+"/v1/alerts", &ans)
 	positive := 0
 	for _, a := range append(ans.Open, ans.Recent...) {
 		if a.Data.ValueAtRisk == nil {
@@ -132,18 +131,6 @@ func checkValueAtRisk(t *testing.T, server string) {
 	}
 	if positive == 0 {
 		t.Errorf("no alert puts any value at risk: %+v", ans)
-	}
-}
-
-func getJSONInto(t *testing.T, u string, v any) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v", u, resp.StatusCode, err)
 	}
 }
 

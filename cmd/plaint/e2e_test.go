@@ -20,9 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -606,27 +604,6 @@ func shotName(fragment string) string {
 		return "overview"
 	}
 	return s
-}
-
-func getJSON(t *testing.T, u string, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(getText(t, u)), v); err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-}
-
-func getText(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v\n%s", u, resp.StatusCode, err, b)
-	}
-	return string(b)
 }
 
 // page is one Chromium tab on the dashboard.
