@@ -52,6 +52,25 @@ func (c *Columns) Record(i int) (Record, error) {
 // header says so, without decoding it).
 func (c *Columns) Count(t domain.Type) uint32 { return c.d.hdr.count(t) }
 
+// Whole says whether the run is its whole block (a scan's first and last
+// block may be cut by its range).
+func (c *Columns) Whole() bool { return c.Len() == c.d.hdr.n }
+
+// AnyType says whether the whole block holds a record of a type for which
+// pred is true (its header says so).
+func (c *Columns) AnyType(pred func(domain.Type) bool) bool {
+	for _, tc := range c.d.hdr.types {
+		if pred(tc.t) {
+			return true
+		}
+	}
+	return false
+}
+
+// EventTimeRange returns the least and greatest event time of the whole
+// block (its header says so).
+func (c *Columns) EventTimeRange() (least, greatest int64) { return c.d.hdr.minTime, c.d.hdr.maxTime }
+
 // ScanBlocks is Scan for folds that read columns: in log order, it calls
 // block for the records from..to that the log keeps in blocks, once per
 // block, with the type, schema, event time and record time columns decoded

@@ -182,19 +182,22 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 	// seeTime notes the event time of a record that is data (plaint's own
 	// events are not); count counts a complaint of key k (without its
 	// period) at event time et, appended at record time rt.
+	seeET := func(et int64) {
+		if !p.anyET || et < p.minET {
+			p.minET = et
+		}
+		if !p.anyET || et > p.maxET {
+			p.maxET = et
+		}
+		p.anyET = true
+	}
 	seeTime := func(t domain.Type, et int64) {
 		n++
 		if n&(progressEvery-1) == 0 {
 			seen.Add(progressEvery)
 		}
 		if !t.IsReserved() {
-			if !p.anyET || et < p.minET {
-				p.minET = et
-			}
-			if !p.anyET || et > p.maxET {
-				p.maxET = et
-			}
-			p.anyET = true
+			seeET(et)
 		}
 	}
 	count := func(k trendKey, et, rt int64) error {
@@ -273,9 +276,23 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 					dims[i] = c.Dim(fields[i])
 				}
 			}
+			// A whole block of data only: its header gives the time range.
+			fast := c.Whole() && !c.AnyType(domain.Type.IsReserved)
+			if fast {
+				least, greatest := c.EventTimeRange()
+				seeET(least)
+				seeET(greatest)
+				before := n
+				n += uint64(c.Len())
+				if crossed := n/progressEvery - before/progressEvery; crossed > 0 {
+					seen.Add(crossed * progressEvery)
+				}
+			}
 			for j, t := range c.Types {
 				et := c.EventTimes[j]
-				seeTime(domain.Type(t), et)
+				if !fast {
+					seeTime(domain.Type(t), et)
+				}
 				if domain.Type(t) != domain.TypeComplaintFiled {
 					continue
 				}
