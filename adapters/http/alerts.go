@@ -2,13 +2,18 @@ package http
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections"
 	"github.com/plaint/plaint/projections/alerts"
 	"github.com/plaint/plaint/projections/customers"
 )
@@ -42,6 +47,9 @@ func (s *Server) registerAlertRoutes() {
 	}
 	s.handle("GET /v1/alerts", RoleRead, s.handleAlerts)
 	s.handle("GET /v1/alerts/stream", RoleRead, s.handleAlertStream)
+	if s.cfg.AlertBand != nil {
+		s.handle("GET /v1/alerts/band", RoleRead, s.handleAlertBand)
+	}
 }
 
 // alertsAnswer is GET /v1/alerts: the open alerts (the latest event of
@@ -53,8 +61,13 @@ type alertsAnswer struct {
 	LastSeq uint64            `json:"last_seq"`
 }
 
-// handleAlerts answers GET /v1/alerts[?category=C].
+// handleAlerts answers GET /v1/alerts[?category=C][&format=json|csv].
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
+	f, err := answerFormat(r, projections.FormatJSON, projections.FormatJSON, projections.FormatCSV)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	cat := r.URL.Query().Get("category")
 	evs, _ := s.cfg.Alerts.Since(0)
 	latest := map[string]int{} // alert id → index of its latest event
@@ -88,6 +101,10 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	shown := append(append([]alerts.Event(nil), open...), recent...)
 	if err := s.addValueAtRisk(r.Context(), shown); err != nil {
 		s.error(w, r, err)
+		return
+	}
+	if f == projections.FormatCSV {
+		writeAlertsCSV(w, shown)
 		return
 	}
 	for i, ev := range shown {
@@ -126,6 +143,40 @@ func (s *Server) addValueAtRisk(ctx context.Context, evs []alerts.Event) error {
 		}
 	}
 	return nil
+}
+
+// alertColumns are the columns of GET /v1/alerts as CSV.
+var alertColumns = []string{"state", "alert_id", "event_id", "type", "time", "series", "period", "period_start", "partial",
+	"observed", "expected", "upper", "p_value", "q_value", "level", "rule", "customers_affected"}
+
+// writeAlertsCSV writes the alerts shown (the open ones, then the recent
+// cleared ones), one row each (the series as "category=billing;segment=smb").
+func writeAlertsCSV(w http.ResponseWriter, shown []alerts.Event) {
+	w.Header().Set("Content-Type", contentType(projections.FormatCSV))
+	cw := csv.NewWriter(w)
+	_ = cw.Write(alertColumns)
+	num := func(x float64) string {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return ""
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	for _, ev := range shown {
+		a := ev.Data
+		keys := make([]string, 0, len(a.Series))
+		for k := range a.Series {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		series := make([]string, len(keys))
+		for i, k := range keys {
+			series[i] = k + "=" + a.Series[k]
+		}
+		_ = cw.Write([]string{a.State, a.AlertID, ev.ID, ev.Type, ev.Time.UTC().Format(time.RFC3339), strings.Join(series, ";"), a.Period, a.PeriodStart,
+			strconv.FormatBool(a.Partial), num(a.Observed), num(float64(a.Expected)), num(float64(a.Upper)), num(float64(a.PValue)), num(float64(a.QValue)),
+			strconv.Itoa(a.Level), a.Rule, strconv.Itoa(a.CustomersAffected)})
+	}
+	cw.Flush()
 }
 
 // handleAlertStream answers GET /v1/alerts/stream with Server-Sent Events:

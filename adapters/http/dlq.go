@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections"
 )
 
 // DeadLetters is the dead-letter stream behind /v1/dlq. Its answers are
-// JSON-encodable (the dead letters, one with its body, the replay results);
+// JSON-encodable (the dead letters, a list of objects with the fields of
+// dlqColumns; one with its body; the replay results);
 // not-found and invalid selections are *domain.Error values.
 type DeadLetters interface {
 	// List returns the dead letters with the reason (all when ""),
@@ -35,10 +37,19 @@ func (s *Server) registerDLQRoutes() {
 	s.handle("POST /v1/dlq/replay", RoleAdmin, s.handleDLQReplay)
 }
 
+// dlqColumns are the columns of GET /v1/dlq as CSV: the fields of each
+// dead letter.
+var dlqColumns = []string{"id", "reason", "error", "original_subject", "time", "size", "truncated", "preview"}
+
 // handleDLQList answers GET /v1/dlq?reason=R&since=RFC3339&limit=N (limit
-// 1 to 10000, default 1000).
+// 1 to 10000, default 1000)&format=json|csv.
 func (s *Server) handleDLQList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	f, err := answerFormat(r, projections.FormatJSON, projections.FormatJSON, projections.FormatCSV)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	var since time.Time
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -56,6 +67,12 @@ func (s *Server) handleDLQList(w http.ResponseWriter, r *http.Request) {
 	out, err := s.cfg.DLQ.List(r.Context(), q.Get("reason"), since, int(limit))
 	if err != nil {
 		s.error(w, r, err)
+		return
+	}
+	if f == projections.FormatCSV {
+		if err := writeObjectsCSV(w, out, dlqColumns); err != nil {
+			s.abort(r, err)
+		}
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -62,13 +62,10 @@ func (s *Server) withProjections(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// format returns the requested output format, json by default.
+// format returns the requested output format of a table: json by
+// default, csv or table.
 func format(r *http.Request) (string, error) {
-	f := r.URL.Query().Get("format")
-	if f == "" {
-		return projections.FormatJSON, nil
-	}
-	return f, projections.CheckFormat(f)
+	return answerFormat(r, projections.FormatJSON, projections.FormatJSON, projections.FormatCSV, projections.FormatTable)
 }
 
 // contentType is the media type of an answer's format (csv, table,
@@ -118,8 +115,13 @@ func (s *Server) abort(r *http.Request, err error) {
 // format=csv, one row a projection.
 func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {
 	list := s.cfg.Projections.List()
-	switch f := r.URL.Query().Get("format"); f {
-	case "", projections.FormatJSON:
+	f, err := answerFormat(r, projections.FormatJSON, projections.FormatJSON, projections.FormatCSV)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	switch f {
+	case projections.FormatJSON:
 		writeJSON(w, http.StatusOK, map[string]any{"projections": list})
 	case projections.FormatCSV:
 		w.Header().Set("Content-Type", contentType(f))
@@ -130,8 +132,6 @@ func (s *Server) handleProjectionList(w http.ResponseWriter, r *http.Request) {
 				strconv.FormatFloat(st.Progress, 'f', -1, 64), strconv.FormatInt(st.MemoryBytes, 10), st.Error})
 		}
 		cw.Flush()
-	default:
-		s.error(w, r, domain.FieldErrorf("format", "%q must be json or csv", f))
 	}
 }
 

@@ -149,21 +149,12 @@ func ParseLinkageQuery(v url.Values) (customers.LinkageQuery, error) {
 	return q, nil
 }
 
-// reviewFormat returns the format parameter (def when absent), one of allowed.
-func reviewFormat(r *http.Request, def string, allowed ...string) (string, error) {
-	f := r.URL.Query().Get("format")
-	if f == "" {
-		return def, nil
-	}
-	return f, customers.CheckFormat(f, allowed...)
-}
-
 // answerCustomers is the review, scorecard and linkage endpoints' one
 // shape: the format (JSON unless asked, one of formats), the query parsed
 // from the URL, the answer, and the answer written whole in the format.
 func answerCustomers[Q, R any](s *Server, w http.ResponseWriter, r *http.Request, formats []string,
 	parse func(url.Values) (Q, error), answer func(context.Context, Q) (R, error), write func(io.Writer, R, string) error) {
-	f, err := reviewFormat(r, customers.FormatJSON, formats...)
+	f, err := answerFormat(r, customers.FormatJSON, formats...)
 	if err != nil {
 		s.error(w, r, err)
 		return

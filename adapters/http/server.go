@@ -64,6 +64,8 @@ type Config struct {
 	MaxBody int64
 	// Alerts answers GET /v1/alerts and /v1/alerts/stream; nil disables them.
 	Alerts AlertFeed
+	// AlertBand answers GET /v1/alerts/band (with Alerts); nil disables it.
+	AlertBand AlertBand
 }
 
 // EventLog is what the server reads of the event log: its counters, a

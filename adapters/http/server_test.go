@@ -139,13 +139,29 @@ func fullConfig(c *Config) {
 	c.DLQ = emptyDLQ{}
 	c.Publish = (&published{}).publish
 	c.Alerts = alerts.NewFeed()
+	c.AlertBand = detectorBand(c.Projections.(*projections.Engine))
+}
+
+// detectorBand is the server's AlertBand: the detector's projection on e
+// (registered at the first question), as plaint serve wires it.
+func detectorBand(e *projections.Engine) AlertBand {
+	return func(ctx context.Context, q alerts.BandQuery) (*alerts.Band, error) {
+		def, err := alerts.Definition(alerts.Params{})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := e.Ensure(alerts.Name, def); err != nil {
+			return nil, err
+		}
+		return alerts.ReadBand(ctx, e, q)
+	}
 }
 
 // emptyDLQ is a dead-letter stream that holds nothing.
 type emptyDLQ struct{}
 
 func (emptyDLQ) List(context.Context, string, time.Time, int) (any, error) {
-	return map[string]any{"dead_letters": []any{}}, nil
+	return []any{}, nil // as the NATS dead-letter stream lists them: a list of objects
 }
 
 func (emptyDLQ) Show(_ context.Context, id uint64) (any, error) {

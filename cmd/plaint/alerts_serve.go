@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	plainthttp "github.com/plaint/plaint/adapters/http"
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/projections"
@@ -104,4 +105,12 @@ func (c *ServeCmd) startAlerts(ctx context.Context, e *engine, pe *projections.E
 		return nil
 	})
 	return feed, nil
+}
+
+// detectorBand answers GET /v1/alerts/band from the detector's projection
+// on pe, which startAlerts keeps live.
+func detectorBand(pe *projections.Engine) plainthttp.AlertBand {
+	return func(ctx context.Context, q alerts.BandQuery) (*alerts.Band, error) {
+		return alerts.ReadBand(ctx, pe, q)
+	}
 }

@@ -9,6 +9,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/projections"
+	"github.com/plaint/plaint/projections/alerts"
 )
 
 // TestE2EAlerts checks that the overview lists an alert the detector raised
@@ -68,6 +72,25 @@ func TestE2EAlerts(t *testing.T) {
 		p.shot("overview-alert-" + desktop.name)
 	})
 
+	t.Run("the trend page draws the detector's band and its alerts", func(t *testing.T) {
+		p.t = t
+		for _, c := range []struct {
+			fragment, bucket string
+			span             int
+		}{{"#/trend/billing", "month", 24}, {"#/trend/billing?bucket=week", "week", 26}} {
+			if s := p.open(c.fragment, "trend"); s != "ready" {
+				t.Fatalf("%s: state %q: %s", c.fragment, s, p.text("main"))
+			}
+			res := apiTrend(t, srv.http, c.bucket, c.span, "category=billing")
+			band := apiBand(t, srv.http, c.bucket, res.From, res.To)
+			checkBand(t, p, res, band)
+			if c.bucket == "month" && len(band.Alerts) == 0 {
+				t.Fatalf("the API's band of billing has no alert, after the burst of %s", last)
+			}
+			p.shot("trend-billing-band-" + c.bucket + "-" + desktop.name)
+		}
+	})
+
 	t.Run("a new alert appears without a reload", func(t *testing.T) {
 		p.t = t
 		p.open("#/", "overview")
@@ -87,6 +110,99 @@ func TestE2EAlerts(t *testing.T) {
 	})
 	p.t = t
 	p.noErrors()
+}
+
+// apiBand is GET /v1/alerts/band of billing over from..to.
+func apiBand(t *testing.T, base, bucket, from, to string) *alerts.Band {
+	t.Helper()
+	q := url.Values{"category": {"billing"}, "period": {bucket}, "from": {from}, "to": {to}}
+	b := new(alerts.Band)
+	getJSON(t, base+"/v1/alerts/band?"+q.Encode(), b)
+	return b
+}
+
+// checkBand compares the band and the alert markers the trend chart drew
+// with the API's: the expected count and upper bound of every complete
+// period the API has them for (and none for the running one, still
+// partial), and a marker at every period the API has an alert on.
+func checkBand(t *testing.T, p *page, res *projections.TrendResult, band *alerts.Band) {
+	t.Helper()
+	labels := eval[[]string](p, `window.plaintDashboard.charts.get('trend:main').series.map(s => s.label)`)
+	d := chartData(t, p, "trend:main")
+	col := func(label string) []*float64 {
+		for i, l := range labels {
+			if l == label {
+				return d[i]
+			}
+		}
+		t.Fatalf("the chart has no %q series: %q", label, labels)
+		return nil
+	}
+	expected, upper, markers := col("Expected"), col("Upper bound"), col("Alert")
+	b, _ := domain.ParseBucket(res.Bucket)
+	at := map[string]int{}
+	for i, bt := range res.Buckets {
+		per, err := domain.ParsePeriod(b, bt.Bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at[per.Start.Format(time.DateOnly)] = i
+	}
+	wantPoints, wantMarkers, partialSeen := 0, map[int]bool{}, false
+	for _, pt := range band.Points {
+		i, ok := at[pt.PeriodStart]
+		if !ok {
+			t.Fatalf("the API's band has %s, outside the trend's %s..%s", pt.PeriodStart, res.From, res.To)
+		}
+		has := !math.IsNaN(float64(pt.Expected)) && !math.IsNaN(float64(pt.Upper))
+		switch {
+		case pt.Partial || res.Buckets[i].Partial:
+			partialSeen = true
+			if expected[i] != nil || upper[i] != nil {
+				t.Fatalf("the running %s has a band drawn (%v..%v), as if complete", pt.PeriodStart, deref(expected[i]), deref(upper[i]))
+			}
+		case has:
+			wantPoints++
+			if expected[i] == nil || upper[i] == nil || math.Abs(*expected[i]-float64(pt.Expected)) > 0.051 || math.Abs(*upper[i]-float64(pt.Upper)) > 0.051 {
+				t.Fatalf("%s: the band drawn is %v..%v, the API's %v..%v", pt.PeriodStart, deref(expected[i]), deref(upper[i]), pt.Expected, pt.Upper)
+			}
+		default:
+			if expected[i] != nil {
+				t.Fatalf("%s has a band drawn (%v) where the API has none: %s", pt.PeriodStart, *expected[i], pt.Reason)
+			}
+		}
+	}
+	if !partialSeen {
+		t.Fatalf("the API's band has no running %s", res.Bucket)
+	}
+	for _, a := range band.Alerts {
+		wantMarkers[at[a.PeriodStart]] = true
+	}
+	gotPoints, gotMarkers := 0, 0
+	for i := range expected {
+		if expected[i] != nil {
+			gotPoints++
+		}
+		if markers[i] != nil {
+			gotMarkers++
+			if !wantMarkers[i] {
+				t.Fatalf("a marker at %s, where the API has no alert", res.Buckets[i].Bucket)
+			}
+			if c := seriesCounts(res)["billing"][i]; !res.Buckets[i].Partial && int64(*markers[i]) != c {
+				t.Fatalf("the marker of %s is at %v, not on its count %d", res.Buckets[i].Bucket, *markers[i], c)
+			}
+		}
+	}
+	if gotPoints != wantPoints || wantPoints < len(res.Buckets)/2 || gotMarkers != len(wantMarkers) {
+		t.Fatalf("the chart draws %d band points and %d alert markers; the API has %d and %d (of %d buckets)", gotPoints, gotMarkers, wantPoints, len(wantMarkers), len(res.Buckets))
+	}
+	ds := eval[[]string](p, `(d => [d.bandPoints, d.alertMarkers])(document.getElementById('trend-chart').dataset)`)
+	if ds[0] != fmt.Sprint(wantPoints) || ds[1] != fmt.Sprint(len(wantMarkers)) {
+		t.Fatalf("the chart says %v band points and markers, want %d and %d", ds, wantPoints, len(wantMarkers))
+	}
+	if note := p.text("#detector-note"); !strings.Contains(note, fmt.Sprintf("for %d complete", wantPoints)) {
+		t.Fatalf("detector note: %q", note)
+	}
 }
 
 // publishBurst publishes n complaints of the category spread from from to

@@ -281,7 +281,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 		return e, err
 	}
 	hs, err := plainthttp.New(plainthttp.Config{Addr: c.HTTP, Tokens: tokens, TLSCert: c.TLSCert, TLSKey: c.TLSKey, Log: l, Registry: reg, Logger: logger, Version: versionString(), Projections: pe, DataDir: absData,
-		DLQ: dlqService{client}, Forget: forget, Publish: httpPublish(client), Alerts: alertFeed,
+		DLQ: dlqService{client}, Forget: forget, Publish: httpPublish(client), Alerts: alertFeed, AlertBand: detectorBand(pe),
 		Ingest: ingestStats, Ready: func() error { return e.ready(g.Data, c.reserve()) },
 		NodeID: c.nodeID(), Node: e.nodeStats})
 	if err != nil {

@@ -4,7 +4,7 @@
 // running period drawn as unfinished, the figures as a table, and a CSV
 // download of exactly what is shown.
 import { request, url } from './api.js';
-import { AlertsUnavailable, fetchAlerts } from './alerts.js';
+import { AlertsUnavailable, fetchBand } from './alerts.js';
 import { forget, trendChart } from './charts.js';
 import { errorState, h, num, pct, pvalue, signed, state, table, when } from './dom.js';
 import * as periods from './periods.js';
@@ -89,9 +89,9 @@ export function render(ctx, category, params) {
       if (span !== DEFAULT_SPAN_OF_SERVER && res.to) {
         res = await request('v1/trends', { ...base, from: periods.step(res.bucket, res.to, -(span - 1)), to: res.to });
       }
-      const alerts = await fetchAlerts().catch(() => AlertsUnavailable);
+      const band = await detectorBand(category, res, { segment, channel });
       if (stopped) return;
-      draw(ctx, body, subtitle, category, res, alerts, { segment, channel });
+      draw(ctx, body, subtitle, category, res, band, { segment, channel });
       fillOptions(category, res, segSelect, chanSelect, segment, channel);
     } catch (err) {
       if (stopped) return;
@@ -129,31 +129,57 @@ async function fillOptions(category, res, segSelect, chanSelect, segment, channe
   }
 }
 
-// detectorSeries lines up the alerts of exactly this series (the category,
-// and the segment and channel filtered on) with the buckets shown.
-function detectorSeries(m, category, filters, alerts) {
-  if (alerts === AlertsUnavailable) return { available: false, series: null, count: 0 };
-  const want = { category, ...(filters.segment ? { segment: filters.segment } : {}), ...(filters.channel ? { channel: filters.channel } : {}) };
-  const same = (s) => {
-    const ks = Object.keys(s || {});
-    return ks.length === Object.keys(want).length && ks.every((k) => s[k] === want[k]);
-  };
-  const index = new Map(m.buckets.map((b, i) => [b.start, i]));
-  const out = { expected: m.buckets.map(() => null), upper: m.buckets.map(() => null), alerts: m.buckets.map(() => null) };
-  let count = 0;
-  for (const a of alerts) {
-    if (!same(a.series) || (a.period || 'month') !== m.bucket || !a.period_start) continue;
-    const i = index.get(periods.periodStart(m.bucket, Date.parse(a.period_start + 'T00:00:00Z')));
-    if (i === undefined) continue;
-    out.expected[i] = a.expected ?? null;
-    out.upper[i] = a.upper ?? null;
-    out.alerts[i] = a.observed ?? m.series[0]?.counts[i] ?? null;
-    count++;
-  }
-  return { available: true, series: count ? out : null, count };
+// detectorBand asks the detector's band of the series shown (GET
+// /v1/alerts/band) over the range shown. The detector judges a category,
+// or a category and one segment or channel: with both filters there is no
+// band (null); a server without a detector answers AlertsUnavailable.
+async function detectorBand(category, res, filters) {
+  if (filters.segment && filters.channel) return null;
+  if (res.bucket !== 'month' && res.bucket !== 'week') return null;
+  const q = { category, period: res.bucket, from: res.from, to: res.to };
+  if (filters.segment) q.segment = filters.segment;
+  if (filters.channel) q.channel = filters.channel;
+  return fetchBand(q).catch(() => AlertsUnavailable);
 }
 
-function draw(ctx, body, subtitle, category, res, alerts, filters) {
+// detectorSeries lines the band up with the buckets shown: the expected
+// count and upper bound of each complete period (the running one is left
+// out: its band is for the share elapsed, which the chart does not draw
+// as a count), and a marker at each period where an alert was raised or
+// updated, drawn on the period's count.
+function detectorSeries(m, band) {
+  if (band === AlertsUnavailable) return { available: false, why: 'unavailable', series: null, points: 0, count: 0 };
+  if (band === null) return { available: false, why: 'series', series: null, points: 0, count: 0 };
+  const index = new Map(m.buckets.map((b, i) => [b.start, i]));
+  const at = (day) => index.get(periods.periodStart(m.bucket, Date.parse(day + 'T00:00:00Z')));
+  const out = { expected: m.buckets.map(() => null), upper: m.buckets.map(() => null), alerts: m.buckets.map(() => null) };
+  let points = 0;
+  let count = 0;
+  let running = null;
+  for (const p of band.points || []) {
+    const i = at(p.period_start);
+    if (i === undefined || p.expected == null || p.upper == null) continue;
+    if (p.partial || m.buckets[i].partial) {
+      running = p;
+      continue;
+    }
+    out.expected[i] = Math.round(p.expected * 10) / 10;
+    out.upper[i] = Math.round(p.upper * 10) / 10;
+    points++;
+  }
+  for (const a of band.alerts || []) {
+    const i = at(a.period_start);
+    if (i === undefined) continue;
+    if (out.alerts[i] === null) count++;
+    // On the count of a complete period (an alert raised while it ran saw
+    // less); on the count it was raised at in the running one.
+    const c = m.series[0]?.counts[i];
+    out.alerts[i] = !m.buckets[i].partial && c != null ? c : (a.observed ?? null);
+  }
+  return { available: true, series: points || count ? out : null, points, count, running };
+}
+
+function draw(ctx, body, subtitle, category, res, band, filters) {
   forget('trend:');
   const m = model(res);
   const unit = m.bucket === 'week' ? 'week' : 'month';
@@ -176,8 +202,8 @@ function draw(ctx, body, subtitle, category, res, alerts, filters) {
     return;
   }
 
-  const det = detectorSeries(m, category, filters, alerts);
-  const chartEl = h('div', { class: 'chart', id: 'trend-chart', role: 'img', dataset: { points: String(m.buckets.length) } });
+  const det = detectorSeries(m, band);
+  const chartEl = h('div', { class: 'chart', id: 'trend-chart', role: 'img', dataset: { points: String(m.buckets.length), bandPoints: String(det.points), alertMarkers: String(det.count) } });
   const notes = [];
   if (m.partial !== null) {
     const b = m.buckets[m.partial];
@@ -194,9 +220,18 @@ function draw(ctx, body, subtitle, category, res, alerts, filters) {
       ),
     );
   }
-  if (!det.available) notes.push(h('p', { class: 'note muted', id: 'detector-note' }, 'Expected band and alerts: not shown, as alerts are not available on this server.'));
-  else if (!det.series) notes.push(h('p', { class: 'note muted', id: 'detector-note' }, `No alerts for this series in this range.`));
-  else notes.push(h('p', { class: 'note', id: 'detector-note' }, `${det.count} ${det.count === 1 ? 'alert' : 'alerts'} in this range (red points), with the detector's expected count and upper bound (shaded).`));
+  if (!det.available && det.why === 'series') notes.push(h('p', { class: 'note muted', id: 'detector-note' }, 'Expected band and alerts: not shown, as the detector judges a category with one segment or one channel, not both.'));
+  else if (!det.available) notes.push(h('p', { class: 'note muted', id: 'detector-note' }, 'Expected band and alerts: not shown, as alerts are not available on this server.'));
+  else if (!det.series) notes.push(h('p', { class: 'note muted', id: 'detector-note' }, `No expected band yet (the detector needs more history of this series) and no alerts in this range.`));
+  else
+    notes.push(
+      h(
+        'p',
+        { class: 'note', id: 'detector-note' },
+        `The detector's expected count and upper bound (shaded) for ${num(det.points)} complete ${unit}s; ${det.count ? `${det.count} ${det.count === 1 ? 'alert' : 'alerts'} raised in this range (red points).` : 'no alerts raised in this range.'}`,
+        det.running ? ` So far this ${unit} it expected about ${num(Math.round(det.running.expected))} (bound ${num(Math.round(det.running.upper))}) for the share elapsed.` : '',
+      ),
+    );
 
   const rows = m.buckets.map((b, i) => ({ b, i, row: s.rows[i] }));
   const fig = table(
