@@ -44,6 +44,13 @@ func Connect(cfg ConnConfig) (*Client, error) {
 	if cfg.User != "" {
 		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
 	}
+	if cfg.NkeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(cfg.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: NkeyFile: %v", ErrConfig, err)
+		}
+		opts = append(opts, o)
+	}
 	if cfg.TLSCA != "" {
 		opts = append(opts, nats.RootCAs(cfg.TLSCA))
 	}

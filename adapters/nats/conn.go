@@ -30,6 +30,9 @@ type ConnConfig struct {
 	// User and Password authenticate with a user name and password.
 	User     string
 	Password string
+	// NkeyFile is a user nkey seed file: the client signs the server's
+	// challenge with it. It excludes CredsFile and User.
+	NkeyFile string
 	// TLSCA is a PEM file of the certificate authorities that sign the
 	// server's certificate; empty means the system roots.
 	TLSCA string
@@ -98,6 +101,9 @@ func (c *ConnConfig) Validate() error {
 	if c.CredsFile != "" && c.User != "" {
 		errs = append(errs, errors.New("the CredsFile and User settings are mutually exclusive"))
 	}
+	if c.NkeyFile != "" && (c.CredsFile != "" || c.User != "") {
+		errs = append(errs, errors.New("the NkeyFile setting excludes CredsFile and User"))
+	}
 	if c.Password != "" && c.User == "" {
 		errs = append(errs, errors.New("a Password needs a User"))
 	}
@@ -105,7 +111,7 @@ func (c *ConnConfig) Validate() error {
 		errs = append(errs, errors.New("TLSCert and TLSKey must be given together"))
 	}
 	for _, f := range []struct{ name, path string }{
-		{"CredsFile", c.CredsFile}, {"TLSCA", c.TLSCA}, {"TLSCert", c.TLSCert}, {"TLSKey", c.TLSKey},
+		{"CredsFile", c.CredsFile}, {"NkeyFile", c.NkeyFile}, {"TLSCA", c.TLSCA}, {"TLSCert", c.TLSCert}, {"TLSKey", c.TLSKey},
 	} {
 		if f.path == "" {
 			continue

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 
 	"github.com/plaint/plaint/eventstore"
 
@@ -40,9 +41,14 @@ type ServerConfig struct {
 	// Logs turns on the server's own log lines (to stderr).
 	Logs bool
 	// User and Password, when set, are the one account clients must
-	// authenticate as. A Listen address that is not loopback requires them:
-	// an exposed server lets nobody in without credentials.
+	// authenticate as. A Listen address that is not loopback requires them
+	// or NkeyFile: an exposed server lets nobody in without credentials.
 	User, Password string
+	// NkeyFile, when set, is a user nkey seed file (`nk -gen user`): the
+	// server lets in the client that signs its challenge with that seed
+	// (ConnConfig.NkeyFile), as well as the User when one is set. The
+	// server keeps only the public key.
+	NkeyFile string
 }
 
 func (c *ServerConfig) setDefaults() {
@@ -67,13 +73,36 @@ func (c *ServerConfig) Validate() error {
 	}
 	if host, _, err := splitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q: %w", c.Listen, err))
-	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) && (c.User == "" || c.Password == "") {
-		errs = append(errs, fmt.Errorf("the embedded NATS server listens on %s, which is not a loopback address: give it credentials (--nats-user and --nats-password, which clients then use too) or listen on 127.0.0.1", c.Listen))
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) && (c.User == "" || c.Password == "") && c.NkeyFile == "" {
+		errs = append(errs, fmt.Errorf("the embedded NATS server listens on %s, which is not a loopback address: give it credentials (--nats-user and --nats-password, or --nats-nkey-file, which clients then use too) or listen on 127.0.0.1", c.Listen))
+	}
+	if c.NkeyFile != "" {
+		if _, err := nkeyPublic(c.NkeyFile); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if (c.User == "") != (c.Password == "") {
 		errs = append(errs, errors.New("the embedded NATS server needs both a user and a password"))
 	}
 	return problems.Join(ErrConfig, errs)
+}
+
+// nkeyPublic returns the public key of the user nkey seed in file.
+func nkeyPublic(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("nkey file: %w", err)
+	}
+	kp, err := nkeys.ParseDecoratedNKey(b)
+	if err != nil {
+		return "", fmt.Errorf("nkey file %s: not an nkey seed (make one with `nk -gen user`): %w", file, err)
+	}
+	defer kp.Wipe()
+	pub, err := kp.PublicKey()
+	if err != nil || !nkeys.IsValidPublicUserKey(pub) {
+		return "", fmt.Errorf("nkey file %s: not a user nkey seed (SU...; make one with `nk -gen user`)", file)
+	}
+	return pub, nil
 }
 
 func splitHostPort(addr string) (string, int, error) {
@@ -139,6 +168,19 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		DisableShortFirstPing: true,
 		Username:              cfg.User,
 		Password:              cfg.Password,
+	}
+	if cfg.NkeyFile != "" {
+		pub, err := nkeyPublic(cfg.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("start nats: %w", err)
+		}
+		opts.Nkeys = []*server.NkeyUser{{Nkey: pub}}
+		if cfg.User != "" {
+			// With nkey users the user and password must be a user of
+			// the list too: the single-user options are not read then.
+			opts.Users = []*server.User{{Username: cfg.User, Password: cfg.Password}}
+			opts.Username, opts.Password = "", ""
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

@@ -45,6 +45,7 @@ type NATSFlags struct {
 	NATSCreds    string `name:"nats-creds" help:"NATS credentials file." env:"PLAINT_NATS_CREDS" type:"path"`
 	NATSUser     string `name:"nats-user" help:"NATS user name." env:"PLAINT_NATS_USER"`
 	NATSPassword string `name:"nats-password" help:"NATS password." env:"PLAINT_NATS_PASSWORD"`
+	NATSNkey     string `name:"nats-nkey-file" help:"NATS user nkey seed file (nk -gen user): clients sign in with it; serve's embedded server lets in its holder (credentials enough for a --nats-listen beyond loopback)." env:"PLAINT_NATS_NKEY_FILE" type:"path"`
 	NATSCA       string `name:"nats-tls-ca" help:"CA certificate file to verify the NATS server." env:"PLAINT_NATS_TLS_CA" type:"path"`
 	NATSCert     string `name:"nats-tls-cert" help:"Client certificate file for NATS TLS." env:"PLAINT_NATS_TLS_CERT" type:"path"`
 	NATSKey      string `name:"nats-tls-key" help:"Client key file for NATS TLS." env:"PLAINT_NATS_TLS_KEY" type:"path"`
@@ -54,8 +55,13 @@ type NATSFlags struct {
 // settings are a usage error, a server that does not answer is
 // EUNAVAILABLE.
 func (f *NATSFlags) dial(url, name string) (*plaintnats.Client, error) {
+	user, password := f.NATSUser, f.NATSPassword
+	if f.NATSNkey != "" {
+		// serve's embedded server may take both; a client signs in with the nkey.
+		user, password = "", ""
+	}
 	c, err := plaintnats.Connect(plaintnats.ConnConfig{
-		URL: url, CredsFile: f.NATSCreds, User: f.NATSUser, Password: f.NATSPassword,
+		URL: url, CredsFile: f.NATSCreds, User: user, Password: password, NkeyFile: f.NATSNkey,
 		TLSCA: f.NATSCA, TLSCert: f.NATSCert, TLSKey: f.NATSKey, Name: name,
 	})
 	if errors.Is(err, plaintnats.ErrConfig) {

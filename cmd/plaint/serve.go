@@ -171,7 +171,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	natsURL := c.NATSURL
 	if natsURL == "" {
 		maxStore, _ := parseSize(c.JetStreamMaxStore)
-		srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: c.NATSListen, User: c.NATSUser, Password: c.NATSPassword, StoreDir: filepath.Join(g.Data, jetstreamDir), MaxStore: maxStore})
+		srv, err := plaintnats.StartServer(plaintnats.ServerConfig{Listen: c.NATSListen, User: c.NATSUser, Password: c.NATSPassword, NkeyFile: c.NATSNkey, StoreDir: filepath.Join(g.Data, jetstreamDir), MaxStore: maxStore})
 		if errors.Is(err, plaintnats.ErrConfig) {
 			return e, domain.Errorf(domain.EINVALID, "%v", err)
 		}
