@@ -214,7 +214,11 @@ func WriteTrendTable(w io.Writer, r *TrendResult) error {
 		}
 		title += " where " + strings.Join(ws, " and ")
 	}
-	fmt.Fprintf(bw, "%s (log position %d)\n\n", title, r.AsOfSeq)
+	if r.AsOfStream > 0 {
+		fmt.Fprintf(bw, "%s (stream position %d)\n\n", title, r.AsOfStream)
+	} else {
+		fmt.Fprintf(bw, "%s (log position %d)\n\n", title, r.AsOfSeq)
+	}
 	last := r.To
 	type line struct {
 		key   []string

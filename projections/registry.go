@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -283,21 +284,35 @@ func (e *Engine) List() []Status {
 	return out
 }
 
-// AsOf selects the log as it was known at a sequence or record time. The
-// zero AsOf is now.
+// AsOf selects the log as it was known at a sequence or record time, or
+// at a position of the events stream (Stream: its JetStream stream
+// sequence, a point every node reading the stream agrees on; sequences
+// and record times are each node's own). The zero AsOf is now.
 type AsOf struct {
-	Seq  uint64
-	Time time.Time
+	Seq    uint64
+	Time   time.Time
+	Stream uint64
 }
 
 // IsZero reports whether a is now.
-func (a AsOf) IsZero() bool { return a.Seq == 0 && a.Time.IsZero() }
+func (a AsOf) IsZero() bool { return a.Seq == 0 && a.Time.IsZero() && a.Stream == 0 }
 
-// ParseAsOf parses a sequence number or an RFC 3339 record time ("" is now).
+// StreamPrefix introduces a stream position in an as_of: "stream:12345".
+const StreamPrefix = "stream:"
+
+// ParseAsOf parses a sequence number, an RFC 3339 record time or a stream
+// position ("stream:12345") ("" is now).
 func ParseAsOf(s string) (AsOf, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return AsOf{}, nil
+	}
+	if rest, ok := strings.CutPrefix(s, StreamPrefix); ok {
+		pos, err := strconv.ParseUint(rest, 10, 64)
+		if err != nil || pos == 0 {
+			return AsOf{}, domain.FieldErrorf("as_of", "%q: a stream position is stream: and a stream sequence, from 1", s)
+		}
+		return AsOf{Stream: pos}, nil
 	}
 	var seq uint64
 	if _, err := fmt.Sscanf(s, "%d", &seq); err == nil && fmt.Sprint(seq) == s {
@@ -326,10 +341,24 @@ func (e *Engine) resolve(a AsOf) (uint64, error) {
 	var seq uint64
 	err := e.log.ViewRecords(func(s Snapshot) error {
 		var err error
-		seq, err = s.SeqAt(a.Time)
+		if a.Stream == 0 {
+			seq, err = s.SeqAt(a.Time)
+			return err
+		}
+		sv, ok := s.(streamView)
+		if !ok {
+			return domain.Errorf(domain.ENOTFOUND, "this log keeps no stream positions")
+		}
+		seq, err = sv.SeqAtStream(a.Stream)
 		return err
 	})
 	return seq, err
+}
+
+// streamView is a view of a log that keeps the stream position of its
+// events (eventstore.Snapshot does).
+type streamView interface {
+	SeqAtStream(pos uint64) (uint64, error)
 }
 
 // Query returns the table of the named projection (an analyst's, a trend

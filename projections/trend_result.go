@@ -19,13 +19,18 @@ type TrendResult struct {
 // TrendHeader is what a TrendResult says besides its rows (its JSON form
 // is inlined in the result's).
 type TrendHeader struct {
-	By      []Dimension         `json:"by"`
-	Bucket  string              `json:"bucket"`
-	From    string              `json:"from"`
-	To      string              `json:"to"`
-	Where   map[string][]string `json:"where,omitempty"`
-	AsOfSeq uint64              `json:"as_of_seq"`
-	Alpha   float64             `json:"alpha"`
+	By     []Dimension         `json:"by"`
+	Bucket string              `json:"bucket"`
+	From   string              `json:"from"`
+	To     string              `json:"to"`
+	Where  map[string][]string `json:"where,omitempty"`
+	// AsOfSeq is the log sequence the answer is as of (this node's; 0 in
+	// an answer as of a stream position, which names AsOfStream instead,
+	// the position asked for: every node that has stored that far gives
+	// the same bytes).
+	AsOfSeq    uint64  `json:"as_of_seq"`
+	AsOfStream uint64  `json:"as_of_stream,omitempty"`
+	Alpha      float64 `json:"alpha"`
 	// DataFrom and DataTo are the span of time the events in the log cover
 	// (absent when there are none): from the start of the UTC day of the
 	// earliest event (of any type producers send: not plaint's own alerts

@@ -71,7 +71,7 @@ func (q TrendQuery) key() string {
 			fmt.Fprintf(&b, " where.%s=%q", d, vals)
 		}
 	}
-	fmt.Fprintf(&b, " as_of=%d/%d alpha=%v", q.AsOf.Seq, q.AsOf.Time.UnixNano(), q.Alpha)
+	fmt.Fprintf(&b, " as_of=%d/%d/%d alpha=%v", q.AsOf.Seq, q.AsOf.Time.UnixNano(), q.AsOf.Stream, q.Alpha)
 	return b.String()
 }
 
@@ -114,6 +114,11 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		plain := q
 		plain.AsOf = AsOf{}
 		key := fmt.Sprintf("trend %d %s %s", seq, name, plain.key())
+		if q.AsOf.Stream > 0 {
+			// The answer names the stream position, not this node's
+			// sequence, so that every node gives the same bytes.
+			key = fmt.Sprintf("trend %d stream %d %s %s", seq, q.AsOf.Stream, name, plain.key())
+		}
 		if r, ok := e.asOf.get(key); ok {
 			return r.(*TrendResult), nil
 		}
@@ -126,6 +131,9 @@ func (e *Engine) Trends(ctx context.Context, q TrendQuery) (*TrendResult, error)
 		r, err := computeTrends(q, tf, bf, seq, e.recordTimeAt(seq))
 		if err != nil {
 			return nil, err
+		}
+		if q.AsOf.Stream > 0 {
+			r.AsOfSeq, r.AsOfStream = 0, q.AsOf.Stream
 		}
 		e.asOf.put(key, r)
 		return r, nil

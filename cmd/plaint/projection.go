@@ -273,7 +273,7 @@ func (c *ProjectionDropCmd) Run(g *Globals) error {
 type ProjectionQueryCmd struct {
 	Name   string `arg:"" help:"Projection name."`
 	Format string `help:"Output format." default:"table" enum:"table,csv,json" short:"f"`
-	AsOf   string `name:"as-of" help:"Answer as of a log sequence number or a record time (RFC 3339)."`
+	AsOf   string `name:"as-of" help:"Answer as of a log sequence number (this node's), a record time (RFC 3339), or stream:N, a position of the events stream (the same on every node)."`
 }
 
 // Run prints the result.

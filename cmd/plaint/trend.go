@@ -15,7 +15,7 @@ type TrendCmd struct {
 	To     string   `help:"Last bucket. Default: the last bucket with complaints."`
 	Bucket string   `help:"Bucket width: month, week (ISO), quarter or day." default:"month" enum:"month,week,quarter,day"`
 	Where  []string `help:"Only complaints with dimension=value[,value...]; repeatable." sep:"none" placeholder:"DIM=VALUE"`
-	AsOf   string   `name:"as-of" help:"Answer as plaint knew it then: a log sequence number or a record time (RFC 3339)."`
+	AsOf   string   `name:"as-of" help:"Answer as plaint knew it then: a log sequence number (this node's), a record time (RFC 3339), or stream:N, the position N of the events stream (PLAINT_EVENTS), which every node of a cluster answers alike."`
 	Alpha  float64  `help:"Significance level of the month-over-month test (arrows in the table)." default:"0.05"`
 	Format string   `help:"Output: table for people, csv (long format) or json." default:"table" enum:"table,csv,json" short:"f"`
 }
