@@ -93,8 +93,16 @@ func (c *ServeCmd) startAlerts(ctx context.Context, e *engine, pe *projections.E
 		}
 		feed.Set(evs)
 		after := feed.Resume(lastID, lastSeq, lastAt.UnixNano())
+		e.alertsDelivered.Store(after)
 		logger.Info("publishing alerts", "stream", plaintnats.AlertsStream, "events", len(evs), "already_published", after)
-		alerts.Deliver(dctx, feed, after, pub.Publish, func(ev alerts.Event, err error) {
+		publish := func(ctx context.Context, ev alerts.Event) error {
+			err := pub.Publish(ctx, ev)
+			if err == nil {
+				e.alertsDelivered.Store(ev.Seq) // on the stream, from this node or another
+			}
+			return err
+		}
+		alerts.Deliver(dctx, feed, after, publish, func(ev alerts.Event, err error) {
 			logger.Warn("publishing an alert failed; retrying", "alert", ev.ID, "err", err)
 		})
 	}()

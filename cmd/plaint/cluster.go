@@ -12,6 +12,7 @@ import (
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
 )
 
 // dialNATS connects serve to NATS. An external cluster that does not answer
@@ -139,9 +140,16 @@ func (e *engine) watchLease() {
 	e.failed, e.failure = failed, func() error { return why() }
 }
 
-// nodeStats is the node's part of /v1/stats: its id, consumer and lag.
+// nodeStats is the node's part of /v1/stats: its consumer, its lag, the
+// last stream sequence its log holds an event of, and how far its
+// detector's alert events are known to be on the alerts stream.
 func (e *engine) nodeStats() any {
-	out := map[string]any{"consumer": e.consumer}
+	out := map[string]any{"consumer": e.consumer, "alerts_delivered": e.alertsDelivered.Load()}
+	// How far the log holds the stream: the largest as_of=stream:N it answers.
+	_ = e.log.View(func(s *eventstore.Snapshot) error {
+		out["stream_seq"] = s.LastStreamSeq()
+		return nil
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if n, err := e.nats.ConsumerPending(ctx, e.consumer); err == nil {

@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +23,10 @@ import (
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/nats/natstest"
+	"github.com/plaint/plaint/adapters/synthetic"
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections/alerts"
 )
 
 // clusterStart bounds how long a plaint node on the test cluster may take
@@ -152,14 +159,115 @@ func clusterEvents(t *testing.T) int {
 // trendsOf returns a node's month-by-category trend answer, byte for byte.
 func trendsOf(t *testing.T, n *server) []byte {
 	t.Helper()
-	resp, err := http.Get(n.http + "/v1/trends?by=category&from=2025-01&to=2025-12&format=json")
+	return bodyOf(t, n.http+"/v1/trends?by=category&from=2025-11&to=2026-10&format=json")
+}
+
+// trendsAsOf returns a node's trend answer (as trendsOf) as of asOf, and
+// its status.
+func trendsAsOf(t *testing.T, n *server, asOf string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(n.http + "/v1/trends?by=category&from=2025-11&to=2026-10&format=json&as_of=" + asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// mustTrends is trendsAsOf for an answer that must be 200.
+func mustTrends(t *testing.T, n *server, asOf string) []byte {
+	t.Helper()
+	code, b := trendsAsOf(t, n, asOf)
+	if code != 200 {
+		t.Fatalf("as_of=%s: %d\n%s", asOf, code, b)
+	}
+	return b
+}
+
+// streamPositions are positions of the events stream in a log.
+type streamPositions struct{ inside, cut, mid, last uint64 }
+
+// swappedCopy writes to dst the events of the log at src, with their
+// stream sequences, in the stream's order but for its first n, stored in
+// two swapped halves (the second half first). It returns a stream position inside the
+// swapped halves (no point of dst), the one at their end (a point of both
+// logs), one in the middle and the last.
+func swappedCopy(t *testing.T, src, dst string, n uint64) streamPositions {
+	t.Helper()
+	from, err := eventstore.Open(src, eventstore.WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	to, err := eventstore.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos streamPositions
+	err = from.View(func(s *eventstore.Snapshot) error {
+		// The events in the stream's order (whatever the order of src).
+		type ref struct{ seq, stream uint64 }
+		var refs []ref
+		for seq := uint64(1); seq <= s.LastSeq(); seq++ {
+			st, ok := s.StreamSeq(seq)
+			if !ok {
+				return fmt.Errorf("event %d has no stream sequence", seq)
+			}
+			refs = append(refs, ref{seq, st})
+		}
+		slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(a.stream, b.stream) })
+		batch := func(rs []ref) error {
+			var b eventstore.Batch
+			for _, r := range rs {
+				rec, err := s.Get(r.seq)
+				if err != nil {
+					return err
+				}
+				ev, err := s.Decode(rec)
+				if err != nil {
+					return err
+				}
+				b.Events, b.StreamSeqs = append(b.Events, ev), append(b.StreamSeqs, r.stream)
+			}
+			_, err := to.CommitBatch(b)
+			return err
+		}
+		parts := [][]ref{refs[n/2 : n], refs[:n/2]}
+		for lo := int(n); lo < len(refs); lo += 1000 {
+			parts = append(parts, refs[lo:min(lo+1000, len(refs))])
+		}
+		for _, p := range parts {
+			if err := batch(p); err != nil {
+				return err
+			}
+		}
+		pos = streamPositions{inside: refs[n/4].stream, cut: refs[n-1].stream, mid: refs[len(refs)/2].stream, last: refs[len(refs)-1].stream}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := to.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return pos
+}
+
+// bodyOf returns the body of a GET of url, which must answer 200.
+func bodyOf(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("trends of %s: %d %v\n%s", n.http, resp.StatusCode, err, b)
+		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, b)
 	}
 	return b
 }
@@ -170,25 +278,186 @@ func waitEvents(t *testing.T, n *server, want uint64) {
 	waitFor(t, 5*time.Minute, fmt.Sprintf("%s to hold %d events", n.http, want), func() bool { return n.statUint("events") >= want })
 }
 
-// TestClusterFailover publishes events to a 3-server R3 cluster read by two
-// plaint nodes and, mid-load, kills the server leading PLAINT_EVENTS and
+// clusterRises are the rises injected into the cluster tests' history.
+var clusterRises = []string{
+	"category=billing,from=2026-06-01,factor=4,weeks=3",
+	"category=network-outage,from=2026-08-03,factor=4,weeks=3",
+}
+
+// clusterHistory is the synthetic history TestClusterFailover publishes:
+// a year of a call center with the clusterRises injected, some events late
+// and some sent twice, of about total events (10.6 a customer over a year
+// with seed 5).
+func clusterHistory(t *testing.T, total int) (synthetic.Config, []synthetic.Injection) {
+	t.Helper()
+	var rises []synthetic.Injection
+	for _, s := range clusterRises {
+		r, err := synthetic.ParseInjection(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rises = append(rises, r)
+	}
+	return synthetic.Config{Customers: max(100, total*10/106), Months: 12, Seed: 5, End: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
+		Late: 0.01, Duplicates: 0.01, Inject: rises}, rises
+}
+
+// uniqueEvents returns the number of distinct (source, id) of the history:
+// what every node's log must hold.
+func uniqueEvents(t *testing.T, cfg synthetic.Config) int {
+	t.Helper()
+	seen := map[string]struct{}{}
+	if _, err := synthetic.Generate(context.Background(), cfg, func(ev *domain.Event) error {
+		seen[ev.Source+"\x00"+ev.ID] = struct{}{}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return len(seen)
+}
+
+// alertsOnStream reads every message of PLAINT_ALERTS: the count of each
+// CloudEvent id, and the alert.raised events.
+func alertsOnStream(t *testing.T, js jetstream.JetStream) (map[string]int, []alerts.Event) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := js.Stream(ctx, plaintnats.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	var raised []alerts.Event
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := alerts.ParseCloudEvent(m.Data)
+		if err != nil {
+			t.Fatalf("alert message %d: %v", seq, err)
+		}
+		ids[ev.ID]++
+		if ev.Type == alerts.TypeRaised {
+			raised = append(raised, ev)
+		}
+	}
+	return ids, raised
+}
+
+// alertsOf returns a node's GET /v1/alerts, byte for byte, and its last_seq
+// (the number of its detector's events).
+func alertsOf(t *testing.T, n *server) ([]byte, uint64) {
+	t.Helper()
+	b := bodyOf(t, n.http+"/v1/alerts")
+	var ans struct {
+		LastSeq uint64 `json:"last_seq"`
+	}
+	if err := json.Unmarshal(b, &ans); err != nil {
+		t.Fatalf("alerts of %s: %v\n%s", n.http, err, b)
+	}
+	return b, ans.LastSeq
+}
+
+// alertsDelivered is how far the node's detector's events are known to be
+// on PLAINT_ALERTS (/v1/stats node.alerts_delivered).
+func alertsDelivered(n *server) uint64 {
+	st, err := n.stats()
+	if err != nil {
+		return 0
+	}
+	node, _ := st["node"].(map[string]any)
+	f, _ := node["alerts_delivered"].(float64)
+	return uint64(f)
+}
+
+// orderBreaks is how many times the node's log leaves the stream's order
+// (POST /v1/verify, stream_positions.order_breaks).
+func orderBreaks(t *testing.T, n *server) int {
+	t.Helper()
+	resp, err := http.Post(n.http+"/v1/verify", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		OK              bool `json:"ok"`
+		StreamPositions struct {
+			Runs        int `json:"runs"`
+			OrderBreaks int `json:"order_breaks"`
+		} `json:"stream_positions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || !v.OK || v.StreamPositions.Runs == 0 {
+		t.Fatalf("verify of %s: %+v %v", n.http, v, err)
+	}
+	return v.StreamPositions.OrderBreaks
+}
+
+// logOnFailure shows the end of the node's log if the test fails.
+func logOnFailure(t *testing.T, name string, n *server) *server {
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range strings.Split(n.output(), "\n") {
+				if strings.Contains(l, "Rewinding") || strings.Contains(l, "lost") {
+					t.Logf("%s: %s", name, l)
+				}
+			}
+			lines := strings.Split(n.output(), "\n")
+			t.Logf("%s's log (last lines):\n%s", name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		}
+	})
+	return n
+}
+
+// waitDetector waits until the node holds want events, its detector has
+// read its whole log, and every alert event of it is on PLAINT_ALERTS.
+func waitDetector(t *testing.T, n *server, want uint64) {
+	t.Helper()
+	waitEvents(t, n, want)
+	waitFor(t, 5*time.Minute, fmt.Sprintf("%s's detector to read its log and deliver its alerts", n.http), func() bool {
+		_, out, _ := runMain(t, "--server", n.http, "projection", "show", alerts.Name, "--json")
+		var st struct {
+			Checkpoint uint64 `json:"checkpoint"`
+			LastSeq    uint64 `json:"last_seq"`
+		}
+		if json.Unmarshal([]byte(out), &st) != nil || st.Checkpoint != st.LastSeq || st.LastSeq < want {
+			return false
+		}
+		_, last := alertsOf(t, n)
+		return last > 0 && alertsDelivered(n) == last
+	})
+}
+
+// TestClusterFailover publishes a synthetic history with injected rises
+// to a 3-server R3 cluster read by two plaint nodes, both running the
+// alert detector, and, mid-load, kills the server leading PLAINT_EVENTS and
 // SIGKILLs one node, then restarts both. Every acknowledged event ends in
 // each node's log exactly once (the count is the published set, which the
-// log's (source, id) index keeps unique) and the nodes' trend answers are
-// byte-identical. A third node started after the load catches up from the
-// stream; a fourth, once the stream no longer holds the oldest events (as
-// with retention shorter than the history), catches up from the first
-// node's `plaint backup` plus the stream, as the README's procedure says;
-// both answer identically.
+// log's (source, id) index keeps unique), the nodes' trend answers are
+// byte-identical, and PLAINT_ALERTS holds no alert event twice and an
+// alert.raised for each injected rise. A third node started after the load
+// catches up from the stream; a fourth, once the stream no longer holds the
+// oldest events (as with retention shorter than the history), catches up
+// from the first node's `plaint backup` plus the stream, as the README's
+// procedure says; a fifth holds the same events numbered otherwise. All
+// answer as_of=stream:N with the same bytes, where as_of=SEQ differs.
 func TestClusterFailover(t *testing.T) {
-	total := clusterEvents(t)
+	history, rises := clusterHistory(t, clusterEvents(t))
+	total := uniqueEvents(t, history)
 	c := natstest.StartCluster(t, 3)
 	c.WaitReady()
 	args := func(id string) []string {
 		return []string{"--nats-url", c.URLs(), "--replicas", "3", "--node-id", id}
 	}
 	d2 := t.TempDir()
-	n1 := spawnServer(t, t.TempDir(), args("node1")...)
+	n1 := logOnFailure(t, "node1", spawnServer(t, t.TempDir(), args("node1")...))
 	n2 := spawnServer(t, d2, args("node2")...)
 	n1.await(clusterStart, clusterStart)
 	n2.await(clusterStart, clusterStart)
@@ -197,15 +466,18 @@ func TestClusterFailover(t *testing.T) {
 	var sent atomic.Int64
 	pubErr := make(chan error, 1)
 	go func() {
-		for i := range total {
-			ev := crashEvent(i)
-			if err := pub.PublishEvent(context.Background(), &ev); err != nil {
-				pubErr <- err
-				return
+		_, err := synthetic.Generate(context.Background(), history, func(ev *domain.Event) error {
+			if err := pub.PublishEvent(context.Background(), ev); err != nil {
+				return err
 			}
-			sent.Store(int64(i + 1))
+			sent.Add(1)
+			return nil
+		})
+		if err != nil {
+			pubErr <- err
+			return
 		}
-		_, err := pub.Wait(context.Background())
+		_, err = pub.Wait(context.Background())
 		pubErr <- err
 	}()
 
@@ -216,7 +488,7 @@ func TestClusterFailover(t *testing.T) {
 	t.Logf("killed NATS server %d (the stream leader) and node2 after %d events sent", leader+1, sent.Load())
 	waitFor(t, 5*time.Minute, "two thirds of the events sent", func() bool { return sent.Load() >= int64(2*total/3) })
 	c.Restart(leader)
-	n2 = spawnServer(t, d2, args("node2")...)
+	n2 = logOnFailure(t, "node2", spawnServer(t, d2, args("node2")...))
 	n2.await(clusterStart, clusterStart)
 	select {
 	case err := <-pubErr:
@@ -229,16 +501,22 @@ func TestClusterFailover(t *testing.T) {
 
 	nodes := []*server{n1, n2}
 	for _, n := range nodes {
-		waitEvents(t, n, uint64(total))
+		waitDetector(t, n, uint64(total))
 	}
+	_, js := natstest.Connect(t, c.URLs())
+	ids, _ := alertsOnStream(t, js)
+	published := len(ids)
 	// A node started after the load catches up from the stream.
-	n3 := startServer(t, t.TempDir(), args("node3")...)
-	waitEvents(t, n3, uint64(total))
+	n3 := logOnFailure(t, "node3", startServer(t, t.TempDir(), args("node3")...))
+	waitDetector(t, n3, uint64(total))
 	nodes = append(nodes, n3)
+	if ids, _ := alertsOnStream(t, js); len(ids) != published {
+		// Not yet an error: see the order breaks logged below.
+		t.Logf("PLAINT_ALERTS held %d alert events before node3 caught up, %d after", published, len(ids))
+	}
 
 	// Retention shorter than the history: the stream loses its first half.
 	// A new node restored from node1's backup gets the rest from the stream.
-	_, js := natstest.Connect(t, c.URLs())
 	st, err := js.Stream(context.Background(), plaintnats.EventsStream)
 	if err != nil {
 		t.Fatal(err)
@@ -258,11 +536,59 @@ func TestClusterFailover(t *testing.T) {
 	if err := os.Rename(backup, filepath.Join(d4, logFile)); err != nil {
 		t.Fatal(err)
 	}
-	n4 := startServer(t, d4, args("node4")...)
-	waitEvents(t, n4, uint64(total))
+	n4 := logOnFailure(t, "node4", startServer(t, d4, args("node4")...))
+	waitDetector(t, n4, uint64(total))
 	nodes = append(nodes, n4)
 
+	// as_of by a stream position. node5's log holds node1's events,
+	// numbered otherwise: its first 2,000 stored in swapped halves, as a
+	// plaint before the ingest kept the stream's order could store them.
+	backup = filepath.Join(t.TempDir(), "node1-again.db")
+	if code, out, errOut := runMain(t, "--server", n1.http, "backup", "--out", backup); code != 0 {
+		t.Fatalf("plaint backup from node1: exit %d\n%s%s", code, out, errOut)
+	}
+	d5 := t.TempDir()
+	pos := swappedCopy(t, backup, filepath.Join(d5, logFile), 2000)
+	n5 := logOnFailure(t, "node5", startServer(t, d5, args("node5")...))
+	waitEvents(t, n5, uint64(total))
+	// node5's log is known: in the stream's order but for its swapped
+	// start. Every other node gives its bytes for each position, or 409
+	// where its own log left the stream's order (see the order breaks
+	// below), never another answer; at least one gives them.
+	for _, p := range []uint64{pos.cut, pos.mid, pos.last} {
+		asOf := "stream:" + strconv.FormatUint(p, 10)
+		want := mustTrends(t, n5, asOf)
+		if !bytes.Contains(want, []byte(`"as_of_stream": `+strconv.FormatUint(p, 10))) {
+			t.Fatalf("node5 as_of=%s does not name the position:\n%s", asOf, want)
+		}
+		alike := 0
+		for i, n := range nodes {
+			switch code, got := trendsAsOf(t, n, asOf); {
+			case code == 200 && bytes.Equal(got, want):
+				alike++
+			case code == http.StatusConflict:
+				t.Logf("as_of=%s: node%d's log is out of the stream's order there (409)", asOf, i+1)
+			default:
+				t.Errorf("as_of=%s: node%d answers %d, not node5's bytes:\n%s", asOf, i+1, code, firstDiff(string(got), string(want)))
+			}
+		}
+		if alike == 0 {
+			t.Errorf("as_of=%s: no node but node5 answers", asOf)
+		}
+	}
+	// The same local sequence is another point on node5; a stream position
+	// inside its swapped halves is none, and it says so.
+	local := "1000"
+	if bytes.Equal(mustTrends(t, n1, local), mustTrends(t, n5, local)) {
+		t.Errorf("as_of=%s answers alike on node1 and node5, whose logs number their events otherwise: the test shows nothing", local)
+	}
+	if code, body := trendsAsOf(t, n5, "stream:"+strconv.FormatUint(pos.inside, 10)); code != http.StatusConflict {
+		t.Errorf("node5 as_of=stream:%d inside its swapped halves: %d, want 409\n%s", pos.inside, code, body)
+	}
+	n5.kill()
+
 	want := trendsOf(t, n1)
+	wantAlerts, last := alertsOf(t, n1)
 	for i, n := range nodes {
 		if got := n.statUint("events"); got != uint64(total) {
 			t.Errorf("node%d holds %d events, want exactly the %d published", i+1, got, total)
@@ -270,7 +596,45 @@ func TestClusterFailover(t *testing.T) {
 		if got := trendsOf(t, n); !bytes.Equal(got, want) {
 			t.Errorf("node%d's trends differ from node1's:\n%s\nnode1:\n%s", i+1, got, want)
 		}
+		// Known gap (issue 13): a node that lives through the stream
+		// leader's death may store a few groups out of the stream's order,
+		// and its detector, which depends on the order, then raises alerts
+		// the others do not. Logged, not yet asserted.
+		if k := orderBreaks(t, n); k != 0 {
+			t.Logf("node%d's log leaves the stream's order %d times", i+1, k)
+		}
+		if got, _ := alertsOf(t, n); !bytes.Equal(got, wantAlerts) {
+			t.Logf("node%d's alerts differ from node1's:\n%s", i+1, firstDiff(string(got), string(wantAlerts)))
+		}
 	}
+
+	// PLAINT_ALERTS: no alert event twice, however many nodes publish; the
+	// detector's events are all there; each injected rise is detected.
+	ids, raised := alertsOnStream(t, js)
+	if uint64(len(ids)) < last {
+		t.Errorf("PLAINT_ALERTS holds %d distinct alert events; node1's detector has %d", len(ids), last)
+	}
+	for id, k := range ids {
+		if k != 1 {
+			t.Errorf("alert event %s is on PLAINT_ALERTS %d times", id, k)
+		}
+	}
+	for _, r := range rises {
+		var got []string
+		for _, ev := range raised {
+			if len(ev.Data.Series) == 1 && ev.Category() == r.Category && ev.Data.Period == "week" &&
+				!ev.Time.Before(r.From) && ev.Time.Before(r.End().Add(alerts.Grace)) {
+				got = append(got, ev.ID)
+			}
+		}
+		if len(got) == 0 {
+			t.Errorf("the rise of %s from %s: no weekly alert.raised on PLAINT_ALERTS", r.Category, r.From.Format(time.DateOnly))
+		}
+		if len(got) != 1 {
+			t.Logf("the rise of %s from %s: %d weekly alert.raised (%v); one while the nodes' logs differ in order is not yet ensured", r.Category, r.From.Format(time.DateOnly), len(got), got)
+		}
+	}
+	t.Logf("%d events, %d alert events on PLAINT_ALERTS (%d raised)", total, len(ids), len(raised))
 }
 
 // TestServeStoppedWhileWaitingForNATSExitsCleanly sends SIGTERM to a node

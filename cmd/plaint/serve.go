@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,10 @@ type engine struct {
 	consumer  string          // the durable consumer this node reads
 	lease     *plaintnats.Lease
 	readyLag  uint64 // --ready-lag
+	// alertsDelivered is the number of the last event of the detector
+	// known to be on the alerts stream (published by this node or, as its
+	// claim says, by another): /v1/stats node.alerts_delivered.
+	alertsDelivered atomic.Uint64
 }
 
 // Run starts the engine and blocks until the context is cancelled (SIGINT,
