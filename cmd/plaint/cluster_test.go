@@ -159,7 +159,7 @@ func clusterEvents(t *testing.T) int {
 // trendsOf returns a node's month-by-category trend answer, byte for byte.
 func trendsOf(t *testing.T, n *server) []byte {
 	t.Helper()
-	return bodyOf(t, n.http+"/v1/trends?by=category&from=2025-11&to=2026-10&format=json")
+	return []byte(getText(t, n.http+"/v1/trends?by=category&from=2025-11&to=2026-10&format=json"))
 }
 
 // trendsAsOf returns a node's trend answer (as trendsOf) as of asOf, and
@@ -257,21 +257,6 @@ func swappedCopy(t *testing.T, src, dst string, n uint64) streamPositions {
 	return pos
 }
 
-// bodyOf returns the body of a GET of url, which must answer 200.
-func bodyOf(t *testing.T, url string) []byte {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, b)
-	}
-	return b
-}
-
 // waitEvents waits until the node's log holds want events.
 func waitEvents(t *testing.T, n *server, want uint64) {
 	t.Helper()
@@ -356,7 +341,7 @@ func alertsOnStream(t *testing.T, js jetstream.JetStream) (map[string]int, []ale
 // (the number of its detector's events).
 func alertsOf(t *testing.T, n *server) ([]byte, uint64) {
 	t.Helper()
-	b := bodyOf(t, n.http+"/v1/alerts")
+	b := []byte(getText(t, n.http+"/v1/alerts"))
 	var ans struct {
 		LastSeq uint64 `json:"last_seq"`
 	}
