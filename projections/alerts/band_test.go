@@ -28,13 +28,7 @@ func TestReadBandIsTheDetectorsJudgement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Ensure(alerts.Name, def); err != nil {
-		t.Fatal(err)
-	}
-	all, err := alerts.Read(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := ensureAndRead(t, e, def)
 	ctx := context.Background()
 	for _, kind := range []detect.PeriodKind{detect.Month, detect.Week} {
 		b, err := alerts.ReadBand(ctx, e, alerts.BandQuery{Category: testRise.cat, Kind: kind})
