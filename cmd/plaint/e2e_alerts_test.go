@@ -84,6 +84,11 @@ func TestE2EAlerts(t *testing.T) {
 			res := apiTrend(t, srv.http, c.bucket, c.span, "category=billing")
 			band := apiBand(t, srv.http, c.bucket, res.From, res.To)
 			checkBand(t, p, res, band)
+			// The band's CSV link downloads the API's CSV of the band shown.
+			q := url.Values{"category": {"billing"}, "period": {c.bucket}, "from": {res.From}, "to": {res.To}, "format": {"csv"}}
+			if got, want := p.download("#band-csv"), getText(t, srv.http+"/v1/alerts/band?"+q.Encode()); got != want || strings.Count(got, "\n") != len(band.Points)+1 {
+				t.Fatalf("the band CSV downloaded differs from the API's:\n got:\n%s\nwant:\n%s", got, want)
+			}
 			if c.bucket == "month" && len(band.Alerts) == 0 {
 				t.Fatalf("the API's band of billing has no alert, after the burst of %s", last)
 			}

@@ -139,7 +139,9 @@ async function detectorBand(category, res, filters) {
   const q = { category, period: res.bucket, from: res.from, to: res.to };
   if (filters.segment) q.segment = filters.segment;
   if (filters.channel) q.channel = filters.channel;
-  return fetchBand(q).catch(() => AlertsUnavailable);
+  const band = await fetchBand(q).catch(() => AlertsUnavailable);
+  if (band && typeof band === 'object') band.query = q; // for its CSV link
+  return band;
 }
 
 // detectorSeries lines the band up with the buckets shown: the expected
@@ -233,6 +235,9 @@ function draw(ctx, body, subtitle, category, res, band, filters) {
       ),
     );
 
+  const bandDownload = det.available && band.query
+    ? h('span', null, ' · ', h('a', { id: 'band-csv', href: url('v1/alerts/band', { ...band.query, format: 'csv' }), download: csvName.replace(/\.csv$/, '-band.csv') }, "the detector's band as CSV"))
+    : null;
   const rows = m.buckets.map((b, i) => ({ b, i, row: s.rows[i] }));
   const fig = table(
     `${category} complaints per ${unit}`,
@@ -256,7 +261,7 @@ function draw(ctx, body, subtitle, category, res, band, filters) {
     { class: 'data', id: 'trend-table' },
   );
   body.replaceChildren(
-    h('div', { class: 'panel chart-panel' }, chartEl, ...notes, h('p', { class: 'actions' }, download, h('span', { class: 'muted' }, ' the figures shown, as the API gives them'))),
+    h('div', { class: 'panel chart-panel' }, chartEl, ...notes, h('p', { class: 'actions' }, download, h('span', { class: 'muted' }, ' the figures shown, as the API gives them'), bandDownload)),
     h('section', { class: 'panel', 'aria-labelledby': 'fig-h' }, h('h2', { id: 'fig-h' }, 'The figures'), fig),
   );
   chartEl.setAttribute('aria-label', `Line chart of ${category} complaints per ${unit}, ${periods.human(m.bucket, m.from)} to ${periods.human(m.bucket, m.to)}; the table below lists every value.`);
