@@ -144,6 +144,9 @@ func prefilledLog(b *testing.B, path string, n int) {
 	}
 	cached := filepath.Join(cache, fmt.Sprintf("prefill-%d.db", n))
 	if _, err := os.Stat(cached); err != nil {
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			b.Fatal(err)
+		}
 		build(cached + ".tmp")
 		if err := os.Rename(cached+".tmp", cached); err != nil {
 			b.Fatal(err)
