@@ -198,6 +198,11 @@ type gateStore struct {
 	once    sync.Once
 	entered atomic.Int64 // Append calls that reached the gate
 	done    atomic.Int64 // Append calls that returned
+	// order hands gateBatchStore's batches to the inner store in the order
+	// they were queued: ticket issued on entry, turn the next to go.
+	order        sync.Mutex
+	turnCond     *sync.Cond
+	issued, turn uint64
 }
 
 func newGateStore(inner plaintwm.Store) *gateStore {
@@ -218,11 +223,20 @@ func (g *gateStore) DeadLettered(ctx context.Context) error { return g.inner.Dea
 // gateBatchStore is a gateStore with AppendBatch, gated the same way (each
 // event of a batch counts as one call). A batch counts as queued (the next
 // group of the ingest may go) when it reaches the gate, as with a
-// committer whose commit is slow.
+// committer whose commit is slow; and, as with that committer, the
+// batches held at the gate reach the inner store in the order they were
+// queued, not in whatever order their goroutines wake when it opens.
 type gateBatchStore struct{ *gateStore }
 
 func (g gateBatchStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
 	n := int64(len(b.Events))
+	g.order.Lock()
+	if g.turnCond == nil {
+		g.turnCond = sync.NewCond(&g.order)
+	}
+	ticket := g.issued
+	g.issued++
+	g.order.Unlock()
 	if b.Queued != nil {
 		b.Queued()
 	}
@@ -231,6 +245,23 @@ func (g gateBatchStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]
 		<-g.gate
 		defer g.done.Add(n)
 	}
+	g.order.Lock()
+	for g.turn != ticket {
+		g.turnCond.Wait()
+	}
+	g.order.Unlock()
+	// The next batch may go once the inner store has queued this one (its
+	// committer calls Queued, also when it returns early).
+	var next sync.Once
+	b.Queued = func() {
+		next.Do(func() {
+			g.order.Lock()
+			g.turn++
+			g.turnCond.Broadcast()
+			g.order.Unlock()
+		})
+	}
+	defer b.Queued()
 	return g.inner.(plaintwm.BatchStore).AppendBatch(ctx, b)
 }
 
