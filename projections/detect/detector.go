@@ -9,7 +9,7 @@ import (
 
 // Version is the detector version an alert carries, so that a replay made
 // with other statistics can be told apart.
-const Version = "detect/2"
+const Version = "detect/3"
 
 // Series is one count series as the detector sees it: the counts of
 // consecutive ISO weeks or months, the first starting at Start.

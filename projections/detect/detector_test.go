@@ -371,3 +371,35 @@ func TestDegeneratePredictiveHasNoFiniteBound(t *testing.T) {
 		t.Fatal("the quantile search did not end")
 	}
 }
+
+// TestMonthsOfTheSecondYearAreJudged evaluates every month of a series'
+// second year: each gets a baseline (the short-history rule until the
+// monthly Farrington has two years), never "fit failed", and a month at
+// three times the usual level alarms.
+func TestMonthsOfTheSecondYearAreJudged(t *testing.T) {
+	c := make([]float64, 24)
+	for i := range c {
+		c[i] = math.Round(100 * (1 + 0.2*math.Sin(2*math.Pi*float64(i)/12)))
+	}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	d, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 13; n <= 24; n++ {
+		s := Series{Key: "m", Kind: Month, Start: start, Counts: append([]float64(nil), c[:n]...)}
+		e := d.Evaluate(s, State{})
+		if math.IsNaN(e.Expected) || math.IsNaN(e.Upper) || e.Baseline == RuleFarrington {
+			t.Fatalf("month %d of the history: no short-history baseline: %+v", n, e)
+		}
+		s.Counts[n-1] = 3 * s.Counts[n-1]
+		if high := d.Evaluate(s, State{}); !high.Exceeds {
+			t.Errorf("month %d at three times the level: not above the bound: %+v", n, high)
+		}
+	}
+	// Two years plus the half window (one month) back: Farrington.
+	s := Series{Key: "m", Kind: Month, Start: start, Counts: append(append([]float64(nil), c...), c[0], c[1])}
+	if e := d.Evaluate(s, State{}); e.Baseline != RuleFarrington || math.IsNaN(e.Upper) {
+		t.Errorf("month 26: want the Farrington baseline: %+v", e)
+	}
+}

@@ -58,7 +58,11 @@ type FarringtonConfig struct {
 	// corpora, seeds 1-3, +100% rises found within 14 days 0.73, 0.73,
 	// 0.68 with 2 years; 0.78, 0.76, 0.70 with 1, false alarms 0.68-0.94
 	// per 100 series-months). With one year back no trend is fitted
-	// (TrendMinYears), and the recent-level check guards drift.
+	// (TrendMinYears), and the recent-level check guards drift. Months
+	// default to 2: one year of months less the PastExcluded six leaves
+	// six observations for the NoPeriods seasonal levels and the
+	// intercept, a design that cannot be fitted, so a month of a series'
+	// second year would never be judged.
 	MinYearsBack int
 	// TrendMinYears is the fewest years of history (b) with which a trend
 	// is fitted at all. Default 2 (surveillance requires 3; Noufaily et al.
@@ -97,9 +101,9 @@ func MonthlyFarringtonDefaults() FarringtonConfig {
 
 // setDefaults fills zero fields with the defaults for the period kind.
 func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
-	halfWindow, pastExcluded := 3, 26
+	halfWindow, pastExcluded, minYears := 3, 26, 1
 	if kind == Month {
-		halfWindow, pastExcluded = 1, 6
+		halfWindow, pastExcluded, minYears = 1, 6, 2
 	}
 	c.YearsBack = cmp.Or(c.YearsBack, 5)
 	c.HalfWindow = cmp.Or(c.HalfWindow, halfWindow)
@@ -108,7 +112,7 @@ func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
 	c.Alpha = cmp.Or(c.Alpha, 0.05)
 	c.WeightsThreshold = cmp.Or(c.WeightsThreshold, 2.58)
 	c.PThresholdTrend = cmp.Or(c.PThresholdTrend, 1)
-	c.MinYearsBack = cmp.Or(c.MinYearsBack, 1)
+	c.MinYearsBack = cmp.Or(c.MinYearsBack, minYears)
 	c.TrendMinYears = cmp.Or(c.TrendMinYears, 2)
 	c.Threshold = cmp.Or(c.Threshold, ThresholdPredictive)
 	c.Limit54Cases = cmp.Or(c.Limit54Cases, 5)
