@@ -101,17 +101,25 @@ func openLog(t testing.TB, evs []domain.Event) *eventstore.Log {
 // CloudEvents JSON lines.
 func detectorEvents(t testing.TB, l projections.Log, opts ...projections.Option) ([]alerts.Event, []byte) {
 	t.Helper()
+	e, def := openDetector(t, l, opts...)
+	evs := ensureAndRead(t, e, def)
+	return evs, lines(t, evs)
+}
+
+// openDetector opens an engine in memory over l, closed when t ends, and
+// returns it with the detector's default definition.
+func openDetector(t testing.TB, l projections.Log, opts ...projections.Option) (*projections.Engine, projections.Definition) {
+	t.Helper()
 	e, err := projections.Open(l, "", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
 	def, err := alerts.Definition(alerts.Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs := ensureAndRead(t, e, def)
-	return evs, lines(t, evs)
+	return e, def
 }
 
 // ensureAndRead registers the detector def on e (or keeps it, when it is

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/plaint/plaint/domain"
-	"github.com/plaint/plaint/projections"
 	"github.com/plaint/plaint/projections/alerts"
 	"github.com/plaint/plaint/projections/detect"
 )
@@ -18,16 +17,7 @@ import (
 // series' alert events.
 func TestReadBandIsTheDetectorsJudgement(t *testing.T) {
 	evs := history(1, testStart, 3*365, testCats[:4], testRise)
-	l := openLog(t, evs)
-	e, err := projections.Open(l, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	def, err := alerts.Definition(alerts.Params{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, def := openDetector(t, openLog(t, evs))
 	all := ensureAndRead(t, e, def)
 	ctx := context.Background()
 	for _, kind := range []detect.PeriodKind{detect.Month, detect.Week} {
