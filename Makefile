@@ -73,8 +73,10 @@ bench:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags e2e ./cmd/plaint
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$$($(GO) env GOPATH)/bin/staticcheck $(PKGS)
+	$$($(GO) env GOPATH)/bin/staticcheck -tags e2e ./cmd/plaint
 
 clean:
 	rm -rf bin

@@ -271,15 +271,6 @@ func openAlerts(t *testing.T, base, category string) []map[string]any {
 	return out
 }
 
-func containsSubstring(list []string, sub string) bool {
-	for _, s := range list {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 func containsPrefix(list []string, prefix string) bool {
 	for _, s := range list {
 		if strings.HasPrefix(s, prefix) {
