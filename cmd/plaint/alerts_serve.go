@@ -19,7 +19,7 @@ type AlertFlags struct {
 	Q            float64 `name:"q" help:"False discovery rate across the series judged together (Benjamini-Hochberg)." default:"0.05" env:"Q"`
 	MinCount     float64 `name:"min-count" help:"Smallest count of a period that can raise an alert." default:"5" env:"MIN_COUNT"`
 	Alpha        float64 `name:"alpha" help:"One-sided level of the Farrington bound, before the FDR correction." default:"0.05" env:"ALPHA"`
-	ShortHistory string  `name:"short-history" help:"Rule for series with under a year of history." enum:"ears-c1,ears-c2,ears-c3,poisson-cusum" default:"ears-c2" env:"SHORT_HISTORY"`
+	ShortHistory string  `name:"short-history" help:"Rule for series with under a year of history (months: two years)." enum:"ears-c1,ears-c2,ears-c3,poisson-cusum" default:"ears-c2" env:"SHORT_HISTORY"`
 }
 
 // params returns the flags as detector parameters; bad values are a usage
