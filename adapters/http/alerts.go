@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -104,7 +105,9 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f == projections.FormatCSV {
-		writeAlertsCSV(w, shown)
+		if err := writeAlertsCSV(w, shown); err != nil {
+			s.cfg.Logger.Warn("answer failed while streaming", requestAttrs(r, "err", err)...)
+		}
 		return
 	}
 	for i, ev := range shown {
@@ -147,11 +150,12 @@ func (s *Server) addValueAtRisk(ctx context.Context, evs []alerts.Event) error {
 
 // alertColumns are the columns of GET /v1/alerts as CSV.
 var alertColumns = []string{"state", "alert_id", "event_id", "type", "time", "series", "period", "period_start", "partial",
-	"observed", "expected", "upper", "p_value", "q_value", "level", "rule", "customers_affected"}
+	"observed", "expected", "upper", "p_value", "q_value", "level", "rule", "customers_affected", "value_at_risk"}
 
 // writeAlertsCSV writes the alerts shown (the open ones, then the recent
-// cleared ones), one row each (the series as "category=billing;segment=smb").
-func writeAlertsCSV(w http.ResponseWriter, shown []alerts.Event) {
+// cleared ones), one row each (the series as "category=billing;segment=smb",
+// the value at risk as "EUR 1234.50;USD 10.00", empty when unknown).
+func writeAlertsCSV(w http.ResponseWriter, shown []alerts.Event) error {
 	w.Header().Set("Content-Type", contentType(projections.FormatCSV))
 	cw := csv.NewWriter(w)
 	_ = cw.Write(alertColumns)
@@ -163,20 +167,22 @@ func writeAlertsCSV(w http.ResponseWriter, shown []alerts.Event) {
 	}
 	for _, ev := range shown {
 		a := ev.Data
-		keys := make([]string, 0, len(a.Series))
-		for k := range a.Series {
-			keys = append(keys, k)
+		var series []string
+		for _, k := range slices.Sorted(maps.Keys(a.Series)) {
+			series = append(series, k+"="+a.Series[k])
 		}
-		slices.Sort(keys)
-		series := make([]string, len(keys))
-		for i, k := range keys {
-			series[i] = k + "=" + a.Series[k]
+		var risk []string
+		if a.ValueAtRisk != nil {
+			for _, v := range *a.ValueAtRisk {
+				risk = append(risk, v.Currency+" "+v.Amount)
+			}
 		}
 		_ = cw.Write([]string{a.State, a.AlertID, ev.ID, ev.Type, ev.Time.UTC().Format(time.RFC3339), strings.Join(series, ";"), a.Period, a.PeriodStart,
 			strconv.FormatBool(a.Partial), num(a.Observed), num(float64(a.Expected)), num(float64(a.Upper)), num(float64(a.PValue)), num(float64(a.QValue)),
-			strconv.Itoa(a.Level), a.Rule, strconv.Itoa(a.CustomersAffected)})
+			strconv.Itoa(a.Level), a.Rule, strconv.Itoa(a.CustomersAffected), strings.Join(risk, ";")})
 	}
 	cw.Flush()
+	return cw.Error()
 }
 
 // handleAlertStream answers GET /v1/alerts/stream with Server-Sent Events:

@@ -36,7 +36,7 @@ func TestEveryTableAnswersCSV(t *testing.T) {
 		{"/v1/trends?by=category", "bucket,category,"},
 		{"/v1/projections", "name,kind,state,checkpoint,last_seq,progress_pct,memory_bytes,error\n"},
 		{"/v1/projections/builtin%2Ftrend%2Fmonth%2Fcategory/result", "bucket,category"},
-		{"/v1/alerts", strings.Join(alertColumns, ",") + "\nopen,month/category=billing/2026-09-01,month/category=billing/2026-09-01#0,alert.raised,2026-09-20T00:00:00Z,category=billing;segment=smb,month,2026-09-01,false,40,10,18,0.001,0.01,4,farrington,0\n"},
+		{"/v1/alerts", strings.Join(alertColumns, ",") + "\nopen,month/category=billing/2026-09-01,month/category=billing/2026-09-01#0,alert.raised,2026-09-20T00:00:00Z,category=billing;segment=smb,month,2026-09-01,false,40,10,18,0.001,0.01,4,farrington,0,\n"},
 		{"/v1/alerts/band?category=billing", strings.Join(bandColumns, ",") + "\n2026-09-01,2,"},
 		{"/v1/review?period=2026-09", "period,partial,customer_id"},
 		{"/v1/scorecard?from=2026-09&to=2026-09", "period,segment,new_customers"},
@@ -61,5 +61,18 @@ func TestEveryTableAnswersCSV(t *testing.T) {
 		}
 		code, h, body := ts.do(t, "GET", c.path+sep+"format=xml", "", nil)
 		wantError(t, c.path+" format=xml", code, h, body, 400, domain.EINVALID)
+	}
+}
+
+// TestAcceptsCSV reads the quality of text/csv in an Accept header as a
+// number: any quality above zero asks for CSV.
+func TestAcceptsCSV(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"text/csv": true, "text/csv;q=0.5": true, "text/csv;q=0.001": true, "application/json, text/csv;q=0.01": true,
+		"text/csv;q=0": false, "text/csv;q=0.000": false, "text/csv;q=x": false, "application/json": false, "": false,
+	} {
+		if got := acceptsCSV(accept); got != want {
+			t.Errorf("acceptsCSV(%q) = %v, want %v", accept, got, want)
+		}
 	}
 }

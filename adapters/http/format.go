@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/plaint/plaint/projections"
@@ -32,9 +33,15 @@ func answerFormat(r *http.Request, def string, allowed ...string) (string, error
 func acceptsCSV(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err == nil && mt == "text/csv" && params["q"] != "0" && !strings.HasPrefix(params["q"], "0.0") {
-			return true
+		if err != nil || mt != "text/csv" {
+			continue
 		}
+		if q, ok := params["q"]; ok {
+			if v, err := strconv.ParseFloat(q, 64); err != nil || v <= 0 {
+				continue
+			}
+		}
+		return true
 	}
 	return false
 }
