@@ -455,7 +455,9 @@ func (s *Subscriber) rewind(ctx context.Context, topic string, iter jetstream.Me
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
+			return false
 		case <-s.closing:
+			return false
 		}
 	}
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
