@@ -60,7 +60,7 @@ func (s *Snapshot) SeqAtStream(pos uint64) (uint64, error) {
 		return 0, domain.Errorf(domain.ENOTFOUND, "stream position %d is past the last stream message this log holds an event of (%d): the node may not have caught up to it", pos, maxStream)
 	}
 	if last >= firstAfter {
-		return 0, domain.Errorf(domain.ECONFLICT, "the log holds events of stream messages after %d before some at or before it (it was stored out of the stream's order, by a plaint before 2026-12): no point of it is stream position %d", pos, pos)
+		return 0, domain.Errorf(domain.ECONFLICT, "the log holds events of stream messages after %d before some at or before it (it was stored out of the stream's order: by a plaint before 2026-12, or by a node that lived through a NATS fail-over, see order_breaks in plaint verify): no point of it is stream position %d; ask a node whose log is in order, or as_of by log sequence", pos, pos)
 	}
 	return last, nil
 }
