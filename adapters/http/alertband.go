@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"encoding/csv"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -71,12 +70,7 @@ func (s *Server) handleAlertBand(w http.ResponseWriter, r *http.Request) {
 	for _, a := range b.Alerts {
 		alerted[a.PeriodStart] = a.Type
 	}
-	num := func(x alerts.Num) string {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return ""
-		}
-		return strconv.FormatFloat(float64(x), 'f', -1, 64)
-	}
+	num := func(x alerts.Num) string { return csvNumber(float64(x)) }
 	w.Header().Set("Content-Type", contentType(f))
 	cw := csv.NewWriter(w)
 	_ = cw.Write(bandColumns)
@@ -85,4 +79,7 @@ func (s *Server) handleAlertBand(w http.ResponseWriter, r *http.Request) {
 			strconv.FormatBool(p.Partial), strconv.FormatFloat(p.Exposure, 'f', -1, 64), p.Baseline, alerted[p.PeriodStart], p.Reason})
 	}
 	cw.Flush()
+	if err := cw.Error(); err != nil {
+		s.cfg.Logger.Warn("answer failed while streaming", requestAttrs(r, "err", err)...)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -159,12 +158,7 @@ func writeAlertsCSV(w http.ResponseWriter, shown []alerts.Event) error {
 	w.Header().Set("Content-Type", contentType(projections.FormatCSV))
 	cw := csv.NewWriter(w)
 	_ = cw.Write(alertColumns)
-	num := func(x float64) string {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return ""
-		}
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
+	num := csvNumber
 	for _, ev := range shown {
 		a := ev.Data
 		var series []string

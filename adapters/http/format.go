@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -44,6 +45,15 @@ func acceptsCSV(accept string) bool {
 		return true
 	}
 	return false
+}
+
+// csvNumber formats x for a CSV cell: its shortest decimal, empty when it
+// is not a number (NaN, ±Inf: undefined, as JSON's null).
+func csvNumber(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // writeObjectsCSV writes rows, a JSON-encodable list of objects, as CSV
