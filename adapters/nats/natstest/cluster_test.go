@@ -26,17 +26,18 @@ func TestClusterSurvivesTheLossOfTheStreamLeader(t *testing.T) {
 
 	publish := func(from, to int) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), natstest.ClusterReadyTimeout)
-		defer cancel()
+		deadline := time.Now().Add(natstest.ClusterReadyTimeout)
 		for i := from; i < to; i++ {
-			// A publish during an election gets no answer: retried, as
-			// plaint's publisher does, and deduplicated by its id.
+			// A publish during an election, or one sent to the killed
+			// server just before it died, gets no answer: each attempt
+			// waits a few seconds, not the whole deadline, and is retried,
+			// as plaint's publisher does, deduplicated by its id.
 			for {
-				_, err := js.Publish(ctx, "plaint.events.complaint.filed", []byte(`{}`), jetstream.WithMsgID(fmt.Sprintf("m-%d", i)))
+				err := publishOnce(js, fmt.Sprintf("m-%d", i))
 				if err == nil {
 					break
 				}
-				if ctx.Err() != nil {
+				if time.Now().After(deadline) {
 					t.Fatalf("publish %d: %v", i, err)
 				}
 			}
@@ -61,4 +62,13 @@ func TestClusterSurvivesTheLossOfTheStreamLeader(t *testing.T) {
 	if n := natstest.StreamMsgs(t, js, plaintnats.EventsStream); n != 200 {
 		t.Errorf("stream holds %d messages after the restart, want 200", n)
 	}
+}
+
+// publishOnce publishes one message with id and waits at most 3 seconds for
+// the stream's acknowledgement.
+func publishOnce(js jetstream.JetStream, id string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err := js.Publish(ctx, "plaint.events.complaint.filed", []byte(`{}`), jetstream.WithMsgID(id))
+	return err
 }
