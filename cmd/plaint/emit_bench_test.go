@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/plaint/plaint/adapters/nats/natstest"
+	"github.com/plaint/plaint/internal/benchenv"
+
+	plaintnats "github.com/plaint/plaint/adapters/nats"
+)
+
+// BenchmarkEmitSynthetic is issue 14's "emit alone" figure: `plaint emit
+// --synthetic` of PLAINT_BENCH_CUSTOMERS customers (default 20,000) over 24
+// months (seed 7, ~385k events) into an embedded NATS server with plaint's
+// streams and nothing consuming them. The server runs in the benchmark's
+// process, so a -cpuprofile shows the publisher and the server side by side.
+// It reports the events acknowledged per second, from the start of emit
+// (generating the history included) to its last acknowledgement, and checks
+// that the stream holds every event emitted.
+func BenchmarkEmitSynthetic(b *testing.B) {
+	customers := benchenv.Count(b, "PLAINT_BENCH_CUSTOMERS", 20_000)
+	var events, secs float64
+	for range b.N {
+		b.StopTimer()
+		s := natstest.Server(b)
+		natstest.EnsureStreams(b, natstest.Client(b, s.ClientURL()), plaintnats.StreamConfig{})
+		_, js := natstest.Connect(b, s.ClientURL())
+		b.StartTimer()
+		code, out, errOut := runMainB("emit", "--nats-url", s.ClientURL(), "--synthetic",
+			"--customers", fmt.Sprint(customers), "--months", "24", "--seed", "7")
+		b.StopTimer()
+		if code != 0 {
+			b.Fatalf("emit: exit %d\n%s\n%s", code, out, errOut)
+		}
+		m := emitRateLine.FindStringSubmatch(out)
+		if m == nil {
+			b.Fatalf("emit printed no rate:\n%s", out)
+		}
+		n, _ := strconv.ParseFloat(m[1], 64)
+		rate, _ := strconv.ParseFloat(m[2], 64)
+		if stored := natstest.StreamMsgs(b, js, plaintnats.EventsStream); float64(stored) != n {
+			b.Fatalf("emit published %.0f events, the stream holds %d", n, stored)
+		}
+		events += n
+		secs += n / rate
+		s.Shutdown()
+		b.StartTimer()
+	}
+	b.ReportMetric(events/secs, "events/s")
+	b.ReportMetric(secs*1e9/events, "ns/event")
+}
+
+// emitRateLine matches emit's summary: the events acknowledged and their rate.
+var emitRateLine = regexp.MustCompile(`published \d+ events: (\d+) acked .* (\d+) events/s in`)
