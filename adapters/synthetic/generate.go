@@ -1,6 +1,7 @@
 package synthetic
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -58,10 +59,11 @@ type generator struct {
 	start     time.Time
 	end       time.Time
 	customers []*customer
-	buckets   [][]domain.Event // events waiting for their month, by month index
-	injected  [][]domain.Event // injected complaints (Config.Inject), likewise
-	complaint int              // complaint number sequence
-	injRnd    *random          // draws of the injections (Config.Inject)
+	buckets   [][][]domain.Event // events waiting for their month, by month index, in chunks
+	chunks    [][]domain.Event   // empty chunks of sent months, reused
+	injected  [][]domain.Event   // injected complaints (Config.Inject), likewise
+	complaint int                // complaint number sequence
+	injRnd    *random            // draws of the injections (Config.Inject)
 	sum       Summary
 	cum       []float64 // cumulative day weights of month cumFor
 	cumFor    time.Time
@@ -86,7 +88,7 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 		rnd:      newRandom(cfg.Seed),
 		start:    cfg.End.AddDate(0, 1-cfg.Months, 0),
 		end:      cfg.End.AddDate(0, 1, 0),
-		buckets:  make([][]domain.Event, cfg.Months),
+		buckets:  make([][][]domain.Event, cfg.Months),
 		injected: make([][]domain.Event, cfg.Months),
 		sum:      Summary{ByType: map[domain.Type]int64{}},
 		injRnd:   newRandom(cfg.Seed ^ 0x1f3e5a7c),
@@ -98,7 +100,10 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 		release int // month after whose events it is delivered
 	}
 	var late []held
-	var last *domain.Event
+	// last is a copy of the last base event sent, the one a duplicate
+	// repeats: the storage it was sent from is reused.
+	var last domain.Event
+	haveLast := false
 	// send emits ev; an injected complaint (base false) draws nothing from
 	// the history's random stream, so that it stays the one the same seed
 	// gives without injections.
@@ -111,34 +116,45 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 		if !base {
 			return nil
 		}
-		if last != nil && g.rnd.chance(cfg.Duplicates) {
+		if haveLast && g.rnd.chance(cfg.Duplicates) {
 			// The source sends an event again (a retry after a lost ack).
-			dup := *last
+			dup := last
 			if err := emit(&dup); err != nil {
 				return err
 			}
 			g.sum.Events++
 			g.sum.Duplicates++
 		}
-		last = ev
+		if cfg.Duplicates > 0 {
+			last = *ev
+		}
+		haveLast = true
 		return nil
 	}
-	var order []*domain.Event // a month's events in event-time order
+	var (
+		events []*domain.Event // a month's events in the order they were made
+		order  []timeOrder     // the same in event-time order
+	)
 	for m := range cfg.Months {
 		if err := ctx.Err(); err != nil {
 			return g.sum, fmt.Errorf("synthetic: %w", err)
 		}
 		g.month(m, arrivals[m])
-		evs, inj := g.buckets[m], g.injected[m]
+		chunks, inj := g.buckets[m], g.injected[m]
 		g.buckets[m], g.injected[m] = nil, nil
-		// Sorting pointers moves 8 bytes an event instead of the event.
-		order = order[:0]
-		for i := range evs {
-			order = append(order, &evs[i])
+		events, order = events[:0], order[:0]
+		for _, evs := range chunks {
+			for i := range evs {
+				order = append(order, timeOrder{evs[i].Time.UnixNano(), len(events)})
+				events = append(events, &evs[i])
+			}
 		}
-		slices.SortStableFunc(order, func(a, b *domain.Event) int { return a.Time.Compare(b.Time) })
+		// Sorting 16-byte keys, ties broken by the order made: the order of
+		// a stable sort by time, without moving the events.
+		slices.SortFunc(order, timeOrder.compare)
 		slices.SortStableFunc(inj, func(a, b domain.Event) int { return a.Time.Compare(b.Time) })
-		for _, ev := range order {
+		for _, o := range order {
+			ev := events[o.i]
 			for len(inj) > 0 && inj[0].Time.Before(ev.Time) {
 				if err := send(&inj[0], false); err != nil {
 					return g.sum, err
@@ -170,6 +186,12 @@ func Generate(ctx context.Context, cfg Config, emit func(*domain.Event) error) (
 			}
 		}
 		late = keep
+		// The month is sent (a late event was copied, and so is the last
+		// one a duplicate repeats): its chunks serve the months to come.
+		for _, evs := range chunks {
+			clear(evs)
+			g.chunks = append(g.chunks, evs[:0])
+		}
 	}
 	for i := range late {
 		g.sum.Late++
@@ -336,18 +358,55 @@ func (g *generator) add(ev domain.Event) {
 	}
 }
 
-func (g *generator) queue(ev domain.Event) { g.queueIn(g.buckets, ev) }
+// timeOrder is the sort key of a month's event: its time, then the
+// order it was made in.
+type timeOrder struct {
+	at int64 // event time, Unix nanoseconds
+	i  int   // index in the order made
+}
 
-// queueInjected queues an injected complaint for its month.
-func (g *generator) queueInjected(ev domain.Event) { g.queueIn(g.injected, ev) }
+func (a timeOrder) compare(b timeOrder) int {
+	return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.i, b.i))
+}
 
-// queueIn appends ev to its month's bucket of buckets.
-func (g *generator) queueIn(buckets [][]domain.Event, ev domain.Event) {
-	if !ev.Time.Before(g.end) {
+// chunkEvents is the number of events a chunk of a month's bucket holds
+// (1.5 MiB): a bucket grows by a chunk, without copying what it holds.
+const chunkEvents = 4096
+
+// queue appends ev to its month's bucket.
+func (g *generator) queue(ev domain.Event) {
+	m, ok := g.monthOf(ev.Time)
+	if !ok {
 		return
 	}
-	m := (ev.Time.Year()-g.start.Year())*12 + int(ev.Time.Month()) - int(g.start.Month())
-	buckets[m] = append(buckets[m], ev)
+	b := g.buckets[m]
+	if len(b) == 0 || len(b[len(b)-1]) == chunkEvents {
+		var c []domain.Event
+		if n := len(g.chunks); n > 0 {
+			c, g.chunks = g.chunks[n-1], g.chunks[:n-1]
+		} else {
+			c = make([]domain.Event, 0, chunkEvents)
+		}
+		b = append(b, c)
+		g.buckets[m] = b
+	}
+	b[len(b)-1] = append(b[len(b)-1], ev)
+}
+
+// queueInjected queues an injected complaint for its month.
+func (g *generator) queueInjected(ev domain.Event) {
+	if m, ok := g.monthOf(ev.Time); ok {
+		g.injected[m] = append(g.injected[m], ev)
+	}
+}
+
+// monthOf returns the month index of t, and false for a time after the end
+// of the history.
+func (g *generator) monthOf(t time.Time) (int, bool) {
+	if !t.Before(g.end) {
+		return 0, false
+	}
+	return (t.Year()-g.start.Year())*12 + int(t.Month()) - int(g.start.Month()), true
 }
 
 func (g *generator) event(t domain.Type, system string, at time.Time, c *customer, d domain.Data) domain.Event {

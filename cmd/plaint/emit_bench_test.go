@@ -55,3 +55,25 @@ func BenchmarkEmitSynthetic(b *testing.B) {
 
 // emitRateLine matches emit's summary: the events acknowledged and their rate.
 var emitRateLine = regexp.MustCompile(`published \d+ events: (\d+) acked .* (\d+) events/s in`)
+
+// BenchmarkEmitSyntheticDryRun is the part of BenchmarkEmitSynthetic before
+// NATS: generating the same history and checking each event as the server
+// will (encode, decode), publishing nothing.
+func BenchmarkEmitSyntheticDryRun(b *testing.B) {
+	customers := benchenv.Count(b, "PLAINT_BENCH_CUSTOMERS", 20_000)
+	var events int
+	for range b.N {
+		code, out, errOut := runMainB("emit", "--dry-run", "--synthetic",
+			"--customers", fmt.Sprint(customers), "--months", "24", "--seed", "7")
+		m := dryRunLine.FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			b.Fatalf("emit --dry-run: exit %d\n%s\n%s", code, out, errOut)
+		}
+		n, _ := strconv.Atoi(m[1])
+		events += n
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+}
+
+var dryRunLine = regexp.MustCompile(`dry run: (\d+) events would be published`)
