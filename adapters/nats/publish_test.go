@@ -231,3 +231,55 @@ func TestPublisherWaitHonoursContext(t *testing.T) {
 		t.Fatalf("err %v, stats %+v; want deadline exceeded and 1 failed", err, st)
 	}
 }
+
+// TestPublisherKeepsEachMessageWhileTheCallerReusesItsBuffer publishes 3000
+// events encoded one after the other into the same buffer, with a window of
+// 8, so that many are in flight while the buffer is overwritten. The stream
+// must hold each event once, with its own payload, in the order published.
+func TestPublisherKeepsEachMessageWhileTheCallerReusesItsBuffer(t *testing.T) {
+	f := newPublishFixture(t, true)
+	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{Window: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	var buf []byte
+	for i := range n {
+		ev := testEvent(i)
+		buf = ev.AppendJSON(buf[:0])
+		if err := p.Publish(ctx, ev.Type.Subject(), plaintnats.MsgID(&ev), buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := p.Wait(ctx)
+	if err != nil || st.Acked != n || st.Duplicates != 0 || st.Retries != 0 {
+		t.Fatalf("stats %+v, err %v; want %d acked once each", st, err, n)
+	}
+	cons, err := f.js.OrderedConsumer(ctx, plaintnats.EventsStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Stop()
+	if got := f.storedCount(t); got != n {
+		t.Fatalf("stream holds %d messages, want %d", got, n)
+	}
+	for i := range n {
+		msg, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := testEvent(i)
+		if want := ev.AppendJSON(nil); string(msg.Data()) != string(want) {
+			t.Fatalf("message %d is\n%s\nwant\n%s", i+1, msg.Data(), want)
+		}
+		if id := msg.Headers().Get(jetstream.MsgIDHeader); id != plaintnats.MsgID(&ev) {
+			t.Fatalf("message %d has Nats-Msg-Id %q, want %q", i+1, id, plaintnats.MsgID(&ev))
+		}
+	}
+}

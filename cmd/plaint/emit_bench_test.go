@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
 	"github.com/plaint/plaint/internal/benchenv"
@@ -18,19 +19,23 @@ import (
 // streams and nothing consuming them. The server runs in the benchmark's
 // process, so a -cpuprofile shows the publisher and the server side by side.
 // It reports the events acknowledged per second, from the start of emit
-// (generating the history included) to its last acknowledgement, and checks
-// that the stream holds every event emitted.
+// (generating the history included) to its last acknowledgement, the CPU
+// time (user and system) of the process, publisher and server, per event,
+// and checks that the stream holds every event emitted.
 func BenchmarkEmitSynthetic(b *testing.B) {
 	customers := benchenv.Count(b, "PLAINT_BENCH_CUSTOMERS", 20_000)
 	var events, secs float64
+	var cpu time.Duration
 	for range b.N {
 		b.StopTimer()
 		s := natstest.Server(b)
 		natstest.EnsureStreams(b, natstest.Client(b, s.ClientURL()), plaintnats.StreamConfig{})
 		_, js := natstest.Connect(b, s.ClientURL())
 		b.StartTimer()
+		cpu0 := benchenv.CPUTime()
 		code, out, errOut := runMainB("emit", "--nats-url", s.ClientURL(), "--synthetic",
 			"--customers", fmt.Sprint(customers), "--months", "24", "--seed", "7")
+		cpu += benchenv.CPUTime() - cpu0
 		b.StopTimer()
 		if code != 0 {
 			b.Fatalf("emit: exit %d\n%s\n%s", code, out, errOut)
@@ -51,6 +56,7 @@ func BenchmarkEmitSynthetic(b *testing.B) {
 	}
 	b.ReportMetric(events/secs, "events/s")
 	b.ReportMetric(secs*1e9/events, "ns/event")
+	b.ReportMetric(float64(cpu.Nanoseconds())/events, "cpu-ns/event")
 }
 
 // emitRateLine matches emit's summary: the events acknowledged and their rate.

@@ -7,7 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Count reads a count from the environment variable name ("1M", "250k" or a
@@ -30,4 +32,15 @@ func Count(tb testing.TB, name string, def int) int {
 		tb.Fatalf("%s=%q is not a count (use 1M, 250k or a number)", name, os.Getenv(name))
 	}
 	return n * mult
+}
+
+// CPUTime returns the CPU time (user and system) the process used so far,
+// or 0 when the system does not say: on a shared machine, CPU per event is
+// steadier than a rate.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
