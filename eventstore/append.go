@@ -34,6 +34,15 @@ type Batch struct {
 	// an order (the ingest keeps the stream's) lets the next batch queue
 	// then, and the committer still commits them together.
 	Queued func()
+	// Epoch, when set, is the Committer.Epoch the caller's chain of
+	// batches began in: the batch is stored only if no batch or
+	// transaction of the committer failed since (a failure moves the
+	// epoch on before any later batch can commit), and otherwise fails
+	// with ErrFenced, none of it stored. A caller that keeps its batches in
+	// an order and lets the next queue before this one committed (see
+	// Queued) sets it, so that no batch of the chain commits after one
+	// before it failed. Committer.AppendBatch only; 0 fences nothing.
+	Epoch uint64
 }
 
 // Append stores events in one transaction and returns after it committed

@@ -32,11 +32,15 @@ func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) 
 	if n == 0 {
 		return nil, nil
 	}
+	if b.Epoch != 0 && b.Epoch != c.epoch.Load() {
+		return nil, ErrFenced
+	}
 	ps := make([]*pending, 0, n)
 	var queueErr error
 	c.closeMu.RLock()
 	if c.closed {
 		c.closeMu.RUnlock()
+		c.failed(b)
 		return nil, ErrClosed
 	}
 	// One batch at a time joins the queue, so that a batch's events stay
@@ -54,6 +58,7 @@ queue:
 		} else {
 			p.deadLetter = true
 		}
+		p.epoch = b.Epoch
 		select {
 		case c.reqs <- p:
 			ps = append(ps, p)
@@ -68,6 +73,9 @@ queue:
 				break queue
 			}
 		}
+	}
+	if queueErr != nil {
+		c.failed(b) // what of it joined the queue is fenced too
 	}
 	c.batchMu.Unlock()
 	c.closeMu.RUnlock()
@@ -93,4 +101,12 @@ queue:
 		return nil, err
 	}
 	return results, nil
+}
+
+// failed moves the epoch on when b, which has one, failed before all of it
+// joined the queue: no batch after it in its chain may then commit.
+func (c *Committer) failed(b Batch) {
+	if b.Epoch != 0 {
+		c.epoch.CompareAndSwap(b.Epoch, b.Epoch+1)
+	}
 }

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plaint/plaint/domain"
@@ -25,6 +26,7 @@ type Committer struct {
 	batchMu  sync.Mutex // held while one AppendBatch queues its events
 	onCommit func(events, duplicates int)
 	onBatch  func(size int, took time.Duration)
+	epoch    atomic.Uint64 // see Epoch
 }
 
 type pending struct {
@@ -33,6 +35,7 @@ type pending struct {
 	ev         *domain.Event
 	own        domain.Event
 	streamSeq  uint64 // the event's JetStream stream sequence, 0 when none
+	epoch      uint64 // its batch's Epoch, 0 when none
 	deadLetter bool
 	res        Result
 	err        error
@@ -61,6 +64,7 @@ func WithBatchHook(fn func(size int, took time.Duration)) CommitterOption {
 // NewCommitter starts a committer on the log. Close stops it.
 func NewCommitter(l *Log, opts ...CommitterOption) *Committer {
 	c := &Committer{log: l, maxBatch: 8192, stop: make(chan struct{})}
+	c.epoch.Store(1)
 	for _, o := range opts {
 		o(c)
 	}
@@ -71,6 +75,12 @@ func NewCommitter(l *Log, opts ...CommitterOption) *Committer {
 }
 
 var pendingPool = sync.Pool{New: func() any { return &pending{done: make(chan struct{}, 1)} }}
+
+// Epoch returns the committer's epoch: it starts at 1 and moves on with
+// every transaction that fails and every batch with an Epoch that fails
+// before all of it joined the queue. A batch given an Epoch that has
+// passed is not stored (see Batch.Epoch).
+func (c *Committer) Epoch() uint64 { return c.epoch.Load() }
 
 // Append stores ev and returns once the transaction holding it has committed.
 // An invalid event is rejected at once without affecting others.
@@ -146,7 +156,12 @@ func (c *Committer) run() {
 		events, streams = events[:0], streams[:0]
 		var dl uint64
 		anyStream := false
+		epoch := c.epoch.Load()
 		for _, p := range batch {
+			if p.epoch != 0 && p.epoch != epoch {
+				p.err = ErrFenced // a batch before it failed
+				continue
+			}
 			if p.deadLetter {
 				dl++
 			} else {
@@ -159,12 +174,23 @@ func (c *Committer) run() {
 			streams = streams[:0]
 		}
 		began := time.Now()
-		results, err := c.log.appendValid(events, streams, dl)
+		var results []Result
+		var err error
+		if len(events) > 0 || dl > 0 {
+			results, err = c.log.appendValid(events, streams, dl)
+		}
+		if err != nil {
+			c.epoch.Add(1) // before any later transaction
+		}
 		if c.onBatch != nil {
 			c.onBatch(len(batch), time.Since(began))
 		}
 		i, stored, dups := 0, 0, 0
 		for _, p := range batch {
+			if p.err == ErrFenced {
+				p.done <- struct{}{}
+				continue
+			}
 			p.err = err
 			if !p.deadLetter && err == nil {
 				p.res = results[i]

@@ -27,6 +27,11 @@ var (
 	// and sound.
 	ErrKeySnapshot = errors.New("the dedupe key snapshot was not written")
 
+	// ErrFenced is returned by Committer.AppendBatch for a batch whose
+	// Epoch has passed: a batch or transaction of the committer failed
+	// since (see Batch.Epoch). None of the batch is stored.
+	ErrFenced = errors.New("a batch queued before this one failed: this one is not stored, so that none is stored ahead of it")
+
 	// ErrNotExist is returned by Open with WithReadOnly when there is no log at
 	// the path.
 	ErrNotExist = errors.New("event log does not exist")

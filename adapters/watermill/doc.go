@@ -57,7 +57,12 @@
 // with one AppendBatch, in the order the groups were handed out (the
 // Router handles them concurrently; each waits for the one before to join
 // the committer's queue, see turn.go), so that the log keeps the stream's
-// order. Middleware does the rest: it counts what is
+// order. A failure of plaint itself keeps it too: the failed group is
+// nacked, none of the groups after it is stored (those queued already are
+// fenced by the committer, eventstore.Batch.Epoch), and once the failure's
+// back-off has passed the Subscriber rewinds the consumer to its ack floor
+// (SubscriberConfig.Rewind), so that the failed group is retried in its
+// place. Middleware does the rest: it counts what is
 // received, recovers a panic (Watermill's Recoverer), makes the dead-letter
 // decision (invalid messages are published to the dead-letter stream and
 // counted before the message is acknowledged) and handles plaint's own

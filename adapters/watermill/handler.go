@@ -3,6 +3,7 @@ package watermill
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -46,7 +47,9 @@ type rejected struct {
 // and it returns once they are committed; the invalid ones are returned in
 // a *rejection for the deadLetters middleware. Any other error is a failure
 // of plaint itself: the message is nacked, and the events already stored
-// are dropped as duplicates on redelivery.
+// are dropped as duplicates on redelivery. A failed group keeps its turn
+// until the Subscriber has held its chain (see turn.go), so that no group
+// after it is stored first.
 func (in *Ingest) handle(msg *message.Message) error {
 	n := messagesIn(msg)
 	events := make([]domain.Event, 0, n)
@@ -72,10 +75,13 @@ func (in *Ingest) handle(msg *message.Message) error {
 		events = append(events, ev)
 		from = append(from, f)
 	}
-	// The valid events first: the dead letters must not delay them. They
-	// are stored even when the message is going to be nacked, so that its
-	// redelivery drops them as duplicates. A group with none lets the next
-	// one go at once.
+	// A failure to decode stores nothing of the group: it comes again,
+	// whole, in its place.
+	if decodeErr != nil {
+		return fmt.Errorf("decode: %w", decodeErr)
+	}
+	// The valid events first: the dead letters must not delay them. A
+	// group with none lets the next one go at once.
 	if len(events) == 0 {
 		turnOf(msg.Context()).done()
 	} else {
@@ -84,9 +90,6 @@ func (in *Ingest) handle(msg *message.Message) error {
 			return err
 		}
 		invalid = append(invalid, late...)
-	}
-	if decodeErr != nil {
-		return fmt.Errorf("decode: %w", decodeErr)
 	}
 	if len(invalid) > 0 {
 		return &rejection{invalid}
@@ -131,35 +134,64 @@ func (in *Ingest) storedBefore(f Frame, ev *domain.Event) bool {
 //
 // With a BatchStore, in batch mode, the events join the store's queue in
 // the order the groups were handed out (see turn): it waits for the group
-// before to queue first. (A store without AppendBatch keeps no stream
-// sequences, and its appends go concurrently, in no order.)
+// before to queue first, and lets the next one go once its own events are
+// queued (eventstore.Batch.Queued). It stores nothing when a group before
+// failed (errHeld), and with a Fencer neither does the committer when one
+// queued before fails after (eventstore.Batch.Epoch). On a failure it keeps
+// its turn: the Subscriber holds the chain before it lets the next group
+// go. (A store without AppendBatch keeps no stream sequences, and its
+// appends go concurrently, in no order.)
 func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []Frame) ([]rejected, error) {
 	t := turnOf(ctx)
-	defer t.done()
-	if bs, ok := in.cfg.Store.(BatchStore); ok {
-		if err := t.wait(ctx); err != nil {
-			return nil, fmt.Errorf("wait for the group before: %w", err)
+	bs, ok := in.cfg.Store.(BatchStore)
+	if !ok {
+		t.done()
+		return in.appendEach(ctx, events, from)
+	}
+	if err := t.wait(ctx); err != nil {
+		return nil, fmt.Errorf("wait for the group before: %w", err)
+	}
+	if t.held() {
+		return nil, errHeld
+	}
+	var epoch uint64
+	if f, ok := in.cfg.Store.(Fencer); ok {
+		epoch = t.epoch(f.Epoch)
+	}
+	seqs := make([]uint64, len(from))
+	for i, f := range from {
+		seqs[i] = f.StreamSeq
+	}
+	// The decoder validated every event: the store does not again.
+	results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events, StreamSeqs: seqs, Valid: true, Queued: t.done, Epoch: epoch})
+	switch {
+	case err == nil:
+		t.done()
+		for _, r := range results {
+			in.counted(r)
 		}
-		seqs := make([]uint64, len(from))
-		for i, f := range from {
-			seqs[i] = f.StreamSeq
-		}
-		// The decoder validated every event: the store does not again.
-		results, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events, StreamSeqs: seqs, Valid: true, Queued: t.done})
+		return nil, nil
+	case errors.Is(err, eventstore.ErrFenced):
+		return nil, errHeld
+	case domain.ErrorCode(err) != domain.EINVALID:
+		return nil, fmt.Errorf("append %d events: %w", len(events), err)
+	}
+	// The store rejects an event the decoder accepted: append one by one,
+	// in order, so that only that one is dead-lettered.
+	var late []rejected
+	for i := range events {
+		res, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events[i : i+1], StreamSeqs: seqs[i : i+1]})
 		switch {
 		case err == nil:
-			for _, r := range results {
-				in.counted(r)
-			}
-			return nil, nil
-		case domain.ErrorCode(err) != domain.EINVALID:
-			return nil, fmt.Errorf("append %d events: %w", len(events), err)
+			in.counted(res[0])
+		case domain.ErrorCode(err) == domain.EINVALID:
+			late = append(late, rejected{from[i], err})
+		default:
+			return nil, fmt.Errorf("append %s/%s: %w", events[i].Source, events[i].ID, err)
 		}
-		// The store rejects an event the decoder accepted: append one by
-		// one, so that only that one is dead-lettered.
 	}
 	t.done()
-	return in.appendEach(ctx, events, from)
+	return late, nil
 }
 
 // appendEach appends events with concurrent Append calls (so that the

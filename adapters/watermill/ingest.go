@@ -46,6 +46,17 @@ type BatchStore interface {
 
 var _ BatchStore = (*eventstore.Committer)(nil)
 
+// Fencer is a BatchStore that fences batches (eventstore.Batch.Epoch), as
+// *eventstore.Committer does: with it no group is stored after one queued
+// before it failed in the store, which keeps the stream's order through a
+// failure of the store (see turn.go).
+type Fencer interface {
+	BatchStore
+	Epoch() uint64
+}
+
+var _ Fencer = (*eventstore.Committer)(nil)
+
 // Hooks are optional callbacks for metrics (for example Prometheus
 // counters). They are called from many goroutines and must be fast.
 type Hooks struct {

@@ -49,6 +49,13 @@ func (in *Ingest) redeliverLater(h message.HandlerFunc) message.HandlerFunc {
 			in.failures.succeeded()
 			return out, nil
 		}
+		if errors.Is(err, errHeld) {
+			// Not a failure: a group before it failed, and it comes
+			// again after that one (see turn.go).
+			delay.Message(msg, delay.For(0))
+			msg.Nack()
+			return nil, nil
+		}
 		in.errs.Add(1)
 		if hook := in.cfg.Hooks.Error; hook != nil {
 			hook(err)

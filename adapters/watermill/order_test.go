@@ -2,6 +2,7 @@ package watermill_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -144,4 +145,54 @@ func checkStreamOrder(t *testing.T, l *eventstore.Log) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// failOnceStore is the committer with one AppendBatch that fails, as
+// plaint's own failure (not an invalid event): the call numbered fail is
+// held for at most hold, so that the groups after it are handed out and
+// wait for their turn, and then fails without storing anything.
+type failOnceStore struct {
+	*eventstore.Committer
+	fail  int64
+	hold  time.Duration
+	calls atomic.Int64
+}
+
+func (f *failOnceStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
+	if len(b.Events) == 0 || f.calls.Add(1) != f.fail {
+		return f.Committer.AppendBatch(ctx, b)
+	}
+	// A bounded hold, not a wait for work: the groups behind this one
+	// can only wait for its turn meanwhile.
+	select {
+	case <-time.After(f.hold):
+	case <-ctx.Done():
+	}
+	return nil, errors.New("disk on fire")
+}
+
+// TestAFailedGroupIsStoredBeforeTheGroupsAfterIt fails the second group's
+// append with plaint's own failure while the groups after it wait for
+// their turn: none of them may be stored before it, so that the log ends
+// in the stream's order, every message stored once.
+func TestAFailedGroupIsStoredBeforeTheGroupsAfterIt(t *testing.T) {
+	e := newEnv(t)
+	const n = 600
+	for i := range n {
+		e.publishEvent(complaint("crm", fmt.Sprint(i)))
+	}
+	store := &failOnceStore{Committer: e.com, fail: 2, hold: 300 * time.Millisecond}
+	rewind := func(ctx context.Context) error { return e.client.ResetConsumer(ctx, "") }
+	r := e.start(plaintwm.Config{Store: store, Batch: 50, NakDelay: 50 * time.Millisecond, Rewind: rewind})
+	testutil.WaitFor(t, waitLimit, "every event stored and acked", func() bool { return e.log.LastSeq() >= n && e.allAcked(n) })
+	if c := store.calls.Load(); c < 4 {
+		t.Fatalf("%d groups: the test needs several", c)
+	}
+	if st := r.Stats(); st.Stored != n || st.Duplicates != 0 || st.Errors != 1 {
+		t.Fatalf("stats %+v: want %d stored, no duplicates, one failure", st, n)
+	}
+	if got := readLog(t, e.log); len(got) != n {
+		t.Fatalf("the log holds %d events, want %d", len(got), n)
+	}
+	checkStreamOrder(t, e.log)
 }

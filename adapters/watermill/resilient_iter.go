@@ -77,9 +77,17 @@ func (r *resilientIter) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
 	}
 }
 
-// renew replaces the current iterator with a new one (what it still holds
-// is dropped: the consumer delivers it again).
-func (r *resilientIter) renew() error {
+// halt stops the current iterator, for resume to replace it: no delivery
+// made after halt goes to it.
+func (r *resilientIter) halt() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cur.Stop()
+}
+
+// resume replaces the current iterator with a new one (what the old one
+// still holds is dropped: the consumer delivers it again).
+func (r *resilientIter) resume() error {
 	it, err := r.open()
 	if err != nil {
 		return err

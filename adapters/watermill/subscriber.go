@@ -97,14 +97,18 @@ type SubscriberConfig struct {
 	// has one. Default DefaultBatchWait.
 	BatchWait time.Duration
 	// Rewind, when set, makes the consumer deliver again, in order, every
-	// message after its ack floor (adapters/nats.Client.ResetConsumer);
-	// those the Subscriber had handed out before count as redeliveries. In batch mode the Subscriber calls it when a delivery is
-	// missing (the consumer sequences of its deliveries skip one: a
-	// delivery lost with a server that died, or with a pull request that
-	// expired), once every message handed out is settled, and then pulls
-	// anew: without it the lost message would come back only after the
-	// ack wait, after later ones, and the log would not keep the stream's
-	// order.
+	// message after its ack floor, numbering its deliveries from 1 again
+	// (adapters/nats.Client.ResetConsumer, a JetStream consumer reset);
+	// those the Subscriber had handed out before count as redeliveries.
+	// In batch mode the Subscriber calls it when a delivery is missing
+	// (the consumer sequences of its deliveries skip one: a delivery lost
+	// with a server that died, or with a pull request that expired), and
+	// when a group was nacked (a failure of plaint itself), once every
+	// message handed out is settled (and, after a nack, its delay has
+	// passed), and then pulls anew: without it the lost message, or the
+	// nacked group, would come back after later ones, and the log would
+	// not keep the stream's order. Meanwhile the groups handed out after a
+	// nacked one are held (see turn.go).
 	Rewind func(ctx context.Context) error
 }
 
@@ -370,9 +374,10 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 	defer stopped()
 	prev := (<-chan struct{})(closedTurn)
 	var handed, replayed uint64 // the last stream sequence handed out; that when the consumer was last rewound
-	var seen *deliveries        // lost deliveries are looked for only with a Rewind
+	var seen *deliveries        // lost deliveries are looked for, and failed groups retried in place, only with a Rewind
+	var ch *chain               // the groups handed out since the last rewind
 	if s.cfg.Rewind != nil && s.cfg.Batch > 1 {
-		seen = &deliveries{}
+		seen, ch = &deliveries{}, &chain{}
 	}
 	for {
 		jm, ok := s.next(ctx, topic, iter, stopping)
@@ -386,7 +391,8 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		var group []jetstream.Msg
 		var iterErr error
 		lost := !seen.follows(jm)
-		if !lost {
+		failed, _ := ch.heldUntil() // a group was nacked: retry it in its place
+		if !lost && !failed {
 			group, lost, iterErr = s.collect(iter, jm, seen)
 		} else {
 			<-s.sem // jm comes again after the rewind
@@ -399,7 +405,7 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 				<-s.sem
 			}
 		default:
-			t := nextTurn(prev)
+			t := nextTurn(prev, ch)
 			prev = t.mine
 			s.handOut(ctx, out, groupMessage(group, replayed), group, t)
 			if d, ok := parseAck(group[len(group)-1].Reply()); ok {
@@ -410,18 +416,28 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 			s.iterEnded(topic, iter, iterErr, stopping)
 			return
 		}
-		if lost {
-			if !s.rewind(ctx, topic, iter, stopping) {
+		if lost || failed {
+			why := errLostDelivery
+			if failed {
+				why = errGroupFailed
+			}
+			if !s.rewind(ctx, topic, iter, stopping, why, ch) {
 				return
 			}
-			*seen, replayed = deliveries{}, handed
+			*seen, replayed, ch = deliveries{reset: true}, handed, &chain{}
 		}
 	}
 }
 
 // deliveries follows the consumer sequences of a subscription's
 // deliveries, to notice a lost one.
-type deliveries struct{ last uint64 }
+type deliveries struct {
+	last uint64
+	// reset: the consumer was rewound, so its next delivery is its first
+	// (consumer sequence 1, as after a JetStream consumer reset). One
+	// that is not was lost with a pull of before the reset.
+	reset bool
+}
 
 // follows reports whether jm is the delivery after the last one (or the
 // first one seen), and takes it as the last; a nil d takes every one.
@@ -433,19 +449,27 @@ func (d *deliveries) follows(jm jetstream.Msg) bool {
 	if !ok {
 		return true
 	}
-	next := d.last == 0 || dl.consumerSeq == d.last+1
+	next := true
+	switch {
+	case d.last != 0:
+		next = dl.consumerSeq == d.last+1
+	case d.reset:
+		next = dl.consumerSeq == 1
+	}
 	d.last = dl.consumerSeq
 	return next
 }
 
-// rewind, after a lost delivery, waits until every message handed out is
-// settled (acked, so that the ack floor is as high as it gets), has Rewind
-// move the consumer back to its ack floor, and pulls anew,
-// dropping what the old pull still held (the consumer delivers it again).
+// rewind, after a lost delivery or a failed group (why), waits until every
+// message handed out is settled (acked, so that the ack floor is as high as
+// it gets), and, when a group of ch failed, until its back-off has passed;
+// it then stops the pull (so that no delivery after the rewind goes to
+// it), has Rewind move the consumer back to its ack floor, and pulls anew.
+// What the old pull still held is dropped: the consumer delivers it again.
 // It returns false when the subscription ends meanwhile.
-func (s *Subscriber) rewind(ctx context.Context, topic string, iter jetstream.MessagesContext, stopping func() bool) bool {
+func (s *Subscriber) rewind(ctx context.Context, topic string, iter jetstream.MessagesContext, stopping func() bool, why error, ch *chain) bool {
 	// Logged as an error: the ingest logs its Info lines at Debug.
-	s.cfg.Logger.Error("Rewinding the consumer to keep the stream's order", errLostDelivery, wm.LogFields{"topic": topic})
+	s.cfg.Logger.Error("Rewinding the consumer to keep the stream's order", why, wm.LogFields{"topic": topic})
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for s.handedOut.Load() > 0 {
@@ -459,6 +483,19 @@ func (s *Subscriber) rewind(ctx context.Context, topic string, iter jetstream.Me
 		case <-s.closing:
 			return false
 		}
+	}
+	if _, retryAt := ch.heldUntil(); !retryAt.IsZero() {
+		select {
+		case <-time.After(time.Until(retryAt)):
+		case <-ctx.Done():
+			return false
+		case <-s.closing:
+			return false
+		}
+	}
+	ri, _ := iter.(*resilientIter)
+	if ri != nil {
+		ri.halt()
 	}
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := s.cfg.Rewind(ctx)
@@ -474,8 +511,8 @@ func (s *Subscriber) rewind(ctx context.Context, topic string, iter jetstream.Me
 			return false
 		}
 	}
-	if ri, ok := iter.(*resilientIter); ok {
-		if err := ri.renew(); err != nil {
+	if ri != nil {
+		if err := ri.resume(); err != nil {
 			s.setErr(fmt.Errorf("consume %s: pull again after the rewind: %w", topic, err))
 			s.cfg.Logger.Error("Pulling again after the rewind failed", err, wm.LogFields{"topic": topic})
 			return false
@@ -578,6 +615,9 @@ func (s *Subscriber) settle(h handout) {
 		}
 	case <-h.msg.Nacked():
 		d := s.nakDelay(h.msg)
+		// Before release lets the group after go: none of the groups after
+		// it is stored until it is, in its place (see turn).
+		h.turn.hold(time.Now().Add(d))
 		for _, jm := range h.group {
 			s.nak(jm, d)
 		}

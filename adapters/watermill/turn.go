@@ -3,6 +3,7 @@ package watermill
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // turn is a group's place in the order its subscription handed groups out,
@@ -16,17 +17,29 @@ import (
 // relies on it: every node's log is then in the same order (the alert
 // detector's answers depend on it), and a stream position maps to a prefix
 // of each node's log (as_of=stream:N).
+//
+// A group that fails (a failure of plaint itself: its message is nacked)
+// would come back after the groups behind it. So a failure holds the
+// group's chain (the groups handed out since the subscription last rewound
+// its consumer, see chain): no later group of it is stored, and the
+// subscription rewinds its consumer to the ack floor once the failure's
+// back-off has passed, which delivers the failed group again, and what
+// follows it, in order. A group queued already behind the failed one is
+// fenced by the committer (eventstore.Batch.Epoch).
 type turn struct {
-	prev <-chan struct{} // closed when the group before may be overtaken
-	mine chan struct{}
-	once sync.Once
+	prev  <-chan struct{} // closed when the group before may be overtaken
+	mine  chan struct{}
+	once  sync.Once
+	chain *chain // nil: failures do not hold the groups after (no Rewind)
 }
 
 // closedTurn is the turn before a subscription's first group.
 var closedTurn = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// nextTurn returns the turn after the one whose channel is prev.
-func nextTurn(prev <-chan struct{}) *turn { return &turn{prev: prev, mine: make(chan struct{})} }
+// nextTurn returns the turn after the one whose channel is prev, in ch.
+func nextTurn(prev <-chan struct{}, ch *chain) *turn {
+	return &turn{prev: prev, mine: make(chan struct{}), chain: ch}
+}
 
 // wait returns once the group before may be overtaken, or ctx ended.
 func (t *turn) wait(ctx context.Context) error {
@@ -46,6 +59,66 @@ func (t *turn) done() {
 	if t != nil {
 		t.once.Do(func() { close(t.mine) })
 	}
+}
+
+// held reports whether a group of t's chain failed: t's group must not be
+// stored now.
+func (t *turn) held() bool {
+	if t == nil || t.chain == nil {
+		return false
+	}
+	held, _ := t.chain.heldUntil()
+	return held
+}
+
+// hold holds t's chain until retryAt (see chain.hold).
+func (t *turn) hold(retryAt time.Time) {
+	if t != nil && t.chain != nil {
+		t.chain.hold(retryAt)
+	}
+}
+
+// epoch returns the committer epoch of t's chain, current() when the
+// chain's first group to append asks (0 without a chain: nothing fenced).
+func (t *turn) epoch(current func() uint64) uint64 {
+	if t == nil || t.chain == nil {
+		return 0
+	}
+	t.chain.epochOnce.Do(func() { t.chain.epoch = current() })
+	return t.chain.epoch
+}
+
+// chain is the groups a subscription hands out between two rewinds of its
+// consumer (batch mode with a Rewind). Once one of them failed it is held:
+// the later ones are not stored, and the subscription rewinds.
+type chain struct {
+	mu      sync.Mutex
+	held    bool
+	retryAt time.Time // the latest retry time a failure asked for
+
+	epochOnce sync.Once
+	epoch     uint64 // eventstore.Committer.Epoch when the chain first appended
+}
+
+// hold holds the chain: a group failed and asks to be retried at retryAt.
+func (c *chain) hold(retryAt time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = true
+	if retryAt.After(c.retryAt) {
+		c.retryAt = retryAt
+	}
+}
+
+// heldUntil reports whether the chain is held, and when its failed group
+// may be retried.
+func (c *chain) heldUntil() (bool, time.Time) {
+	if c == nil {
+		return false, time.Time{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held, c.retryAt
 }
 
 type turnKey struct{}
