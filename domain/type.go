@@ -77,4 +77,20 @@ func ParseType(s string) Type {
 const SubjectPrefix = "plaint.events."
 
 // Subject returns the NATS subject events of type t are published to.
-func (t Type) Subject() string { return SubjectPrefix + t.String() }
+func (t Type) Subject() string {
+	if int(t) < len(typeSubjects) && typeSubjects[t] != "" {
+		return typeSubjects[t]
+	}
+	return SubjectPrefix + t.String()
+}
+
+// typeSubjects holds the subject of each type, so that publishing and
+// decoding an event do not build it again.
+var typeSubjects = func() (subjects [len(typeNames)]string) {
+	for t, n := range typeNames {
+		if n != "" {
+			subjects[t] = SubjectPrefix + n
+		}
+	}
+	return subjects
+}()
