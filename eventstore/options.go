@@ -16,7 +16,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{lockTimeout: 500 * time.Millisecond, now: time.Now, mmapSize: 1 << 30}
+	return options{lockTimeout: 500 * time.Millisecond, now: time.Now, mmapSize: 1 << 30, blocks: true}
 }
 
 // WithReadOnly opens the log for reading only. Several read-only opens may
@@ -44,8 +44,11 @@ func WithInitialMmapSize(n int) Option { return func(o *options) { o.mmapSize = 
 // only when nothing else says the file had a history.
 func WithInitEmpty() Option { return func(o *options) { o.initEmpty = true } }
 
-// WithBlocks(true) makes a writable log store new events in blocks of up to
-// 1024 (record format 3, docs/BLOCKS.md), and WithBlocks(false) one value
-// each (format 2). The log reads both, and what was written before stays
-// as it is.
+// WithBlocks(true), the default, makes a writable log store new events in
+// blocks of up to 1024 (record format 3, docs/BLOCKS.md), and
+// WithBlocks(false) one value each (format 2), as plaint did before blocks
+// (benchmarks compare the two). The log reads every format, and what was
+// written before stays as it is: a log of format 1 or 2 opened for writing
+// takes its new events in blocks after its records, and is format 3 from
+// then on (a plaint older than blocks refuses it).
 func WithBlocks(on bool) Option { return func(o *options) { o.blocks = on } }

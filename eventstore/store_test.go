@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -51,42 +52,69 @@ func TestReadOnlyOpenOfMissingLog(t *testing.T) {
 	}
 }
 
+// TestVerifyFindsCorruption flips a byte of what holds record 1042 behind the
+// log's back: in a log of blocks (the default) the block that holds it, in a
+// log of format 2 the record under its own key. Verify must name it.
 func TestVerifyFindsCorruption(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "events.db")
-	l, err := eventstore.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name   string
+		blocks bool
+		want   string
+	}{
+		{"blocks", true, "block at 1025: block checksum mismatch"},
+		{"format 2", false, "record 1042: checksum mismatch"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "events.db")
+			l, err := eventstore.Open(path, eventstore.WithBlocks(c.blocks))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// In blocks: 1..1024 and 1025..1100.
+			appendN(t, l, "s", 1100)
+			if _, err := l.Verify(context.Background(), nil); err != nil {
+				t.Fatalf("clean log: %v", err)
+			}
+			l.Close()
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte("events"))
+				k, v := holding(b.Cursor(), 1042)
+				v = bytes.Clone(v)
+				v[20] ^= 0xff
+				return b.Put(k, v)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			l, err = eventstore.Open(path, eventstore.WithReadOnly())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			_, err = l.Verify(context.Background(), nil)
+			if !errors.Is(err, eventstore.ErrCorrupt) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want ErrCorrupt with %q", err, c.want)
+			}
+		})
 	}
-	appendN(t, l, "s", 100)
-	if _, err := l.Verify(context.Background(), nil); err != nil {
-		t.Fatalf("clean log: %v", err)
+}
+
+// holding returns the key and value of the events bucket that hold record
+// seq: the record under its own key, or the block whose first sequence is
+// the greatest key before it.
+func holding(c *bolt.Cursor, seq uint64) (k, v []byte) {
+	want := binary.BigEndian.AppendUint64(nil, seq)
+	if k, v = c.Seek(want); k != nil && bytes.Equal(k, want) {
+		return k, v
 	}
-	l.Close()
-	// Flip one byte of record 42 behind the log's back.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
+	if k == nil {
+		return c.Last()
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("events"))
-		k := []byte{0, 0, 0, 0, 0, 0, 0, 42}
-		v := bytes.Clone(b.Get(k))
-		v[20] ^= 0xff
-		return b.Put(k, v)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	l, err = eventstore.Open(path, eventstore.WithReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, err = l.Verify(context.Background(), nil)
-	if !errors.Is(err, eventstore.ErrCorrupt) || !strings.Contains(err.Error(), "record 42: checksum mismatch") {
-		t.Fatalf("err = %v, want ErrCorrupt naming record 42's checksum", err)
-	}
+	return c.Prev()
 }
 
 func TestCommitterGroupsConcurrentAppends(t *testing.T) {

@@ -35,13 +35,27 @@ var benchCategories = []string{"billing", "delivery", "outage", "technical", "se
 
 // benchLog returns the path of a log of PLAINT_BENCH_EVENTS (default 200k) events: 92% complaints,
 // acquisitions and defections, event times over three years with 2% late.
-func benchLog(tb testing.TB) string {
+func benchLog(tb testing.TB) string { return benchLogFormat(tb, benchBlocks()) }
+
+// benchEventsF2 and benchEventsF3 are the logs of benchLogFormat.
+var benchEventsF2, benchEventsF3 benchFile
+
+// benchLogFormat is benchLog in blocks (blocks) or in format 2, for
+// benchmarks that compare the two in one run.
+func benchLogFormat(tb testing.TB, blocks bool) string {
+	f := &benchEventsF2
+	if blocks {
+		f = &benchEventsF3
+	}
+	if blocks == benchBlocks() {
+		f = &benchEvents
+	}
 	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
 	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
 	span := int64(3 * 365 * 24 * time.Hour)
 	segs := []string{"enterprise", "smb", "consumer", "public"}
 	chans := []string{"phone", "email", "chat", "store", "social"}
-	return benchEvents.get(tb, fmt.Sprintf("events-%d.db", n), n, 1, func(r *rand.Rand, i int) (domain.Event, error) {
+	return f.getFormat(tb, fmt.Sprintf("events-%d.db", n), blocks, n, 1, func(r *rand.Rand, i int) (domain.Event, error) {
 		t := start.Add(time.Duration(span / int64(n) * int64(i)))
 		if r.IntN(50) == 0 {
 			t = t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour))))

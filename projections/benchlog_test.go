@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -48,9 +49,24 @@ func benchLogDir() (string, error) {
 	return benchTmp.dir, nil
 }
 
-// get returns the path of the log called name, writing it first when it is
-// missing: n events, event(r, i) the i-th, r seeded with seed.
+// benchBlocks says whether the benchmark logs are written in blocks (record
+// format 3, the default log): PLAINT_BENCH_BLOCKS=0 writes them in format 2
+// (one value an event), as plaint did before blocks, for comparison.
+func benchBlocks() bool { return os.Getenv("PLAINT_BENCH_BLOCKS") != "0" }
+
+// get returns the path of the log called name (name-f2 in format 2, see
+// benchBlocks), writing it first when it is missing: n events, event(r, i)
+// the i-th, r seeded with seed.
 func (f *benchFile) get(tb testing.TB, name string, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) string {
+	return f.getFormat(tb, name, benchBlocks(), n, seed, event)
+}
+
+// getFormat is get for a log in blocks (blocks) or in format 2, whatever
+// PLAINT_BENCH_BLOCKS says.
+func (f *benchFile) getFormat(tb testing.TB, name string, blocks bool, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) string {
+	if !blocks {
+		name = strings.TrimSuffix(name, ".db") + "-f2.db"
+	}
 	f.once.Do(func() {
 		dir, err := benchLogDir()
 		if err != nil {
@@ -61,7 +77,7 @@ func (f *benchFile) get(tb testing.TB, name string, n int, seed uint64, event fu
 		if _, err := os.Stat(f.path); err == nil {
 			return
 		}
-		f.err = writeBenchLog(f.path, n, seed, event)
+		f.err = writeBenchLog(f.path, blocks, n, seed, event)
 	})
 	if f.err != nil {
 		tb.Fatal(f.err)
@@ -70,13 +86,13 @@ func (f *benchFile) get(tb testing.TB, name string, n int, seed uint64, event fu
 }
 
 // writeBenchLog writes the log at path (through a temporary file renamed
-// once complete), appending its events in batches of 50,000.
-func writeBenchLog(path string, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) error {
+// once complete), in blocks or in format 2, appending its events in batches
+// of 50,000.
+func writeBenchLog(path string, blocks bool, n int, seed uint64, event func(r *rand.Rand, i int) (domain.Event, error)) error {
 	tmp := path + ".tmp"
 	os.Remove(tmp)
-	// PLAINT_BENCH_BLOCKS=1 writes the log in blocks (record format 3).
 	l, err := eventstore.Open(tmp, eventstore.WithNoSync(), eventstore.WithInitialMmapSize(4<<30),
-		eventstore.WithBlocks(os.Getenv("PLAINT_BENCH_BLOCKS") == "1"))
+		eventstore.WithBlocks(blocks))
 	if err != nil {
 		return err
 	}

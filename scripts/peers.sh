@@ -12,6 +12,9 @@
 #   PLAINT_BENCH_EVENTS  events in the log (default 1000000; the issue's figure is 10000000)
 #   PLAINT_BENCH_DIR     where the log, the CSV export and the peers' files go
 #                        (default: a new temporary directory, removed at the end)
+#   PLAINT_BENCH_BLOCKS  0 writes plaint's log in record format 2 (one value an
+#                        event, as before blocks); unset or 1, in blocks (format 3,
+#                        the default log). The logs are events-N.db and events-N-f2.db.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +50,11 @@ echo "== generating $n events and exporting complaints (event time, category) to
 PLAINT_BENCH_EXPORT="$dir/events.csv" go test -C "$root" ./projections -count=1 -run '^TestHelperBenchExport$' >/dev/null
 rows=$(wc -l <"$dir/events.csv")
 log="$dir/events-$n.db"
+format="blocks (format 3)"
+if [[ "${PLAINT_BENCH_BLOCKS:-1}" == 0 ]]; then
+	log="$dir/events-$n-f2.db"
+	format="format 2"
+fi
 
 echo "== plaint: build of a new month × category trend (cold first when root can drop caches, then warm)" >&2
 out=$(go test -C "$root" ./projections -count=1 -run '^$' -bench '^BenchmarkBuildMonthCategory$' -benchtime 1x)
@@ -102,7 +110,7 @@ duck_query=$(echo "$duck" | sed -E 's/.*"query":([0-9.]+).*/\1/' | xargs printf 
 duck_size=$(du -m "$dir/peers.duckdb" | cut -f1)
 
 log_size=$(du -m "$log" | cut -f1)
-printf '\n%s events in the log (%s complaints), question: complaints GROUP BY month, category\n\n' "$n" "$rows"
+printf '\n%s events in the log (%s complaints; plaint log in %s), question: complaints GROUP BY month, category\n\n' "$n" "$rows" "$format"
 printf '%-34s %12s %12s %10s\n' "engine" "query (s)" "load (s)" "file (MB)"
 printf '%-34s %12s %12s %10s\n' "plaint (new projection, warm)" "$plaint_warm" "-" "$log_size"
 printf '%-34s %12s %12s %10s\n' "plaint (new projection, cold)" "${plaint_cold:-n/a}" "-" "$log_size"

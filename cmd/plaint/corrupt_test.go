@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,9 +15,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// corruptRecord copies the log at path and flips a byte in the record with
-// sequence seq, returning the copy's path.
-func corruptRecord(t *testing.T, path string, seq uint64) string {
+// corruptRecord copies the log at path and flips a byte in what holds the
+// record with sequence seq: the record under its own key (formats 1 and 2),
+// or the block that holds it (format 3, the default). It returns the copy's
+// path and how verify names what it damaged ("record 17", "block at 1").
+func corruptRecord(t *testing.T, path string, seq uint64) (string, string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -31,17 +34,34 @@ func corruptRecord(t *testing.T, path string, seq uint64) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	var where string
 	err = db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket([]byte("events"))
-		k := []byte{0, 0, 0, 0, 0, 0, 0, byte(seq)}
-		v := bytes.Clone(bk.Get(k))
+		c := bk.Cursor()
+		want := binary.BigEndian.AppendUint64(nil, seq)
+		k, v := c.Seek(want)
+		switch {
+		case k != nil && bytes.Equal(k, want):
+		case k == nil:
+			k, v = c.Last()
+		default:
+			k, v = c.Prev()
+		}
+		if k == nil || len(v) < 5 {
+			return fmt.Errorf("no value holds record %d", seq)
+		}
+		where = fmt.Sprintf("record %d", seq)
+		if v[4] == 3 { // a block (record format 3)
+			where = fmt.Sprintf("block at %d", binary.BigEndian.Uint64(k))
+		}
+		v = bytes.Clone(v)
 		v[len(v)-1] ^= 0x55
 		return bk.Put(k, v)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return out, where
 }
 
 // damagedLogs returns copies of a log of 20,000 events with each kind of

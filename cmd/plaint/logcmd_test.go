@@ -76,10 +76,14 @@ func TestVerifyAndBackupOffline(t *testing.T) {
 	if code, out, _ := runMain(t, "verify", "--file", copyPath); code != 0 || !strings.HasPrefix(out, "ok: 40 records") {
 		t.Fatalf("verify of backup: exit %d %q", code, out)
 	}
-	// Corrupt a record of the copy: verify must fail with exit 3 and say where.
-	corrupt := corruptRecord(t, copyPath, 17)
+	// Corrupt record 17 of the copy (the block that holds it, in a log of
+	// blocks): verify must fail with exit 3 and say where.
+	corrupt, where := corruptRecord(t, copyPath, 17)
+	if !strings.HasPrefix(where, "block at ") {
+		t.Fatalf("the new log holds %s alone, not in a block (blocks are the default)", where)
+	}
 	code, _, errOut = runMain(t, "verify", "--file", corrupt)
-	if code != 3 || !strings.Contains(errOut, "record 17") {
-		t.Fatalf("verify of corrupt copy: exit %d %q", code, errOut)
+	if code != 3 || !strings.Contains(errOut, where) {
+		t.Fatalf("verify of corrupt copy: exit %d %q, want %q", code, errOut, where)
 	}
 }
