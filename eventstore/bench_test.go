@@ -230,3 +230,43 @@ func BenchmarkOpenAfterCleanStop(b *testing.B) {
 	b.ReportMetric(checked.Seconds()/float64(b.N), "checked_s")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkGet measures Snapshot.Get of random sequences in a log of
+// PLAINT_BENCH_EVENTS (default 200k) synthetic complaints, in format 2 (one
+// value an event) and in blocks (format 3, the default: Get decodes the one
+// record it returns, not its block).
+func BenchmarkGet(b *testing.B) {
+	n := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000)
+	evs := benchEvents(11, n)
+	for _, c := range []struct {
+		name   string
+		blocks bool
+	}{{"format=2", false}, {"format=3", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			l, err := eventstore.Open(filepath.Join(b.TempDir(), "events.db"), eventstore.WithNoSync(), eventstore.WithBlocks(c.blocks))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			for i := 0; i < len(evs); i += 50_000 {
+				if _, err := l.Append(evs[i:min(i+50_000, len(evs))]...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			err = l.View(func(s *eventstore.Snapshot) error {
+				seq := uint64(1)
+				for range b.N {
+					seq = (seq*6364136223846793005 + 1442695040888963407) % uint64(n)
+					if _, err := s.Get(seq + 1); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}

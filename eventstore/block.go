@@ -430,22 +430,77 @@ func (d *blockDecoder) decode(b block) error {
 	for i := range n {
 		r := d.buf[off : off+fixedLen+len(d.rest[i]) : off+fixedLen+len(d.rest[i])]
 		off += len(r)
-		for c := colFormat; c < colDim0; c++ {
-			r[packedOffset[c]] = byte(d.vals[c][i])
+		var v [colEventTime]uint32
+		for c := range v {
+			v[c] = d.vals[c][i]
 		}
-		binary.LittleEndian.PutUint64(r[8:], uint64(d.et[i]))
-		binary.LittleEndian.PutUint64(r[16:], uint64(d.rt[i]))
-		for f := range numFixed {
-			binary.LittleEndian.PutUint32(r[24+4*int(f):], d.vals[colDim0+blockCol(f)][i])
-		}
-		copy(r[fixedLen:], d.rest[i])
-		binary.LittleEndian.PutUint32(r, crc32.Checksum(r[4:], castagnoli))
+		assembleRecord(r, &v, d.et[i], d.rt[i], d.rest[i])
 		d.recs = append(d.recs, Record(r))
 	}
 	if d.check {
 		return d.checkHeader()
 	}
 	return nil
+}
+
+// assembleRecord writes into r (fixedLen+len(rest) bytes) the record of the
+// packed column values v, the times et and rt and the rest of its bytes,
+// and its checksum.
+func assembleRecord(r []byte, v *[colEventTime]uint32, et, rt int64, rest []byte) {
+	for c := colFormat; c < colDim0; c++ {
+		r[packedOffset[c]] = byte(v[c])
+	}
+	binary.LittleEndian.PutUint64(r[8:], uint64(et))
+	binary.LittleEndian.PutUint64(r[16:], uint64(rt))
+	for f := range numFixed {
+		binary.LittleEndian.PutUint32(r[24+4*int(f):], v[colDim0+blockCol(f)])
+	}
+	copy(r[fixedLen:], rest)
+	binary.LittleEndian.PutUint32(r, crc32.Checksum(r[4:], castagnoli))
+}
+
+// decodeAt decodes record i of block b alone, into a new buffer: a read of
+// one record (Get) does not decode the block's other records. Like decode
+// without d.check, it trusts the checksum, and never panics.
+func (d *blockDecoder) decodeAt(b block, i int) (Record, error) {
+	if err := readBlockHeader(b, &d.hdr, &d.cols); err != nil {
+		return nil, err
+	}
+	n := d.hdr.n
+	if i < 0 || i >= n {
+		return nil, fmt.Errorf("record %d of a block of %d", i, n)
+	}
+	var v [colEventTime]uint32
+	for c := colFormat; c < colEventTime; c++ {
+		x, err := unpackAt(d.cols[c], n, i)
+		if err != nil {
+			return nil, fmt.Errorf("block column %d: %w", c, err)
+		}
+		if c < colDim0 && x > 0xff {
+			return nil, fmt.Errorf("block column %d: value %d is not a byte", c, x)
+		}
+		v[c] = x
+	}
+	et, err := timeAt(d.cols[colEventTime], i)
+	if err != nil {
+		return nil, fmt.Errorf("block event times: %w", err)
+	}
+	rt, err := timeAt(d.cols[colRecordTime], i)
+	if err != nil {
+		return nil, fmt.Errorf("block record times: %w", err)
+	}
+	p := d.cols[colRest]
+	var rest []byte
+	for j := 0; j <= i; j++ {
+		l, w := binary.Uvarint(p)
+		if w <= 0 || uint64(len(p)-w) < l {
+			return nil, fmt.Errorf("block record %d: truncated", j)
+		}
+		rest, p = p[w:w+int(l)], p[w+int(l):]
+	}
+	r := make([]byte, fixedLen+len(rest))
+	assembleRecord(r, &v, et, rt, rest)
+	return Record(r), nil
 }
 
 // checkHeader checks that the header of the decoded block says what its
@@ -524,6 +579,82 @@ func (d *blockDecoder) unpack(p []byte, n int, dst []uint32) ([]uint32, error) {
 		dst[i] = d.dict[idx]
 	}
 	return dst, nil
+}
+
+// unpackAt returns value i of a packed column of n values. It reads the
+// column's dictionary up to the value's entry only.
+func unpackAt(p []byte, n, i int) (uint32, error) {
+	k, w := binary.Uvarint(p)
+	if w <= 0 || k == 0 || k > uint64(n) {
+		return 0, fmt.Errorf("bad dictionary size")
+	}
+	p = p[w:]
+	// The indexes follow the k uvarints of the dictionary.
+	end, seen, run := 0, uint64(0), 0
+	for seen < k {
+		if end == len(p) || run == binary.MaxVarintLen64 {
+			return 0, fmt.Errorf("bad dictionary entry %d", seen)
+		}
+		if run++; p[end] < 0x80 {
+			seen, run = seen+1, 0
+		}
+		end++
+	}
+	dict, idx := p[:end], uint64(0)
+	if k > 1 {
+		width := uint(bits.Len(uint(k - 1)))
+		q := p[end:]
+		if want := (uint(n)*width + 7) / 8; uint(len(q)) != want {
+			return 0, fmt.Errorf("%d bytes of indexes, want %d", len(q), want)
+		}
+		// The index's bits start at bit i*width; width <= 10, so they
+		// span at most 3 bytes.
+		bit := uint(i) * width
+		var acc uint64
+		for j, b := range q[bit/8 : min(bit/8+3, uint(len(q)))] {
+			acc |= uint64(b) << (8 * uint(j))
+		}
+		if idx = acc >> (bit % 8) & (1<<width - 1); idx >= k {
+			return 0, fmt.Errorf("index %d past the %d values", idx, k)
+		}
+	}
+	var v uint64
+	for j := range idx + 1 {
+		dv, w := binary.Uvarint(dict)
+		if w <= 0 || j > 0 && dv == 0 {
+			return 0, fmt.Errorf("bad dictionary entry %d", j)
+		}
+		if v += dv; v > 1<<32-1 {
+			return 0, fmt.Errorf("dictionary entry %d overflows", j)
+		}
+		dict = dict[w:]
+	}
+	return uint32(v), nil
+}
+
+// timeAt returns time i of a time column.
+func timeAt(p []byte, i int) (int64, error) {
+	if len(p) < 9 {
+		return 0, fmt.Errorf("truncated")
+	}
+	u := p[0]
+	t := int64(binary.LittleEndian.Uint64(p[1:]))
+	if u == unitAllEqual || i == 0 {
+		return t, nil
+	}
+	if u > maxBlockUnitExp {
+		return 0, fmt.Errorf("unit 10^%d", u)
+	}
+	p = p[9:]
+	for j := 1; j <= i; j++ {
+		q, w := binary.Varint(p)
+		if w <= 0 {
+			return 0, fmt.Errorf("truncated at %d", j)
+		}
+		p = p[w:]
+		t = int64(uint64(t) + uint64(q*pow10[u]))
+	}
+	return t, nil
 }
 
 // readTimes reads a time column of n times into dst.

@@ -6,8 +6,9 @@ import (
 )
 
 // FuzzBlock checks that generated records of every shape survive the block
-// round trip byte for byte, and that decoding arbitrary bytes, or a block
-// with bytes of the input laid over it, never panics and, when the decode
+// round trip byte for byte (the whole block, and one record alone), and
+// that decoding arbitrary bytes, or a block with bytes of the input laid
+// over it, never panics and, when the decode
 // checks, never passes damage.
 func FuzzBlock(f *testing.F) {
 	f.Add(uint64(1), uint16(3), uint16(0), []byte{})
@@ -30,13 +31,19 @@ func FuzzBlock(f *testing.F) {
 				t.Fatalf("record %d changed", i)
 			}
 		}
+		i := int(at) % len(recs)
+		if r, err := (&blockDecoder{}).decodeAt(b, i); err != nil || !bytes.Equal(r, recs[i]) {
+			t.Fatalf("decodeAt %d: %v", i, err)
+		}
 		_ = (&blockDecoder{}).decode(block(junk))
 		_ = (&blockDecoder{check: true}).decode(block(junk))
+		_, _ = (&blockDecoder{}).decodeAt(block(junk), int(n))
 		if len(junk) > 0 {
 			bad := append(block(nil), b...)
 			off := int(at) % len(bad)
 			changed := copy(bad[off:], junk) > 0 && !bytes.Equal(bad, b)
 			_ = (&blockDecoder{}).decode(bad)
+			_, _ = (&blockDecoder{}).decodeAt(bad, i)
 			if err := (&blockDecoder{check: true}).decode(bad); err == nil && changed {
 				// The checksum may, rarely, match other bytes; they must
 				// then still decode to sound records.

@@ -137,6 +137,20 @@ func TestBlockRoundTrip(t *testing.T) {
 				t.Fatalf("seed %d: record %d:\n got %x\nwant %x", seed, i, []byte(dec.recs[i]), []byte(recs[i]))
 			}
 		}
+		// One record alone (Get) gives the same bytes.
+		var one blockDecoder
+		for _, i := range []int{0, n / 2, n - 1, g.r.IntN(n)} {
+			r, err := one.decodeAt(blk, i)
+			if err != nil || !bytes.Equal(r, recs[i]) {
+				t.Fatalf("seed %d: decodeAt %d: %v:\n got %x\nwant %x", seed, i, err, []byte(r), []byte(recs[i]))
+			}
+			if rt, err := timeAt(one.cols[colRecordTime], i); err != nil || rt != recs[i].RecordTime() {
+				t.Fatalf("seed %d: timeAt %d: %d, %v, want %d", seed, i, rt, err, recs[i].RecordTime())
+			}
+		}
+		if _, err := one.decodeAt(blk, n); err == nil {
+			t.Fatalf("seed %d: decodeAt past the block's end", seed)
+		}
 		h := dec.hdr
 		if h.first != first || h.n != n || h.last() != first+uint64(n)-1 {
 			t.Fatalf("seed %d: header first %d n %d, want %d %d", seed, h.first, h.n, first, n)

@@ -80,7 +80,8 @@ func decodeStored(d *blockDecoder, k, v []byte) error {
 }
 
 // storedRecord returns the record at seq in the events bucket b, decoding
-// the block that holds it when it is in one; nil when there is none.
+// it alone from the block that holds it when it is in one; nil when there
+// is none.
 func storedRecord(b *bolt.Bucket, seq uint64) (Record, error) {
 	k, v := seekSeq(b.Cursor(), seq)
 	if k == nil {
@@ -92,31 +93,48 @@ func storedRecord(b *bolt.Bucket, seq uint64) (Record, error) {
 		}
 		return Record(v), nil
 	}
-	var d blockDecoder
-	if err := decodeStored(&d, k, v); err != nil {
-		return nil, err
+	first, n, _ := blockSpan(v)
+	if key := binary.BigEndian.Uint64(k); first != key {
+		return nil, fmt.Errorf("%w: block at %d says it starts at %d", ErrCorrupt, key, first)
 	}
-	i := seq - d.hdr.first
-	if seq < d.hdr.first || i >= uint64(d.hdr.n) {
+	if seq < first || seq-first >= uint64(n) {
 		return nil, nil
 	}
-	return d.recs[i], nil
+	var d blockDecoder
+	r, err := d.decodeAt(v, int(seq-first))
+	if err != nil {
+		return nil, fmt.Errorf("%w: block at %d: %v", ErrCorrupt, first, err)
+	}
+	return r, nil
 }
 
 // recordTimeAt returns the record time of the record at seq, reading a
-// block's header when it says it; ok is false when there is no record.
+// block's header or its record time column only; ok is false when there is
+// no record.
 func recordTimeAt(b *bolt.Bucket, seq uint64) (rt int64, ok bool, err error) {
 	k, v := seekSeq(b.Cursor(), seq)
-	if k != nil && isBlock(v) && len(v) >= blockHeaderLen {
-		first, n, _ := blockSpan(v)
-		firstRT, lastRT := int64(binary.LittleEndian.Uint64(v[31:])), int64(binary.LittleEndian.Uint64(v[39:]))
-		switch {
-		case seq < first || seq >= first+uint64(n):
-		case seq == first || firstRT == lastRT:
-			return firstRT, true, nil
-		case seq == first+uint64(n)-1:
-			return lastRT, true, nil
+	if k != nil && isBlock(v) {
+		var h blockHeader
+		var cols [numBlockCols][]byte
+		if err := readBlockHeader(v, &h, &cols); err != nil {
+			return 0, false, fmt.Errorf("%w: block at %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
 		}
+		if key := binary.BigEndian.Uint64(k); h.first != key {
+			return 0, false, fmt.Errorf("%w: block at %d says it starts at %d", ErrCorrupt, key, h.first)
+		}
+		switch {
+		case seq < h.first || seq > h.last():
+			return 0, false, nil
+		case seq == h.first || h.firstRT == h.lastRT:
+			return h.firstRT, true, nil
+		case seq == h.last():
+			return h.lastRT, true, nil
+		}
+		rt, err := timeAt(cols[colRecordTime], int(seq-h.first))
+		if err != nil {
+			return 0, false, fmt.Errorf("%w: block at %d: record times: %v", ErrCorrupt, h.first, err)
+		}
+		return rt, true, nil
 	}
 	r, err := storedRecord(b, seq)
 	if err != nil || len(r) < fixedLen {
