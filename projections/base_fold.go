@@ -92,31 +92,70 @@ func (f *baseFold) NewPart() Part { return &basePart{f: f, cust: map[uint32]cust
 
 func (p *basePart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	res := newResolver(p.f.tab, s)
-	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
+	see := func(seq uint64, t domain.Type, et int64, id, seg uint32) {
+		var c customer
+		if t == domain.TypeCustomerAcquired {
+			c = customer{acq: et, acqSeq: seq, seg: seg}
+		} else {
+			c = customer{def: et}
+		}
+		p.cust[id] = combine(p.cust[id], c)
+	}
+	// ids returns the customer and segment of a record of an older schema,
+	// from its event.
+	ids := func(seq uint64, r eventstore.Record) (id, seg uint32, err error) {
+		ev, err := decodeCurrent(s, r)
+		if err != nil {
+			return 0, 0, fmt.Errorf("record %d: %w", seq, err)
+		}
+		return p.f.tab.Intern(ev.Data.CustomerID), p.f.tab.Intern(ev.Data.Segment), nil
+	}
+	isBase := func(t domain.Type) bool { return t == domain.TypeCustomerAcquired || t == domain.TypeCustomerDefected }
+	// In a log of blocks: the type, schema, event time, customer and
+	// segment columns only, and nothing of a block without acquisitions or
+	// defections.
+	return scanColumnsCounted(s, from, to, seen, []eventstore.Field{eventstore.FieldCustomer, eventstore.FieldSegment}, false, func(c *eventstore.Columns) error {
+		if !c.AnyType(isBase) {
+			return nil
+		}
+		cust, segs := c.Dim(eventstore.FieldCustomer), c.Dim(eventstore.FieldSegment)
+		for j, t := range c.Types {
+			if !isBase(domain.Type(t)) {
+				continue
+			}
+			seq := c.First + uint64(j)
+			var id, seg uint32
+			if c.Schemas[j] == uint32(domain.CurrentSchema) {
+				id, seg = res.local(cust[j]), res.local(segs[j])
+			} else {
+				r, err := c.Record(j)
+				if err != nil {
+					return err
+				}
+				if id, seg, err = ids(seq, r); err != nil {
+					return err
+				}
+			}
+			see(seq, domain.Type(t), c.EventTimes[j], id, seg)
+		}
+		return nil
+	}, func(seq uint64, r eventstore.Record) error {
 		t := r.Type()
-		if t != domain.TypeCustomerAcquired && t != domain.TypeCustomerDefected {
+		if !isBase(t) {
 			return nil
 		}
 		var id, seg uint32
 		if r.Schema() == domain.CurrentSchema {
 			id, seg = res.local(r.Dim(eventstore.FieldCustomer)), res.local(r.Dim(eventstore.FieldSegment))
 		} else {
-			ev, err := decodeCurrent(s, r)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
+			var err error
+			if id, seg, err = ids(seq, r); err != nil {
+				return err
 			}
-			id, seg = p.f.tab.Intern(ev.Data.CustomerID), p.f.tab.Intern(ev.Data.Segment)
 		}
-		var c customer
-		if t == domain.TypeCustomerAcquired {
-			c = customer{acq: r.EventTime(), acqSeq: seq, seg: seg}
-		} else {
-			c = customer{def: r.EventTime()}
-		}
-		p.cust[id] = combine(p.cust[id], c)
+		see(seq, t, r.EventTime(), id, seg)
 		return nil
 	})
-	return err
 }
 
 func (f *baseFold) Merge(pp Part) error {

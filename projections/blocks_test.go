@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
 )
 
@@ -68,6 +70,76 @@ func TestTrendsOnBlocks(t *testing.T) {
 				check(q, all[:len(all)/2+1])
 				q.AsOf = AsOf{Time: time.Unix(0, mid.rt)}
 				check(q, all[:sort.Search(len(all), func(i int) bool { return all[i].rt > mid.rt })])
+			}
+		})
+	}
+}
+
+// TestBaseAndFirstsOnBlocks checks that the active-base and first-seen
+// folds, which read a block's columns, build the same state from a log of
+// blocks, a log of single records and a log of records followed by blocks,
+// with v0 acquisitions and defections among the events (which the base
+// reads from their decoded event), folded in parallel parts.
+func TestBaseAndFirstsOnBlocks(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			type custView struct {
+				acq, def int64
+				acqSeq   uint64
+				seg      string
+			}
+			var bases []map[string]*activeBase
+			var firsts []*firstsFold
+			var custs []map[string]custView
+			for _, turns := range [][]bool{{true, true}, {false, false}, {false, true}} {
+				path := filepath.Join(t.TempDir(), "events.db")
+				c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+				g := newGen(seed)
+				var l *eventstore.Log
+				for k, blocks := range turns {
+					var err error
+					if l, err = eventstore.Open(path, eventstore.WithNoSync(), eventstore.WithClock(c.now), eventstore.WithBlocks(blocks)); err != nil {
+						t.Fatal(err)
+					}
+					g.batches(1500, func(evs []domain.Event) {
+						for i := range evs {
+							if evs[i].Type != domain.TypeComplaintFiled && g.r.IntN(4) == 0 {
+								evs[i].Schema = 0
+							}
+						}
+						if _, err := l.Append(evs...); err != nil {
+							t.Fatal(err)
+						}
+					})
+					if k < len(turns)-1 {
+						l.Close()
+					}
+				}
+				t.Cleanup(func() { l.Close() })
+				o := defaultOptions()
+				o.workers, o.parallelMin = 3, 1
+				base, first := newBaseFold(), newFirstsFold()
+				for _, f := range []Fold{base, first} {
+					if err := foldRange(context.Background(), l, f, 1, l.LastSeq(), &o, new(atomic.Uint64)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cv := map[string]custView{}
+				for id, c := range base.cust {
+					cv[base.tab.Str(id)] = custView{c.acq, c.def, c.acqSeq, base.tab.Str(c.seg)}
+				}
+				bases, firsts, custs = append(bases, base.bases()), append(firsts, first), append(custs, cv)
+			}
+			if len(custs[0]) == 0 || len(firsts[0].first[0]) == 0 {
+				t.Fatalf("nothing folded: %d customers, %d months", len(custs[0]), len(firsts[0].first[0]))
+			}
+			for i := 1; i < len(bases); i++ {
+				if !reflect.DeepEqual(custs[i], custs[0]) || !reflect.DeepEqual(bases[i], bases[0]) {
+					t.Fatalf("log %d: the customer base differs from the log of blocks'", i)
+				}
+				if !reflect.DeepEqual(firsts[i].first, firsts[0].first) {
+					t.Fatalf("log %d: first-seen differs from the log of blocks'", i)
+				}
 			}
 		})
 	}

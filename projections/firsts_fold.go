@@ -84,11 +84,10 @@ func (f *firstsFold) NewPart() Part {
 func (p *firstsPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	lastDay := int64(math.MinInt64)
 	var idx [4]int32
-	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
-		if r.Type().IsReserved() {
-			return nil // plaint's own events (alerts, erasures) are not data
+	see := func(seq uint64, t domain.Type, et, rt int64) {
+		if t.IsReserved() {
+			return // plaint's own events (alerts, erasures) are not data
 		}
-		et := r.EventTime()
 		if d := dayOf(et); d != lastDay {
 			lastDay = d
 			for w, b := range bucketWidths {
@@ -97,12 +96,20 @@ func (p *firstsPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) erro
 		}
 		for w := range idx {
 			if _, ok := p.first[w][idx[w]]; !ok {
-				p.first[w][idx[w]] = firstSeen{Seq: seq, RT: r.RecordTime()}
+				p.first[w][idx[w]] = firstSeen{Seq: seq, RT: rt}
 			}
 		}
+	}
+	// In a log of blocks: the type, event and record time columns only.
+	return scanColumnsCounted(s, from, to, seen, nil, false, func(c *eventstore.Columns) error {
+		for j, t := range c.Types {
+			see(c.First+uint64(j), domain.Type(t), c.EventTimes[j], c.RecordTimes[j])
+		}
+		return nil
+	}, func(seq uint64, r eventstore.Record) error {
+		see(seq, r.Type(), r.EventTime(), r.RecordTime())
 		return nil
 	})
-	return err
 }
 
 func (f *firstsFold) Merge(pp Part) error {

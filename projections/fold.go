@@ -47,17 +47,54 @@ const progressEvery = ProgressEvery
 // every ProgressEvery records and at the end, as Part.Scan must. (The
 // trend fold, the hot path of a build, counts inline.)
 func scanCounted(s Snapshot, from, to uint64, seen *atomic.Uint64, fn func(seq uint64, r eventstore.Record) error) error {
-	var n uint64
+	c := readCounter{seen: seen}
 	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
-		n++
-		if n&(progressEvery-1) == 0 {
-			seen.Add(progressEvery)
-		}
+		c.add(1)
 		return fn(seq, r)
 	})
-	seen.Add(n & (progressEvery - 1))
+	c.done()
 	return err
 }
+
+// scanColumnsCounted is scanCounted for a fold that reads a few columns:
+// on a view that keeps blocks (blockScanner) it calls block once a block
+// with the columns of fields (and severity when asked), and record for each
+// record kept alone; on any other view, record for every record. It counts
+// the records read into seen as scanCounted does.
+func scanColumnsCounted(s Snapshot, from, to uint64, seen *atomic.Uint64, fields []eventstore.Field, severity bool,
+	block func(c *eventstore.Columns) error, record func(seq uint64, r eventstore.Record) error) error {
+	bs, ok := s.(blockScanner)
+	if !ok {
+		return scanCounted(s, from, to, seen, record)
+	}
+	c := readCounter{seen: seen}
+	err := bs.ScanBlocks(from, to, fields, severity, func(cols *eventstore.Columns) error {
+		c.add(uint64(cols.Len()))
+		return block(cols)
+	}, func(seq uint64, r eventstore.Record) error {
+		c.add(1)
+		return record(seq, r)
+	})
+	c.done()
+	return err
+}
+
+// readCounter counts the records a scan read into seen, a ProgressEvery at
+// a time and the rest when done.
+type readCounter struct {
+	n    uint64
+	seen *atomic.Uint64
+}
+
+func (c *readCounter) add(k uint64) {
+	before := c.n
+	c.n += k
+	if crossed := c.n/progressEvery - before/progressEvery; crossed > 0 {
+		c.seen.Add(crossed * progressEvery)
+	}
+}
+
+func (c *readCounter) done() { c.seen.Add(c.n & (progressEvery - 1)) }
 
 // Snapshot is the consistent read view of the log a Part scans: the records
 // up to LastSeq in the store's compact form, read through their accessors,
