@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -96,12 +95,12 @@ func TestHelperBenchCustomers(t *testing.T) {
 	var f *customersFold
 	for i := 0; i < 3; i++ {
 		f = newCustomersFold()
-		start, cpu := time.Now(), cpuSeconds()
+		start, cpu := time.Now(), benchenv.CPUTime().Seconds()
 		if err := foldRange(context.Background(), l, f, 1, l.LastSeq(), &o, new(atomic.Uint64)); err != nil {
 			t.Fatal(err)
 		}
 		fmt.Printf("build %d events %d seconds %.4f customers %d cpu_seconds %.4f\n", i, l.LastSeq(), time.Since(start).Seconds(),
-			f.st.Customers(), cpuSeconds()-cpu)
+			f.st.Customers(), benchenv.CPUTime().Seconds()-cpu)
 	}
 	fmt.Printf("peak_rss_kb %d\n", procStatusKB("VmHWM:"))
 	fmt.Printf("anon_rss_kb %d\n", procStatusKB("RssAnon:"))
@@ -199,13 +198,4 @@ func BenchmarkCustomersBuild(b *testing.B) {
 		}
 		b.ReportMetric(events, "events")
 	}
-}
-
-// cpuSeconds returns the user and system CPU time of the process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -100,15 +99,6 @@ func procStatus(field string) float64 {
 		}
 	}
 	return 0
-}
-
-// cpuTime returns the CPU time (user and system) the process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestPrefillHelper is not a test: BenchmarkDrainBacklog runs the test
@@ -245,7 +235,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 			defer pprof.StopCPUProfile()
 		}
 		b.StartTimer()
-		start, c0 := time.Now(), cpuTime()
+		start, c0 := time.Now(), benchenv.CPUTime()
 		errc := make(chan error, 1)
 		go func() { errc <- in.Run(context.Background()) }()
 		for l.LastSeq() < want {
@@ -256,7 +246,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 			}
 		}
 		lag := stopDetector()
-		elapsed, cpu := time.Since(start), cpuTime()-c0
+		elapsed, cpu := time.Since(start), benchenv.CPUTime()-c0
 		b.StopTimer()
 		if lag >= 0 {
 			b.ReportMetric(lag.Seconds(), "detector-lag-s")
@@ -347,7 +337,7 @@ func BenchmarkCeilingRawAck(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		start, c0 := time.Now(), cpuTime()
+		start, c0 := time.Now(), benchenv.CPUTime()
 		for range events {
 			m, err := it.Next()
 			if err != nil {
@@ -357,7 +347,7 @@ func BenchmarkCeilingRawAck(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		elapsed, cpu := time.Since(start), cpuTime()-c0
+		elapsed, cpu := time.Since(start), benchenv.CPUTime()-c0
 		b.StopTimer()
 		it.Stop()
 		b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
@@ -481,11 +471,11 @@ func routerCeiling(b *testing.B, sub message.Subscriber, events int, work func(*
 		return nil
 	})
 	b.StartTimer()
-	start, c0 := time.Now(), cpuTime()
+	start, c0 := time.Now(), benchenv.CPUTime()
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(context.Background()) }()
 	<-done
-	elapsed, cpu := time.Since(start), cpuTime()-c0
+	elapsed, cpu := time.Since(start), benchenv.CPUTime()-c0
 	b.StopTimer()
 	if err := r.Close(); err != nil {
 		b.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -140,13 +139,13 @@ func BenchmarkBacktest(b *testing.B) {
 	runtime.GC()
 	b.ResetTimer()
 	for range b.N {
-		start, c0 := time.Now(), cpu()
+		start, c0 := time.Now(), benchenv.CPUTime()
 		e, err := projections.Open(l, "")
 		if err != nil {
 			b.Fatal(err)
 		}
 		evs := ensureAndRead(b, e, def)
-		took, c := time.Since(start), cpu()-c0
+		took, c := time.Since(start), benchenv.CPUTime()-c0
 		e.Close()
 		raised := 0
 		for _, ev := range evs {
@@ -161,13 +160,4 @@ func BenchmarkBacktest(b *testing.B) {
 		b.ReportMetric(float64(raised), "raised")
 		b.ReportMetric(0, "ns/op")
 	}
-}
-
-// cpu is the CPU time (user and system) the process used so far.
-func cpu() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
