@@ -77,12 +77,57 @@ func (r *resilientIter) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
 	}
 }
 
-// halt stops the current iterator, for resume to replace it: no delivery
-// made after halt goes to it.
+// haltTimeout bounds how long halt waits for the stopped iterator's
+// subscription to close.
+const haltTimeout = 5 * time.Second
+
+// halt stops the current iterator, for resume to replace it, and returns
+// once its subscription is closed: its unsubscribe is then on the
+// connection ahead of anything sent after halt (a consumer reset), so that
+// the server delivers nothing sent after halt to the old iterator's pull.
+//
+// nats.go's Stop only signals the iterator's goroutine, which unsubscribes
+// later: a reset sent right after Stop could reach the server first, and
+// the server would hand the redelivered messages to the old pull's
+// request, still open, to be lost with the iterator and delivered again
+// only after the ack wait (30 s by default), after the messages behind
+// them.
 func (r *resilientIter) halt() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cur.Stop()
+	cur := r.cur
+	cur.Stop()
+	r.mu.Unlock()
+	if !waitClosed(cur, haltTimeout) {
+		r.logger.Error("The stopped pull iterator did not close; pulling anew regardless (a delivery to it comes again after the ack wait)",
+			errors.New("iterator still subscribed"), wm.LogFields{"waited": haltTimeout.String()})
+	}
+}
+
+// closer is what nats.go's pull iterator has beyond MessagesContext: a
+// channel that is closed once its subscription is. (The channel an
+// iterator of Messages returns is closed only if the subscription is
+// closed when it is asked for, so waitClosed asks again.)
+type closer interface{ Closed() <-chan struct{} }
+
+// waitClosed waits up to timeout until it's subscription is closed, and
+// reports whether it closed (true at once when it does not say).
+func waitClosed(it jetstream.MessagesContext, timeout time.Duration) bool {
+	c, ok := it.(closer)
+	if !ok {
+		return true
+	}
+	deadline := time.Now().Add(timeout)
+	for wait := 50 * time.Microsecond; ; wait = min(2*wait, 10*time.Millisecond) {
+		select {
+		case <-c.Closed():
+			return true
+		default:
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
 }
 
 // resume replaces the current iterator with a new one (what the old one
