@@ -109,8 +109,26 @@ func (e *env) start(cfg plaintwm.Config) *running {
 	case <-time.After(10 * time.Second):
 		e.t.Fatal("ingest did not start")
 	}
-	e.t.Cleanup(func() { r.stop(e.t) })
+	e.t.Cleanup(func() {
+		r.stop(e.t)
+		e.logStateIfFailed(r)
+	})
 	return r
+}
+
+// logStateIfFailed logs, when the test failed, where the consumer and the
+// log stand (what a timed-out wait leaves to explain).
+func (e *env) logStateIfFailed(r *running) {
+	if !e.t.Failed() {
+		return
+	}
+	info := e.consumerInfo()
+	var last uint64
+	if e.log != nil {
+		last = e.log.LastSeq()
+	}
+	e.t.Logf("at the failure: consumer delivered %+v, ack floor %+v, %d pending, %d ack pending, %d redelivered; log last seq %d; ingest stats %+v",
+		info.Delivered, info.AckFloor, info.NumPending, info.NumAckPending, info.NumRedelivered, last, r.Stats())
 }
 
 // stop closes the ingest and checks that Run returned nil.
