@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
+	"github.com/plaint/plaint/adapters/nats/natstest"
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -122,6 +123,55 @@ func TestALostDeliveryIsDeliveredAgainInOrder(t *testing.T) {
 		t.Fatalf("stats %+v: want %d stored and no duplicates", st, n)
 	}
 	checkStreamOrder(t, e.log)
+}
+
+// TestDeliveriesLostBeforeTheFirstAreDeliveredAgainInOrder has another
+// client take the consumer's first deliveries before the ingest starts and
+// never acknowledge them, as a pull renewed before its first message was
+// read (missed heartbeats while a node starts under load) or a stale pull
+// of a killed process does: the ingest's first delivery is then not the
+// consumer's first, so it rewinds the consumer and stores the lost
+// messages first, instead of after the ack wait, after later ones.
+func TestDeliveriesLostBeforeTheFirstAreDeliveredAgainInOrder(t *testing.T) {
+	e := newEnv(t)
+	// A short ack wait: without the rewind the lost messages come back
+	// while the test waits, after the later ones.
+	natstest.EnsureStreams(t, e.client, plaintnats.StreamConfig{AckWait: time.Second})
+	const n, lost = 300, 40
+	for i := range n {
+		e.publishEvent(complaint("crm", fmt.Sprint(i)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	cons, err := e.js.Consumer(ctx, plaintnats.EventsStream, plaintnats.DefaultConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen, err := cons.Fetch(lost, jetstream.FetchMaxWait(waitLimit/2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := 0
+	for range stolen.Messages() {
+		took++ // never acknowledged
+	}
+	if took != lost {
+		t.Fatalf("the other client took %d deliveries, want %d (%v)", took, lost, stolen.Error())
+	}
+	var rewinds atomic.Int64
+	rewind := func(ctx context.Context) error {
+		rewinds.Add(1)
+		return e.client.ResetConsumer(ctx, "")
+	}
+	r := e.start(plaintwm.Config{Store: e.com, Batch: 50, Rewind: rewind})
+	testutil.WaitFor(t, waitLimit, "every event stored and acked", func() bool { return e.log.LastSeq() >= n && e.allAcked(n) })
+	checkStreamOrder(t, e.log)
+	if rewinds.Load() == 0 {
+		t.Fatal("the ingest never rewound its consumer")
+	}
+	if st := r.Stats(); st.Stored != n || st.Duplicates != 0 {
+		t.Fatalf("stats %+v: want %d stored and no duplicates", st, n)
+	}
 }
 
 // checkStreamOrder fails unless each event of the log was stored from a

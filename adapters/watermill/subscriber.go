@@ -102,10 +102,12 @@ type SubscriberConfig struct {
 	// those the Subscriber had handed out before count as redeliveries.
 	// In batch mode the Subscriber calls it when a delivery is missing
 	// (the consumer sequences of its deliveries skip one: a delivery lost
-	// with a server that died, or with a pull request that expired), and
-	// when a group was nacked (a failure of plaint itself), once every
-	// message handed out is settled (and, after a nack, its delay has
-	// passed), and then pulls anew: without it the lost message, or the
+	// with a server that died, or with a pull request that expired or was
+	// renewed; or its first delivery is not the consumer's first, so a
+	// consumer that delivered before and was not reset is rewound at
+	// once), and when a group was nacked (a failure of plaint itself),
+	// once every message handed out is settled (and, after a nack, its
+	// delay has passed), and then pulls anew: without it the lost message, or the
 	// nacked group, would come back after later ones, and the log would
 	// not keep the stream's order. Meanwhile the groups handed out after a
 	// nacked one are held (see turn.go).
@@ -377,7 +379,12 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 	var seen *deliveries        // lost deliveries are looked for, and failed groups retried in place, only with a Rewind
 	var ch *chain               // the groups handed out since the last rewind
 	if s.cfg.Rewind != nil && s.cfg.Batch > 1 {
-		seen, ch = &deliveries{}, &chain{}
+		// The first delivery is checked too: one that is not the
+		// consumer's first (consumer sequence 1, as after the reset plaint
+		// makes at start) may follow deliveries lost before it, to a pull
+		// renewed before its first message was read or to a stale pull of
+		// an earlier process; it then rewinds the consumer at once.
+		seen, ch = &deliveries{reset: true}, &chain{}
 	}
 	for {
 		jm, ok := s.next(ctx, topic, iter, stopping)
@@ -433,14 +440,17 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 // deliveries, to notice a lost one.
 type deliveries struct {
 	last uint64
-	// reset: the consumer was rewound, so its next delivery is its first
-	// (consumer sequence 1, as after a JetStream consumer reset). One
-	// that is not was lost with a pull of before the reset.
+	// reset: the consumer was rewound (or the subscription has seen no
+	// delivery yet), so its next delivery must be its first (consumer
+	// sequence 1, as after a JetStream consumer reset). One that is not
+	// follows deliveries lost with another pull, before the reset or
+	// before the subscription's first.
 	reset bool
 }
 
-// follows reports whether jm is the delivery after the last one (or the
-// first one seen), and takes it as the last; a nil d takes every one.
+// follows reports whether jm is the delivery after the last one (or,
+// after a reset and at first, the consumer's first), and takes it as the
+// last; a nil d takes every one.
 func (d *deliveries) follows(jm jetstream.Msg) bool {
 	if d == nil {
 		return true
