@@ -27,6 +27,8 @@ type Columns struct {
 	key  []byte
 	v    block
 	skip int // the block's records before First
+	dict dictView
+	tail bool // d holds the format, flags and rest columns (see Optional)
 }
 
 // Len returns the number of records.
@@ -46,6 +48,56 @@ func (c *Columns) Record(i int) (Record, error) {
 		}
 	}
 	return c.full.recs[c.skip+i], nil
+}
+
+// Optional returns the optional fields of record i, as Snapshot.Optional
+// does of the record, without assembling the record: the first call of a
+// block decodes its format and flags columns and splits its rest column.
+// Optional.ComplaintID is valid for the transaction, as Snapshot.Optional's.
+func (c *Columns) Optional(i int) (Optional, error) {
+	if !c.tail {
+		if err := c.d.decodeTail(); err != nil {
+			return Optional{}, fmt.Errorf("%w: block at %d: %v", ErrCorrupt, c.d.hdr.first, err)
+		}
+		c.tail = true
+	}
+	j := c.skip + i
+	o, err := readOptionalTail(byte(c.d.vals[colFormat][j]), byte(c.d.vals[colFlags][j]), c.d.rest[j], c.dict)
+	if err != nil {
+		return o, fmt.Errorf("record %d: %w", c.First+uint64(i), err)
+	}
+	return o, nil
+}
+
+// decodeTail decodes, of the block whose columns decodeColumns read, the
+// format and flags columns into d.vals and the rest column into d.rest.
+func (d *blockDecoder) decodeTail() error {
+	n := d.hdr.n
+	for _, c := range [...]blockCol{colFormat, colFlags} {
+		var err error
+		if d.vals[c], err = d.unpack(d.cols[c], n, d.vals[c]); err != nil {
+			return fmt.Errorf("column %d: %v", c, err)
+		}
+		for _, x := range d.vals[c] {
+			if x > 0xff {
+				return fmt.Errorf("column %d: value %d is not a byte", c, x)
+			}
+		}
+	}
+	d.rest = d.rest[:0]
+	p := d.cols[colRest]
+	for i := range n {
+		l, w := binary.Uvarint(p)
+		if w <= 0 || uint64(len(p)-w) < l {
+			return fmt.Errorf("record %d: truncated", i)
+		}
+		d.rest = append(d.rest, p[w:w+int(l):w+int(l)])
+		p = p[w+int(l):]
+	}
+	if len(p) != 0 {
+		return fmt.Errorf("%d bytes after its last record", len(p))
+	}
+	return nil
 }
 
 // Count returns how many records of type t the whole block holds (its
@@ -104,7 +156,7 @@ func (s *Snapshot) ScanBlocks(from, to uint64, fields []Field, severity bool, bl
 			}
 			lo, hi := max(from, seq)-seq, min(to, d.hdr.last())-seq+1
 			cols = Columns{First: seq + lo, Types: d.vals[colType][lo:hi], Schemas: d.vals[colSchema][lo:hi],
-				EventTimes: d.et[lo:hi], RecordTimes: d.rt[lo:hi], d: &d, key: k, v: v, skip: int(lo)}
+				EventTimes: d.et[lo:hi], RecordTimes: d.rt[lo:hi], d: &d, key: k, v: v, skip: int(lo), dict: s.dict}
 			if severity {
 				cols.Severities = d.vals[colSeverity][lo:hi]
 			}

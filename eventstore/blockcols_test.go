@@ -2,8 +2,10 @@ package eventstore_test
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 // TestScanBlocks checks, on a log of records followed by blocks, that
 // ScanBlocks hands out for every sequence of a range exactly what Scan's
 // record holds: the columns asked for of the records in blocks, the records
-// kept alone as they are, and each block's record whole on demand.
+// kept alone as they are, the optional fields of every record, and each block's record whole on demand.
 func TestScanBlocks(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.db")
@@ -29,6 +31,14 @@ func TestScanBlocks(t *testing.T) {
 			evs[j].Data.Severity = uint8(j % 6)
 			if evs[j].Type != domain.TypeComplaintFiled {
 				evs[j].Data.Severity = 0
+			}
+			switch d := &evs[j].Data; {
+			case evs[j].Type == domain.TypeComplaintFiled && j%3 == 0:
+				d.ComplaintID = fmt.Sprintf("K-%d-%d", i, j)
+			case evs[j].Type == domain.TypeRevenueRecorded && j%2 == 0:
+				d.Cost, d.HasCost = d.Amount/3, true
+			case evs[j].Type == domain.TypeCustomerAcquired && j%2 == 0:
+				evs[j].Type, d.Reason, d.Competitor = domain.TypeCustomerDefected, "price", "rival"
 			}
 		}
 		blockLogAppend(t, l, &clock, evs, 700, 1, 90)
@@ -69,6 +79,14 @@ func TestScanBlocks(t *testing.T) {
 						c.EventTimes[i] != g.EventTime() || c.RecordTimes[i] != g.RecordTime() ||
 						c.Dim(eventstore.FieldCategory)[i] != g.Dim(eventstore.FieldCategory) || c.Dim(eventstore.FieldCustomer)[i] != g.Dim(eventstore.FieldCustomer) {
 						t.Fatalf("record %d: columns differ from the record", seq)
+					}
+					want, err := s.Optional(g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := c.Optional(i)
+					if err != nil || !reflect.DeepEqual(got, want) {
+						t.Fatalf("record %d: optional fields %+v (%v), want %+v", seq, got, err, want)
 					}
 					if i%97 == 0 {
 						whole, err := c.Record(i)

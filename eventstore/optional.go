@@ -31,12 +31,17 @@ func (s *Snapshot) Optional(r Record) (Optional, error) { return readOptional(r,
 
 // readOptional is Optional with the dictionary dict.
 func readOptional(r Record, dict dictView) (Optional, error) {
-	var o Optional
 	if len(r) < fixedLen {
-		return o, fmt.Errorf("record is %d bytes, shorter than the header", len(r))
+		return Optional{}, fmt.Errorf("record is %d bytes, shorter than the header", len(r))
 	}
-	b := r[fixedLen:]
-	if r[7]&flagUUID != 0 {
+	return readOptionalTail(r.Format(), r[7], r[fixedLen:], dict)
+}
+
+// readOptionalTail is readOptional of the record of format and flags whose
+// bytes after the fixed header are b (a block keeps them apart).
+func readOptionalTail(format, flags byte, b []byte, dict dictView) (Optional, error) {
+	var o Optional
+	if flags&flagUUID != 0 {
 		if len(b) < 16 {
 			return o, fmt.Errorf("truncated uuid")
 		}
@@ -44,7 +49,7 @@ func readOptional(r Record, dict dictView) (Optional, error) {
 	} else if b = skipString(b); b == nil {
 		return o, fmt.Errorf("truncated id")
 	}
-	if r[7]&flagSubject != 0 {
+	if flags&flagSubject != 0 {
 		if b = skipString(b); b == nil {
 			return o, fmt.Errorf("truncated subject")
 		}
@@ -103,7 +108,7 @@ func readOptional(r Record, dict dictView) (Optional, error) {
 			return o, fmt.Errorf("unknown field tag %d", tag)
 		}
 	}
-	if r.Format() == formatV1 && o.Currency != 0 {
+	if format == formatV1 && o.Currency != 0 {
 		cur, err := dict.str(o.Currency)
 		if err != nil {
 			return o, fmt.Errorf("currency: %w", err)

@@ -38,7 +38,7 @@ func init() {
 
 type customersPart struct {
 	f     *customersFold
-	facts []customers.Fact
+	batch *customers.Batch
 }
 
 func (f *customersFold) NewPart() Part { return &customersPart{f: f} }
@@ -60,14 +60,17 @@ func (p *customersPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) e
 		local[d] = id + 1
 		return id
 	}
-	if p.facts == nil {
-		if b, ok := factBufs.Get().(*[]customers.Fact); ok && uint64(cap(*b)) >= to-from+1 {
-			p.facts = (*b)[:0]
+	if p.batch == nil {
+		if b, ok := batches.Get().(*customers.Batch); ok {
+			p.batch = b
 		} else {
-			p.facts = make([]customers.Fact, 0, to-from+1)
+			p.batch = new(customers.Batch)
 		}
+		p.batch.Grow(int(min(to-from+1, 1<<30)))
 	}
-	err := scanCounted(s, from, to, seen, func(seq uint64, r eventstore.Record) error {
+	// record folds a record kept alone (formats 1 and 2), or one of a block
+	// of an older schema, decoded.
+	record := func(seq uint64, r eventstore.Record) error {
 		t := r.Type()
 		key := r.Dim(eventstore.FieldCustomer)
 		if !customers.Folded(t) || key == 0 {
@@ -79,7 +82,7 @@ func (p *customersPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) e
 				return fmt.Errorf("record %d: %w", seq, err)
 			}
 			if f, ok := customers.FactOf(&ev, key, tab); ok {
-				p.facts = append(p.facts, f)
+				p.batch.Add(&f)
 			}
 			return nil
 		}
@@ -87,24 +90,64 @@ func (p *customersPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) e
 		if err != nil {
 			return fmt.Errorf("record %d: %w", seq, err)
 		}
-		p.facts = append(p.facts, customers.Fact{Type: t, Time: r.EventTime(), Customer: key,
+		p.batch.Add(&customers.Fact{Type: t, Time: r.EventTime(), Customer: key,
 			Segment: str(r.Dim(eventstore.FieldSegment)), Category: str(r.Dim(eventstore.FieldCategory)),
 			Channel: str(r.Dim(eventstore.FieldChannel)), Reason: str(o.Reason), Competitor: str(o.Competitor),
 			Currency: str(o.Currency), Severity: r.Severity(), HasCost: o.HasCost, Amount: o.Amount, Cost: o.Cost,
 			Complaint: customers.ComplaintHash(o.ComplaintID)})
 		return nil
-	})
-	return err
+	}
+	// In a log of blocks: the columns of the fields a fact holds, and each
+	// record's optional fields from the block's rest column, no record
+	// assembled.
+	return scanColumnsCounted(s, from, to, seen, customerFields, true, func(c *eventstore.Columns) error {
+		if !c.AnyType(customers.Folded) {
+			return nil
+		}
+		custs, segs := c.Dim(eventstore.FieldCustomer), c.Dim(eventstore.FieldSegment)
+		cats, chans := c.Dim(eventstore.FieldCategory), c.Dim(eventstore.FieldChannel)
+		for j, typ := range c.Types {
+			t, key := domain.Type(typ), custs[j]
+			if !customers.Folded(t) || key == 0 {
+				continue
+			}
+			if c.Schemas[j] != uint32(domain.CurrentSchema) {
+				r, err := c.Record(j)
+				if err != nil {
+					return err
+				}
+				if err := record(c.First+uint64(j), r); err != nil {
+					return err
+				}
+				continue
+			}
+			o, err := c.Optional(j)
+			if err != nil {
+				return err
+			}
+			p.batch.Add(&customers.Fact{Type: t, Time: c.EventTimes[j], Customer: key,
+				Segment: str(segs[j]), Category: str(cats[j]), Channel: str(chans[j]), Reason: str(o.Reason),
+				Competitor: str(o.Competitor), Currency: str(o.Currency), Severity: uint8(c.Severities[j]),
+				HasCost: o.HasCost, Amount: o.Amount, Cost: o.Cost, Complaint: customers.ComplaintHash(o.ComplaintID)})
+		}
+		return nil
+	}, record)
 }
+
+// customerFields are the fixed fields a customers fact holds.
+var customerFields = []eventstore.Field{eventstore.FieldCustomer, eventstore.FieldSegment, eventstore.FieldCategory, eventstore.FieldChannel}
 
 func (f *customersFold) Merge(pp Part) error {
 	p := pp.(*customersPart)
-	err := f.st.ApplyAll(p.facts)
-	if cap(p.facts) >= 1<<16 {
-		b := p.facts[:0]
-		factBufs.Put(&b)
+	if p.batch == nil {
+		return nil
 	}
-	p.facts = nil
+	err := f.st.ApplyBatch(p.batch)
+	if p.batch.Len() >= 1<<16 {
+		p.batch.Reset()
+		batches.Put(p.batch)
+	}
+	p.batch = nil
 	if err != nil {
 		// Facts come from verified records with customer keys: this is a
 		// programming error, never bad input.
@@ -113,5 +156,5 @@ func (f *customersFold) Merge(pp Part) error {
 	return nil
 }
 
-// factBufs keeps the facts buffers of big scans for the next ones.
-var factBufs sync.Pool
+// batches keeps the fact batches of big scans for the next ones.
+var batches sync.Pool

@@ -9,10 +9,12 @@ import (
 // Fact is one event as the state folds it: its type, event time, the
 // customer's stable key and its fields as ids of the state's Table. A
 // projection over the event log fills Facts straight from stored records;
-// FactOf makes one from a domain.Event.
+// FactOf makes one from a domain.Event. Its fields are ordered so that it
+// takes 64 bytes: a scan writes ten million of them in a build.
 type Fact struct {
-	Type domain.Type
-	Time int64 // event time, Unix ns
+	Time   int64 // event time, Unix ns
+	Amount domain.Money
+	Cost   domain.Money
 	// Customer is the customer's stable key (never 0): the log's dictionary
 	// id of its customer_id, so that an erased customer, whose dictionary
 	// entry becomes erased-<n>, keeps its key and reads its pseudonym.
@@ -23,13 +25,12 @@ type Fact struct {
 	Reason     uint32
 	Competitor uint32
 	Currency   uint32 // 0: no amount
-	Severity   uint8
-	HasCost    bool
-	Amount     domain.Money
-	Cost       domain.Money
 	// Complaint is a hash of the complaint_id (0: none), which pairs a
 	// complaint.resolved with the complaint.filed it resolves.
 	Complaint uint32
+	Type      domain.Type
+	Severity  uint8
+	HasCost   bool
 }
 
 // Folded reports whether the state keeps events of type t.
