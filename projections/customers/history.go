@@ -56,6 +56,19 @@ var errHistory = errors.New("customer history is damaged")
 
 // appendItem appends it, whose predecessor has time prev, to dst.
 func appendItem(dst []byte, it *item, prev int64) []byte {
+	h := itemHeader(it)
+	dst = append(dst, h)
+	d := uint64(it.t - prev)
+	if d%1e9 == 0 {
+		dst = binary.AppendUvarint(dst, d/1e9<<1)
+	} else {
+		dst = binary.AppendUvarint(dst, d<<1|1)
+	}
+	return appendItemBody(dst, h, it)
+}
+
+// itemHeader returns the header byte of it: its type and flags.
+func itemHeader(it *item) byte {
 	h := byte(it.typ) & 0x0f
 	if it.cur != 0 {
 		h |= flagAmount
@@ -66,13 +79,11 @@ func appendItem(dst []byte, it *item, prev int64) []byte {
 	if it.complaint != 0 {
 		h |= flagComplaint
 	}
-	dst = append(dst, h)
-	d := uint64(it.t - prev)
-	if d%1e9 == 0 {
-		dst = binary.AppendUvarint(dst, d/1e9<<1)
-	} else {
-		dst = binary.AppendUvarint(dst, d<<1|1)
-	}
+	return h
+}
+
+// appendItemBody appends what follows the time of it, whose header is h.
+func appendItemBody(dst []byte, h byte, it *item) []byte {
 	dst = binary.AppendUvarint(dst, uint64(it.seg))
 	switch it.typ {
 	case domain.TypeComplaintFiled:
@@ -102,6 +113,32 @@ func appendItem(dst []byte, it *item, prev int64) []byte {
 func decodeHistory(dst []item, hist []byte) ([]item, error) {
 	var prev int64
 	b := hist
+	for len(b) > 0 {
+		h := b[0]
+		it := item{typ: domain.Type(h & 0x0f)}
+		d, k := binary.Uvarint(b[1:])
+		if k <= 0 {
+			return dst, errHistory
+		}
+		if d&1 == 0 {
+			d = d >> 1 * 1e9
+		} else {
+			d >>= 1
+		}
+		it.t = prev + int64(d)
+		prev = it.t
+		var err error
+		if b, err = readItemBody(b[1+k:], h, &it); err != nil {
+			return dst, err
+		}
+		dst = append(dst, it)
+	}
+	return dst, nil
+}
+
+// readItemBody reads into it what follows the time of an item of header h
+// at the start of b, and returns the rest of b.
+func readItemBody(b []byte, h byte, it *item) ([]byte, error) {
 	uv := func() uint64 {
 		v, k := binary.Uvarint(b)
 		if k <= 0 {
@@ -111,61 +148,47 @@ func decodeHistory(dst []item, hist []byte) ([]item, error) {
 		b = b[k:]
 		return v
 	}
-	for len(b) > 0 {
-		h := b[0]
-		b = b[1:]
-		it := item{typ: domain.Type(h & 0x0f)}
-		d := uv()
-		if d&1 == 0 {
-			d = d >> 1 * 1e9
-		} else {
-			d >>= 1
+	it.seg = uint32(uv())
+	switch it.typ {
+	case domain.TypeComplaintFiled:
+		it.cat, it.ch = uint32(uv()), uint32(uv())
+		if len(b) == 0 {
+			return nil, errHistory
 		}
-		it.t = prev + int64(d)
-		prev = it.t
-		it.seg = uint32(uv())
-		switch it.typ {
-		case domain.TypeComplaintFiled:
-			it.cat, it.ch = uint32(uv()), uint32(uv())
-			if len(b) == 0 {
-				return dst, errHistory
-			}
-			it.sev, b = b[0], b[1:]
-		case domain.TypeCustomerRenewed:
-			it.reason = uint32(uv())
-		case domain.TypeCustomerDefected:
-			it.reason, it.competitor = uint32(uv()), uint32(uv())
-		case domain.TypeComplaintResolved, domain.TypeCustomerAcquired, domain.TypeReferralMade, domain.TypeRevenueRecorded:
-		default:
-			return dst, fmt.Errorf("%w: type %d", errHistory, it.typ)
+		it.sev, b = b[0], b[1:]
+	case domain.TypeCustomerRenewed:
+		it.reason = uint32(uv())
+	case domain.TypeCustomerDefected:
+		it.reason, it.competitor = uint32(uv()), uint32(uv())
+	case domain.TypeComplaintResolved, domain.TypeCustomerAcquired, domain.TypeReferralMade, domain.TypeRevenueRecorded:
+	default:
+		return nil, fmt.Errorf("%w: type %d", errHistory, it.typ)
+	}
+	if h&flagAmount != 0 {
+		it.cur = uint32(uv())
+		v, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, errHistory
 		}
-		if h&flagAmount != 0 {
-			it.cur = uint32(uv())
+		b, it.amount = b[k:], domain.Money(v)
+		if h&flagCost != 0 {
 			v, k := binary.Varint(b)
 			if k <= 0 {
-				return dst, errHistory
+				return nil, errHistory
 			}
-			b, it.amount = b[k:], domain.Money(v)
-			if h&flagCost != 0 {
-				v, k := binary.Varint(b)
-				if k <= 0 {
-					return dst, errHistory
-				}
-				b, it.cost, it.hasCost = b[k:], domain.Money(v), true
-			}
+			b, it.cost, it.hasCost = b[k:], domain.Money(v), true
 		}
-		if h&flagComplaint != 0 {
-			if len(b) < 4 {
-				return dst, errHistory
-			}
-			it.complaint, b = binary.LittleEndian.Uint32(b), b[4:]
-		}
-		if b == nil {
-			return dst, errHistory
-		}
-		dst = append(dst, it)
 	}
-	return dst, nil
+	if h&flagComplaint != 0 {
+		if len(b) < 4 {
+			return nil, errHistory
+		}
+		it.complaint, b = binary.LittleEndian.Uint32(b), b[4:]
+	}
+	if b == nil {
+		return nil, errHistory
+	}
+	return b, nil
 }
 
 // encodeHistory returns the encoding of items (sorted by time).

@@ -176,17 +176,18 @@ func (s *State) applyWorker(w, workers int, facts []Fact) error {
 		if sh%workers != w {
 			continue
 		}
-		if err := s.applyOne(s.shards[sh], f); err != nil {
+		it := itemOf(f)
+		if err := s.applyOne(s.shards[sh], f.Customer, &it); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *State) applyOne(d *shard, f *Fact) error {
-	c := &s.custs[f.Customer]
-	it := itemOf(f)
-	s.dirty[f.Customer>>6] |= 1 << (f.Customer & 63)
+// applyOne folds it, of the customer key, whose shard is d.
+func (s *State) applyOne(d *shard, key uint32, it *item) error {
+	c := &s.custs[key]
+	s.dirty[key>>6] |= 1 << (key & 63)
 	if c.n == 0 || it.t >= c.lastT {
 		// In order: nothing folded before changes.
 		seg := it.seg
@@ -196,20 +197,20 @@ func (s *State) applyOne(d *shard, f *Fact) error {
 		if it.typ == domain.TypeCustomerDefected && it.cur == 0 {
 			var err error
 			if d.scratch, err = decodeHistory(d.scratch[:0], c.hist); err != nil {
-				return fmt.Errorf("customer %d: %w", f.Customer, err)
+				return fmt.Errorf("customer %d: %w", key, err)
 			}
-			d.scratch = append(d.scratch, it)
-			d.contribute(f.Customer, d.scratch, len(d.scratch)-1, seg, +1)
+			d.scratch = append(d.scratch, *it)
+			d.contribute(key, d.scratch, len(d.scratch)-1, seg, +1)
 		} else {
-			one := [1]item{it}
-			d.contribute(f.Customer, one[:], 0, seg, +1)
+			one := [1]item{*it}
+			d.contribute(key, one[:], 0, seg, +1)
 		}
 		prev := int64(0)
 		if c.n > 0 {
 			prev = c.lastT
 		}
 		var enc [64]byte
-		e := appendItem(enc[:0], &it, prev)
+		e := appendItem(enc[:0], it, prev)
 		if cap(c.hist)-len(c.hist) < len(e) {
 			c.hist = d.grow(c.hist, len(e))
 		}
@@ -225,17 +226,17 @@ func (s *State) applyOne(d *shard, f *Fact) error {
 	// between items of the same time, so it goes after them.
 	var err error
 	if d.before, err = decodeHistory(d.before[:0], c.hist); err != nil {
-		return fmt.Errorf("customer %d: %w", f.Customer, err)
+		return fmt.Errorf("customer %d: %w", key, err)
 	}
-	d.walk(f.Customer, d.before, -1)
+	d.walk(key, d.before, -1)
 	at, _ := slices.BinarySearchFunc(d.before, it.t+1, func(x item, t int64) int {
 		if x.t < t {
 			return -1
 		}
 		return 1
 	})
-	d.scratch = append(append(append(d.scratch[:0], d.before[:at]...), it), d.before[at:]...)
-	d.walk(f.Customer, d.scratch, +1)
+	d.scratch = append(append(append(d.scratch[:0], d.before[:at]...), *it), d.before[at:]...)
+	d.walk(key, d.scratch, +1)
 	d.buf = encodeHistory(d.buf[:0], d.scratch)
 	c.hist = append(c.hist[:0], d.buf...)
 	c.n++
