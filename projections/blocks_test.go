@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/projections/customers/customerstest"
 )
 
 // TestTrendsOnBlocks is the trend property test on a log that stores its
@@ -140,6 +142,57 @@ func TestBaseAndFirstsOnBlocks(t *testing.T) {
 				if !reflect.DeepEqual(firsts[i].first, firsts[0].first) {
 					t.Fatalf("log %d: first-seen differs from the log of blocks'", i)
 				}
+			}
+		})
+	}
+}
+
+// TestCustomersOnBlocks checks that the customers projection, which reads
+// a block's columns and each record's optional fields from its rest
+// column, answers as the reference fold does on a log of blocks, a log of
+// single records and a log of records followed by blocks, built in
+// parallel parts, with a quarter of the events that are not complaints
+// stored in the older schema (which the fold decodes).
+func TestCustomersOnBlocks(t *testing.T) {
+	for seed := uint64(5); seed <= 6; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			delivered := customerstest.World(seed, 250)
+			r := rand.New(rand.NewPCG(seed, 9))
+			for i := range delivered {
+				if delivered[i].Type != domain.TypeComplaintFiled && r.IntN(4) == 0 {
+					delivered[i].Schema = 0
+				}
+			}
+			var answers []customerAnswers
+			for _, turns := range [][]bool{{true, true}, {false, false}, {false, true}} {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "events.db")
+				c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+				var l *eventstore.Log
+				for k, blocks := range turns {
+					var err error
+					if l, err = eventstore.Open(path, eventstore.WithNoSync(), eventstore.WithClock(c.now), eventstore.WithBlocks(blocks)); err != nil {
+						t.Fatal(err)
+					}
+					part := delivered[k*len(delivered)/len(turns) : (k+1)*len(delivered)/len(turns)]
+					for i := 0; i < len(part); i += 700 {
+						if _, err := l.Append(part[i:min(i+700, len(part))]...); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if k < len(turns)-1 {
+						l.Close()
+					}
+				}
+				t.Cleanup(func() { l.Close() })
+				e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithWorkers(3), withParallelMin(1), WithCheckpointEvery(0))
+				st, names := reference(t, storedOrder(t, l))
+				got := engineAnswers(t, e)
+				sameAnswers(t, fmt.Sprintf("log %v", turns), got, referenceAnswers(t, st, names))
+				answers = append(answers, got)
+			}
+			if len(answers[0].Reviews[1].Customers) == 0 {
+				t.Fatal("the review of 2025-Q3 lists no lost customer")
 			}
 		})
 	}
