@@ -30,9 +30,12 @@ type Batch struct {
 	Valid bool
 	// Queued, when set, is called by Committer.AppendBatch once the batch's
 	// events have joined the commit queue (before they are committed), or
-	// once it knows they never will: a caller that must keep its batches in
-	// an order (the ingest keeps the stream's) lets the next batch queue
-	// then, and the committer still commits them together.
+	// once it knows they never will (a failure, a fenced batch): a caller
+	// that must keep its batches in an order (the ingest keeps the
+	// stream's) lets the next batch queue then, and the committer still
+	// commits them together. It is not called for a batch rejected as
+	// invalid (EINVALID, nothing queued): its caller keeps its place, to
+	// store the batch's valid events there.
 	Queued func()
 	// Epoch, when set, is the Committer.Epoch the caller's chain of
 	// batches began in: the batch is stored only if no batch or

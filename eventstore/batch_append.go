@@ -13,20 +13,22 @@ import (
 // once per event. A batch may be split over consecutive transactions.
 //
 // The results are in the order of b.Events. Every event is validated first
-// (unless b is marked Valid): if one is invalid, nothing is queued and the
-// error (EINVALID) names its index. After a store failure the error is
+// (unless b is marked Valid): if one is invalid, nothing is queued, b.Queued
+// is not called, and the error (EINVALID) names its index. After a store failure the error is
 // returned; some of the events may have been stored (a retry drops them as
 // duplicates). The events are read in place, not copied: b.Events must not
 // change until AppendBatch returns.
 func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) {
+	// A batch rejected as invalid returns before its Queued is armed: its
+	// caller keeps its place to store the batch's valid events in it.
+	if err := b.validate(); err != nil {
+		return nil, err
+	}
 	if b.Queued != nil {
 		q := b.Queued
 		var once sync.Once
 		b.Queued = func() { once.Do(q) }
 		defer b.Queued() // a return before the events joined the queue
-	}
-	if err := b.validate(); err != nil {
-		return nil, err
 	}
 	n := len(b.Events) + int(b.DeadLettered)
 	if n == 0 {

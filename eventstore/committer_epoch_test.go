@@ -73,3 +73,28 @@ func TestABatchQueuedBehindAFailedOneIsFenced(t *testing.T) {
 		t.Fatalf("the log holds %v, want %v", ids, want)
 	}
 }
+
+// TestABatchRejectedAsInvalidIsNotQueued rejects a batch holding an invalid
+// event without calling its Queued (its caller keeps its place, to store
+// the valid events there), and calls it for a valid batch and for one of a
+// passed epoch (which never queues).
+func TestABatchRejectedAsInvalidIsNotQueued(t *testing.T) {
+	l := mustOpenLog(t, filepath.Join(t.TempDir(), "events.db"))
+	defer l.Close()
+	c := NewCommitter(l)
+	defer c.Close()
+	evs := snapEvents("crm", 0, 3)
+	bad := slices.Clone(evs[:2])
+	bad[1].Data.CustomerID = ""
+	queued := 0
+	count := func() { queued++ }
+	if _, err := c.AppendBatch(context.Background(), Batch{Events: bad, Queued: count}); domain.ErrorCode(err) != domain.EINVALID || queued != 0 {
+		t.Fatalf("an invalid batch: %v, Queued called %d times; want EINVALID and none", err, queued)
+	}
+	if _, err := c.AppendBatch(context.Background(), Batch{Events: evs[:2], Queued: count}); err != nil || queued != 1 {
+		t.Fatalf("a valid batch: %v, Queued called %d times; want once", err, queued)
+	}
+	if _, err := c.AppendBatch(context.Background(), Batch{Events: evs[2:], Epoch: c.Epoch() + 1, Queued: count}); !errors.Is(err, ErrFenced) || queued != 2 {
+		t.Fatalf("a fenced batch: %v, Queued called %d times; want ErrFenced and once more", err, queued)
+	}
+}

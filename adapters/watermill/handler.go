@@ -139,7 +139,9 @@ func (in *Ingest) storedBefore(f Frame, ev *domain.Event) bool {
 // failed (errHeld), and with a Fencer neither does the committer when one
 // queued before fails after (eventstore.Batch.Epoch). On a failure it keeps
 // its turn: the Subscriber holds the chain before it lets the next group
-// go. (A store without AppendBatch keeps no stream sequences, and its
+// go. When the store rejects the batch as invalid (an event the decoder
+// accepted breaks a rule of the store's), it keeps its turn too while it
+// appends the events one by one. (A store without AppendBatch keeps no stream sequences, and its
 // appends go concurrently, in no order.)
 func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []Frame) ([]rejected, error) {
 	t := turnOf(ctx)
@@ -177,13 +179,19 @@ func (in *Ingest) appendAll(ctx context.Context, events []domain.Event, from []F
 		return nil, fmt.Errorf("append %d events: %w", len(events), err)
 	}
 	// The store rejects an event the decoder accepted: append one by one,
-	// in order, so that only that one is dead-lettered.
+	// in order, so that only that one is dead-lettered. The group keeps its
+	// turn until the last is stored or rejected (a store calls no Queued
+	// for a batch it rejects as invalid), so that no group after it is
+	// stored first; and each append is fenced as the batch was, so that
+	// none is stored after a group before it failed.
 	var late []rejected
 	for i := range events {
-		res, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events[i : i+1], StreamSeqs: seqs[i : i+1]})
+		res, err := bs.AppendBatch(ctx, eventstore.Batch{Events: events[i : i+1], StreamSeqs: seqs[i : i+1], Epoch: epoch})
 		switch {
 		case err == nil:
 			in.counted(res[0])
+		case errors.Is(err, eventstore.ErrFenced):
+			return nil, errHeld
 		case domain.ErrorCode(err) == domain.EINVALID:
 			late = append(late, rejected{from[i], err})
 		default:

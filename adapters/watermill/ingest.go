@@ -38,7 +38,9 @@ var _ Store = (*eventstore.Committer)(nil)
 // *eventstore.Committer is), and with concurrent Append and DeadLettered
 // calls otherwise. AppendBatch returns only after every transaction
 // holding the batch has committed; it rejects a batch holding an invalid
-// event with an EINVALID error without storing anything.
+// event with an EINVALID error without storing anything and without
+// calling the batch's Queued (the group keeps its place in the stream's
+// order while its valid events are appended one by one).
 type BatchStore interface {
 	Store
 	AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error)

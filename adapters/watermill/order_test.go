@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -243,6 +245,76 @@ func TestAFailedGroupIsStoredBeforeTheGroupsAfterIt(t *testing.T) {
 	}
 	if got := readLog(t, e.log); len(got) != n {
 		t.Fatalf("the log holds %d events, want %d", len(got), n)
+	}
+	checkStreamOrder(t, e.log)
+}
+
+// refusingStore is the committer behind a rule of the store's own that the
+// decoder does not have: it refuses the event with id refuse, handing the
+// committer that event without its customer so that the committer's own
+// check rejects the batch holding it (EINVALID). The ingest then appends
+// that group's events one by one (a batch without Queued): the first of
+// those is held until a group after it has committed, or for at most
+// hold, so that a group after it that may go first is stored first.
+type refusingStore struct {
+	*eventstore.Committer
+	refuse    string
+	hold      time.Duration
+	rejected  atomic.Bool   // a group's batch was refused
+	committed chan struct{} // closed once a group's batch committed after it
+	once      sync.Once
+	held      atomic.Bool
+}
+
+func (s *refusingStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
+	if i := slices.IndexFunc(b.Events, func(ev domain.Event) bool { return ev.ID == s.refuse }); i >= 0 {
+		evs := slices.Clone(b.Events)
+		evs[i].Data.CustomerID = ""
+		b.Events, b.Valid = evs, false
+		res, err := s.Committer.AppendBatch(ctx, b)
+		if b.Queued != nil && domain.ErrorCode(err) == domain.EINVALID {
+			s.rejected.Store(true)
+		}
+		return res, err
+	}
+	if b.Queued == nil && len(b.Events) == 1 && s.rejected.Load() && s.held.CompareAndSwap(false, true) {
+		// A bounded hold, not a wait for work: with the group's turn kept
+		// no group after it reaches the store meanwhile.
+		select {
+		case <-s.committed:
+		case <-time.After(s.hold):
+		}
+	}
+	res, err := s.Committer.AppendBatch(ctx, b)
+	if err == nil && b.Queued != nil && s.rejected.Load() {
+		s.once.Do(func() { close(s.committed) })
+	}
+	return res, err
+}
+
+// TestAGroupTheStoreRejectsKeepsItsTurn has the store reject a group's
+// batch for an event the decoder accepted: the ingest appends its events
+// one by one, dead-letters only that one, and keeps the group's turn until
+// the last is stored, so that the groups after it, handed out and waiting,
+// are stored after it and the log keeps the stream's order.
+func TestAGroupTheStoreRejectsKeepsItsTurn(t *testing.T) {
+	e := newEnv(t)
+	const n = 600
+	for i := range n {
+		e.publishEvent(complaint("crm", fmt.Sprint(i)))
+	}
+	store := &refusingStore{Committer: e.com, refuse: "100", hold: 2 * time.Second, committed: make(chan struct{})}
+	rewind := func(ctx context.Context) error { return e.client.ResetConsumer(ctx, "") }
+	r := e.start(plaintwm.Config{Store: store, Batch: 50, Rewind: rewind})
+	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
+	if !store.rejected.Load() || !store.held.Load() {
+		t.Fatalf("the store refused no group's batch (%v) or held no append one by one (%v): the test shows nothing", store.rejected.Load(), store.held.Load())
+	}
+	if st := r.Stats(); st.Stored != n-1 || st.DeadLettered != 1 || st.Duplicates != 0 || st.Errors != 0 {
+		t.Fatalf("stats %+v: want %d stored, one dead-lettered, no duplicates or failures", st, n-1)
+	}
+	if got := e.dlqMessages(); got != 1 {
+		t.Fatalf("%d dead letters, want 1", got)
 	}
 	checkStreamOrder(t, e.log)
 }
