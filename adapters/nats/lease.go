@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/hex"
@@ -188,7 +189,9 @@ func (c *Client) AcquireLease(ctx context.Context, cfg LeaseConfig) (*Lease, err
 
 // renew updates the lease every TTL/3 until Release. A renewal refused
 // because another node holds the lease loses it (Lost); other failures
-// (the cluster electing, a lost connection) are retried.
+// (the cluster electing, a lost connection) are retried. A lease found at
+// a later revision with this node's own value (a renewal stored whose
+// answer was lost) is still this node's.
 func (l *Lease) renew() {
 	defer close(l.done)
 	tick := time.NewTicker(l.ttl / 3)
@@ -228,16 +231,27 @@ func (l *Lease) renewOnce(ctx context.Context) error {
 		// again if nobody else did.
 		next, err = l.kv.Create(ctx, l.key, l.value)
 		if errors.Is(err, jetstream.ErrKeyExists) {
-			holder := "another node"
-			if e, gerr := l.kv.Get(ctx, l.key); gerr == nil {
+			e, gerr := l.kv.Get(ctx, l.key)
+			if gerr != nil {
+				return fmt.Errorf("the lease moved on; read it: %w", gerr)
+			}
+			if bytes.Equal(e.Value(), l.value) {
+				// Our own value at a later revision: a renewal whose answer
+				// was lost (it timed out while the cluster elected a
+				// leader) was stored. The lease is ours: renew from there.
+				next, err = l.kv.Update(ctx, l.key, l.value, e.Revision())
+				if err != nil {
+					return err
+				}
+			} else {
+				holder := "another node"
 				var h LeaseHolder
 				if json.Unmarshal(e.Value(), &h) == nil {
 					holder = h.String()
 				}
+				return fmt.Errorf("%w: the lease was taken by %s", ErrLeaseHeld, holder)
 			}
-			return fmt.Errorf("%w: the lease was taken by %s", ErrLeaseHeld, holder)
-		}
-		if err != nil {
+		} else if err != nil {
 			return err
 		}
 	}
