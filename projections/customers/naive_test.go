@@ -638,17 +638,24 @@ func (n *naive) linkage(q LinkageQuery, asOf time.Time) *Linkage {
 		all.exp.Add(all.exp, b.exp)
 	}
 	out.NonComplainants, out.NonComplainantsDefections, out.ExposureDays, out.BaseRate = all.n, all.d, days(&all), rate(&all)
+	// The rates as LinkRow defines them, each the exact quotient rounded
+	// once to the nearest float64: what one float64 division of the two
+	// gives, worked out here without the projection's arithmetic.
+	quo := func(x, y *big.Rat) float64 {
+		f, _ := new(big.Rat).Quo(x, y).Float64()
+		return f
+	}
 	for k, a := range rows {
-		r := LinkRow{Category: k.cat, Segment: k.seg, Complainants: a.complainants, Defected: a.defected, AtRisk: a.atRisk,
-			ValueLost: a.lost.amounts(), RevenueAtRisk: []Amount{}}
-		r.DefectionRate = float64(a.defected) / float64(a.complainants)
-		r.BaseRate = out.BaseRate
+		baseRate := out.BaseRate
 		if q.BySegment {
-			r.BaseRate = rate(base[k.seg])
+			baseRate = rate(base[k.seg])
 		}
-		if r.BaseRate != nil && *r.BaseRate > 0 {
-			l := r.DefectionRate / *r.BaseRate
-			r.Lift = &l
+		r := LinkRow{Category: k.cat, Segment: k.seg, Complainants: a.complainants, Defected: a.defected, AtRisk: a.atRisk,
+			DefectionRate: quo(big.NewRat(a.defected, 1), big.NewRat(a.complainants, 1)), BaseRate: baseRate,
+			ValueLost: a.lost.amounts(), RevenueAtRisk: []Amount{}}
+		if baseRate != nil && *baseRate > 0 {
+			lift := quo(new(big.Rat).SetFloat64(r.DefectionRate), new(big.Rat).SetFloat64(*baseRate))
+			r.Lift = &lift
 		}
 		for c, v := range a.risk {
 			x := new(big.Rat).SetFrac(new(big.Int).Mul(v, big.NewInt(a.defected)), big.NewInt(a.complainants))
