@@ -113,12 +113,8 @@ func readOptionalTail(format, flags byte, b []byte, dict dictView) (Optional, er
 		if err != nil {
 			return o, fmt.Errorf("currency: %w", err)
 		}
-		if f := domain.LegacyScale(cur); f != 1 {
-			a := int64(o.Amount) * f
-			if a/f != int64(o.Amount) {
-				return o, fmt.Errorf("amount %d %s overflows when scaled to today's minor units", o.Amount, cur)
-			}
-			o.Amount = domain.Money(a)
+		if o.Amount, _, err = format1Amount(o.Amount, cur); err != nil {
+			return o, err
 		}
 	}
 	return o, nil

@@ -367,14 +367,14 @@ func decodeRecord(r Record, dict lookup) (domain.Event, error) {
 		// Amounts of the few currencies that gained minor digits since.
 		// The text format 1 rendered stays the as-sent form, so that the
 		// output is what it was.
-		if f := domain.LegacyScale(d.Currency); f != 1 {
-			a := int64(d.Amount) * f
-			if a/f != int64(d.Amount) {
-				return ev, fmt.Errorf("amount %d %s overflows when scaled to today's minor units", d.Amount, d.Currency)
-			}
+		a, scaled, err := format1Amount(d.Amount, d.Currency)
+		if err != nil {
+			return ev, err
+		}
+		if scaled {
 			// These currencies had two minor digits then, as USD has.
 			was := strconv.Quote(d.Amount.Format("USD"))
-			d.Amount = domain.Money(a)
+			d.Amount = a
 			var sb domain.AsSentBuilder
 			sb.Add(true, "amount", []byte(was))
 			ev.AsSent = sb.AsSent()
