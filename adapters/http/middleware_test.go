@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 func TestUnknownPathsAndMethodsAreJSONErrors(t *testing.T) {
@@ -107,7 +108,7 @@ func TestAccessLogHasNoPersonalData(t *testing.T) {
 		}
 	}
 	// Each line is written once its answer is sent.
-	eventually(t, "six access log lines", func() bool { return strings.Count(ts.logs.String(), `msg="http request"`) >= 6 })
+	testutil.WaitFor(t, 10*time.Second, "six access log lines", func() bool { return strings.Count(ts.logs.String(), `msg="http request"`) >= 6 })
 	logs := ts.logs.String()
 	for _, bad := range []string{customer, text, secret} {
 		if strings.Contains(logs, bad) {
@@ -126,7 +127,7 @@ func TestRequestMetrics(t *testing.T) {
 	ts.do(t, "GET", "/v1/stats", "", nil)
 	ts.do(t, "GET", "/v1/nope", "", nil)
 	// A request is measured once its answer is sent.
-	eventually(t, "the requests in /metrics", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "the requests in /metrics", func() bool {
 		_, _, body := ts.do(t, "GET", "/metrics", "", nil)
 		return strings.Contains(body, `plaint_http_request_duration_seconds_count{method="GET",route="/v1/stats",status="200"} 2`) &&
 			strings.Contains(body, `plaint_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1`)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // threeEvents are a small log for the route tests.
@@ -151,7 +152,7 @@ func TestForgetRoute(t *testing.T) {
 func TestMetricsRoute(t *testing.T) {
 	ts := newTestServer(t, nil, nil)
 	ts.do(t, "GET", "/healthz", "", nil)
-	eventually(t, "the healthz request in /metrics", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "the healthz request in /metrics", func() bool {
 		code, h, body := ts.do(t, "GET", "/metrics", "", nil)
 		return code == 200 && strings.HasPrefix(h.Get("Content-Type"), "text/plain") &&
 			strings.Contains(body, `plaint_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`)

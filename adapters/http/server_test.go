@@ -95,13 +95,7 @@ func (ts *testServer) do(t *testing.T, method, path, contentType string, body []
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := send(t, req, header)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	ts.doc.checkResponse(t, req, resp.StatusCode, resp.Header, b)
@@ -120,16 +114,18 @@ func wantError(t *testing.T, what string, status int, h http.Header, body string
 	}
 }
 
-// eventually waits until cond holds, failing the test after 10 seconds.
-func eventually(t *testing.T, what string, cond func() bool) {
+// send sets the header (name, value, name, value, ...) on req and sends
+// it; the caller closes the body.
+func send(t *testing.T, req *http.Request, header []string) *http.Response {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // fullConfig gives the server every optional part, so that it registers
@@ -207,13 +203,7 @@ func (ts *testServer) head(t *testing.T, path string, header ...string) (int, ht
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := send(t, req, header)
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		return resp.StatusCode, resp.Header, ""
