@@ -404,15 +404,8 @@ func (n *naive) scorecard(q ScorecardQuery) *Scorecard {
 	}
 	st := New() // only for formatting helpers
 	mc := func(cur, prev nmoney) []MoneyChange {
-		curs := map[string]bool{}
-		for c := range cur {
-			curs[c] = true
-		}
-		for c := range prev {
-			curs[c] = true
-		}
 		out := []MoneyChange{}
-		for c := range curs {
+		for c := range union(cur, prev) {
 			out = append(out, st.moneyChange(st.Strs.Intern(c), sum(cur, c), sum(prev, c)))
 		}
 		slices.SortFunc(out, func(a, b MoneyChange) int { return cmp.Compare(a.Currency, b.Currency) })
@@ -430,14 +423,7 @@ func (n *naive) scorecard(q ScorecardQuery) *Scorecard {
 			row.LostValue = mc(cur.val[domain.TypeCustomerDefected], prev.val[domain.TypeCustomerDefected])
 			row.RenewalValue = mc(cur.val[domain.TypeCustomerRenewed], prev.val[domain.TypeCustomerRenewed])
 			row.RenewalsBy = []ReasonCount{}
-			rs := map[string]bool{}
-			for r := range cur.renewBy {
-				rs[r] = true
-			}
-			for r := range prev.renewBy {
-				rs[r] = true
-			}
-			for r := range rs {
+			for r := range union(cur.renewBy, prev.renewBy) {
 				row.RenewalsBy = append(row.RenewalsBy, ReasonCount{Reason: r, Count: count(cur.renewBy[r], prev.renewBy[r])})
 			}
 			slices.SortFunc(row.RenewalsBy, func(a, b ReasonCount) int {
@@ -447,14 +433,7 @@ func (n *naive) scorecard(q ScorecardQuery) *Scorecard {
 				return cmp.Compare(a.Reason, b.Reason)
 			})
 			row.Revenue = []Profit{}
-			curs := map[string]bool{}
-			for c := range cur.rev {
-				curs[c] = true
-			}
-			for c := range prev.rev {
-				curs[c] = true
-			}
-			for c := range curs {
+			for c := range union(cur.rev, prev.rev) {
 				id := st.Strs.Intern(c)
 				rc, rp, cc, cp := sum(cur.rev, c), sum(prev.rev, c), sum(cur.cost, c), sum(prev.cost, c)
 				row.Revenue = append(row.Revenue, Profit{Currency: c, Revenue: st.moneyChange(id, rc, rp), Cost: st.moneyChange(id, cc, cp),
@@ -465,6 +444,18 @@ func (n *naive) scorecard(q ScorecardQuery) *Scorecard {
 		}
 	}
 	return out
+}
+
+// union returns the set of the keys of a and b.
+func union[M ~map[string]V, V any](a, b M) map[string]bool {
+	keys := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	return keys
 }
 
 // linkage recomputes the linkage by category (and segment).
