@@ -51,17 +51,12 @@ func benchLogFormat(tb testing.TB, blocks bool) string {
 		f = &benchEvents
 	}
 	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
-	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
-	span := int64(3 * 365 * 24 * time.Hour)
 	segs := []string{"enterprise", "smb", "consumer", "public"}
 	chans := []string{"phone", "email", "chat", "store", "social"}
 	return f.getFormat(tb, fmt.Sprintf("events-%d.db", n), blocks, n, 1, func(r *rand.Rand, i int) (domain.Event, error) {
-		t := start.Add(time.Duration(span / int64(n) * int64(i)))
-		if r.IntN(50) == 0 {
-			t = t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour))))
-		}
+		t := benchLate(r, benchTime(i, n))
 		cust := fmt.Sprintf("C-%d", r.IntN(200_000))
-		ev := domain.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i>>16, i), Source: "crm/bench", Time: t,
+		ev := domain.Event{ID: benchID(i), Source: "crm/bench", Time: t,
 			Subject: cust, Schema: domain.CurrentSchema}
 		switch k := r.IntN(100); {
 		case k < 92:

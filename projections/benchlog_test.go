@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
@@ -21,6 +22,30 @@ type benchFile struct {
 	path string
 	err  error
 }
+
+// benchStart and benchSpan are the three years the events of the
+// benchmark logs spread over.
+var benchStart = time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
+
+const benchSpan = int64(3 * 365 * 24 * time.Hour)
+
+// benchTime is the time of the i-th of n events spread evenly over
+// benchSpan from benchStart.
+func benchTime(i, n int) time.Time {
+	return benchStart.Add(time.Duration(benchSpan / int64(n) * int64(i)))
+}
+
+// benchLate returns t, or for one event in 50 (drawn from r) a time up to
+// 90 days before it: an event that comes late.
+func benchLate(r *rand.Rand, t time.Time) time.Time {
+	if r.IntN(50) == 0 {
+		return t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour))))
+	}
+	return t
+}
+
+// benchID is the id of the i-th event of a benchmark log, a canonical UUID.
+func benchID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i>>16, i) }
 
 // benchTmp is the temporary directory of the benchmark logs ("" until one
 // is made there).

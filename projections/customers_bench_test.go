@@ -31,17 +31,12 @@ var custEvents benchFile
 func customersBenchLog(tb testing.TB) string {
 	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
 	nc := benchenv.Count(tb, "PLAINT_BENCH_CUSTOMERS", max(n/10, 1))
-	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
-	span := int64(3 * 365 * 24 * time.Hour)
 	segs := []string{"enterprise", "smb", "consumer", "public"}
 	reasons := []string{"price", "service-quality", "relocation", "competitor-offer"}
 	return custEvents.get(tb, fmt.Sprintf("customers-%d-%d.db", n, nc), n, 3, func(r *rand.Rand, i int) (domain.Event, error) {
-		t := start.Add(time.Duration(span / int64(n) * int64(i))).Truncate(time.Second)
-		if r.IntN(50) == 0 {
-			t = t.Add(-time.Duration(r.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Second)
-		}
+		t := benchLate(r, benchTime(i, n).Truncate(time.Second)).Truncate(time.Second)
 		cust := fmt.Sprintf("C-%07d", r.IntN(nc))
-		ev := domain.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i>>16, i), Source: "crm/bench", Time: t,
+		ev := domain.Event{ID: benchID(i), Source: "crm/bench", Time: t,
 			Subject: cust, Schema: domain.CurrentSchema, Data: domain.Data{CustomerID: cust}}
 		d := &ev.Data
 		switch k := r.IntN(100); {

@@ -18,14 +18,12 @@ var customEvents benchFile
 // three custom data fields: plan (4 values), nps (0-10) and tags (an array).
 func customBenchLog(tb testing.TB) string {
 	n := benchenv.Count(tb, "PLAINT_BENCH_EVENTS", 200_000)
-	start := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
-	span := int64(3 * 365 * 24 * time.Hour)
 	plans := []string{`"gold"`, `"silver"`, `"bronze"`, `"trial"`}
 	tags := []string{`["vip"]`, `["eu","new"]`, `[]`, `["churn-risk"]`}
 	return customEvents.get(tb, fmt.Sprintf("events-custom-%d.db", n), n, 3, func(r *rand.Rand, i int) (domain.Event, error) {
 		cust := fmt.Sprintf("C-%d", r.IntN(200_000))
-		ev := domain.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i>>16, i), Source: "crm/bench", Type: domain.TypeComplaintFiled,
-			Time: start.Add(time.Duration(span / int64(n) * int64(i))), Subject: cust, Schema: domain.CurrentSchema,
+		ev := domain.Event{ID: benchID(i), Source: "crm/bench", Type: domain.TypeComplaintFiled,
+			Time: benchTime(i, n), Subject: cust, Schema: domain.CurrentSchema,
 			Data: domain.Data{CustomerID: cust, Category: benchCategories[r.IntN(len(benchCategories))], Severity: uint8(1 + r.IntN(5))}}
 		var err error
 		ev.AsSent, err = domain.NewAsSent(
