@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +31,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 		srv := startServer(b, data)
 		now := time.Now().UTC()
 		r := rand.New(rand.NewPCG(1, 2))
-		var hist strings.Builder
+		var hist []domain.Event
 		events := 0
 		start := now.AddDate(0, 0, -84)
 		for d := start; d.Before(now); d = d.Add(time.Hour) {
@@ -44,24 +42,17 @@ func BenchmarkAlertLatency(b *testing.B) {
 					if ev.Time.After(now) {
 						continue
 					}
-					j, err := ev.MarshalJSON()
-					if err != nil {
-						b.Fatal(err)
-					}
-					hist.Write(j)
-					hist.WriteByte('\n')
+					hist = append(hist, ev)
 				}
 			}
 		}
 		f := filepath.Join(b.TempDir(), "history.jsonl")
-		if err := os.WriteFile(f, []byte(hist.String()), 0o644); err != nil {
-			b.Fatal(err)
-		}
+		writeJSONL(b, f, hist)
 		if code, _, errs := runMainB("emit", "--file", f, "--nats-url", srv.nats); code != 0 {
 			b.Fatalf("emit: %s", errs)
 		}
 		stored := func() uint64 { return srv.statUint("events") }
-		waitFor(b, 2*time.Minute, "the history to be stored", func() bool { return stored() == uint64(strings.Count(hist.String(), "\n")) })
+		waitFor(b, 2*time.Minute, "the history to be stored", func() bool { return stored() == uint64(len(hist)) })
 
 		client, err := plaintnats.Connect(plaintnats.ConnConfig{URL: srv.nats, Name: "latency-bench"})
 		if err != nil {

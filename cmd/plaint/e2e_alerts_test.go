@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,14 +27,10 @@ import (
 // over the history, and that a new alert appears on the open page, without
 // a reload, when a burst of complaints tips a series over its bound.
 func TestE2EAlerts(t *testing.T) {
-	data := t.TempDir()
-	natsAddr := freePort(t)
-	srv := startServer(t, data, "--nats-listen", natsAddr)
-	now := time.Now().UTC()
-	total := seedHistory(t, "nats://"+natsAddr, now)
+	srv, natsURL, now, total := startSeeded(t)
 	// Triple the billing complaints of the last complete month.
 	last := domain.PeriodOf(domain.BucketMonth, now).Prev()
-	total += publishBurst(t, "nats://"+natsAddr, "billing", last.Start, last.End(), 150)
+	total += publishBurst(t, natsURL, "billing", last.Start, last.End(), 150)
 	waitFor(t, 2*time.Minute, "the history to be stored", func() bool { return srv.statUint("events") == uint64(total) })
 	waitFor(t, 2*time.Minute, "the detector to raise an alert on billing", func() bool { return len(openAlerts(t, srv.http, "billing")) > 0 })
 	// The page is compared with the API once the detector has read the
@@ -103,7 +98,7 @@ func TestE2EAlerts(t *testing.T) {
 		p.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.e2eNotReloaded = true`))
 		// Ten times the usual number-porting complaints, in the running week.
 		week := domain.PeriodOf(domain.BucketWeek, now)
-		publishBurst(t, "nats://"+natsAddr, "number-porting", week.Start, time.Now().UTC().Add(-time.Minute), 120)
+		publishBurst(t, natsURL, "number-porting", week.Start, time.Now().UTC().Add(-time.Minute), 120)
 		p.poll(`[...document.querySelectorAll('#alerts .alert-card h3 a')].some(a => a.textContent.startsWith('number-porting'))`, "the new alert on the open page")
 		if !eval[bool](p, `window.e2eNotReloaded === true`) {
 			t.Fatal("the page was reloaded")
@@ -214,22 +209,14 @@ func checkBand(t *testing.T, p *page, res *projections.TrendResult, band *alerts
 // to, through NATS, and returns n.
 func publishBurst(t *testing.T, natsURL, category string, from, to time.Time, n int) int {
 	t.Helper()
-	var b strings.Builder
-	for i := range n {
-		ev := domain.Event{ID: fmt.Sprintf("burst-%s-%d-%d", category, from.Unix(), i), Source: "e2e/crm", Type: domain.TypeComplaintFiled,
+	evs := make([]domain.Event, n)
+	for i := range evs {
+		evs[i] = domain.Event{ID: fmt.Sprintf("burst-%s-%d-%d", category, from.Unix(), i), Source: "e2e/crm", Type: domain.TypeComplaintFiled,
 			Time: from.Add(to.Sub(from) * time.Duration(i+1) / time.Duration(n+1)).Truncate(time.Second), Schema: 1,
 			Data: domain.Data{CustomerID: fmt.Sprintf("B-%d", i), Category: category, Segment: "consumer", Channel: "phone"}}
-		j, err := ev.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(j)
-		b.WriteByte('\n')
 	}
 	f := filepath.Join(t.TempDir(), "burst.jsonl")
-	if err := os.WriteFile(f, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeJSONL(t, f, evs)
 	plaint(t, "emit", "--file", f, "--nats-url", natsURL)
 	return n
 }

@@ -53,11 +53,7 @@ type viewport struct {
 // TestE2EDashboard checks the dashboard over two years of synthetic history
 // and a current month that has just begun.
 func TestE2EDashboard(t *testing.T) {
-	data := t.TempDir()
-	natsAddr := freePort(t)
-	srv := startServer(t, data, "--nats-listen", natsAddr)
-	now := time.Now().UTC()
-	total := seedHistory(t, "nats://"+natsAddr, now)
+	srv, _, now, total := startSeeded(t)
 	waitFor(t, 2*time.Minute, fmt.Sprintf("the server to store %d events", total), func() bool { return srv.statUint("events") == uint64(total) })
 
 	p := openBrowser(t, srv.http)
@@ -409,6 +405,17 @@ func checkFuturePayloads(t *testing.T, p *page) {
 	}
 }
 
+// startSeeded starts a server with its NATS on a free port and seeds it
+// (seedHistory, as of now); it returns the server, its NATS URL, now and
+// the number of events published.
+func startSeeded(t *testing.T) (srv *server, natsURL string, now time.Time, total int) {
+	t.Helper()
+	natsAddr := freePort(t)
+	srv = startServer(t, t.TempDir(), "--nats-listen", natsAddr)
+	natsURL, now = "nats://"+natsAddr, time.Now().UTC()
+	return srv, natsURL, now, seedHistory(t, natsURL, now)
+}
+
 // seedHistory publishes through NATS a synthetic history that ends with the
 // last complete month, and a few billing complaints of the current month
 // spread over the part of it that has passed. It returns the number of events.
@@ -445,23 +452,15 @@ func seedHistory(t *testing.T, natsURL string, now time.Time) int {
 	elapsed := now.Sub(month.Start)
 	n := max(2, int(math.Round(float64(lastBilling)*elapsed.Seconds()/month.End().Sub(month.Start).Seconds())))
 	partial := filepath.Join(dir, "this-month.jsonl")
-	var b strings.Builder
 	segments := []string{"consumer", "smb", "consumer", "enterprise", "consumer", "student"}
 	channels := []string{"phone", "chat", "app", "phone", "web", "email", "phone"}
-	for i := range n {
-		ev := domain.Event{ID: fmt.Sprintf("so-far-%d", i), Source: "e2e/crm", Type: domain.TypeComplaintFiled,
+	evs := make([]domain.Event, n)
+	for i := range evs {
+		evs[i] = domain.Event{ID: fmt.Sprintf("so-far-%d", i), Source: "e2e/crm", Type: domain.TypeComplaintFiled,
 			Time: month.Start.Add(elapsed * time.Duration(i+1) / time.Duration(n+1)).Truncate(time.Second), Schema: 1,
 			Data: domain.Data{CustomerID: fmt.Sprintf("E2E-%d", i), Category: "billing", Segment: segments[i%len(segments)], Channel: channels[i%len(channels)]}}
-		j, err := ev.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(j)
-		b.WriteByte('\n')
 	}
-	if err := os.WriteFile(partial, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeJSONL(t, partial, evs)
 	plaint(t, "emit", "--file", syn, "--nats-url", natsURL)
 	plaint(t, "emit", "--file", partial, "--nats-url", natsURL)
 	return lines + n
