@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 	"github.com/plaint/plaint/projections/alerts"
 )
 
@@ -56,13 +57,9 @@ func TestAlertsListsOpenAndRecent(t *testing.T) {
 		LastSeq uint64 `json:"last_seq"`
 	}
 	get := func(path string) {
-		resp, err := http.Get(ts.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp, b := testutil.Get(t, ts.URL+path)
 		ans.Open, ans.Recent = nil, nil
-		if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != 200 {
+		if err := json.Unmarshal(b, &ans); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("%s: %d, %v", path, resp.StatusCode, err)
 		}
 	}
@@ -137,11 +134,7 @@ func TestAlertStreamResumesFromLastEventID(t *testing.T) {
 	if e.id != "3" || e.event != alerts.TypeCleared || err != nil || ev.ID != alertEvent(3, "outage", alerts.TypeCleared).ID {
 		t.Fatalf("live event %+v (%v)", e, err)
 	}
-	resp2, err := http.Get(ts.URL + "/v1/alerts/stream?after=x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp2.Body.Close()
+	resp2, _ := testutil.Get(t, ts.URL+"/v1/alerts/stream?after=x")
 	if resp2.StatusCode != http.StatusBadRequest {
 		t.Fatalf("after=x: %d", resp2.StatusCode)
 	}

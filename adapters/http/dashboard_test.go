@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 func newDashboardServer(t *testing.T) *httptest.Server {
@@ -38,12 +40,7 @@ func TestDashboardServesEveryReferencedFile(t *testing.T) {
 			continue
 		}
 		seen[p] = true
-		resp, err := http.Get(ts.URL + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := testutil.Get(t, ts.URL+p)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s: %d", p, resp.StatusCode)
 		}
@@ -116,18 +113,14 @@ func TestDashboardIsSelfContained(t *testing.T) {
 // answered 304 with no body.
 func TestDashboardRevalidates(t *testing.T) {
 	ts := newDashboardServer(t)
-	resp, err := http.Get(ts.URL + "/ui/js/app.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := testutil.Get(t, ts.URL+"/ui/js/app.js")
 	etag := resp.Header.Get("ETag")
 	if etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("ETag %q, Cache-Control %q", etag, resp.Header.Get("Cache-Control"))
 	}
 	req, _ := http.NewRequest("GET", ts.URL+"/ui/js/app.js", nil)
 	req.Header.Set("If-None-Match", etag)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,24 +136,16 @@ func TestDashboardRevalidates(t *testing.T) {
 func TestDashboardUnknownFiles(t *testing.T) {
 	ts := newDashboardServer(t)
 	for _, p := range []string{"/ui/nope.js", "/ui/", "/ui/index.html", "/ui/js/"} {
-		resp, err := http.Get(ts.URL + p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, b := testutil.Get(t, ts.URL+p)
 		var body struct {
 			Error struct{ Code, Message string }
 		}
-		err = json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
+		err := json.Unmarshal(b, &body)
 		if resp.StatusCode != http.StatusNotFound || err != nil || body.Error.Code != "not_found" {
 			t.Fatalf("GET %s: %d %+v (%v)", p, resp.StatusCode, body, err)
 		}
 	}
-	resp, err := http.Get(ts.URL + "/no-such-page")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := testutil.Get(t, ts.URL+"/no-such-page")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("GET /no-such-page: %d, want 404", resp.StatusCode)
 	}

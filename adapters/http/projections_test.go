@@ -12,6 +12,7 @@ import (
 
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/internal/testutil"
 	"github.com/plaint/plaint/projections"
 )
 
@@ -38,12 +39,7 @@ func serverWith(t *testing.T, evs []domain.Event) (*httptest.Server, *eventstore
 // /openapi.json.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testutil.Get(t, url)
 	sharedDocRouter(t).checkResponse(t, resp.Request, resp.StatusCode, resp.Header, b)
 	return resp.StatusCode, string(b)
 }
