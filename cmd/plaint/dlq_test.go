@@ -119,27 +119,17 @@ func TestDeadLettersAreLoggedListedAndReplayed(t *testing.T) {
 	waitFor(t, 30*time.Second, "the now-valid event stored", func() bool { return s.statUint("events") == 3 })
 
 	// Over HTTP: the bad JSON is the one left.
-	resp, err := http.Get(s.http + "/v1/dlq")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var left []plaintnats.DeadLetter
-	json.NewDecoder(resp.Body).Decode(&left)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || len(left) != 1 || left[0].Reason != "bad_json" {
-		t.Fatalf("GET /v1/dlq: %d %+v", resp.StatusCode, left)
-	}
-	resp, err = http.Get(fmt.Sprintf("%s/v1/dlq/%d", s.http, left[0].ID))
-	if err != nil {
-		t.Fatal(err)
+	getJSON(t, s.http+"/v1/dlq", &left)
+	if len(left) != 1 || left[0].Reason != "bad_json" {
+		t.Fatalf("GET /v1/dlq: %+v", left)
 	}
 	var shown struct{ Body string }
-	json.NewDecoder(resp.Body).Decode(&shown)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(shown.Body, "not json") {
-		t.Fatalf("GET /v1/dlq/%d: %d %+v", left[0].ID, resp.StatusCode, shown)
+	getJSON(t, fmt.Sprintf("%s/v1/dlq/%d", s.http, left[0].ID), &shown)
+	if !strings.Contains(shown.Body, "not json") {
+		t.Fatalf("GET /v1/dlq/%d: %+v", left[0].ID, shown)
 	}
-	resp, err = http.Post(s.http+"/v1/dlq/replay", "application/json", bytes.NewReader([]byte(fmt.Sprintf(`{"ids":[%d]}`, left[0].ID))))
+	resp, err := http.Post(s.http+"/v1/dlq/replay", "application/json", bytes.NewReader([]byte(fmt.Sprintf(`{"ids":[%d]}`, left[0].ID))))
 	if err != nil {
 		t.Fatal(err)
 	}

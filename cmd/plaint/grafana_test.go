@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // TestGrafanaDashboardQueriesExistingMetrics: every metric the shipped
@@ -51,16 +51,8 @@ func TestGrafanaDashboardQueriesExistingMetrics(t *testing.T) {
 	waitFor(t, 30*time.Second, "a stored event and a dead letter", func() bool {
 		return s.statUint("events") == 1 && s.statUint("dead_lettered") == 1
 	})
-	if resp, err = http.Get(s.http + "/v1/trends?by=category"); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	resp, err = http.Get(s.http + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	scrape, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	testutil.Get(t, s.http+"/v1/trends?by=category")
+	_, scrape := testutil.Get(t, s.http+"/metrics")
 	// The label names of each series name on the page.
 	labels := map[string]map[string]bool{}
 	series := regexp.MustCompile(`(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? `)

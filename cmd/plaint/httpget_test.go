@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
+
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // getJSON decodes the answer of a GET of u, which must be 200 OK, into v.
@@ -18,14 +18,9 @@ func getJSON(t *testing.T, u string, v any) {
 // getText returns the body of a GET of u, which must be 200 OK.
 func getText(t *testing.T, u string) string {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v\n%s", u, resp.StatusCode, err, b)
+	resp, b := testutil.Get(t, u)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d\n%s", u, resp.StatusCode, b)
 	}
 	return string(b)
 }
