@@ -18,7 +18,7 @@ const KindName = "alerts"
 // kindVersion is the version of this package's fold; raising it rebuilds
 // the detector's projection (the statistics' own version is detect.Version,
 // carried by every alert).
-const kindVersion = 2
+const kindVersion = 3
 
 // Params are the detector's settings a deployment may change, kept in the
 // projection's definition (changing them rebuilds it). Zero values take

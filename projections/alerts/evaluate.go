@@ -18,6 +18,8 @@ type judged struct {
 	// growth is how much the running period's expectation grows by the
 	// next midnight, when judged at one (0 during a day).
 	growth float64
+	// win is the window look at the running period (Window 0: none).
+	win detect.Evaluation
 }
 
 // evaluate judges every series at event time at (Unix ns), having read the
@@ -87,6 +89,7 @@ func (f *fold) roll(s *series, ki int, cur int64) {
 			e := f.d.Judge(v, t, ks.Base, baseErr(ks.BaseErr), ks.State)
 			ks.PrevState, ks.State = ks.State, ks.State.Next(e)
 		}
+		ks.HasPrev2Base, ks.Prev2Base, ks.Prev2Err = ks.HasPrev && ks.HasPrevBase, ks.PrevBase, ks.PrevErr
 		ks.HasPrev, ks.Prev = true, p
 		ks.HasPrevBase, ks.PrevBase, ks.PrevErr = ks.HasBase, ks.Base, ks.BaseErr
 		ks.LastN, ks.CurN = ks.CurN, 0
@@ -192,12 +195,18 @@ func notJudged(s *series, kind detect.PeriodKind, reason string) detect.Evaluati
 }
 
 // judge judges the running and last complete periods of every series of
-// list (one family each, decided together) at event time at.
+// list (one family each, decided together) at event time at, each with its
+// window look when the kind has one (the period and the one before it,
+// decided in the same family as the single periods).
 func (f *fold) judge(list []*series, ki int, at int64) []judged {
 	kind := kinds[ki]
+	window := f.window(ki)
 	out := make([]judged, len(list))
-	curs := make([]detect.Evaluation, len(list))
-	lasts := make([]detect.Evaluation, len(list))
+	curs := make([]detect.Evaluation, len(list), 2*len(list))
+	lasts := make([]detect.Evaluation, len(list), 2*len(list))
+	// The window looks follow the single-period looks in each family;
+	// curWin and lastWin say whose they are.
+	var curWin, lastWin []int
 	endOfDay := dayTime(dayOf(at + nsPerDay - 1))
 	for i, s := range list {
 		ks := &s.K[ki]
@@ -211,6 +220,10 @@ func (f *fold) judge(list []*series, ki int, at int64) []judged {
 			lasts[i] = notJudged(s, kind, "no complete period yet")
 		case ks.HasLast && !ks.LastDirty:
 			lasts[i] = ks.Last
+			if window > 1 && ks.LastWin.Window > 1 {
+				lasts = append(lasts, ks.LastWin)
+				lastWin = append(lastWin, i)
+			}
 		default:
 			if !ks.HasPrevBase {
 				f.prevBaseline(s, ki)
@@ -219,6 +232,15 @@ func (f *fold) judge(list []*series, ki int, at int64) []judged {
 			lv.Counts, lv.Exposure = v.Counts[:t], 0
 			lasts[i] = f.d.Judge(lv, t-1, ks.PrevBase, baseErr(ks.PrevErr), ks.PrevState)
 			ks.Last, ks.HasLast, ks.LastDirty = lasts[i], true, false
+			ks.LastWin = detect.Evaluation{}
+			if window > 1 && t >= 2 {
+				if !ks.HasPrev2Base {
+					f.prev2Baseline(s, ki)
+				}
+				ks.LastWin = f.d.JudgeWindow(lv, t-1, windowBases(ks.Prev2Base, ks.Prev2Err, ks.PrevBase, ks.PrevErr), ks.PrevState)
+				lasts = append(lasts, ks.LastWin)
+				lastWin = append(lastWin, i)
+			}
 			if s.Dim == dimNone {
 				ks.State = ks.PrevState.Next(lasts[i])
 			}
@@ -239,6 +261,13 @@ func (f *fold) judge(list []*series, ki int, at int64) []judged {
 				v.Exposure = exp
 			}
 			curs[i] = f.d.Judge(v, t, ks.Base, baseErr(ks.BaseErr), ks.State)
+			if window > 1 && ks.HasPrev && t >= 1 {
+				if !ks.HasPrevBase {
+					f.prevBaseline(s, ki)
+				}
+				curs = append(curs, f.d.JudgeWindow(v, t, windowBases(ks.PrevBase, ks.PrevErr, ks.Base, ks.BaseErr), ks.State))
+				curWin = append(curWin, i)
+			}
 		} else {
 			curs[i] = notJudged(s, kind, "the period has just started")
 		}
@@ -246,10 +275,49 @@ func (f *fold) judge(list []*series, ki int, at int64) []judged {
 	f.d.Decide(curs)
 	f.d.Decide(lasts)
 	nc, nl := tested(curs), tested(lasts)
+	n := len(list)
 	for i := range out {
 		out[i].cur, out[i].last, out[i].testsCur, out[i].testsLast = curs[i], lasts[i], nc, nl
 	}
+	for k, i := range curWin {
+		out[i].win = curs[n+k]
+		out[i].cur = detect.Pick(curs[i], curs[n+k])
+	}
+	for k, i := range lastWin {
+		out[i].last = detect.Pick(lasts[i], lasts[n+k])
+	}
 	return out
+}
+
+// window is the number of periods of kind ki's window look (1: none). The
+// fold looks at windows of two periods, the running or last complete one
+// and the one before it.
+func (f *fold) window(ki int) int {
+	w := f.cfg.Weekly.Window
+	if kinds[ki] == detect.Month {
+		w = f.cfg.Monthly.Window
+	}
+	return min(w, 2)
+}
+
+// windowBases is the two baselines of a window look, oldest first; one that
+// could not be computed is left empty (the window is then not tested).
+func windowBases(before detect.Baseline, beforeErr string, b detect.Baseline, bErr string) []detect.Baseline {
+	if beforeErr != "" {
+		before = detect.Baseline{}
+	}
+	if bErr != "" {
+		b = detect.Baseline{}
+	}
+	return []detect.Baseline{before, b}
+}
+
+// prev2Baseline computes the baseline of the period before s's last
+// complete period.
+func (f *fold) prev2Baseline(s *series, ki int) {
+	ks := &s.K[ki]
+	ks.Prev2Base, ks.Prev2Err = f.baselineOf(s, ki, periodBeforeDay(kinds[ki], ks.Prev))
+	ks.HasPrev2Base = true
 }
 
 // exposure is the running period's exposure at end (remembered for the
@@ -280,6 +348,11 @@ func tested(es []detect.Evaluation) int {
 func (f *fold) setTriggers(j judged, ki int) {
 	ks := &j.s.K[ki]
 	ks.TrigCur = trigger(j.cur, f.cfg.MinCount) + j.growth
+	// The window look's bound, in counts of the running period (the
+	// window's less the complete period's).
+	if w := j.win; w.Window > 1 && !j.cur.Alarm && !math.IsNaN(w.Upper) {
+		ks.TrigCur = min(ks.TrigCur, trigger(w, f.cfg.MinCount)-(w.Observed-j.cur.Observed)+j.growth)
+	}
 	ks.TrigLast = trigger(j.last, f.cfg.MinCount)
 	if j.last.Period < 0 {
 		ks.TrigLast = math.Inf(1)
@@ -389,7 +462,11 @@ func (f *fold) alert(s *series, e *detect.Evaluation, drill []judged, at int64, 
 	}
 	ts := time.Unix(0, at).UTC().Format(time.RFC3339)
 	from := timeDay(e.PeriodStart)
-	customers, keys, ids := s.recent(from, periodEndDay(e.Kind, from), f.p.Samples)
+	to := periodEndDay(e.Kind, from)
+	if e.Window > 1 {
+		from = timeDay(e.WindowStart)
+	}
+	customers, keys, ids := s.recent(from, to, f.p.Samples)
 	a := &Alert{
 		State: "open", Series: s.dims(), Period: e.Kind.String(), PeriodStart: e.PeriodStart.Format(time.DateOnly),
 		Partial: e.Partial, Exposure: e.Exposure, Observed: e.Observed, Expected: Num(e.Expected), Upper: Num(e.Upper),
@@ -398,6 +475,9 @@ func (f *fold) alert(s *series, e *detect.Evaluation, drill []judged, at int64, 
 		Phi: Num(e.Phi), Trend: e.Trend, YearsBack: e.YearsBack, CUSUM: Num(e.CUSUM), CasesToAlarm: Num(e.CasesToAlarm),
 		RecentUpper: Num(e.RecentUpper), CustomersAffected: customers, Affected: keys, SampleComplaintIDs: ids,
 		LogFrom: 1, LogTo: seq, DetectorVersion: detect.Version, UpdatedAt: ts,
+	}
+	if e.Window > 1 {
+		a.WindowStart = e.WindowStart.Format(time.DateOnly)
 	}
 	// The drill-down: the segments and channels of the same period, most
 	// above their expectation first.

@@ -74,6 +74,11 @@ type Alert struct {
 	CUSUM        Num    `json:"cusum"`
 	CasesToAlarm Num    `json:"cases_to_alarm"`
 	RecentUpper  Num    `json:"recent_upper"`
+	// WindowStart is the first day of a window look's window (rule
+	// farrington-window): Observed, Expected and Upper are those of the
+	// days from it to the end of the period (partial: so far), the period
+	// and the one before it.
+	WindowStart string `json:"window_start,omitempty"`
 	// Reason says why a cleared alert's period no longer alarms.
 	Reason string `json:"reason,omitempty"`
 	// CustomersAffected counts the distinct customers who complained in

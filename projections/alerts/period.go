@@ -36,3 +36,12 @@ func periodStartDay(kind detect.PeriodKind, d int64) int64 {
 func periodEndDay(kind detect.PeriodKind, start int64) int64 {
 	return timeDay(detect.PeriodEnd(kind, dayTime(start)))
 }
+
+// periodBeforeDay is the first day of the period before the one starting
+// on day start.
+func periodBeforeDay(kind detect.PeriodKind, start int64) int64 {
+	if kind == detect.Month {
+		return timeDay(dayTime(start).AddDate(0, -1, 0))
+	}
+	return start - 7
+}

@@ -49,6 +49,12 @@ type kindSeries struct {
 	HasBase, HasPrevBase bool
 	Base, PrevBase       detect.Baseline
 	BaseErr, PrevErr     string
+	// Prev2Base is the baseline of the period before Prev (HasPrev2Base,
+	// Prev2Err as above), which the window look of the last complete
+	// period adds to PrevBase.
+	HasPrev2Base bool
+	Prev2Base    detect.Baseline
+	Prev2Err     string
 	// State is the detector's state after the last complete period,
 	// PrevState the one before it (which judges it again).
 	State, PrevState detect.State
@@ -67,6 +73,9 @@ type kindSeries struct {
 	Last      detect.Evaluation
 	HasLast   bool
 	LastDirty bool
+	// LastWin is the window look at the last complete period, reused with
+	// Last.
+	LastWin detect.Evaluation
 	// Open is the series' open alert (nil: none), OpenN the number of its
 	// events so far.
 	Open  *Alert

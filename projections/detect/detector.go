@@ -9,7 +9,7 @@ import (
 
 // Version is the detector version an alert carries, so that a replay made
 // with other statistics can be told apart.
-const Version = "detect/3"
+const Version = "detect/4"
 
 // Series is one count series as the detector sees it: the counts of
 // consecutive ISO weeks or months, the first starting at Start.
@@ -96,8 +96,9 @@ type Evaluation struct {
 	// or the short-history rule.
 	Baseline Rule
 	// RecentUpper and RecentPValue are the recent-level check of a
-	// Farrington period: the bound and p-value of the EARS C2 baseline of the
-	// last RecentBaseline periods. Upper and PValue are the larger of the
+	// period: the bound and p-value of the mean of the last RecentBaseline
+	// periods before a two-period guard band, as a predictive negative
+	// binomial (see recentNB). Upper and PValue are the larger of the
 	// two (an intersection–union test: the period must be unusual both for
 	// its season and for its recent level).
 	RecentUpper  float64
@@ -137,6 +138,11 @@ type Evaluation struct {
 	// Longevity is the number of periods in a row, this one included, whose
 	// count is above the upper bound.
 	Longevity int
+	// Window is the number of periods of a window look (JudgeWindow): its
+	// Observed, Expected and Upper are those of periods WindowStart up to
+	// PeriodStart's, this one included. 0 for a single-period look.
+	Window      int
+	WindowStart time.Time
 }
 
 // Detector evaluates count series with one configuration.
@@ -271,7 +277,7 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 	cusumMu0 := e.Expected
 	if recentAlpha > 0 && !d.cfg.NoRecentCheck {
 		if rb, err := earsBaseline(RuleEARSC2, s.Counts, t, d.cfg.recentBaseline(s.Kind), d.cfg.EARSMinSigma); err == nil {
-			_, ru, rp := judgeEARS(rb, e.Observed, e.Exposure, recentAlpha)
+			_, ru, rp := d.q.judgePredictive(recentNB(rb), e.Observed, e.Exposure, recentAlpha)
 			e.RecentUpper, e.RecentPValue = ru, rp
 			e.Upper = math.Max(e.Upper, ru)
 			e.PValue = math.Max(e.PValue, rp)
@@ -332,6 +338,9 @@ func (d *Detector) Decide(evals []Evaluation) {
 			e.Alarm, e.Rule = true, e.Baseline
 		case e.Exceeds && e.QValue <= level && e.EnoughCases && big:
 			e.Alarm, e.Rule = true, e.Baseline
+			if e.Window > 1 {
+				e.Rule = RuleFarringtonWindow
+			}
 		case e.CUSUMAlarm && !e.Partial && e.Observed > e.Expected && big:
 			e.Alarm, e.Rule = true, RuleNBCUSUM
 		case e.Exceeds && !big:
@@ -360,8 +369,9 @@ func severityLevel(s float64) int {
 // Backtest evaluates every period of a set of series that share their
 // period kind and start, as the live detector would have seen each one when
 // it completed: at each period the series are evaluated together (and
-// decided together), their states carried forward. The result is indexed
-// [period][series].
+// decided together, with each series' window look when Window > 1), their
+// states carried forward. The result is indexed [period][series]: the
+// single-period look, or the window look when only it alarmed (Pick).
 func (d *Detector) Backtest(series []Series) ([][]Evaluation, error) {
 	if len(series) == 0 {
 		return nil, nil
@@ -372,21 +382,43 @@ func (d *Detector) Backtest(series []Series) ([][]Evaluation, error) {
 			return nil, fmt.Errorf("backtest: series %q does not share the kind, start and length of %q", s.Key, series[0].Key)
 		}
 	}
+	w := d.cfg.farrington(series[0].Kind).Window
 	states := make([]State, len(series))
+	// bases[i] holds the baselines of series i's last w periods, oldest
+	// first (for the window look).
+	bases := make([][]Baseline, len(series))
 	out := make([][]Evaluation, n)
 	for t := 0; t < n; t++ {
-		evals := make([]Evaluation, len(series))
+		evals := make([]Evaluation, len(series), 2*len(series))
+		owner := make([]int, 0, len(series)) // the series of each window look
 		for i, s := range series {
 			view := s
 			view.Counts = s.Counts[:t+1]
 			view.Exposure = 0
-			evals[i] = d.Evaluate(view, states[i])
+			b, err := d.Baseline(view, t)
+			evals[i] = d.Judge(view, t, b, err, states[i])
+			if w > 1 {
+				if err != nil {
+					b = Baseline{}
+				}
+				bases[i] = append(bases[i], b)
+				if len(bases[i]) > w {
+					bases[i] = bases[i][1:]
+				}
+				if len(bases[i]) == w {
+					evals = append(evals, d.JudgeWindow(view, t, bases[i], states[i]))
+					owner = append(owner, i)
+				}
+			}
 		}
 		d.Decide(evals)
 		for i := range states {
 			states[i] = states[i].Next(evals[i])
 		}
-		out[t] = evals
+		for k, i := range owner {
+			evals[i] = Pick(evals[i], evals[len(series)+k])
+		}
+		out[t] = evals[:len(series)]
 	}
 	return out, nil
 }

@@ -113,8 +113,13 @@ func TestPartialPeriodIsScaled(t *testing.T) {
 	if !half.Partial || math.Abs(half.Expected-0.5*full.Expected) > 1e-9 {
 		t.Fatalf("half week expected %v, want %v", half.Expected, 0.5*full.Expected)
 	}
-	if want := (NegBin{Mu: half.Expected, Phi: half.Phi}).Quantile(0.95); half.Upper != want || half.Exceeds {
+	// The bound is the larger of the scaled Farrington bound and the
+	// recent-level bound, itself judged at the half week's exposure.
+	if want := math.Max((NegBin{Mu: half.Expected, Phi: half.Phi}).Quantile(0.95), half.RecentUpper); half.Upper != want || half.Exceeds {
 		t.Errorf("half week at half the level: upper %v (want %v), exceeds %v", half.Upper, want, half.Exceeds)
+	}
+	if !(half.RecentUpper < full.RecentUpper) || !(half.RecentUpper < full.Upper) {
+		t.Errorf("half week: recent-level bound %v not scaled (full week's %v, full bound %v)", half.RecentUpper, full.RecentUpper, full.Upper)
 	}
 	s.Counts[len(s.Counts)-1] = math.Round(full.Expected * 1.1)
 	if e := d.Evaluate(s, State{}); !e.Exceeds {

@@ -80,6 +80,12 @@ type FarringtonConfig struct {
 	// Limit54Cases counts. Default 5 in 4.
 	Limit54Cases   int
 	Limit54Periods int
+	// Window is the number of periods of the window look (see
+	// Detector.JudgeWindow): a period judged together with the Window-1
+	// before it, against the sum of their baselines, as one more test of
+	// the series in the same FDR family. 1 turns it off. Default 2 for
+	// weeks, 1 for months.
+	Window int
 }
 
 // WeeklyFarringtonDefaults is the improved control for ISO-week series.
@@ -101,9 +107,9 @@ func MonthlyFarringtonDefaults() FarringtonConfig {
 
 // setDefaults fills zero fields with the defaults for the period kind.
 func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
-	halfWindow, pastExcluded, minYears := 3, 26, 1
+	halfWindow, pastExcluded, minYears, window := 3, 26, 1, 2
 	if kind == Month {
-		halfWindow, pastExcluded, minYears = 1, 6, 2
+		halfWindow, pastExcluded, minYears, window = 1, 6, 2, 1
 	}
 	c.YearsBack = cmp.Or(c.YearsBack, 5)
 	c.HalfWindow = cmp.Or(c.HalfWindow, halfWindow)
@@ -117,6 +123,7 @@ func (c *FarringtonConfig) setDefaults(kind PeriodKind) {
 	c.Threshold = cmp.Or(c.Threshold, ThresholdPredictive)
 	c.Limit54Cases = cmp.Or(c.Limit54Cases, 5)
 	c.Limit54Periods = cmp.Or(c.Limit54Periods, 4)
+	c.Window = cmp.Or(c.Window, window)
 }
 
 // validate returns every problem of the configuration, joined.
@@ -160,6 +167,9 @@ func (c FarringtonConfig) validate(kind PeriodKind) error {
 	}
 	if c.Limit54Cases < 0 || c.Limit54Periods < 1 {
 		errs = append(errs, fmt.Errorf("farrington %s: limit54 %d cases in %d periods: need cases >= 0 and periods >= 1", kind, c.Limit54Cases, c.Limit54Periods))
+	}
+	if c.Window < 1 || c.Window > c.PastExcluded {
+		errs = append(errs, fmt.Errorf("farrington %s: window of %d periods: need 1 to the past periods excluded %d", kind, c.Window, c.PastExcluded))
 	}
 	return errors.Join(errs...)
 }

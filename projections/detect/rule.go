@@ -21,4 +21,8 @@ const (
 	// surveillance's glrnb, which accumulates evidence of a slow rise over
 	// several periods.
 	RuleNBCUSUM Rule = "nb-cusum"
+	// RuleFarringtonWindow is the window look: the count of a period and
+	// the one before it against the sum of their Farrington baselines
+	// (Detector.JudgeWindow), for rises that no single period shows yet.
+	RuleFarringtonWindow Rule = "farrington-window"
 )

@@ -69,15 +69,31 @@ func PlaintDailyTraced(cfg detect.Config, trace func(s, day int, e detect.Evalua
 		states := make([]detect.State, n)
 		baselines := make([]detect.Baseline, n)
 		baseErrs := make([]error, n)
+		window := d.Config().Weekly.Window
+		// bases[s] holds the baselines of series s's last window weeks,
+		// oldest first (an empty Baseline where there was none), for its
+		// window look.
+		bases := make([][]detect.Baseline, n)
 		shapes := make([]detect.WeekdayShape, n)
 		ep := newEpisodes(n)
 		buf := make([][]float64, n)
-		evals := make([]detect.Evaluation, n)
+		evals := make([]detect.Evaluation, n, 2*n)
+		owner := make([]int, 0, n) // the series of each window look
 		for w := 0; w < nWeeks; w++ {
 			weekStart := c.Start.AddDate(0, 0, 7*w)
 			for s := 0; s < n; s++ {
 				view := detect.Series{Key: c.Series[s].Key, Kind: detect.Week, Start: c.Start, Counts: weeks[s][:w+1]}
 				baselines[s], baseErrs[s] = d.Baseline(view, w)
+				if window > 1 {
+					b := baselines[s]
+					if baseErrs[s] != nil {
+						b = detect.Baseline{}
+					}
+					bases[s] = append(bases[s], b)
+					if len(bases[s]) > window {
+						bases[s] = bases[s][1:]
+					}
+				}
 				shapes[s] = detect.EstimateWeekdayShape(c.Daily[s][:7*w], c.Start)
 				buf[s] = append(buf[s][:0], weeks[s][:w+1]...)
 				buf[s][w] = 0
@@ -94,14 +110,34 @@ func PlaintDailyTraced(cfg detect.Config, trace func(s, day int, e detect.Evalua
 					}
 					evals[s] = d.Judge(view, w, baselines[s], baseErrs[s], states[s])
 				}
-				d.Decide(evals)
+				evals, owner = evals[:n], owner[:0]
 				for s := 0; s < n; s++ {
-					ep.see(s, day, evals[s].Alarm, dow == 6, string(evals[s].Rule))
-					if trace != nil {
-						trace(s, day, evals[s])
+					if len(bases[s]) == window && window > 1 {
+						view := detect.Series{Key: c.Series[s].Key, Kind: detect.Week, Start: c.Start, Counts: buf[s], Exposure: evals[s].Exposure}
+						if !evals[s].Partial {
+							view.Exposure = 0
+						}
+						evals = append(evals, d.JudgeWindow(view, w, bases[s], states[s]))
+						owner = append(owner, s)
 					}
-					if dow == 6 {
+				}
+				d.Decide(evals)
+				if dow == 6 {
+					for s := 0; s < n; s++ {
 						states[s] = states[s].Next(evals[s])
+					}
+				}
+				picked := evals[:n]
+				for k, s := range owner {
+					if trace != nil {
+						trace(s, day, evals[n+k])
+					}
+					picked[s] = detect.Pick(evals[s], evals[n+k])
+				}
+				for s := 0; s < n; s++ {
+					ep.see(s, day, picked[s].Alarm, dow == 6, string(picked[s].Rule))
+					if trace != nil {
+						trace(s, day, picked[s])
 					}
 				}
 			}
