@@ -15,8 +15,13 @@
 // number of tests small. Each family (categories' running periods,
 // categories' last complete periods, drill-downs' running and last complete
 // periods) is decided together with the Benjamini–Hochberg correction of
-// detect.Decide. Drill-down series carry no CUSUM between periods: they are
-// judged by the single-period test alone.
+// detect.Decide. A week family also holds each series' window look
+// (detect.Detector.JudgeWindow): the running week with the last complete
+// one, or the last complete week with the one before it (whose baseline
+// the fold keeps as the periods roll), exactly as the harness judges them;
+// a window alarm is named farrington-window and carries window_start.
+// Drill-down series carry no CUSUM between periods: they are judged by the
+// single-period test and the window alone.
 //
 // # When series are judged
 //

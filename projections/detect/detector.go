@@ -97,8 +97,8 @@ type Evaluation struct {
 	Baseline Rule
 	// RecentUpper and RecentPValue are the recent-level check of a
 	// period: the bound and p-value of the mean of the last RecentBaseline
-	// periods before a two-period guard band, as a predictive negative
-	// binomial (see recentNB). Upper and PValue are the larger of the
+	// periods before a two-period guard band, as a negative binomial with
+	// the variance of an estimated mean (see recentNB, judgeRecent). Upper and PValue are the larger of the
 	// two (an intersection–union test: the period must be unusual both for
 	// its season and for its recent level).
 	RecentUpper  float64
@@ -277,7 +277,7 @@ func (d *Detector) Judge(s Series, t int, b Baseline, baselineErr error, st Stat
 	cusumMu0 := e.Expected
 	if recentAlpha > 0 && !d.cfg.NoRecentCheck {
 		if rb, err := earsBaseline(RuleEARSC2, s.Counts, t, d.cfg.recentBaseline(s.Kind), d.cfg.EARSMinSigma); err == nil {
-			_, ru, rp := d.q.judgePredictive(recentNB(rb), e.Observed, e.Exposure, recentAlpha)
+			ru, rp := judgeRecent(recentNB(rb), e.Observed, e.Exposure, recentAlpha)
 			e.RecentUpper, e.RecentPValue = ru, rp
 			e.Upper = math.Max(e.Upper, ru)
 			e.PValue = math.Max(e.PValue, rp)

@@ -59,10 +59,11 @@
 // A year-old seasonal baseline cannot see a level that drifted since, so an
 // alarm must also clear the recent level of the last RecentBaseline = 26
 // weeks (6 months) before a two-period guard band, i.e. the very periods
-// Farrington leaves out: their mean, as the predictive negative binomial of
-// a rate estimated from their total count T (overdispersion their
-// variance-to-mean ratio, at least 1; log-mean error sqrt(phi/T); recentNB),
-// bound at the same Alpha. The reported Upper and PValue are the larger of
+// Farrington leaves out: their mean m as a negative binomial whose variance
+// is phi·m + m²·phi/T, phi their variance-to-mean ratio (at least 1) and
+// phi/T the variance of the log of a mean estimated from their total count
+// T (recentNB, judgeRecent: the predictive distribution's first two
+// moments, one incomplete beta function a look), bound at the same Alpha. The reported Upper and PValue are the larger of
 // the two: an intersection–union test (Berger 1982), still of level Alpha,
 // that needs the period to be unusual both for its season and for its
 // recent level. detect/3 and earlier used the EARS C2 bound (mean + z·sd,

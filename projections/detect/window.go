@@ -15,7 +15,8 @@ import (
 // the same Benjamini–Hochberg family as the single-period looks (Decide),
 // named RuleFarringtonWindow when it alarms; Observed, Expected and Upper
 // are the window's, Window its length and WindowStart its first period's
-// start.
+// start. Upper is computed only for a window above its bound (NaN
+// otherwise).
 //
 // The bound is the predictive negative binomial of the summed means (the
 // periods' overdispersions and log-mean errors averaged, weighted by their
@@ -69,31 +70,44 @@ func (d *Detector) JudgeWindow(s Series, t int, bases []Baseline, st State) Eval
 		phi, se = bases[w-1].Phi, bases[w-1].SELink
 	}
 	last := bases[w-1]
-	sum := Baseline{Method: RuleFarrington, Expected: mu, Phi: phi, SELink: se, Trend: last.Trend,
-		TrendCoef: last.TrendCoef, YearsBack: last.YearsBack}
 	e.Baseline = RuleFarrington
 	e.YearsBack, e.Trend, e.TrendCoef = last.YearsBack, last.Trend, last.TrendCoef
 	c := d.cfg.farrington(s.Kind)
-	if c.Threshold == ThresholdPredictive {
-		e.Expected, e.Upper, e.PValue = d.q.judgePredictive(sum, e.Observed, 1, c.Alpha)
-	} else {
-		e.Expected, e.Upper, e.PValue = judgeNB(sum, e.Observed, 1, c.Alpha)
+	// Whether the count is above the Farrington bound is read from its
+	// p-value: the bound is the smallest count whose CDF reaches 1-Alpha
+	// (less 64 ulps), so the count is above it when P(Y >= count) = 1 -
+	// CDF(count-1) is at most what is left. The bound itself is searched
+	// for only when the window is above both bounds: the search costs
+	// several CDFs, and a window below its bound is never reported.
+	pd := predictiveNB{mu: mu, phi: phi, se: se}
+	if c.Threshold != ThresholdPredictive || !(se > 0) {
+		pd.se = 0
 	}
+	target := (1 - c.Alpha) * (1 - 64*epsilon)
+	e.Expected = mu
+	e.PValue = pd.survivalAt(e.Observed)
+	above := e.Observed > 0 && e.PValue <= 1-target
 	e.EnoughCases = limitCases(s.Counts, t, c.Limit54Periods) >= float64(c.Limit54Cases)
 	e.Phi = phi
 	if !d.cfg.NoRecentCheck {
 		// The share of the window elapsed, as a fraction of w full periods.
 		frac := (float64(w-1) + e.Exposure) / float64(w)
 		if rb, err := windowBaseline(s.Counts, t, w, d.cfg.recentBaseline(s.Kind), d.cfg.EARSMinSigma); err == nil {
-			_, ru, rp := d.q.judgePredictive(recentNB(rb), e.Observed, frac, c.Alpha)
+			ru, rp := judgeRecent(recentNB(rb), e.Observed, frac, c.Alpha)
 			e.RecentUpper, e.RecentPValue = ru, rp
-			e.Upper = math.Max(e.Upper, ru)
+			above = above && e.Observed > ru
 			e.PValue = math.Max(e.PValue, rp)
 		}
 	}
-	e.Exceeds = e.Observed > e.Upper && e.Observed > 0
-	if sd := math.Sqrt(phi * e.Expected); sd > 0 {
-		e.Severity = (e.Observed - e.Upper) / sd
+	e.Exceeds = above
+	if above {
+		e.Upper = pd.quantileWith(d.q, 1-c.Alpha)
+		if !math.IsNaN(e.RecentUpper) {
+			e.Upper = math.Max(e.Upper, e.RecentUpper)
+		}
+		if sd := math.Sqrt(phi * e.Expected); sd > 0 {
+			e.Severity = (e.Observed - e.Upper) / sd
+		}
 	}
 	if e.Exceeds {
 		e.Longevity = st.Longevity + 1
@@ -145,12 +159,12 @@ func Pick(period, window Evaluation) Evaluation {
 }
 
 // recentNB turns a recent-level baseline (the mean and standard deviation
-// of the last periods, or of sums of a window's periods) into a predictive
-// negative binomial: that mean, the variance-to-mean ratio as the
-// overdispersion (at least 1), and the standard error of the log of a mean
-// estimated from the span's total count T, sqrt(phi/T). A span without a
-// single count is read as half a count (a Jeffreys-like floor), so that a
-// first burst after silence is judged rather than left without a bound.
+// of the last periods, or of sums of a window's periods) into the
+// distribution judgeRecent reads: that mean, the variance-to-mean ratio as
+// the overdispersion (at least 1), and the standard error of the log of a
+// mean estimated from the span's total count T, sqrt(phi/T). A span without
+// a single count is read as half a count (a Jeffreys-like floor), so that
+// a first burst after silence is judged rather than left without a bound.
 // For the small counts of a small series this is the count's own
 // distribution, where the normal approximation of EARS C2 (its standard
 // deviation floored at 1) both misses rises and lets noise through.
@@ -165,4 +179,34 @@ func recentNB(rb Baseline) Baseline {
 		total, mean = 0.5, 0.5/n
 	}
 	return Baseline{Method: RuleFarrington, Expected: mean, Phi: phi, SELink: math.Sqrt(phi / total)}
+}
+
+// judgeRecent judges a count against a recent level b (from recentNB) at
+// an exposure: the negative binomial with the level's mean m (times the
+// exposure) and the variance of the count mixed over the estimation error
+// of log m, phi·m + m²·se² (the first two moments of the predictive
+// distribution, without integrating over it as the Farrington bound does:
+// the recent level is read at every look of every series, and one
+// incomplete beta function costs a twenty-fourth of the integral).
+func judgeRecent(b Baseline, observed, exposure, alpha float64) (upper, p float64) {
+	m := b.Expected * exposure
+	d := NegBin{Mu: m, Phi: b.Phi + m*b.SELink*b.SELink}
+	return d.Quantile(1 - alpha), d.Survival(observed)
+}
+
+// survivalAt is P(Y >= y): the predictive distribution's, or the plain
+// negative binomial's when se is 0.
+func (d predictiveNB) survivalAt(y float64) float64 {
+	if !(d.se > 0) {
+		return NegBin{Mu: d.mu, Phi: d.phi}.Survival(y)
+	}
+	return d.survival(y)
+}
+
+// quantileWith is the p quantile, as survivalAt, remembered in q.
+func (d predictiveNB) quantileWith(q *quantileMemo, p float64) float64 {
+	if !(d.se > 0) {
+		return NegBin{Mu: d.mu, Phi: d.phi}.Quantile(p)
+	}
+	return q.quantile(d, p)
 }
