@@ -58,6 +58,12 @@ type BandAlert struct {
 	PeriodStart string  `json:"period_start"`
 	Observed    float64 `json:"observed"`
 	Level       int     `json:"level"`
+	// Rule is the rule that fired; WindowStart, the first day of a window
+	// look's window (rule farrington-window). Observed is then the
+	// period's own count within the window (the window's count less the
+	// periods before the period), so that the marker stands on the period.
+	Rule        string `json:"rule"`
+	WindowStart string `json:"window_start,omitempty"`
 }
 
 // ReadBand brings the detector's projection up to the end of the log and
@@ -157,9 +163,30 @@ func ReadBand(ctx context.Context, e *projections.Engine, q BandQuery) (*Band, e
 		if ev.Type == TypeCleared || a.Period != band.Period || !sameSeries(a.Series, band.Series) || a.PeriodStart < from || a.PeriodStart > to {
 			continue
 		}
-		band.Alerts = append(band.Alerts, BandAlert{AlertID: a.AlertID, Type: ev.Type, PeriodStart: a.PeriodStart, Observed: a.Observed, Level: a.Level})
+		band.Alerts = append(band.Alerts, BandAlert{AlertID: a.AlertID, Type: ev.Type, PeriodStart: a.PeriodStart,
+			Observed: a.Observed - windowBefore(&a, view, starts), Level: a.Level, Rule: a.Rule, WindowStart: a.WindowStart})
 	}
 	return band, nil
+}
+
+// windowBefore is the count of a window alert's periods before its own
+// (the complete periods from its window's start up to its period), taken
+// from the series' counts view (starts: each period's first day); 0 for an
+// alert that is not a window look's.
+func windowBefore(a *Alert, view detect.Series, starts []int64) float64 {
+	if a.WindowStart == "" {
+		return 0
+	}
+	var n float64
+	for t, d := range starts {
+		if t >= len(view.Counts) {
+			break
+		}
+		if s := dayTime(d).Format(time.DateOnly); s >= a.WindowStart && s < a.PeriodStart {
+			n += view.Counts[t]
+		}
+	}
+	return n
 }
 
 // sameSeries reports whether two series' dimensions are the same.

@@ -57,7 +57,7 @@ func TestReadBandIsTheDetectorsJudgement(t *testing.T) {
 		if m := ratio / float64(n); m < 0.8 || m > 1.25 {
 			t.Errorf("%s: observed/expected averages %.2f", kind, m)
 		}
-		markers := 0
+		markers, windows := 0, 0
 		for _, ev := range all {
 			a := ev.Data
 			if a.Period != kind.String() || len(a.Series) != 1 || a.Series["category"] != testRise.cat || ev.Type == alerts.TypeCleared {
@@ -69,10 +69,29 @@ func TestReadBandIsTheDetectorsJudgement(t *testing.T) {
 				t.Errorf("%s: alert %s on %s has no point", kind, ev.ID, a.PeriodStart)
 				continue
 			}
+			if a.WindowStart != "" {
+				// A window look's figures are its window's: the marker
+				// stands on the period's own count within it.
+				windows++
+				var ba alerts.BandAlert // the markers follow the events
+				if markers <= len(b.Alerts) {
+					ba = b.Alerts[markers-1]
+				}
+				before, ok := byStart[a.WindowStart]
+				if !ok || ba.AlertID != a.AlertID || ba.WindowStart != a.WindowStart || ba.Rule != a.Rule || ba.Observed != a.Observed-before.Observed {
+					t.Errorf("%s %s: window alert of %v (window from %s, rule %s), marker %+v, the window's first period %+v",
+						kind, a.PeriodStart, a.Observed, a.WindowStart, a.Rule, ba, before)
+				}
+				if !a.Partial && ba.Observed != p.Observed {
+					t.Errorf("%s %s: window alert's marker at %v, the period's count %v", kind, a.PeriodStart, ba.Observed, p.Observed)
+				}
+				continue
+			}
 			if !a.Partial && (math.Abs(float64(p.Expected-a.Expected)) > 1e-6 || math.Abs(float64(p.Upper-a.Upper)) > 1e-6) {
 				t.Errorf("%s %s: band %v..%v, the alert says %v..%v", kind, a.PeriodStart, p.Expected, p.Upper, a.Expected, a.Upper)
 			}
 		}
+		t.Logf("%s: %d markers, %d of window looks", kind, markers, windows)
 		if markers == 0 || len(b.Alerts) != markers {
 			t.Errorf("%s: %d markers, the detector raised or updated %d", kind, len(b.Alerts), markers)
 		}

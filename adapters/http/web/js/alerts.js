@@ -81,8 +81,8 @@ export async function fetchAlerts(params) {
 // fetchBand returns the detector's band of one series (GET
 // /v1/alerts/band: {series, period, points: [{period_start, observed,
 // expected, upper, partial, exposure, baseline, reason}], alerts:
-// [{alert_id, type, period_start, observed, level}]}), or AlertsUnavailable
-// when the server has no detector.
+// [{alert_id, type, period_start, observed, level, rule, window_start}]}),
+// or AlertsUnavailable when the server has no detector.
 export async function fetchBand(params) {
   try {
     return await request('v1/alerts/band', params);
