@@ -104,6 +104,10 @@ type linkPart struct {
 	rows map[linkKey]*linkAcc
 	base map[uint32]*baseAcc
 	err  error
+	// What customer works with, kept from one customer to the next.
+	seen        []linkSeen
+	defs        []int
+	vals, value []money
 }
 
 // Linkage answers q.
@@ -289,22 +293,49 @@ func (s *State) Linkage(q LinkageQuery) (*Linkage, error) {
 	return out, nil
 }
 
+// linkSeen is what a customer's complaints of one row (key k) found: a
+// defection linked to them (defs, the indexes of those defections in the
+// customer's items), and whether the customer is at risk for the row.
+type linkSeen struct {
+	k            linkKey
+	linked, risk bool
+	defs         []int
+}
+
+// seenOf returns the entry of k in p.seen, added when missing. Entries are
+// reused from one customer to the next with their room, so a scan of a
+// million customers allocates nothing per customer (and runs no collection
+// cycles over the state because of it). The pointer is valid until the
+// next seenOf.
+func (p *linkPart) seenOf(k linkKey) *linkSeen {
+	for i := range p.seen {
+		if p.seen[i].k == k {
+			return &p.seen[i]
+		}
+	}
+	if len(p.seen) < cap(p.seen) {
+		p.seen = p.seen[:len(p.seen)+1]
+	} else {
+		p.seen = append(p.seen, linkSeen{})
+	}
+	sn := &p.seen[len(p.seen)-1]
+	sn.k, sn.linked, sn.risk, sn.defs = k, false, false, sn.defs[:0]
+	return sn
+}
+
 // customer adds one customer's history to the part.
 func (p *linkPart) customer(items []item, bySeg bool, lo, hi, asOf, win int64) {
 	var acqSeg uint32
 	complained := false
-	type seen struct {
-		linked, risk bool
-	}
-	var mine map[linkKey]*seen
+	p.seen = p.seen[:0]
 	// Defections in time order, for the window look-ups.
-	var defs []int
+	p.defs = p.defs[:0]
 	for i := range items {
 		if items[i].typ == domain.TypeCustomerDefected {
-			defs = append(defs, i)
+			p.defs = append(p.defs, i)
 		}
 	}
-	var linkedDefs map[linkKey][]int
+	defs := p.defs
 	for i := range items {
 		it := &items[i]
 		seg := it.seg
@@ -322,18 +353,11 @@ func (p *linkPart) customer(items []item, bySeg bool, lo, hi, asOf, win int64) {
 		if bySeg {
 			k.seg = seg
 		}
-		if mine == nil {
-			mine, linkedDefs = map[linkKey]*seen{}, map[linkKey][]int{}
-		}
-		sn := mine[k]
-		if sn == nil {
-			sn = &seen{}
-			mine[k] = sn
-		}
+		sn := p.seenOf(k)
 		for _, d := range defs {
 			dt := items[d].t
-			if dt >= it.t && dt <= it.t+win && dt <= asOf && !slices.Contains(linkedDefs[k], d) {
-				linkedDefs[k] = append(linkedDefs[k], d)
+			if dt >= it.t && dt <= it.t+win && dt <= asOf && !slices.Contains(sn.defs, d) {
+				sn.defs = append(sn.defs, d)
 				sn.linked = true
 			}
 		}
@@ -353,20 +377,20 @@ func (p *linkPart) customer(items []item, bySeg bool, lo, hi, asOf, win int64) {
 		p.nonComplainant(items, bySeg, acqSeg, lo, hi)
 		return
 	}
-	var value []money
 	valueDone := false
-	for k, sn := range mine {
-		a := p.rows[k]
+	for i := range p.seen {
+		sn := &p.seen[i]
+		a := p.rows[sn.k]
 		if a == nil {
 			a = &linkAcc{}
-			p.rows[k] = a
+			p.rows[sn.k] = a
 		}
 		a.complainants++
 		if sn.linked {
 			a.defected++
-			for _, d := range linkedDefs[k] {
-				vals, _ := lostValue(items, d, nil)
-				for _, v := range vals {
+			for _, d := range sn.defs {
+				p.vals, _ = lostValue(items, d, p.vals[:0])
+				for _, v := range p.vals {
 					a.valueLost = addMoney(a.valueLost, v.cur, v.sum)
 				}
 			}
@@ -374,19 +398,18 @@ func (p *linkPart) customer(items []item, bySeg bool, lo, hi, asOf, win int64) {
 		if sn.risk {
 			a.atRisk++
 			if !valueDone {
-				value, valueDone = currentValue(items, asOf), true
+				p.value, valueDone = currentValue(p.value[:0], items, asOf), true
 			}
-			for _, v := range value {
+			for _, v := range p.value {
 				a.riskValue = addMoney(a.riskValue, v.cur, v.sum)
 			}
 		}
 	}
 }
 
-// currentValue returns the revenue a customer recorded in the 365 days up
-// to asOf, after its last defection before asOf.
-func currentValue(items []item, asOf int64) []money {
-	var out []money
+// currentValue appends to out the revenue a customer recorded in the 365
+// days up to asOf, after its last defection before asOf.
+func currentValue(out []money, items []item, asOf int64) []money {
 	for j := len(items) - 1; j >= 0; j-- {
 		x := &items[j]
 		if x.t > asOf {

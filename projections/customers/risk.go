@@ -61,7 +61,7 @@ func (s *State) ValueAtRisk(l *Linkage, qs []RiskQuery) ([][]Amount, error) {
 			if defectedBetween(items, since, asOf) {
 				continue
 			}
-			for _, v := range currentValue(items, asOf) {
+			for _, v := range currentValue(nil, items, asOf) {
 				value = addMoney(value, v.cur, v.sum)
 			}
 		}
