@@ -166,16 +166,24 @@ func (s *State) Linkage(q LinkageQuery) (*Linkage, error) {
 			part.rows, part.base = map[linkKey]*linkAcc{}, map[uint32]*baseAcc{}
 			var items []item
 			var err error
-			for key := n * p / workers; key < n*(p+1)/workers; key++ {
-				c := &s.custs[key]
-				if c.n == 0 {
-					continue
+			// Group by group, as ApplyBatch folds them: a group's
+			// histories were carved from its shard's slabs together, so
+			// reading them in key order would jump between shards at
+			// every 64 keys.
+			for g := p; g < nGroups; g += workers {
+				for block := g; block*64 < n; block += nGroups {
+					for key := block * 64; key < min(block*64+64, n); key++ {
+						c := &s.custs[key]
+						if c.n == 0 {
+							continue
+						}
+						if items, err = decodeHistory(items[:0], c.hist); err != nil {
+							part.err = fmt.Errorf("customer %d: %w", key, err)
+							return
+						}
+						part.customer(items, q.BySegment, lo, hi, asOf, win)
+					}
 				}
-				if items, err = decodeHistory(items[:0], c.hist); err != nil {
-					part.err = fmt.Errorf("customer %d: %w", key, err)
-					return
-				}
-				part.customer(items, q.BySegment, lo, hi, asOf, win)
 			}
 		}()
 	}
