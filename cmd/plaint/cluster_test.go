@@ -441,6 +441,51 @@ func logOnFailure(t *testing.T, name string, n *server) *server {
 	return n
 }
 
+// clusterStateOnFailure logs, if the test fails, where the stream and each
+// named consumer stand on the cluster: their leaders, replicas and
+// positions (what a node that stopped ingesting leaves to explain).
+func clusterStateOnFailure(t *testing.T, c *natstest.Cluster, consumers ...string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		_, js := natstest.Connect(t, c.URLs())
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		st, err := js.Stream(ctx, plaintnats.EventsStream)
+		if err != nil {
+			t.Logf("stream %s: %v", plaintnats.EventsStream, err)
+			return
+		}
+		if info, err := st.Info(ctx); err == nil {
+			t.Logf("stream %s: %d messages, last %d; cluster %s", plaintnats.EventsStream, info.State.Msgs, info.State.LastSeq, clusterState(info.Cluster))
+		}
+		for _, name := range consumers {
+			cons, err := st.Consumer(ctx, name)
+			if err != nil {
+				t.Logf("consumer %s: %v", name, err)
+				continue
+			}
+			info := cons.CachedInfo()
+			t.Logf("consumer %s: delivered %+v, ack floor %+v, %d pending, %d ack pending, %d waiting pulls; cluster %s",
+				name, info.Delivered, info.AckFloor, info.NumPending, info.NumAckPending, info.NumWaiting, clusterState(info.Cluster))
+		}
+	})
+}
+
+// clusterState says who leads a stream or consumer and how its replicas
+// stand.
+func clusterState(ci *jetstream.ClusterInfo) string {
+	if ci == nil {
+		return "(none)"
+	}
+	out := fmt.Sprintf("leader %q", ci.Leader)
+	for _, r := range ci.Replicas {
+		out += fmt.Sprintf(", replica %s current=%v lag=%d active=%s offline=%v", r.Name, r.Current, r.Lag, r.Active, r.Offline)
+	}
+	return out
+}
+
 // waitDetector waits until the node holds want events, its detector has
 // read its whole log, and every alert event of it is on PLAINT_ALERTS.
 func waitDetector(t *testing.T, n *server, want uint64) {
@@ -482,6 +527,7 @@ func TestClusterFailover(t *testing.T) {
 	args := func(id string) []string {
 		return []string{"--nats-url", c.URLs(), "--replicas", "3", "--node-id", id}
 	}
+	clusterStateOnFailure(t, c, "node1", "node2", "node3", "node4", "node5")
 	d2 := t.TempDir()
 	n1 := logOnFailure(t, "node1", spawnServer(t, t.TempDir(), args("node1")...))
 	n2 := spawnServer(t, d2, args("node2")...)
