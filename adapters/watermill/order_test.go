@@ -250,15 +250,17 @@ func TestAFailedGroupIsStoredBeforeTheGroupsAfterIt(t *testing.T) {
 }
 
 // refusingStore is the committer behind a rule of the store's own that the
-// decoder does not have: it refuses the event with id refuse, handing the
-// committer that event without its customer so that the committer's own
-// check rejects the batch holding it (EINVALID). The ingest then appends
-// that group's events one by one (a batch without Queued): the first of
-// those is held until a group after it has committed, or for at most
-// hold, so that a group after it that may go first is stored first.
+// decoder does not have: it refuses the events whose ids are in refuse,
+// handing the committer such an event without its customer so that the
+// committer's own check rejects the batch holding it (EINVALID). The ingest
+// then appends that group's events one by one (batches without Queued):
+// the first valid one of those is held until a group after it has
+// committed, or for at most hold, so that a group after it that may go
+// first is stored first. (Several are refused: a group of the refused
+// event alone has no valid one to show the order with.)
 type refusingStore struct {
 	*eventstore.Committer
-	refuse    string
+	refuse    map[string]bool
 	hold      time.Duration
 	rejected  atomic.Bool   // a group's batch was refused
 	committed chan struct{} // closed once a group's batch committed after it
@@ -267,7 +269,7 @@ type refusingStore struct {
 }
 
 func (s *refusingStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
-	if i := slices.IndexFunc(b.Events, func(ev domain.Event) bool { return ev.ID == s.refuse }); i >= 0 {
+	if i := slices.IndexFunc(b.Events, func(ev domain.Event) bool { return s.refuse[ev.ID] }); i >= 0 {
 		evs := slices.Clone(b.Events)
 		evs[i].Data.CustomerID = ""
 		b.Events, b.Valid = evs, false
@@ -292,9 +294,9 @@ func (s *refusingStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]
 	return res, err
 }
 
-// TestAGroupTheStoreRejectsKeepsItsTurn has the store reject a group's
-// batch for an event the decoder accepted: the ingest appends its events
-// one by one, dead-letters only that one, and keeps the group's turn until
+// TestAGroupTheStoreRejectsKeepsItsTurn has the store reject groups'
+// batches for events the decoder accepted: the ingest appends their events
+// one by one, dead-letters only those, and keeps the group's turn until
 // the last is stored, so that the groups after it, handed out and waiting,
 // are stored after it and the log keeps the stream's order.
 func TestAGroupTheStoreRejectsKeepsItsTurn(t *testing.T) {
@@ -303,18 +305,20 @@ func TestAGroupTheStoreRejectsKeepsItsTurn(t *testing.T) {
 	for i := range n {
 		e.publishEvent(complaint("crm", fmt.Sprint(i)))
 	}
-	store := &refusingStore{Committer: e.com, refuse: "100", hold: 2 * time.Second, committed: make(chan struct{})}
+	refuse := map[string]bool{"100": true, "300": true, "500": true}
+	store := &refusingStore{Committer: e.com, refuse: refuse, hold: 2 * time.Second, committed: make(chan struct{})}
 	rewind := func(ctx context.Context) error { return e.client.ResetConsumer(ctx, "") }
 	r := e.start(plaintwm.Config{Store: store, Batch: 50, Rewind: rewind})
 	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
 	if !store.rejected.Load() || !store.held.Load() {
 		t.Fatalf("the store refused no group's batch (%v) or held no append one by one (%v): the test shows nothing", store.rejected.Load(), store.held.Load())
 	}
-	if st := r.Stats(); st.Stored != n-1 || st.DeadLettered != 1 || st.Duplicates != 0 || st.Errors != 0 {
-		t.Fatalf("stats %+v: want %d stored, one dead-lettered, no duplicates or failures", st, n-1)
+	bad := len(refuse)
+	if st := r.Stats(); st.Stored != uint64(n-bad) || st.DeadLettered != uint64(bad) || st.Duplicates != 0 || st.Errors != 0 {
+		t.Fatalf("stats %+v: want %d stored, %d dead-lettered, no duplicates or failures", st, n-bad, bad)
 	}
-	if got := e.dlqMessages(); got != 1 {
-		t.Fatalf("%d dead letters, want 1", got)
+	if got := e.dlqMessages(); got != uint64(bad) {
+		t.Fatalf("%d dead letters, want %d", got, bad)
 	}
 	checkStreamOrder(t, e.log)
 }
