@@ -69,6 +69,24 @@ func (c *Columns) Optional(i int) (Optional, error) {
 	return o, nil
 }
 
+// ID returns the event id of record i, as Record.ID does, without
+// assembling the record (the first call of a block, or of Optional, decodes
+// its format and flags columns and splits its rest column).
+func (c *Columns) ID(i int) (string, error) {
+	if !c.tail {
+		if err := c.d.decodeTail(); err != nil {
+			return "", fmt.Errorf("%w: block at %d: %v", ErrCorrupt, c.d.hdr.first, err)
+		}
+		c.tail = true
+	}
+	j := c.skip + i
+	id, _, err := readEventID(byte(c.d.vals[colFlags][j]), c.d.rest[j])
+	if err != nil {
+		return "", fmt.Errorf("record %d: id: %w", c.First+uint64(i), err)
+	}
+	return id, nil
+}
+
 // decodeTail decodes, of the block whose columns decodeColumns read, the
 // format and flags columns into d.vals and the rest column into d.rest.
 func (d *blockDecoder) decodeTail() error {

@@ -16,7 +16,7 @@ import (
 // TestScanBlocks checks, on a log of records followed by blocks, that
 // ScanBlocks hands out for every sequence of a range exactly what Scan's
 // record holds: the columns asked for of the records in blocks, the records
-// kept alone as they are, the optional fields of every record, and each block's record whole on demand.
+// kept alone as they are, the id and optional fields of every record, and each block's record whole on demand.
 func TestScanBlocks(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.db")
@@ -29,6 +29,9 @@ func TestScanBlocks(t *testing.T) {
 		evs := blockLogEvents(uint64(i), 1500)
 		for j := range evs {
 			evs[j].Data.Severity = uint8(j % 6)
+			if j%4 == 0 { // an id the store keeps as 16 bytes
+				evs[j].ID = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, j)
+			}
 			if evs[j].Type != domain.TypeComplaintFiled {
 				evs[j].Data.Severity = 0
 			}
@@ -79,6 +82,13 @@ func TestScanBlocks(t *testing.T) {
 						c.EventTimes[i] != g.EventTime() || c.RecordTimes[i] != g.RecordTime() ||
 						c.Dim(eventstore.FieldCategory)[i] != g.Dim(eventstore.FieldCategory) || c.Dim(eventstore.FieldCustomer)[i] != g.Dim(eventstore.FieldCustomer) {
 						t.Fatalf("record %d: columns differ from the record", seq)
+					}
+					wantID, err := g.ID()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if gotID, err := c.ID(i); err != nil || gotID != wantID {
+						t.Fatalf("record %d: id %q (%v), want %q", seq, gotID, err, wantID)
 					}
 					want, err := s.Optional(g)
 					if err != nil {

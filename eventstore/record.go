@@ -234,9 +234,12 @@ func (r Record) ID() (string, error) {
 	return id, err
 }
 
-func (r Record) idAndRest() (string, []byte, error) {
-	b := r[fixedLen:]
-	if r[7]&flagUUID != 0 {
+func (r Record) idAndRest() (string, []byte, error) { return readEventID(r[7], r[fixedLen:]) }
+
+// readEventID reads the event id at the start of b, a record's bytes after its
+// fixed header whose flags are flags, and returns it and the bytes after it.
+func readEventID(flags byte, b []byte) (string, []byte, error) {
+	if flags&flagUUID != 0 {
 		if len(b) < 16 {
 			return "", nil, fmt.Errorf("truncated uuid")
 		}
