@@ -96,8 +96,20 @@ func (p *part) str(s string) int32 {
 	return i
 }
 
+// blockScanner is a view that hands out the records it keeps in blocks a
+// block at a time, column by column (eventstore.Snapshot does).
+type blockScanner interface {
+	ScanBlocks(from, to uint64, fields []eventstore.Field, severity bool,
+		block func(*eventstore.Columns) error, record func(seq uint64, r eventstore.Record) error) error
+}
+
+// scanFields are the fixed fields of a complaint the detector reads.
+var scanFields = []eventstore.Field{eventstore.FieldCategory, eventstore.FieldSegment, eventstore.FieldChannel, eventstore.FieldCustomer}
+
 // Scan keeps the complaints of from..to and the other events that move the
-// watermark to a later day, in order.
+// watermark to a later day, in order. In a log of blocks it reads the
+// columns of the fields it keeps and each complaint's id, no record
+// assembled.
 func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	byDict := map[uint32]int32{}
 	dict := func(id uint32) int32 {
@@ -120,25 +132,34 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 		}
 	}
 	var n uint64
-	maxDay := int64(-1 << 63)
-	err := s.Scan(from, to, func(seq uint64, r eventstore.Record) error {
-		n++
-		if n&(projections.ProgressEvery-1) == 0 {
-			seen.Add(projections.ProgressEvery)
+	count := func(k uint64) {
+		before := n
+		n += k
+		if crossed := n/projections.ProgressEvery - before/projections.ProgressEvery; crossed > 0 {
+			seen.Add(crossed * projections.ProgressEvery)
 		}
+	}
+	maxDay := int64(-1 << 63)
+	// other keeps an event other than a complaint, of event time et, that
+	// moves the watermark to a later day: other events move it to the
+	// start of their day (so that a quiet category's periods still end),
+	// and only those of a later day than any before them in the part
+	// matter.
+	other := func(seq uint64, et int64) {
+		if d := dayOf(et) * nsPerDay; d > maxDay {
+			maxDay = d
+			p.recs = append(p.recs, rec{seq: seq, et: d})
+		}
+	}
+	// keep keeps record r if it matters.
+	keep := func(seq uint64, r eventstore.Record) error {
 		t := r.Type()
 		if t.IsReserved() {
 			return nil
 		}
 		et := r.EventTime()
 		if t != domain.TypeComplaintFiled {
-			// Other events move the watermark to the start of their day
-			// (so that a quiet category's periods still end): only those
-			// of a later day than any before them in the part matter.
-			if d := dayOf(et) * nsPerDay; d > maxDay {
-				maxDay = d
-				p.recs = append(p.recs, rec{seq: seq, et: d})
-			}
+			other(seq, et)
 			return nil
 		}
 		maxDay = max(maxDay, dayOf(et)*nsPerDay)
@@ -168,7 +189,53 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 		}
 		p.recs = append(p.recs, rc)
 		return nil
-	})
+	}
+	record := func(seq uint64, r eventstore.Record) error {
+		count(1)
+		return keep(seq, r)
+	}
+	bs, ok := s.(blockScanner)
+	if !ok {
+		err := s.Scan(from, to, record)
+		seen.Add(n & (projections.ProgressEvery - 1))
+		return err
+	}
+	err := bs.ScanBlocks(from, to, scanFields, false, func(c *eventstore.Columns) error {
+		cats, segs, chans := c.Dim(eventstore.FieldCategory), c.Dim(eventstore.FieldSegment), c.Dim(eventstore.FieldChannel)
+		custs := c.Dim(eventstore.FieldCustomer)
+		for j, typ := range c.Types {
+			t, seq, et := domain.Type(typ), c.First+uint64(j), c.EventTimes[j]
+			switch {
+			case t.IsReserved():
+				continue
+			case t != domain.TypeComplaintFiled:
+				other(seq, et)
+				continue
+			case c.Schemas[j] != uint32(domain.CurrentSchema):
+				r, err := c.Record(j)
+				if err != nil {
+					return err
+				}
+				if err := keep(seq, r); err != nil {
+					return err
+				}
+				continue
+			}
+			maxDay = max(maxDay, dayOf(et)*nsPerDay)
+			cat := dict(cats[j])
+			if cat < 0 {
+				continue
+			}
+			id, err := c.ID(j)
+			if err != nil {
+				return err
+			}
+			p.recs = append(p.recs, rec{seq: seq, et: et, complaint: true, cat: cat, seg: dict(segs[j]), chn: dict(chans[j]),
+				cust: custs[j] & (1<<31 - 1), id: id})
+		}
+		count(uint64(c.Len()))
+		return nil
+	}, record)
 	seen.Add(n & (projections.ProgressEvery - 1))
 	return err
 }
@@ -177,7 +244,9 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 func (f *fold) Merge(pp projections.Part) error {
 	p := pp.(*part)
 	cats := make([]*series, len(p.strs))
-	drills := map[[3]int32]*series{}
+	// drills holds the drill-down series of each category met, by
+	// dimension and value (part-local string indexes).
+	drills := make([]*[2][]*series, len(p.strs))
 	for i := range p.recs {
 		r := &p.recs[i]
 		f.advanceTo(r.et, r.seq)
@@ -199,11 +268,18 @@ func (f *fold) Merge(pp projections.Part) error {
 			if v < 0 {
 				continue
 			}
-			k := [3]int32{r.cat, int32(dim + 1), v}
-			s := drills[k]
+			dc := drills[r.cat]
+			if dc == nil {
+				dc = &[2][]*series{}
+				drills[r.cat] = dc
+			}
+			if dc[dim] == nil {
+				dc[dim] = make([]*series, len(p.strs))
+			}
+			s := dc[dim][v]
 			if s == nil {
 				s = f.series(p.strs[r.cat], uint8(dim+1), p.strs[v])
-				drills[k] = s
+				dc[dim][v] = s
 			}
 			f.count(s, d, pw, pm, r)
 		}
