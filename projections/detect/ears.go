@@ -21,16 +21,8 @@ func earsBaseline(rule Rule, counts []float64, t, baseline int, minSigma float64
 	if from < 0 {
 		return Baseline{}, fmt.Errorf("%s: period %d: %w (need %d periods before it)", rule, t, ErrShortHistory, lag+baseline-1)
 	}
-	mean := 0.0
-	for i := from; i <= to; i++ {
-		mean += counts[i]
-	}
-	mean /= float64(baseline)
-	ss := 0.0
-	for i := from; i <= to; i++ {
-		ss += (counts[i] - mean) * (counts[i] - mean)
-	}
-	sd := math.Max(math.Sqrt(ss/float64(baseline-1)), minSigma)
+	mean, sd := meanSD(counts[from : to+1])
+	sd = math.Max(sd, minSigma)
 	return Baseline{Method: rule, Expected: mean, SD: sd, Observations: baseline}, nil
 }
 

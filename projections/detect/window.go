@@ -134,16 +134,8 @@ func windowBaseline(counts []float64, t, w, baseline int, minSigma float64) (Bas
 	for j := from; j <= to; j++ {
 		sums = append(sums, limitCases(counts, j, w))
 	}
-	mean := 0.0
-	for _, v := range sums {
-		mean += v
-	}
-	mean /= float64(len(sums))
-	ss := 0.0
-	for _, v := range sums {
-		ss += (v - mean) * (v - mean)
-	}
-	sd := math.Max(math.Sqrt(ss/float64(len(sums)-1)), minSigma)
+	mean, sd := meanSD(sums)
+	sd = math.Max(sd, minSigma)
 	return Baseline{Method: RuleEARSC2, Expected: mean, SD: sd, Observations: max(3, baseline/w)}, nil
 }
 
