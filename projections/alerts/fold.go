@@ -151,6 +151,15 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 			p.recs = append(p.recs, rec{seq: seq, et: d})
 		}
 	}
+	// current keeps a complaint of the current schema from its dictionary
+	// ids (cust: the customer's; a complaint without a known category is
+	// dropped, as the detector judges categories).
+	current := func(seq uint64, et int64, cat, seg, chn, cust uint32, id string) {
+		maxDay = max(maxDay, dayOf(et)*nsPerDay)
+		if c := dict(cat); c >= 0 {
+			p.recs = append(p.recs, rec{seq: seq, et: et, complaint: true, cat: c, seg: dict(seg), chn: dict(chn), cust: cust & (1<<31 - 1), id: id})
+		}
+	}
 	// keep keeps record r if it matters.
 	keep := func(seq uint64, r eventstore.Record) error {
 		t := r.Type()
@@ -162,32 +171,30 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 			other(seq, et)
 			return nil
 		}
-		maxDay = max(maxDay, dayOf(et)*nsPerDay)
-		rc := rec{seq: seq, et: et, complaint: true}
 		if r.Schema() == domain.CurrentSchema {
-			rc.cat, rc.seg, rc.chn = dict(r.Dim(eventstore.FieldCategory)), dict(r.Dim(eventstore.FieldSegment)), dict(r.Dim(eventstore.FieldChannel))
-			rc.cust = r.Dim(eventstore.FieldCustomer) & (1<<31 - 1)
 			id, err := r.ID()
 			if err != nil {
 				return fmt.Errorf("record %d: %w", seq, err)
 			}
-			rc.id = id
-		} else {
-			ev, err := s.Decode(r)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
-			}
-			domain.Upcast(&ev)
-			rc.cat, rc.seg, rc.chn = p.str(ev.Data.Category), p.str(ev.Data.Segment), p.str(ev.Data.Channel)
-			h := fnv.New32a()
-			h.Write([]byte(ev.Data.CustomerID))
-			rc.cust = h.Sum32() | 1<<31
-			rc.id = ev.ID
-		}
-		if rc.cat < 0 {
+			current(seq, et, r.Dim(eventstore.FieldCategory), r.Dim(eventstore.FieldSegment), r.Dim(eventstore.FieldChannel), r.Dim(eventstore.FieldCustomer), id)
 			return nil
 		}
-		p.recs = append(p.recs, rc)
+		// An older schema: decoded and upcast, its customer id hashed (the
+		// high bit says so).
+		maxDay = max(maxDay, dayOf(et)*nsPerDay)
+		ev, err := s.Decode(r)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", seq, err)
+		}
+		domain.Upcast(&ev)
+		rc := rec{seq: seq, et: et, complaint: true, id: ev.ID,
+			cat: p.str(ev.Data.Category), seg: p.str(ev.Data.Segment), chn: p.str(ev.Data.Channel)}
+		h := fnv.New32a()
+		h.Write([]byte(ev.Data.CustomerID))
+		rc.cust = h.Sum32() | 1<<31
+		if rc.cat >= 0 {
+			p.recs = append(p.recs, rc)
+		}
 		return nil
 	}
 	record := func(seq uint64, r eventstore.Record) error {
@@ -221,17 +228,15 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 				}
 				continue
 			}
-			maxDay = max(maxDay, dayOf(et)*nsPerDay)
-			cat := dict(cats[j])
-			if cat < 0 {
+			if cats[j] == 0 { // no category: no id needed
+				maxDay = max(maxDay, dayOf(et)*nsPerDay)
 				continue
 			}
 			id, err := c.ID(j)
 			if err != nil {
 				return err
 			}
-			p.recs = append(p.recs, rec{seq: seq, et: et, complaint: true, cat: cat, seg: dict(segs[j]), chn: dict(chans[j]),
-				cust: custs[j] & (1<<31 - 1), id: id})
+			current(seq, et, cats[j], segs[j], chans[j], custs[j], id)
 		}
 		count(uint64(c.Len()))
 		return nil
