@@ -17,6 +17,7 @@ import (
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/eventstore/logtest"
 	"github.com/plaint/plaint/internal/testutil"
 )
 
@@ -181,18 +182,11 @@ func TestDeliveriesLostBeforeTheFirstAreDeliveredAgainInOrder(t *testing.T) {
 func checkStreamOrder(t *testing.T, l *eventstore.Log) {
 	t.Helper()
 	err := l.View(func(s *eventstore.Snapshot) error {
-		var prev uint64
-		for seq := uint64(1); seq <= s.LastSeq(); seq++ {
-			st, ok := s.StreamSeq(seq)
-			if !ok {
-				return fmt.Errorf("event %d has no stream sequence", seq)
-			}
-			if st <= prev {
-				return fmt.Errorf("event %d is stream message %d, after stream message %d: the log is not in the stream's order", seq, st, prev)
-			}
-			prev = st
+		breaks, places, err := logtest.StreamOrderBreaks(s, 1)
+		if err == nil && breaks > 0 {
+			err = fmt.Errorf("%s: the log is not in the stream's order (%d events out of it)", places[0], breaks)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

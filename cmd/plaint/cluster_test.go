@@ -26,6 +26,7 @@ import (
 	"github.com/plaint/plaint/adapters/synthetic"
 	"github.com/plaint/plaint/domain"
 	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/eventstore/logtest"
 	"github.com/plaint/plaint/projections/alerts"
 )
 
@@ -402,22 +403,9 @@ func orderBreakPlaces(t *testing.T, n *server, limit int) string {
 	defer l.Close()
 	var places []string
 	breaks := 0
-	err = l.View(func(s *eventstore.Snapshot) error {
-		var prev uint64
-		for seq := uint64(1); seq <= s.LastSeq(); seq++ {
-			st, ok := s.StreamSeq(seq)
-			if !ok {
-				return fmt.Errorf("event %d has no stream sequence", seq)
-			}
-			if st <= prev {
-				breaks++
-				if len(places) < limit {
-					places = append(places, fmt.Sprintf("event %d is stream message %d, after stream message %d", seq, st, prev))
-				}
-			}
-			prev = st
-		}
-		return nil
+	err = l.View(func(s *eventstore.Snapshot) (err error) {
+		breaks, places, err = logtest.StreamOrderBreaks(s, limit)
+		return err
 	})
 	if err != nil {
 		return fmt.Sprintf("(reading the backup: %v)", err)
