@@ -98,6 +98,9 @@ type Config struct {
 	Store Store
 	// Rewind configures the Subscriber (see SubscriberConfig.Rewind).
 	Rewind func(ctx context.Context) error
+	// Heal is what the Subscriber does when its pulls keep missing their
+	// heartbeats (see Healing; its Missed and Step are metric hooks too).
+	Heal Healing
 	// Decoder decodes and validates messages; the zero value is the default.
 	Decoder domain.Decoder
 	// MaxInFlight, PullBatch and NakDelay configure the Subscriber (see
@@ -246,6 +249,7 @@ func New(cfg Config) (*Ingest, error) {
 		Batch:        cfg.Batch,
 		BatchWait:    cfg.BatchWait,
 		Rewind:       cfg.Rewind,
+		Heal:         cfg.Heal,
 	})
 	if err != nil {
 		return nil, err

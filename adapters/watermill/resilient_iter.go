@@ -1,6 +1,7 @@
 package watermill
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -14,10 +15,18 @@ import (
 // adapters/nats.Server.RestartJetStream): when the iterator reports missed
 // heartbeats, it makes a new iterator on
 // the consumer, waiting longer between tries (to a minute) while it keeps
-// failing, instead of ending the subscription.
+// failing, instead of ending the subscription. Before each new iterator it
+// calls heal, when set, with the heartbeats missed in a row without a
+// delivery (see Healing).
 type resilientIter struct {
 	open   func() (jetstream.MessagesContext, error)
 	logger wm.LoggerAdapter
+	heal   func(ctx context.Context, misses int)
+
+	// misses are the heartbeats missed in a row since the last delivery,
+	// lastMiss when the last was; only Next's caller uses them.
+	misses   int
+	lastMiss time.Time
 
 	mu      sync.Mutex
 	cur     jetstream.MessagesContext
@@ -48,10 +57,23 @@ func (r *resilientIter) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
 		cur, ended := r.cur, r.stopped || r.drained
 		r.mu.Unlock()
 		jm, err := cur.Next(opts...)
+		if err == nil {
+			r.misses = 0
+		}
 		if err == nil || !transient(err) || ended {
 			return jm, err
 		}
-		r.logger.Error("Pull iterator lost the server (JetStream restarted?); making a new one", err, wm.LogFields{"retry_in": wait.String()})
+		if time.Since(r.lastMiss) > missesInARow {
+			r.misses = 0
+		}
+		r.misses++
+		r.lastMiss = time.Now()
+		r.logger.Error("Pull iterator lost the server (JetStream restarted?); making a new one", err, wm.LogFields{"retry_in": wait.String(), "misses": r.misses})
+		if r.heal != nil {
+			ctx, cancel := untilWoken(r.wake, healTimeout)
+			r.heal(ctx, r.misses)
+			cancel()
+		}
 		for {
 			select {
 			case <-time.After(wait):

@@ -112,6 +112,10 @@ type SubscriberConfig struct {
 	// not keep the stream's order. Meanwhile the groups handed out after a
 	// nacked one are held (see turn.go).
 	Rewind func(ctx context.Context) error
+	// Heal is what the Subscriber does when its pulls keep missing their
+	// heartbeats with no delivery (see Healing); the zero value logs the
+	// consumer's info every Every misses.
+	Heal Healing
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -124,6 +128,7 @@ func (c *SubscriberConfig) setDefaults() {
 	}
 	c.Batch = cmp.Or(c.Batch, 1)
 	c.BatchWait = cmp.Or(c.BatchWait, DefaultBatchWait)
+	c.Heal.setDefaults()
 }
 
 // Validate returns ErrConfig with every problem with the configuration,
@@ -144,6 +149,9 @@ func (c *SubscriberConfig) Validate() error {
 	}
 	if c.Batch < 1 {
 		errs = append(errs, errors.New("the Batch must be positive"))
+	}
+	if c.Heal.Every < 1 {
+		errs = append(errs, errors.New("Heal.Every must be positive"))
 	}
 	return problems.Join(ErrConfig, errs)
 }
@@ -258,6 +266,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
 	}
+	iter.heal = s.healer(topic, cons)
 	out := make(chan *message.Message)
 	s.feeders.Add(1)
 	go s.feed(ctx, topic, iter, out)

@@ -22,7 +22,9 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 	dups := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_duplicates_total", Help: "Events dropped as duplicates by this process."})
 	dlq := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "plaint_ingest_dead_lettered_total", Help: "Messages sent to the dead-letter stream, by reason."}, []string{"reason"})
 	errs := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_errors_total", Help: "Failures of plaint itself; the message is redelivered."})
-	reg.MustRegister(received, stored, dups, dlq, errs)
+	missed := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_pull_heartbeats_missed_total", Help: "Pull heartbeats missed (the pull is made anew); many in a row with no delivery climb the healing ladder."})
+	healed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "plaint_ingest_pull_heal_total", Help: "Rungs of the healing ladder climbed after pull heartbeats missed in a row: inspect, stepdown, reconnect."}, []string{"step"})
+	reg.MustRegister(received, stored, dups, dlq, errs, missed, healed)
 
 	var looked watermill.Config // its Consumer, typed without naming nats.go here
 	err := plaintnats.Retry{Logger: e.logger}.Do(g.Ctx, "look up the consumer", func(ctx context.Context) (err error) {
@@ -40,6 +42,7 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 		Store:      e.committer,
 		// A lost delivery: what follows the ack floor comes again, in order.
 		Rewind: func(ctx context.Context) error { return e.nats.ResetConsumer(ctx, c.Consumer) },
+		Heal:   c.healing(e, missed.Inc, func(step string) { healed.WithLabelValues(step).Inc() }),
 		Logger: e.logger,
 		Hooks: watermill.Hooks{
 			Received:     received.Inc,
@@ -106,4 +109,18 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 		return runErr
 	})
 	return func() any { return in.Stats() }, nil
+}
+
+// healing is the ladder the ingest climbs when its pulls keep missing their
+// heartbeats (watermill.Healing): on an external server or cluster a
+// step-down of the consumer's leader and a reconnect to another server; on
+// the embedded server, which is the only one and whose consumer has no
+// replicas, only the consumer's info is logged.
+func (c *ServeCmd) healing(e *engine, missed func(), step func(string)) watermill.Healing {
+	h := watermill.Healing{Server: e.nats.ConnectedURL, Missed: missed, Step: step}
+	if e.natsSrv == nil {
+		h.StepDown = func(ctx context.Context) error { return e.nats.StepDownConsumer(ctx, c.Consumer) }
+		h.Reconnect = e.nats.Reconnect
+	}
+	return h
 }

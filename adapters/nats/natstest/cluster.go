@@ -275,3 +275,60 @@ func (c *Cluster) WaitStreamLeader(stream string) int {
 		time.Sleep(100 * time.Millisecond) // polling a condition
 	}
 }
+
+// ConsumerLeader returns the index of the server leading consumer of
+// stream (in the global account), or -1 when none does now.
+func (c *Cluster) ConsumerLeader(stream, consumer string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, s := range c.servers {
+		if s != nil && s.JetStreamIsConsumerLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream, consumer) {
+			return i
+		}
+	}
+	return -1
+}
+
+// BlackHole makes server i deliver nowhere what its clients publish to
+// subject, until restore is called: an account mapping of server i alone
+// sends it to a subject that only a subscriber of the test's listens to
+// and never answers (so that a request gets neither an answer nor "no
+// responders"). A mapping applies where a client's message enters the
+// cluster, so the same subject published by a client of another server
+// goes where it should. With the JetStream subject of a consumer's pulls,
+// $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, the consumer exists and
+// answers its info, and every pull of a client on server i goes
+// unanswered: no message, no heartbeat.
+func (c *Cluster) BlackHole(i int, subject string) (restore func()) {
+	c.tb.Helper()
+	c.mu.Lock()
+	s := c.servers[i]
+	c.mu.Unlock()
+	if s == nil {
+		c.tb.Fatalf("natstest: black hole on server %d, which is not running", i)
+	}
+	sink := "natstest.blackhole." + nats.NewInbox()[len(nats.InboxPrefix):]
+	nc, err := nats.Connect(c.URL(i))
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	if _, err := nc.Subscribe(sink, func(*nats.Msg) {}); err != nil {
+		c.tb.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		c.tb.Fatal(err)
+	}
+	if err := s.GlobalAccount().AddMapping(subject, sink); err != nil {
+		nc.Close()
+		c.tb.Fatalf("natstest: map %s: %v", subject, err)
+	}
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			s.GlobalAccount().RemoveMapping(subject)
+			nc.Close()
+		})
+	}
+	c.tb.Cleanup(restore)
+	return restore
+}
