@@ -13,12 +13,13 @@ import (
 // parallel, then merges them in log order, so every fold's Merge must give
 // the same state as one sequential scan. The engine calls a fold's methods
 // from one goroutine at a time; its parts' Scan run in parallel, so what a
-// part shares with its fold (a string table) must be safe for that.
+// part shares with its fold (a string table) must be safe for that. A
+// Pipeliner's parts also Scan while its Merge runs.
 //
 // A fold's state is kept as its kind says (Kind.Persist): a fold of a kind
 // saved whole implements WholeState, one saved entry by entry implements
-// EntryState. A fold may also implement Preparer, Sizer, Tabler and
-// Answerer.
+// EntryState. A fold may also implement Preparer, Pipeliner, Sizer, Tabler
+// and Answerer.
 type Fold interface {
 	// NewPart returns an empty partial state for a sub-range of the log.
 	NewPart() Part

@@ -37,6 +37,9 @@ func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options
 	if workers < 1 || n < o.parallelMin {
 		workers = 1
 	}
+	if pl, ok := f.(Pipeliner); ok && workers > 1 && pl.ScansBesideMerge() {
+		return foldPipelined(ctx, log, f, from, to, workers, seen)
+	}
 	parts := make([]Part, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -67,4 +70,93 @@ func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options
 		}
 	}
 	return nil
+}
+
+// Pipeliner is a fold whose parts' Scan read nothing that its Merge writes
+// (ScansBesideMerge reports it), so that a build may scan the later parts
+// of a range while it merges the earlier ones (foldPipelined): a fold whose
+// Merge costs as much as the scan, such as the detector's judgements, then
+// keeps both cores busy instead of leaving one idle while it merges.
+type Pipeliner interface {
+	ScansBesideMerge() bool
+}
+
+// pipelinePiece is the number of records of a piece of a pipelined range.
+const pipelinePiece = 1 << 18
+
+// foldPipelined is foldRange for a Pipeliner: the range is cut into
+// consecutive pieces of about pipelinePiece records (at least two per
+// worker), which workers goroutines scan in order, each in its own read
+// transaction and at most workers+1 pieces ahead of the merge, while this
+// goroutine merges them in log order as each is ready. The fold's Merge
+// thus runs beside its parts' Scan, never beside another of its methods.
+func foldPipelined(ctx context.Context, log Log, f Fold, from, to uint64, workers int, seen *atomic.Uint64) error {
+	n := to - from + 1
+	pieces := max(uint64(2*workers), (n+pipelinePiece-1)/pipelinePiece)
+	pieces = min(pieces, n)
+	type piece struct {
+		p    Part
+		err  error
+		done chan struct{}
+	}
+	ps := make([]piece, pieces)
+	for i := range ps {
+		ps[i] = piece{p: f.NewPart(), done: make(chan struct{})}
+	}
+	var next atomic.Uint64
+	// slots holds a token for each piece being scanned or scanned and not
+	// yet merged; pieces are taken in order once a token is held, so the
+	// first piece not merged is always taken or free to take.
+	slots := make(chan struct{}, workers+1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := next.Add(1) - 1
+				if i >= pieces {
+					<-slots
+					return
+				}
+				lo, hi := from+n*i/pieces, from+n*(i+1)/pieces-1
+				ps[i].err = log.ViewRecords(func(s Snapshot) error {
+					if s.LastSeq() < hi {
+						return fmt.Errorf("log ends at %d, before %d", s.LastSeq(), hi)
+					}
+					return ps[i].p.Scan(s, lo, hi, seen)
+				})
+				close(ps[i].done)
+			}
+		}()
+	}
+	var err error
+	for i := range ps {
+		select {
+		case <-ps[i].done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+		if ps[i].err != nil {
+			err = fmt.Errorf("scan part %d: %w", i, ps[i].err)
+			break
+		}
+		if err = f.Merge(ps[i].p); err != nil {
+			break
+		}
+		ps[i].p = nil
+		<-slots
+	}
+	close(stop)
+	wg.Wait()
+	return err
 }

@@ -83,6 +83,10 @@ type part struct {
 
 func (f *fold) NewPart() projections.Part { return &part{idx: map[string]int32{}} }
 
+// ScansBesideMerge reports that a part's Scan reads nothing of the fold
+// (projections.Pipeliner): a build scans the next parts while it judges.
+func (f *fold) ScansBesideMerge() bool { return true }
+
 func (p *part) str(s string) int32 {
 	if s == "" {
 		return -1
