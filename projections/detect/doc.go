@@ -52,7 +52,13 @@
 // farringtonFlexible's thresholdMethod = "nbPlugin" (the fitted mean plugged
 // in); the default ThresholdPredictive also integrates over the estimation
 // error of log mu (normal with the GLM's standard error, Gauss–Hermite), the
-// predictive distribution of the count.
+// predictive distribution of the count. The p-value is the regularised
+// incomplete beta (gamma) function at each node; the quantile is found by
+// walking the pmf recurrence P(k+1) = P(k)·(k+size)/(k+1)·(1-prob) of
+// every node from the Cornish–Fisher start (nbwalk.go), which gives the
+// count the search by the incomplete beta function gives whenever it
+// decides it with a margin of 1e-7 (TestWalkedQuantilesAreTheSearchs), and
+// falls back to that search otherwise (a huge size, a count far in a tail).
 //
 // # Confirming against the recent level
 //

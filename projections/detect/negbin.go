@@ -81,7 +81,8 @@ func (d NegBin) Survival(y float64) float64 {
 
 // Quantile is the smallest count k with P(Y <= k) >= p, as R's qnbinom and
 // qpois compute it (including their fuzz of p by 1 - 64·eps, which keeps a p
-// equal to a CDF value from jumping to the next count).
+// equal to a CDF value from jumping to the next count), walking the pmf
+// recurrence from the Cornish-Fisher start when that decides the count.
 func (d NegBin) Quantile(p float64) float64 {
 	switch {
 	case math.IsNaN(p) || p < 0 || p > 1 || math.IsNaN(d.Mu) || d.Mu < 0:
@@ -92,16 +93,14 @@ func (d NegBin) Quantile(p float64) float64 {
 		return math.Inf(1)
 	}
 	target := p * (1 - 64*epsilon)
-	// Start from the Cornish-Fisher approximation, as R does, then search.
-	sigma := math.Sqrt(d.Variance())
-	gamma := (2*d.Phi - 1) / sigma // skewness of the NB (1/sigma for Poisson)
-	if d.poisson() {
-		gamma = 1 / sigma
-	}
-	z := normalQuantile(p)
-	k := math.Floor(d.Mu + sigma*(z+gamma*(z*z-1)/6) + 0.5)
-	if k < 0 || math.IsNaN(k) {
-		k = 0
+	// Start from the Cornish-Fisher approximation, as R does, then search:
+	// by the pmf recurrence when it decides the count (walkQuantile), else
+	// with the distribution function at each count.
+	k := d.cornishFisher(p)
+	var c [1]nbCursor
+	c[0].anchor(d, k)
+	if q, ok := walkQuantile(c[:], one[:], target); ok {
+		return q
 	}
 	if d.CDF(k) >= target {
 		for k > 0 && d.CDF(k-1) >= target {
@@ -111,6 +110,26 @@ func (d NegBin) Quantile(p float64) float64 {
 	}
 	for d.CDF(k) < target {
 		k++
+	}
+	return k
+}
+
+// one is the weight of a lone distribution, for walkQuantile.
+var one = [1]float64{1}
+
+// cornishFisher is the Cornish-Fisher approximation of the p quantile
+// (Mu > 0, 0 < p < 1), rounded to a count >= 0: where R's qnbinom and
+// qpois start their search.
+func (d NegBin) cornishFisher(p float64) float64 {
+	sigma := math.Sqrt(d.Variance())
+	gamma := (2*d.Phi - 1) / sigma // skewness of the NB (1/sigma for Poisson)
+	if d.poisson() {
+		gamma = 1 / sigma
+	}
+	z := normalQuantile(p)
+	k := math.Floor(d.Mu + sigma*(z+gamma*(z*z-1)/6) + 0.5)
+	if k < 0 || math.IsNaN(k) {
+		k = 0
 	}
 	return k
 }

@@ -26,16 +26,18 @@ const (
 
 // hermiteNodes are Gauss–Hermite nodes and weights (weight exp(-x²)),
 // scaled so that E[f(Z)] for a standard normal Z is sum w_i f(x_i).
-var hermiteNodes, hermiteWeights = func() ([]float64, []float64) {
-	const n = 24
-	x, w := make([]float64, n), make([]float64, n)
-	quad.Hermite{}.FixedLocations(x, w, math.Inf(-1), math.Inf(1))
+var hermiteNodes, hermiteWeights = func() (*[hermiteN]float64, []float64) {
+	x, w := new([hermiteN]float64), make([]float64, hermiteN)
+	quad.Hermite{}.FixedLocations(x[:], w, math.Inf(-1), math.Inf(1))
 	for i := range x {
 		x[i] *= math.Sqrt2
 		w[i] /= math.Sqrt(math.Pi)
 	}
 	return x, w
 }()
+
+// hermiteN is the number of Gauss–Hermite nodes.
+const hermiteN = 24
 
 // predictiveNB is the negative binomial mixed over a lognormal mean.
 type predictiveNB struct {
@@ -65,13 +67,38 @@ func (d predictiveNB) quantile(p float64) float64 {
 	s2 := d.se * d.se
 	m := d.mu * math.Exp(s2/2)
 	v := d.phi*m + m*m*math.Expm1(s2)
+	target := p * (1 - 64*epsilon)
+	if d.mu > 0 && p > 0 && p < 1 && m > 0 && v > 0 && !math.IsInf(v, 0) {
+		// The walk of the pmf recurrence at every node from the
+		// Cornish-Fisher start, when it decides the count.
+		if k, ok := d.walkQuantile(NegBin{Mu: m, Phi: max(1, v/m)}.cornishFisher(p), target); ok {
+			return k
+		}
+	}
 	start := NegBin{Mu: d.mu, Phi: d.phi}.Quantile(p)
 	if m > 0 && v > 0 && !math.IsInf(v, 0) {
 		if k := (NegBin{Mu: m, Phi: max(1, v/m)}).Quantile(p); !math.IsNaN(k) && !math.IsInf(k, 0) {
 			start = k
 		}
 	}
-	return smallestAtLeast(d.cdf, p*(1-64*epsilon), start)
+	return smallestAtLeast(d.cdf, target, start)
+}
+
+// walkQuantile is the quantile of probability target by walkQuantile from
+// count start, every node's cursor anchored there; ok as walkQuantile's.
+func (d predictiveNB) walkQuantile(start, target float64) (float64, bool) {
+	if math.IsNaN(start) || math.IsInf(start, 0) || start > maxQuantile {
+		return 0, false
+	}
+	var cs [hermiteN]nbCursor
+	for i, x := range hermiteNodes {
+		mu := d.mu * math.Exp(d.se*x)
+		if !(mu > 0) || math.IsInf(mu, 0) {
+			return 0, false
+		}
+		cs[i].anchor(NegBin{Mu: mu, Phi: d.phi}, start)
+	}
+	return walkQuantile(cs[:], hermiteWeights, target)
 }
 
 // smallestAtLeast returns the smallest count k >= 0 with cdf(k) >= target,
