@@ -413,9 +413,27 @@ func orderBreakPlaces(t *testing.T, n *server, limit int) string {
 	return fmt.Sprintf("%d events follow a later stream message; the first: %s", breaks, strings.Join(places, "; "))
 }
 
-// logOnFailure shows the end of the node's log if the test fails.
+// logOnFailure shows the end of the node's log if the test fails, and,
+// pass or fail, how often its pulls missed their heartbeats, how often it
+// rewound, and every rung of the healing ladder it climbed.
 func logOnFailure(t *testing.T, name string, n *server) *server {
 	t.Cleanup(func() {
+		var missed, rewinds int
+		var rungs []string
+		for _, l := range strings.Split(n.output(), "\n") {
+			switch {
+			case strings.Contains(l, "Pull iterator lost the server"):
+				missed++
+			case strings.Contains(l, "Rewinding the consumer to keep"):
+				rewinds++
+			case strings.Contains(l, "Pulls keep missing their heartbeats"):
+				rungs = append(rungs, l)
+			}
+		}
+		t.Logf("%s: %d pull heartbeats missed, %d rewinds, %d rungs of the healing ladder climbed", name, missed, rewinds, len(rungs))
+		for _, l := range rungs[:min(len(rungs), 30)] {
+			t.Logf("%s: %s", name, l)
+		}
 		if t.Failed() {
 			for _, l := range strings.Split(n.output(), "\n") {
 				if strings.Contains(l, "Rewinding") || strings.Contains(l, "lost") {
@@ -518,7 +536,7 @@ func TestClusterFailover(t *testing.T) {
 	clusterStateOnFailure(t, c, "node1", "node2", "node3", "node4", "node5")
 	d2 := t.TempDir()
 	n1 := logOnFailure(t, "node1", spawnServer(t, t.TempDir(), args("node1")...))
-	n2 := spawnServer(t, d2, args("node2")...)
+	n2 := logOnFailure(t, "node2 (killed later)", spawnServer(t, d2, args("node2")...))
 	n1.await(clusterStart, clusterStart)
 	n2.await(clusterStart, clusterStart)
 
