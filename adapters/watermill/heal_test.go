@@ -3,8 +3,10 @@ package watermill_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,6 +57,7 @@ func TestPullsNobodyAnswersAreHealedByTheLadder(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	logs := &testutil.Buffer{}
 	start := func(heal plaintwm.Healing) (*plaintwm.Ingest, <-chan error) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -67,6 +70,7 @@ func TestPullsNobodyAnswersAreHealedByTheLadder(t *testing.T) {
 			Consumer: cons, DeadLetter: client.PublishDeadLetter, Flush: client.Flush, Store: com,
 			Rewind: func(ctx context.Context) error { return client.ResetConsumer(ctx, "") },
 			Heal:   heal,
+			Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -136,6 +140,20 @@ func TestPullsNobodyAnswersAreHealedByTheLadder(t *testing.T) {
 	}
 	// Every event once, in the stream's order.
 	checkStreamOrder(t, l)
+	// The inspect rung said where the consumer stood.
+	var inspected string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "the consumer as the server sees it") {
+			inspected = line
+			break
+		}
+	}
+	t.Logf("the inspect rung: %s", inspected)
+	for _, want := range []string{"leader=S-", "replicas=", "num_waiting=", "num_pending=", "step=inspect", "misses=1"} {
+		if !strings.Contains(inspected, want) {
+			t.Errorf("the inspect rung's line %q lacks %s", inspected, want)
+		}
+	}
 }
 
 // serverOf returns the index of the cluster's server the client is
