@@ -184,4 +184,3 @@ func TestWalkedQuantilesAreTheSearchs(t *testing.T) {
 	}
 	t.Logf("the walk decided %d of %d negative binomial quantiles", decided, total)
 }
-
