@@ -87,6 +87,24 @@ func (c *Columns) ID(i int) (string, error) {
 	return id, nil
 }
 
+// AppendID appends the event id of record i, as ID returns it, to dst,
+// without a string of its own: a scan that keeps the ids of many records
+// of a block makes one string of them all.
+func (c *Columns) AppendID(dst []byte, i int) ([]byte, error) {
+	if !c.tail {
+		if err := c.d.decodeTail(); err != nil {
+			return dst, fmt.Errorf("%w: block at %d: %v", ErrCorrupt, c.d.hdr.first, err)
+		}
+		c.tail = true
+	}
+	j := c.skip + i
+	out, err := appendEventID(dst, byte(c.d.vals[colFlags][j]), c.d.rest[j])
+	if err != nil {
+		return dst, fmt.Errorf("record %d: id: %w", c.First+uint64(i), err)
+	}
+	return out, nil
+}
+
 // decodeTail decodes, of the block whose columns decodeColumns read, the
 // format and flags columns into d.vals and the rest column into d.rest.
 func (d *blockDecoder) decodeTail() error {

@@ -90,6 +90,9 @@ func TestScanBlocks(t *testing.T) {
 					if gotID, err := c.ID(i); err != nil || gotID != wantID {
 						t.Fatalf("record %d: id %q (%v), want %q", seq, gotID, err, wantID)
 					}
+					if got, err := c.AppendID([]byte("x"), i); err != nil || string(got) != "x"+wantID {
+						t.Fatalf("record %d: appended id %q (%v), want %q after x", seq, got, err, wantID)
+					}
 					want, err := s.Optional(g)
 					if err != nil {
 						t.Fatal(err)

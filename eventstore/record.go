@@ -248,6 +248,30 @@ func readEventID(flags byte, b []byte) (string, []byte, error) {
 	return readString(b)
 }
 
+// appendEventID appends the event id at the start of b (as readEventID
+// reads it) to dst: a uuid in its canonical form, xxxxxxxx-xxxx-xxxx-xxxx-
+// xxxxxxxxxxxx in lower-case hex, as uuid.UUID.String writes it.
+func appendEventID(dst []byte, flags byte, b []byte) ([]byte, error) {
+	if flags&flagUUID == 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return dst, fmt.Errorf("truncated string")
+		}
+		return append(dst, b[k:k+int(n)]...), nil
+	}
+	if len(b) < 16 {
+		return dst, fmt.Errorf("truncated uuid")
+	}
+	const digits = "0123456789abcdef"
+	for i, x := range b[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, digits[x>>4], digits[x&0xf])
+	}
+	return dst, nil
+}
+
 // lookup resolves dictionary ids.
 type lookup interface {
 	str(id uint32) (string, error)

@@ -211,9 +211,17 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 		seen.Add(n & (projections.ProgressEvery - 1))
 		return err
 	}
+	// The ids of a block's complaints are made one string, which each
+	// complaint's id is a part of (one allocation a block, not one a
+	// complaint): ids holds their text, idAt the record each belongs to
+	// and where it ends.
+	var ids []byte
+	type idEnd struct{ rec, end int }
+	var idAt []idEnd
 	err := bs.ScanBlocks(from, to, scanFields, false, func(c *eventstore.Columns) error {
 		cats, segs, chans := c.Dim(eventstore.FieldCategory), c.Dim(eventstore.FieldSegment), c.Dim(eventstore.FieldChannel)
 		custs := c.Dim(eventstore.FieldCustomer)
+		ids, idAt = ids[:0], idAt[:0]
 		for j, typ := range c.Types {
 			t, seq, et := domain.Type(typ), c.First+uint64(j), c.EventTimes[j]
 			switch {
@@ -236,11 +244,21 @@ func (p *part) Scan(s projections.Snapshot, from, to uint64, seen *atomic.Uint64
 				maxDay = max(maxDay, dayOf(et)*nsPerDay)
 				continue
 			}
-			id, err := c.ID(j)
-			if err != nil {
+			n := len(p.recs)
+			current(seq, et, cats[j], segs[j], chans[j], custs[j], "")
+			if len(p.recs) == n {
+				continue // dropped
+			}
+			var err error
+			if ids, err = c.AppendID(ids, j); err != nil {
 				return err
 			}
-			current(seq, et, cats[j], segs[j], chans[j], custs[j], id)
+			idAt = append(idAt, idEnd{n, len(ids)})
+		}
+		all, start := string(ids), 0
+		for _, x := range idAt {
+			p.recs[x.rec].id = all[start:x.end]
+			start = x.end
 		}
 		count(uint64(c.Len()))
 		return nil
