@@ -70,8 +70,15 @@
 // each consecutive failure, given to the Subscriber through Watermill's
 // delay metadata).
 //
+// A pull that misses its heartbeat is made anew; pulls that keep missing
+// them with no delivery climb a healing ladder (Healing: log the
+// consumer's info, have its leader step down, reconnect to another
+// server), which moves nothing of the consumer, so the order and the
+// durability rule hold through it.
+//
 // The package names no stream or subject: it reads the consumer it is
-// given and publishes dead letters with the function it is given
-// (adapters/nats.Client.IngestConsumer and PublishDeadLetter, wired by
-// cmd/plaint).
+// given and publishes dead letters, steps the consumer's leader down and
+// reconnects with the functions it is given
+// (adapters/nats.Client.IngestConsumer, PublishDeadLetter,
+// StepDownConsumer and Reconnect, wired by cmd/plaint).
 package watermill
