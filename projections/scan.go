@@ -13,8 +13,9 @@ const prefetchMin = 1 << 20
 
 // foldRange folds the records from..to (inclusive) of log into f. Ranges of
 // o.parallelMin records or more are split into one consecutive part per worker,
-// each scanned in its own read transaction, then merged in log order. seen
-// counts the records read, for progress.
+// each scanned in its own read transaction, then merged in log order (a
+// Pipeliner's in smaller pieces, merged while the next are scanned: see
+// foldPipelined). seen counts the records read, for progress.
 func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options, seen *atomic.Uint64) error {
 	if from > to {
 		return nil
