@@ -21,7 +21,7 @@ func earsBaseline(rule Rule, counts []float64, t, baseline int, minSigma float64
 	if from < 0 {
 		return Baseline{}, fmt.Errorf("%s: period %d: %w (need %d periods before it)", rule, t, ErrShortHistory, lag+baseline-1)
 	}
-	mean, sd := meanSD(counts[from : to+1])
+	mean, sd := MeanSD(counts[from : to+1])
 	sd = math.Max(sd, minSigma)
 	return Baseline{Method: rule, Expected: mean, SD: sd, Observations: baseline}, nil
 }

@@ -2,10 +2,10 @@ package detect
 
 import "math"
 
-// meanSD returns the mean and the sample standard deviation (n - 1) of xs,
+// MeanSD returns the mean and the sample standard deviation (n - 1) of xs,
 // summed in order, as the EARS baselines and the window's recent level
-// read them.
-func meanSD(xs []float64) (mean, sd float64) {
+// read them (and the harness's mean + k·sd baselines of other products).
+func MeanSD(xs []float64) (mean, sd float64) {
 	for _, v := range xs {
 		mean += v
 	}

@@ -134,7 +134,7 @@ func windowBaseline(counts []float64, t, w, baseline int, minSigma float64) (Bas
 	for j := from; j <= to; j++ {
 		sums = append(sums, limitCases(counts, j, w))
 	}
-	mean, sd := meanSD(sums)
+	mean, sd := MeanSD(sums)
 	sd = math.Max(sd, minSigma)
 	return Baseline{Method: RuleEARSC2, Expected: mean, SD: sd, Observations: max(3, baseline/w)}, nil
 }

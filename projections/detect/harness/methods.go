@@ -2,7 +2,6 @@ package harness
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/plaint/plaint/projections/detect"
@@ -186,7 +185,7 @@ func MeanSD(name string, weeks int, k, minCount float64) Method {
 		for s := range c.Daily {
 			y := c.Weekly(s)
 			for w := weeks; w < len(y); w++ {
-				mean, sd := meanSD(y[w-weeks : w])
+				mean, sd := detect.MeanSD(y[w-weeks : w])
 				alarm := y[w] > mean+k*sd && y[w] >= minCount
 				ep.see(s, 7*w+6, alarm, true, name)
 			}
@@ -214,25 +213,12 @@ func Qualtrics() Method {
 		ep := newEpisodes(len(c.Daily))
 		for s, y := range c.Daily {
 			for d := days; d < len(y); d++ {
-				mean, sd := meanSD(y[d-days : d])
+				mean, sd := detect.MeanSD(y[d-days : d])
 				ep.see(s, d, y[d] > mean+k*sd, true, name)
 			}
 		}
 		return ep.alerts, nil
 	}}
-}
-
-// meanSD returns the mean and sample standard deviation of xs.
-func meanSD(xs []float64) (mean, sd float64) {
-	for _, v := range xs {
-		mean += v
-	}
-	mean /= float64(len(xs))
-	ss := 0.0
-	for _, v := range xs {
-		ss += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // dayTime is the start of day d of the corpus.
