@@ -112,18 +112,7 @@ func TestDNBinomMatchesLgamma(t *testing.T) {
 // alone, as it was before the walk: the Cornish-Fisher start, then one
 // count at a time.
 func searchQuantile(d NegBin, p float64) float64 {
-	target := p * (1 - 64*epsilon)
-	k := d.cornishFisher(p)
-	if d.CDF(k) >= target {
-		for k > 0 && d.CDF(k-1) >= target {
-			k--
-		}
-		return k
-	}
-	for d.CDF(k) < target {
-		k++
-	}
-	return k
+	return d.searchCDF(d.cornishFisher(p), p*(1-64*epsilon))
 }
 
 // searchPredictiveQuantile is predictiveNB.quantile by the incomplete

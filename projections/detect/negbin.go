@@ -102,6 +102,14 @@ func (d NegBin) Quantile(p float64) float64 {
 	if q, ok := walkQuantile(c[:], one[:], target); ok {
 		return q
 	}
+	return d.searchCDF(k, target)
+}
+
+// searchCDF is the smallest count with CDF >= target, searched with
+// the distribution function one count at a time from k, down when k
+// reaches target already and up otherwise (R's search when the walk does
+// not decide the count).
+func (d NegBin) searchCDF(k, target float64) float64 {
 	if d.CDF(k) >= target {
 		for k > 0 && d.CDF(k-1) >= target {
 			k--
