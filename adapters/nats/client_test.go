@@ -62,9 +62,7 @@ func TestClientFindsTheIngestConsumerAndWhatItHasPending(t *testing.T) {
 // same stream sequence dead-lettered again (a redelivery) is stored once,
 // and DeadLetterOrigin finds the original from it.
 func TestDeadLettersKeepTheirTypeReasonAndOrigin(t *testing.T) {
-	s := natstest.Server(t)
-	c := natstest.Client(t, s.ClientURL())
-	natstest.EnsureStreams(t, c, plaintnats.StreamConfig{})
+	s, c := natstest.ServerWithStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	publish := func(subject string, data []byte, seq uint64, cause error) {

@@ -90,9 +90,7 @@ func TestClusterStepDownAndReconnectLeaveTheConsumerServing(t *testing.T) {
 // TestStepDownConsumerWithoutReplicasIsRefused: on a single server the
 // consumer has no replicas to lead it, and the step-down says so.
 func TestStepDownConsumerWithoutReplicasIsRefused(t *testing.T) {
-	s := natstest.Server(t)
-	client := natstest.Client(t, s.ClientURL())
-	natstest.EnsureStreams(t, client, plaintnats.StreamConfig{})
+	_, client := natstest.ServerWithStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := client.StepDownConsumer(ctx, "")

@@ -8,7 +8,6 @@ import (
 
 	wm "github.com/ThreeDotsLabs/watermill"
 
-	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/nats/natstest"
 )
 
@@ -16,9 +15,7 @@ import (
 // and 9 in a row inspect, step down and reconnect, 12 inspects again; a
 // rung without its function is skipped, and every miss is counted.
 func TestTheLadderClimbsOneRungEveryEveryMisses(t *testing.T) {
-	srv := natstest.Server(t)
-	client := natstest.Client(t, srv.ClientURL())
-	natstest.EnsureStreams(t, client, plaintnats.StreamConfig{})
+	_, client := natstest.ServerWithStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cons, err := client.IngestConsumer(ctx, "")

@@ -36,10 +36,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := natstest.Server(t)
-	client := natstest.Client(t, srv.ClientURL())
+	srv, client := natstest.ServerWithStreams(t)
 	_, js := natstest.Connect(t, srv.ClientURL())
-	natstest.EnsureStreams(t, client, plaintnats.StreamConfig{})
 	e := &env{t: t, srv: srv, client: client, js: js, dir: t.TempDir()}
 	e.openLog()
 	t.Cleanup(e.closeLog)

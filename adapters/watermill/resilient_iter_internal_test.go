@@ -8,7 +8,6 @@ import (
 	wm "github.com/ThreeDotsLabs/watermill"
 	"github.com/nats-io/nats.go/jetstream"
 
-	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/nats/natstest"
 )
 
@@ -18,9 +17,7 @@ import (
 // server would hand the redelivered messages to the old pull, lost until
 // the ack wait). nats.go's Stop alone returns before it unsubscribes.
 func TestHaltReturnsOnceTheOldPullIsUnsubscribed(t *testing.T) {
-	srv := natstest.Server(t)
-	client := natstest.Client(t, srv.ClientURL())
-	natstest.EnsureStreams(t, client, plaintnats.StreamConfig{})
+	_, client := natstest.ServerWithStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cons, err := client.IngestConsumer(ctx, "")

@@ -63,6 +63,17 @@ func EnsureStreams(tb testing.TB, c *plaintnats.Client, cfg plaintnats.StreamCon
 	}
 }
 
+// ServerWithStreams starts a Server, creates plaint's streams and consumer
+// on it with the default StreamConfig, and returns it with a Client
+// connected to it: the usual start of a test of the ingest's consumer.
+func ServerWithStreams(tb testing.TB) (*plaintnats.Server, *plaintnats.Client) {
+	tb.Helper()
+	s := Server(tb)
+	c := Client(tb, s.ClientURL())
+	EnsureStreams(tb, c, plaintnats.StreamConfig{})
+	return s, c
+}
+
 // StreamMsgs returns the number of messages the stream holds.
 func StreamMsgs(tb testing.TB, js jetstream.JetStream, stream string) uint64 {
 	tb.Helper()
