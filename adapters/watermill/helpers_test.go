@@ -183,6 +183,15 @@ func (e *env) publishEvent(ev domain.Event) {
 	e.publish(ev.Type.Subject(), payload(e.t, ev))
 }
 
+// publishComplaints publishes n complaints of source crm, with ids 0 to
+// n-1 in that order.
+func (e *env) publishComplaints(n int) {
+	e.t.Helper()
+	for i := range n {
+		e.publishEvent(complaint("crm", fmt.Sprint(i)))
+	}
+}
+
 func (e *env) consumerInfo() *jetstream.ConsumerInfo {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -292,9 +292,7 @@ func TestGracefulStopDrainsInFlightWorkAndRestartContinues(t *testing.T) {
 		// the stop comes; they must be handed back, not held until the ack wait.
 		r := e.start(m.with(e, plaintwm.Config{Store: m.gate(g), MaxInFlight: 8, PullBatch: 16}))
 		const n = 200
-		for i := range n {
-			e.publishEvent(complaint("crm", fmt.Sprint(i)))
-		}
+		e.publishComplaints(n)
 		testutil.WaitFor(t, waitLimit, "handlers blocked in the store", func() bool { return g.entered.Load() == 8 })
 
 		var released atomic.Bool

@@ -64,9 +64,7 @@ func (h *holdFirstStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([
 func TestBatchesAreStoredInStreamOrder(t *testing.T) {
 	e := newEnv(t)
 	const n = 600
-	for i := range n {
-		e.publishEvent(complaint("crm", fmt.Sprint(i)))
-	}
+	e.publishComplaints(n)
 	store := &holdFirstStore{inner: e.com, hold: 2 * time.Second, committed: make(chan struct{})}
 	e.start(plaintwm.Config{Store: store, Batch: 50})
 	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
@@ -85,9 +83,7 @@ func TestBatchesAreStoredInStreamOrder(t *testing.T) {
 func TestALostDeliveryIsDeliveredAgainInOrder(t *testing.T) {
 	e := newEnv(t)
 	const n = 40
-	for i := range n {
-		e.publishEvent(complaint("crm", fmt.Sprint(i)))
-	}
+	e.publishComplaints(n)
 	g := newGateStore(e.com)
 	var rewinds atomic.Int64
 	rewind := func(ctx context.Context) error {
@@ -141,9 +137,7 @@ func TestDeliveriesLostBeforeTheFirstAreDeliveredAgainInOrder(t *testing.T) {
 	// while the test waits, after the later ones.
 	natstest.EnsureStreams(t, e.client, plaintnats.StreamConfig{AckWait: time.Second})
 	const n, lost = 300, 40
-	for i := range n {
-		e.publishEvent(complaint("crm", fmt.Sprint(i)))
-	}
+	e.publishComplaints(n)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	cons, err := e.js.Consumer(ctx, plaintnats.EventsStream, plaintnats.DefaultConsumer)
@@ -224,9 +218,7 @@ func (f *failOnceStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]
 func TestAFailedGroupIsStoredBeforeTheGroupsAfterIt(t *testing.T) {
 	e := newEnv(t)
 	const n = 600
-	for i := range n {
-		e.publishEvent(complaint("crm", fmt.Sprint(i)))
-	}
+	e.publishComplaints(n)
 	store := &failOnceStore{Committer: e.com, fail: 2, hold: 300 * time.Millisecond}
 	rewind := func(ctx context.Context) error { return e.client.ResetConsumer(ctx, "") }
 	r := e.start(plaintwm.Config{Store: store, Batch: 50, NakDelay: 50 * time.Millisecond, Rewind: rewind})
@@ -296,9 +288,7 @@ func (s *refusingStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]
 func TestAGroupTheStoreRejectsKeepsItsTurn(t *testing.T) {
 	e := newEnv(t)
 	const n = 600
-	for i := range n {
-		e.publishEvent(complaint("crm", fmt.Sprint(i)))
-	}
+	e.publishComplaints(n)
 	refuse := map[string]bool{"100": true, "300": true, "500": true}
 	store := &refusingStore{Committer: e.com, refuse: refuse, hold: 2 * time.Second, committed: make(chan struct{})}
 	rewind := func(ctx context.Context) error { return e.client.ResetConsumer(ctx, "") }
