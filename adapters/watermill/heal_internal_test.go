@@ -4,24 +4,15 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	wm "github.com/ThreeDotsLabs/watermill"
-
-	"github.com/plaint/plaint/adapters/nats/natstest"
 )
 
 // TestTheLadderClimbsOneRungEveryEveryMisses: with Every 3, misses 3, 6
 // and 9 in a row inspect, step down and reconnect, 12 inspects again; a
 // rung without its function is skipped, and every miss is counted.
 func TestTheLadderClimbsOneRungEveryEveryMisses(t *testing.T) {
-	_, client := natstest.ServerWithStreams(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cons, err := client.IngestConsumer(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, cons := testIngestConsumer(t)
 	var steps, calls []string
 	missed := 0
 	heal := Healing{

@@ -1,14 +1,10 @@
 package watermill
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	wm "github.com/ThreeDotsLabs/watermill"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/plaint/plaint/adapters/nats/natstest"
 )
 
 // TestHaltReturnsOnceTheOldPullIsUnsubscribed: when halt returns, the
@@ -17,13 +13,7 @@ import (
 // server would hand the redelivered messages to the old pull, lost until
 // the ack wait). nats.go's Stop alone returns before it unsubscribes.
 func TestHaltReturnsOnceTheOldPullIsUnsubscribed(t *testing.T) {
-	_, client := natstest.ServerWithStreams(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cons, err := client.IngestConsumer(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cons := testIngestConsumer(t)
 	var opened []jetstream.MessagesContext
 	it, err := newResilientIter(func() (jetstream.MessagesContext, error) {
 		m, err := cons.Messages()
