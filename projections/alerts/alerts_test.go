@@ -82,15 +82,24 @@ var (
 	testRise = rise{cat: "outage", from: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), days: 28, factor: 2.5}
 )
 
+// openLog returns a new log (closed when the test ends) holding evs,
+// appended 5000 at a time.
 func openLog(t testing.TB, evs []domain.Event) *eventstore.Log {
 	t.Helper()
-	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"), eventstore.WithNoSync())
+	return openLogIn(t, evs, 5000)
+}
+
+// openLogIn is openLog with evs appended chunk at a time, opened with opts
+// (after WithNoSync).
+func openLogIn(t testing.TB, evs []domain.Event, chunk int, opts ...eventstore.Option) *eventstore.Log {
+	t.Helper()
+	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"), append([]eventstore.Option{eventstore.WithNoSync()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	for i := 0; i < len(evs); i += 5000 {
-		if _, err := l.Append(evs[i:min(len(evs), i+5000)]...); err != nil {
+	for i := 0; i < len(evs); i += chunk {
+		if _, err := l.Append(evs[i:min(len(evs), i+chunk)]...); err != nil {
 			t.Fatal(err)
 		}
 	}

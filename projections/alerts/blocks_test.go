@@ -2,7 +2,6 @@ package alerts_test
 
 import (
 	"bytes"
-	"path/filepath"
 	"testing"
 
 	"github.com/plaint/plaint/domain"
@@ -28,17 +27,7 @@ func TestBlocksAndRecordsGiveTheSameAlerts(t *testing.T) {
 		}
 	}
 	open := func(blocks bool) *eventstore.Log {
-		l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"), eventstore.WithNoSync(), eventstore.WithBlocks(blocks))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
-		for i := 0; i < len(evs); i += 3000 {
-			if _, err := l.Append(evs[i:min(len(evs), i+3000)]...); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return l
+		return openLogIn(t, evs, 3000, eventstore.WithBlocks(blocks))
 	}
 	_, want := detectorEvents(t, open(false), projections.WithChunk(1<<20))
 	if bytes.Count(want, []byte("\n")) < 3 || !bytes.Contains(want, []byte(`"series":{"category":"`+testRise.cat+`"}`)) {
