@@ -78,15 +78,9 @@ func readOptionalTail(format, flags byte, b []byte, dict dictView) (Optional, er
 			*[...]*uint32{tagResolution: &o.Resolution, tagReason: &o.Reason, tagReferred: &o.Referred,
 				tagCurrency: &o.Currency, tagCompetitor: &o.Competitor}[tag] = uint32(v)
 		case tagAmount, tagCost:
-			v, k := binary.Varint(b)
-			if k <= 0 {
-				return o, fmt.Errorf("tag %d: truncated", tag)
-			}
-			b = b[k:]
-			if tag == tagAmount {
-				o.Amount = domain.Money(v)
-			} else {
-				o.Cost, o.HasCost = domain.Money(v), true
+			var err error
+			if b, err = readMoney(tag, b, &o.Amount, &o.Cost, &o.HasCost); err != nil {
+				return o, err
 			}
 		case tagAsSent:
 			n, k := binary.Uvarint(b)

@@ -228,6 +228,22 @@ func readString(b []byte) (string, []byte, error) {
 	return string(b[k : k+int(n)]), b[k+int(n):], nil
 }
 
+// readMoney reads the signed varint of an amount or cost field (tag
+// tagAmount or tagCost) at the start of b into amount, or into cost with
+// hasCost set, and returns the bytes after it.
+func readMoney(tag byte, b []byte, amount, cost *domain.Money, hasCost *bool) ([]byte, error) {
+	v, k := binary.Varint(b)
+	if k <= 0 {
+		return nil, fmt.Errorf("tag %d: truncated", tag)
+	}
+	if tag == tagAmount {
+		*amount = domain.Money(v)
+	} else {
+		*cost, *hasCost = domain.Money(v), true
+	}
+	return b[k:], nil
+}
+
 // ID returns the event id.
 func (r Record) ID() (string, error) {
 	id, _, err := r.idAndRest()
@@ -363,15 +379,8 @@ func decodeRecord(r Record, dict lookup) (domain.Event, error) {
 			if v1 && tag == tagCost {
 				return ev, fmt.Errorf("unknown field tag %d in a format-1 record", tag)
 			}
-			v, k := binary.Varint(b)
-			if k <= 0 {
-				return ev, fmt.Errorf("tag %d: truncated", tag)
-			}
-			b = b[k:]
-			if tag == tagAmount {
-				d.Amount = domain.Money(v)
-			} else {
-				d.Cost, d.HasCost = domain.Money(v), true
+			if b, err = readMoney(tag, b, &d.Amount, &d.Cost, &d.HasCost); err != nil {
+				return ev, err
 			}
 		case tagContentType, tagAsSent:
 			if v1 {
