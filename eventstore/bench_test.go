@@ -178,38 +178,11 @@ func bytesPerEvent(b *testing.B, opts ...eventstore.Option) {
 // BenchmarkOpenAfterCleanStop measures a writable open of a log after a
 // clean stop (the dedupe key snapshot beside it): the time until Open
 // returns (the log reads and the ingest may start) and until the page check
-// running in the background has finished (writes wait for it), warm.
-// PLAINT_BENCH_OPEN_LOG names a log to copy (BENCHMARKS.md uses the 10M-event
-// log of the projections benchmark); without it a log of PLAINT_BENCH_EVENTS
-// (default 200k) events is built.
+// running in the background has finished (writes wait for it), warm. Its
+// opens are the later ones of one process (after cleanStopLog's);
+// BenchmarkFirstOpen measures the first open of a process, the one serve does.
 func BenchmarkOpenAfterCleanStop(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "events.db")
-	if src := os.Getenv("PLAINT_BENCH_OPEN_LOG"); src != "" {
-		testutil.CopyFile(b, src, path)
-	} else {
-		l, err := eventstore.Open(path, eventstore.WithNoSync())
-		if err != nil {
-			b.Fatal(err)
-		}
-		evs := benchEvents(7, benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000))
-		for i := 0; i < len(evs); i += 50_000 {
-			if _, err := l.Append(evs[i:min(i+50_000, len(evs))]...); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := l.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	// The first open of a copy may rebuild the key set; its clean close
-	// leaves the snapshot the measured opens load.
-	l, err := eventstore.Open(path, eventstore.WithNoSync())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		b.Fatal(err)
-	}
+	path := cleanStopLog(b)
 	var open, checked time.Duration
 	for range b.N {
 		start := time.Now()
@@ -229,6 +202,48 @@ func BenchmarkOpenAfterCleanStop(b *testing.B) {
 	b.ReportMetric(open.Seconds()/float64(b.N), "open_s")
 	b.ReportMetric(checked.Seconds()/float64(b.N), "checked_s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// cleanStopLog returns the path of a log after a clean stop, in b's
+// temporary directory: a copy of the log PLAINT_BENCH_OPEN_LOG names, with
+// its key snapshot when it has one (BENCHMARKS.md uses the 10M-event log of
+// the projections benchmark), or else a new log of PLAINT_BENCH_EVENTS
+// (default 200k) events. It is opened and closed once, so that it has a key
+// snapshot of its own whatever was copied.
+func cleanStopLog(b *testing.B) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "events.db")
+	if src := os.Getenv("PLAINT_BENCH_OPEN_LOG"); src != "" {
+		testutil.CopyFile(b, src, path)
+		if _, err := os.Stat(src + ".keys"); err == nil {
+			testutil.CopyFile(b, src+".keys", path+".keys")
+		}
+	} else {
+		l, err := eventstore.Open(path, eventstore.WithNoSync())
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs := benchEvents(7, benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000))
+		for i := 0; i < len(evs); i += 50_000 {
+			if _, err := l.Append(evs[i:min(i+50_000, len(evs))]...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The first open of a copy may rebuild the key set (a snapshot of an
+	// earlier layout, or none); its clean close leaves the snapshot the
+	// measured opens load.
+	l, err := eventstore.Open(path, eventstore.WithNoSync())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
 // BenchmarkGet measures Snapshot.Get of random sequences in a log of
