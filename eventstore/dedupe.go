@@ -71,10 +71,22 @@ func appendUUID(dst, u []byte) []byte {
 // keySet is the permanent deduplication index: every (source, id) ever stored.
 // It lives in memory (16 bytes a slot, sharded so that growing one shard never
 // copies the whole set) and is rebuilt from the log when the log is opened.
-// It is not safe for concurrent use; the appender owns it.
+// It is not safe for concurrent use; the appender owns it. Loaded from a
+// snapshot, its slots are in the snapshot's file (file) until a shard grows.
 type keySet struct {
 	shards [256]keyShard
 	n      int
+	file   *keyFile
+}
+
+// release gives back the snapshot file the slots may be in and leaves the
+// set empty (has is false for every key after).
+func (s *keySet) release() {
+	if s.file != nil {
+		s.file.release()
+		s.file = nil
+	}
+	s.shards, s.n = [256]keyShard{}, 0
 }
 
 type keyShard struct {

@@ -104,14 +104,7 @@ func TestKeySnapshot(t *testing.T) {
 		}
 	})
 	t.Run("CorruptSnapshotIsIgnored", func(t *testing.T) {
-		b, err := os.ReadFile(path + ".keys")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0xff
-		if err := os.WriteFile(path+".keys", b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		rewriteSnapshot(t, path, func(b []byte) { b[len(b)/2] ^= 0xff })
 		l := mustOpenLog(t, path)
 		defer l.Close()
 		if l.keysFromSnapshot != 0 {
@@ -152,5 +145,88 @@ swap:
 	rep, err := l.Verify(t.Context(), nil)
 	if !IsCorrupt(err) || rep.KeySnapshotSeq != 100 {
 		t.Fatalf("verify = %+v, %v; want the ghost key reported", rep, err)
+	}
+}
+
+// TestKeySnapshotMappedCopyOnWrite: the loaded snapshot's slots are the
+// file's (mapped); appends that insert into them and grow every shard
+// leave the file as it was until the close writes the next snapshot, and
+// every key, old and new, stays a duplicate across the reopen.
+func TestKeySnapshotMappedCopyOnWrite(t *testing.T) {
+	path := cleanlyClosedLog(t, 3000)
+	before, err := os.ReadFile(path + ".keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mustOpenLog(t, path)
+	if l.keysFromSnapshot != 3000 {
+		t.Fatalf("keys from snapshot at %d, want 3000", l.keysFromSnapshot)
+	}
+	slots := len(l.keys.shards[0].slots)
+	more := snapEvents("s", 3000, 40_000) // about 145 more keys a shard: each grows
+	if _, err := l.Append(more...); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.keys.shards[0].slots) == slots {
+		t.Fatalf("shard 0 did not grow (%d slots)", slots)
+	}
+	allDuplicates(t, l, snapEvents("s", 0, 40_000))
+	if after, err := os.ReadFile(path + ".keys"); err != nil || string(after) != string(before) {
+		t.Fatalf("the mapped snapshot file changed under the appends (err %v)", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l.Contains("s", "1") {
+		t.Fatal("a closed log's released key set still answers")
+	}
+	l = mustOpenLog(t, path)
+	defer l.Close()
+	if l.keysFromSnapshot != 40_000 {
+		t.Fatalf("keys from snapshot at %d, want 40000", l.keysFromSnapshot)
+	}
+	allDuplicates(t, l, snapEvents("s", 0, 40_000))
+}
+
+// TestKeySnapshotOfTheEarlierLayoutIsIgnored: a snapshot an older plaint
+// wrote (plaint-keys-2, keys read into memory) is not mapped; the set is
+// rebuilt from the log and stays exact.
+func TestKeySnapshotOfTheEarlierLayoutIsIgnored(t *testing.T) {
+	path := cleanlyClosedLog(t, 500)
+	rewriteSnapshot(t, path, func(b []byte) { copy(b, "plaint-keys-2\n") })
+	l := mustOpenLog(t, path)
+	defer l.Close()
+	if l.keysFromSnapshot != 0 {
+		t.Fatal("loaded a snapshot of the earlier layout")
+	}
+	allDuplicates(t, l, snapEvents("s", 0, 500))
+}
+
+// cleanlyClosedLog returns the path of a new log of the events
+// snapEvents("s", 0, n), closed cleanly (with its key snapshot).
+func cleanlyClosedLog(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	l := mustOpenLog(t, path)
+	if _, err := l.Append(snapEvents("s", 0, n)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// rewriteSnapshot changes the bytes of the key snapshot of the log at path
+// with change.
+func rewriteSnapshot(t *testing.T, path string, change func([]byte)) {
+	t.Helper()
+	b, err := os.ReadFile(path + ".keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(b)
+	if err := os.WriteFile(path+".keys", b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -133,6 +133,9 @@ func Open(path string, opts ...Option) (*Log, error) {
 	if err := l.init(); err != nil {
 		err = l.openError(err)
 		db.Close()
+		if l.keys != nil {
+			l.keys.release()
+		}
 		return nil, err
 	}
 	return l, nil
@@ -434,6 +437,9 @@ func (l *Log) Close() error {
 		}
 	}
 	l.closed.Store(true)
+	if l.keys != nil {
+		l.keys.release()
+	}
 	if err := l.db.Close(); err != nil {
 		return errors.Join(fmt.Errorf("close log: %w", err), snapErr)
 	}

@@ -211,6 +211,7 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 	// duplicates. (One that does not belong to the log is ignored at open.)
 	if keys != nil {
 		if snap, seq, err := l.loadKeySnapshot(); err == nil {
+			defer snap.release()
 			rep.KeySnapshotSeq = seq
 			missing := 0
 			for i := range snap.shards {
