@@ -110,8 +110,11 @@ func (c *StreamConfig) Validate() error {
 }
 
 // EventsStreamConfig returns the configuration EnsureStreams gives EventsStream.
+// It allows fast batch publishing (BatchPublisher; nats-server 2.14+), which
+// a stream made by an earlier plaint gains when EnsureStreams updates it.
 func EventsStreamConfig(cfg StreamConfig) jetstream.StreamConfig {
 	sc := cfg.stream(EventsStream, "plaint: published events (CloudEvents 1.0 JSON), a buffer in front of the event log", EventsSubjects)
+	sc.AllowBatchPublish = true
 	if cfg.Interest {
 		sc.Retention = jetstream.InterestPolicy
 	}

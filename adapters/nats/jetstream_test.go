@@ -62,3 +62,31 @@ func TestEnsureStreamsIsIdempotentAndApplies(t *testing.T) {
 		t.Errorf("consumer config = %+v", cc)
 	}
 }
+
+// TestEnsureStreamsLetsAnOlderStreamTakeBatches: an events stream made
+// before fast batches (AllowBatchPublish off) gains it when EnsureStreams
+// runs again, keeping its messages.
+func TestEnsureStreamsLetsAnOlderStreamTakeBatches(t *testing.T) {
+	f := newPublishFixture(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	old := plaintnats.EventsStreamConfig(plaintnats.StreamConfig{})
+	old.AllowBatchPublish = false
+	if _, err := f.js.CreateStream(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.js.Publish(ctx, "plaint.events.complaint.filed", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	natstest.EnsureStreams(t, f.c, plaintnats.StreamConfig{})
+	st, err := f.js.Stream(ctx, plaintnats.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.CachedInfo().Config.AllowBatchPublish {
+		t.Error("the older stream does not take batches after EnsureStreams")
+	}
+	if n := st.CachedInfo().State.Msgs; n != 1 {
+		t.Errorf("the stream holds %d messages after the update, want 1", n)
+	}
+}
