@@ -153,8 +153,8 @@ func newItem(subject, msgID string, data []byte) *pubItem {
 	it := itemPool.Get().(*pubItem)
 	it.buf = append(it.buf[:0], data...)
 	it.msg.Subject, it.msg.Data = subject, it.buf
+	it.id[0] = msgID
 	if msgID != "" {
-		it.id[0] = msgID
 		it.msg.Header[jetstream.MsgIDHeader] = it.id[:]
 	} else {
 		delete(it.msg.Header, jetstream.MsgIDHeader)
@@ -243,10 +243,16 @@ func MsgID(ev *domain.Event) string { return ev.Source + "/" + ev.ID }
 // PublishEvent encodes ev as CloudEvents JSON and publishes it to its type's
 // subject.
 func (p *Publisher) PublishEvent(ctx context.Context, ev *domain.Event) error {
+	return p.submit(ctx, eventItem(ev))
+}
+
+// eventItem returns an item holding ev encoded as CloudEvents JSON, for its
+// type's subject, with its MsgID.
+func eventItem(ev *domain.Event) *pubItem {
 	it := newItem(ev.Type.Subject(), MsgID(ev), nil)
 	it.buf = ev.AppendJSON(it.buf)
 	it.msg.Data = it.buf
-	return p.submit(ctx, it)
+	return it
 }
 
 // Publish sends data to subject with the given Nats-Msg-Id (none when
@@ -518,13 +524,18 @@ func (p *Publisher) Stats() PublishStats {
 
 func (p *Publisher) progress() {
 	defer p.prDone.Done()
-	t := time.NewTicker(p.cfg.ProgressEvery)
+	every(p.cfg.ProgressEvery, p.stopPr, func() { p.cfg.Progress(p.Stats()) })
+}
+
+// every calls f once a period until stop is closed.
+func every(period time.Duration, stop <-chan struct{}, f func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			p.cfg.Progress(p.Stats())
-		case <-p.stopPr:
+			f()
+		case <-stop:
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package nats_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -20,8 +21,36 @@ import (
 // PLAINT_BENCH_WINDOW (default emit's 4096), every ack awaited. The server
 // runs in the benchmark's process.
 func BenchmarkPublisher(b *testing.B) {
-	n := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000)
 	window := benchenv.Count(b, "PLAINT_BENCH_WINDOW", 4096)
+	benchPublish(b, func(c *plaintnats.Client) (benchPublisher, error) {
+		return c.NewPublisher(plaintnats.PublisherConfig{Window: window})
+	})
+}
+
+// BenchmarkBatchPublisher is BenchmarkPublisher through a BatchPublisher:
+// fast batches of PLAINT_BENCH_BATCH events (default 65536), one PubAck a
+// batch, a flow acknowledgement every 500 events.
+func BenchmarkBatchPublisher(b *testing.B) {
+	window := benchenv.Count(b, "PLAINT_BENCH_WINDOW", 4096)
+	size := benchenv.Count(b, "PLAINT_BENCH_BATCH", 65536)
+	benchPublish(b, func(c *plaintnats.Client) (benchPublisher, error) {
+		p, err := c.NewBatchPublisher(context.Background(), plaintnats.BatchPublisherConfig{
+			Publisher: plaintnats.PublisherConfig{Window: window}, BatchSize: size})
+		if err == nil && !p.Batching() {
+			err = errors.New("the events stream does not take batches")
+		}
+		return p, err
+	})
+}
+
+// benchPublisher is what benchPublish drives: a Publisher or a BatchPublisher.
+type benchPublisher interface {
+	Publish(ctx context.Context, subject, msgID string, data []byte) error
+	Wait(ctx context.Context) (plaintnats.PublishStats, error)
+}
+
+func benchPublish(b *testing.B, newPublisher func(*plaintnats.Client) (benchPublisher, error)) {
+	n := benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000)
 	type msg struct {
 		subject, id string
 		data        []byte
@@ -46,7 +75,7 @@ func BenchmarkPublisher(b *testing.B) {
 		c := natstest.Client(b, s.ClientURL())
 		natstest.EnsureStreams(b, c, plaintnats.StreamConfig{})
 		_, js := natstest.Connect(b, s.ClientURL())
-		p, err := c.NewPublisher(plaintnats.PublisherConfig{Window: window})
+		p, err := newPublisher(c)
 		if err != nil {
 			b.Fatal(err)
 		}
