@@ -8,6 +8,8 @@
 # (make build) and curl.
 #
 #   scripts/bench-e2e.sh [CUSTOMERS] [MONTHS]      (default 20000 24, ~0.4M events)
+#
+# EMIT_ARGS adds flags to emit, e.g. EMIT_ARGS='--batch 65536' (fast batches).
 set -euo pipefail
 BIN=${PLAINT_BIN:-bin/plaint}
 CUSTOMERS=${1:-20000}
@@ -28,7 +30,7 @@ server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14+$15)/hz}' /p
 cpu0=$(server_cpu)
 start=$(date +%s.%N)
 TIMEFORMAT='%U %S'
-{ time "$BIN" emit --nats-url "nats://$NATS" --synthetic --customers "$CUSTOMERS" --months "$MONTHS" --seed 7 2>/dev/null >"$DATA/emit.out"; } 2>"$DATA/emit.time"
+{ time "$BIN" emit --nats-url "nats://$NATS" --synthetic --customers "$CUSTOMERS" --months "$MONTHS" --seed 7 ${EMIT_ARGS:-} 2>/dev/null >"$DATA/emit.out"; } 2>"$DATA/emit.time"
 cat "$DATA/emit.out"
 published=$(sed -n 's/^published \([0-9]*\) events.*/\1/p' "$DATA/emit.out")
 while (( $(events) < published )); do sleep 0.05; done

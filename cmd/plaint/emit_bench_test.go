@@ -21,9 +21,11 @@ import (
 // It reports the events acknowledged per second, from the start of emit
 // (generating the history included) to its last acknowledgement, the CPU
 // time (user and system) of the process, publisher and server, per event,
-// and checks that the stream holds every event emitted.
+// and checks that the stream holds every event emitted. PLAINT_BENCH_BATCH
+// above 0 publishes in fast batches of that many events (emit --batch).
 func BenchmarkEmitSynthetic(b *testing.B) {
 	customers := benchenv.Count(b, "PLAINT_BENCH_CUSTOMERS", 20_000)
+	batch := benchenv.Count(b, "PLAINT_BENCH_BATCH", 0)
 	var events, secs float64
 	var cpu time.Duration
 	for range b.N {
@@ -34,7 +36,7 @@ func BenchmarkEmitSynthetic(b *testing.B) {
 		b.StartTimer()
 		cpu0 := benchenv.CPUTime()
 		code, out, errOut := runMainB("emit", "--nats-url", s.ClientURL(), "--synthetic",
-			"--customers", fmt.Sprint(customers), "--months", "24", "--seed", "7")
+			"--customers", fmt.Sprint(customers), "--months", "24", "--seed", "7", "--batch", fmt.Sprint(batch))
 		cpu += benchenv.CPUTime() - cpu0
 		b.StopTimer()
 		if code != 0 {
