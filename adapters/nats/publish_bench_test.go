@@ -29,13 +29,15 @@ func BenchmarkPublisher(b *testing.B) {
 
 // BenchmarkBatchPublisher is BenchmarkPublisher through a BatchPublisher:
 // fast batches of PLAINT_BENCH_BATCH events (default 65536), one PubAck a
-// batch, a flow acknowledgement every 500 events.
+// batch, a flow acknowledgement every 500 events, PLAINT_BENCH_ACKS (default
+// 8) of them outstanding at most.
 func BenchmarkBatchPublisher(b *testing.B) {
 	window := benchenv.Count(b, "PLAINT_BENCH_WINDOW", 4096)
 	size := benchenv.Count(b, "PLAINT_BENCH_BATCH", 65536)
+	acks := benchenv.Count(b, "PLAINT_BENCH_ACKS", 8)
 	benchPublish(b, func(c *plaintnats.Client) (benchPublisher, error) {
 		p, err := c.NewBatchPublisher(context.Background(), plaintnats.BatchPublisherConfig{
-			Publisher: plaintnats.PublisherConfig{Window: window}, BatchSize: size})
+			Publisher: plaintnats.PublisherConfig{Window: window}, BatchSize: size, MaxOutstandingAcks: acks})
 		if err == nil && !p.Batching() {
 			err = errors.New("the events stream does not take batches")
 		}
