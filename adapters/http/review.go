@@ -102,7 +102,7 @@ func ParseScorecardQuery(v url.Values) (customers.ScorecardQuery, error) {
 	default:
 		return q, domain.FieldErrorf("by", "%q must be segment or all", v.Get("by"))
 	}
-	return q, nil
+	return q, q.Validate()
 }
 
 // ParseLinkageQuery reads window (90d, default 90 days), by (category or
@@ -146,7 +146,7 @@ func ParseLinkageQuery(v url.Values) (customers.LinkageQuery, error) {
 	default:
 		return q, domain.FieldErrorf("sort", "%q must be risk or count", q.Sort)
 	}
-	return q, nil
+	return q, q.Validate()
 }
 
 // answerCustomers is the review, scorecard and linkage endpoints' one

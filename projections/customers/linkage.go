@@ -110,41 +110,67 @@ type linkPart struct {
 	vals, value []money
 }
 
-// Linkage answers q.
-func (s *State) Linkage(q LinkageQuery) (*Linkage, error) {
-	w := q.Window
-	if w == 0 {
-		w = DefaultWindow
+// Validate reports whether Linkage can answer q: the window is whole days
+// from 1d to 3650d, the sort is known, the months parse and to is not before
+// from. The HTTP and CLI edges call it so that a query they accept is
+// answered.
+func (q LinkageQuery) Validate() error {
+	_, err := q.bounds()
+	return err
+}
+
+// linkBounds is a checked LinkageQuery: its window and the event-time range
+// [lo, hi) of the complaints it considers, with the dates that name it.
+type linkBounds struct {
+	window   time.Duration
+	lo, hi   int64
+	from, to string
+}
+
+// bounds checks q and returns its window and range.
+func (q LinkageQuery) bounds() (linkBounds, error) {
+	b := linkBounds{window: q.Window, lo: math.MinInt64, hi: math.MaxInt64}
+	if b.window == 0 {
+		b.window = DefaultWindow
 	}
-	if w%(24*time.Hour) != 0 || w < 24*time.Hour || w > 3650*24*time.Hour {
-		return nil, domain.FieldErrorf("window", "%s must be whole days from 1d to 3650d", w)
+	if w := b.window; w%(24*time.Hour) != 0 || w < 24*time.Hour || w > 3650*24*time.Hour {
+		return b, domain.FieldErrorf("window", "%s must be whole days from 1d to 3650d", w)
 	}
 	switch q.Sort {
 	case "", "risk", "count":
 	default:
-		return nil, domain.FieldErrorf("sort", "%q must be risk or count", q.Sort)
-	}
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	out := &Linkage{WindowDays: int(w / (24 * time.Hour)), By: "category", Rows: []LinkRow{}}
-	if q.BySegment {
-		out.By = "category,segment"
+		return b, domain.FieldErrorf("sort", "%q must be risk or count", q.Sort)
 	}
 	if q.From != "" {
 		p, err := ParseMonth("from", q.From)
 		if err != nil {
-			return nil, err
+			return b, err
 		}
-		lo, out.From = p.Start.UnixNano(), p.Start.Format("2006-01-02")
+		b.lo, b.from = p.Start.UnixNano(), p.Start.Format("2006-01-02")
 	}
 	if q.To != "" {
 		p, err := ParseMonth("to", q.To)
 		if err != nil {
-			return nil, err
+			return b, err
 		}
-		hi, out.To = p.End().UnixNano(), p.End().Format("2006-01-02")
+		b.hi, b.to = p.End().UnixNano(), p.End().Format("2006-01-02")
 	}
-	if hi <= lo {
-		return nil, domain.FieldErrorf("to", "%s is before from %s", q.To, q.From)
+	if b.hi <= b.lo {
+		return b, domain.FieldErrorf("to", "%s is before from %s", q.To, q.From)
+	}
+	return b, nil
+}
+
+// Linkage answers q.
+func (s *State) Linkage(q LinkageQuery) (*Linkage, error) {
+	b, err := q.bounds()
+	if err != nil {
+		return nil, err
+	}
+	w, lo, hi := b.window, b.lo, b.hi
+	out := &Linkage{WindowDays: int(w / (24 * time.Hour)), By: "category", Rows: []LinkRow{}, From: b.from, To: b.to}
+	if q.BySegment {
+		out.By = "category,segment"
 	}
 	asOf := s.maxT
 	if !q.AsOf.IsZero() {

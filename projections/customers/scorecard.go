@@ -91,23 +91,39 @@ type monthAcc struct {
 	revenue, cost, unco []money
 }
 
+// Validate reports whether Scorecard can answer q: both months parse, to is
+// not before from, and the range is at most MaxScorecardMonths long. The
+// HTTP and CLI edges call it so that a query they accept is answered.
+func (q ScorecardQuery) Validate() error {
+	_, _, err := q.months()
+	return err
+}
+
+// months returns q's first and last month.
+func (q ScorecardQuery) months() (from, to domain.Period, err error) {
+	if from, err = ParseMonth("from", q.From); err != nil {
+		return from, to, err
+	}
+	if to, err = ParseMonth("to", q.To); err != nil {
+		return from, to, err
+	}
+	lo, hi := monthIndex(from.Start.UnixNano()), monthIndex(to.Start.UnixNano())
+	if hi < lo {
+		return from, to, domain.FieldErrorf("to", "%s is before from %s", q.To, q.From)
+	}
+	if hi-lo >= MaxScorecardMonths {
+		return from, to, domain.FieldErrorf("to", "a scorecard covers at most %d months", MaxScorecardMonths)
+	}
+	return from, to, nil
+}
+
 // Scorecard answers q.
 func (s *State) Scorecard(q ScorecardQuery) (*Scorecard, error) {
-	from, err := ParseMonth("from", q.From)
-	if err != nil {
-		return nil, err
-	}
-	to, err := ParseMonth("to", q.To)
+	from, to, err := q.months()
 	if err != nil {
 		return nil, err
 	}
 	lo, hi := monthIndex(from.Start.UnixNano()), monthIndex(to.Start.UnixNano())
-	if hi < lo {
-		return nil, domain.FieldErrorf("to", "%s is before from %s", q.To, q.From)
-	}
-	if hi-lo >= MaxScorecardMonths {
-		return nil, domain.FieldErrorf("to", "a scorecard covers at most %d months", MaxScorecardMonths)
-	}
 	now := q.Now
 	if now.IsZero() {
 		now = time.Now()
