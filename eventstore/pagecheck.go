@@ -25,18 +25,18 @@ func doneCheck() *pageCheck {
 	return c
 }
 
-// startPageCheck runs the page check of l on its own goroutine. The check
-// walks the pages in the order of the tree, so on a cold cache the file is
-// read ahead sequentially beside it (Prefetch): its page faults then find
-// the pages read, where alone they read the file in the tree's order (a cold
-// check of the 10M-event log took 1.1-1.8 s so, BENCHMARKS.md).
-func (l *Log) startPageCheck() *pageCheck {
+// startPageCheck runs the page check of l on its own goroutine and closes
+// readAhead when it has finished. The check walks the pages in the order of
+// the tree, so on a cold cache the file must be read ahead sequentially
+// beside it (Prefetch, started by the caller with readAhead as its stop):
+// its page faults then find the pages read, where alone they read the file
+// in the tree's order (a cold check of the 10M-event log took 1.1-1.8 s so,
+// BENCHMARKS.md).
+func (l *Log) startPageCheck(readAhead chan struct{}) *pageCheck {
 	c := &pageCheck{done: make(chan struct{})}
-	stop := make(chan struct{})
-	l.Prefetch(stop)
 	go func() {
 		defer close(c.done)
-		defer close(stop)
+		defer close(readAhead)
 		c.err = l.checkPages()
 	}()
 	return c
