@@ -155,7 +155,7 @@ func encodeRecord(dst []byte, ev *domain.Event, recordTime int64, in interner) [
 	}
 	h[56] = d.Severity
 	var flags byte
-	if u, err := uuid.Parse(ev.ID); err == nil && len(ev.ID) == 36 && u.String() == ev.ID {
+	if u, ok := parseCanonicalUUID(ev.ID); ok {
 		flags |= flagUUID
 		dst = append(dst, u[:]...)
 	} else {
