@@ -126,8 +126,14 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 		}
 		return 0
 	}
+	// The keys first, and their slots read ahead of the probes (see touch).
+	keys := make([]eventKey, len(events))
 	for i, ev := range events {
-		k := keyOf(ev.Source, ev.ID)
+		keys[i] = keyOf(ev.Source, ev.ID)
+	}
+	l.keys.touch(keys)
+	for i, ev := range events {
+		k := keys[i]
 		if l.keys.has(k) {
 			results[i].Duplicate = true
 			cnt.duplicates++

@@ -77,6 +77,7 @@ type keySet struct {
 	shards [256]keyShard
 	n      int
 	file   *keyFile
+	sink   uint64 // see touch
 }
 
 // release gives back the snapshot file the slots may be in and leaves the
@@ -122,6 +123,23 @@ func (s *keySet) has(k eventKey) bool {
 			return false
 		}
 	}
+}
+
+// touch reads the first slot each of keys probes, so that the probes of
+// has that follow find them in the cache. The reads are independent of
+// one another, so the processor overlaps their cache misses instead of
+// taking one after the other as the probes would: at ten million keys
+// (a 268 MB set) nearly every probe misses. What the reads give is kept in
+// sink, so that the compiler keeps them.
+func (s *keySet) touch(keys []eventKey) {
+	var x uint64
+	for _, k := range keys {
+		sh := &s.shards[k.hi>>56]
+		if n := uint64(len(sh.slots)); n > 0 {
+			x ^= sh.slots[k.lo&(n-1)].lo
+		}
+	}
+	s.sink ^= x
 }
 
 // add inserts k and reports whether it was new.
