@@ -18,9 +18,8 @@ func parseCanonicalUUID(id string) (u uuid.UUID, ok bool) {
 			i--
 			continue
 		}
-		hi, ok1 := lowerHex(id[i])
-		lo, ok2 := lowerHex(id[i+1])
-		if !ok1 || !ok2 {
+		hi, lo := lowerHex[id[i]], lowerHex[id[i+1]]
+		if hi|lo > 0xf {
 			return uuid.UUID{}, false
 		}
 		u[j] = hi<<4 | lo
@@ -29,13 +28,18 @@ func parseCanonicalUUID(id string) (u uuid.UUID, ok bool) {
 	return u, true
 }
 
-// lowerHex returns the value of a lower-case hexadecimal digit.
-func lowerHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
+// lowerHex is the value of each lower-case hexadecimal digit, 0xff for
+// every other byte: a table, not comparisons, because the digits and
+// letters of a random UUID make the branches of comparisons mispredict.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
