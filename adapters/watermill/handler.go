@@ -52,8 +52,9 @@ type rejected struct {
 // after it is stored first.
 func (in *Ingest) handle(msg *message.Message) error {
 	n := messagesIn(msg)
-	events := make([]domain.Event, 0, n)
-	from := make([]Frame, 0, n) // the frame of each event
+	sc := getScratch(n)
+	events, from := sc.events, sc.from // from: the frame of each event
+	defer func() { sc.put(len(events)) }()
 	var invalid []rejected
 	var decodeErr error // a failure of plaint itself while decoding
 	for f, err := range framesOf(msg) {
