@@ -270,6 +270,10 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 			}
 		}
 		var dims [maxKeyDims][]uint32
+		var one *trendBlockScan
+		if nd <= 1 {
+			one = &trendBlockScan{p: p, sev: nd == 1 && isSev[0], nd: nd, res: res, sevIDs: &sevIDs, byIdx: map[int32]*trendPeriod{}}
+		}
 		err = bs.ScanBlocks(from, to, dimFields, anySev, func(c *eventstore.Columns) error {
 			for i := 0; i < nd; i++ {
 				if !isSev[i] {
@@ -287,6 +291,31 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 				if crossed := n/progressEvery - before/progressEvery; crossed > 0 {
 					seen.Add(crossed * progressEvery)
 				}
+			}
+			if one != nil {
+				if !fast {
+					for j, t := range c.Types {
+						seeTime(domain.Type(t), c.EventTimes[j])
+					}
+				}
+				var vals []uint32
+				switch {
+				case nd == 1 && isSev[0]:
+					vals = c.Severities
+				case nd == 1:
+					vals = dims[0]
+				}
+				return one.block(c, vals, func(j int) error {
+					r, err := c.Record(j)
+					if err != nil {
+						return err
+					}
+					k, err := keyOf(c.First+uint64(j), r)
+					if err != nil {
+						return err
+					}
+					return count(k, c.EventTimes[j], c.RecordTimes[j])
+				})
 			}
 			for j, t := range c.Types {
 				et := c.EventTimes[j]
