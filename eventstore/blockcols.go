@@ -23,6 +23,7 @@ type Columns struct {
 	dims        [numFixed][]uint32
 
 	d    *blockDecoder
+	lazy bool          // RecordTimes is nil until LoadRecordTimes (ScanBlocksLazy)
 	full *blockDecoder // the whole block, once Record was called
 	key  []byte
 	v    block
@@ -33,6 +34,25 @@ type Columns struct {
 
 // Len returns the number of records.
 func (c *Columns) Len() int { return len(c.Types) }
+
+// RecordTimeRange returns the record times of the first and the last record
+// of the whole block (its header says so). Record times never go backwards
+// in a log (Append keeps them so, Verify reports a log where they do), so
+// every record time of the block lies between the two.
+func (c *Columns) RecordTimeRange() (first, last int64) { return c.d.hdr.firstRT, c.d.hdr.lastRT }
+
+// LoadRecordTimes returns RecordTimes, decoding the block's record time
+// column first when the scan left it (ScanBlocksLazy).
+func (c *Columns) LoadRecordTimes() ([]int64, error) {
+	if c.RecordTimes != nil || !c.lazy {
+		return c.RecordTimes, nil
+	}
+	if err := c.d.decodeRecordTimes(); err != nil {
+		return nil, err
+	}
+	c.RecordTimes = c.d.rt[c.skip : c.skip+c.Len()]
+	return c.RecordTimes, nil
+}
 
 // Dim returns the dictionary ids of field f (asked for), one per record.
 func (c *Columns) Dim(f Field) []uint32 { return c.dims[f] }
@@ -166,6 +186,19 @@ func (c *Columns) EventTimeRange() (least, greatest int64) { return c.d.hdr.minT
 // record it keeps alone (formats 1 and 2). to == 0 means the end of the
 // snapshot. Either may return ErrStop to end early.
 func (s *Snapshot) ScanBlocks(from, to uint64, fields []Field, severity bool, block func(*Columns) error, record func(seq uint64, r Record) error) error {
+	return s.scanBlocks(from, to, fields, severity, false, block, record)
+}
+
+// ScanBlocksLazy is ScanBlocks for folds that seldom need record times: it
+// leaves a block's record time column undecoded (Columns.RecordTimes nil)
+// until the block callback calls Columns.LoadRecordTimes, which a fold may
+// skip when the block's RecordTimeRange tells it enough.
+func (s *Snapshot) ScanBlocksLazy(from, to uint64, fields []Field, severity bool, block func(*Columns) error, record func(seq uint64, r Record) error) error {
+	return s.scanBlocks(from, to, fields, severity, true, block, record)
+}
+
+// scanBlocks is ScanBlocks, or ScanBlocksLazy when lazy.
+func (s *Snapshot) scanBlocks(from, to uint64, fields []Field, severity, lazy bool, block func(*Columns) error, record func(seq uint64, r Record) error) error {
 	from, to, ok := s.span(from, to)
 	if !ok {
 		return nil
@@ -187,12 +220,15 @@ func (s *Snapshot) ScanBlocks(from, to uint64, fields []Field, severity bool, bl
 		if !isBlock(v) {
 			err = record(seq, Record(v))
 		} else {
-			if err := d.decodeColumns(k, v, &want); err != nil {
+			if err := d.decodeColumns(k, v, &want, !lazy); err != nil {
 				return err
 			}
 			lo, hi := max(from, seq)-seq, min(to, d.hdr.last())-seq+1
 			cols = Columns{First: seq + lo, Types: d.vals[colType][lo:hi], Schemas: d.vals[colSchema][lo:hi],
-				EventTimes: d.et[lo:hi], RecordTimes: d.rt[lo:hi], d: &d, key: k, v: v, skip: int(lo), dict: s.dict}
+				EventTimes: d.et[lo:hi], d: &d, lazy: lazy, key: k, v: v, skip: int(lo), dict: s.dict}
+			if !lazy {
+				cols.RecordTimes = d.rt[lo:hi]
+			}
 			if severity {
 				cols.Severities = d.vals[colSeverity][lo:hi]
 			}
@@ -211,9 +247,10 @@ func (s *Snapshot) ScanBlocks(from, to uint64, fields []Field, severity bool, bl
 	return nil
 }
 
-// decodeColumns decodes, of the block v stored under key k, the time columns
-// and the packed columns of want only, into d.vals, d.et and d.rt.
-func (d *blockDecoder) decodeColumns(k []byte, v block, want *[colEventTime]bool) error {
+// decodeColumns decodes, of the block v stored under key k, the event time
+// column, the record time column when rt, and the packed columns of want
+// only, into d.vals, d.et and d.rt.
+func (d *blockDecoder) decodeColumns(k []byte, v block, want *[colEventTime]bool, rt bool) error {
 	seq := binary.BigEndian.Uint64(k)
 	if err := readBlockHeader(v, &d.hdr, &d.cols); err != nil {
 		return fmt.Errorf("%w: block at %d: %v", ErrCorrupt, seq, err)
@@ -242,8 +279,18 @@ func (d *blockDecoder) decodeColumns(k []byte, v block, want *[colEventTime]bool
 	if d.et, err = readTimes(d.cols[colEventTime], n, d.et); err != nil {
 		return fmt.Errorf("%w: block at %d: event times: %v", ErrCorrupt, seq, err)
 	}
-	if d.rt, err = readTimes(d.cols[colRecordTime], n, d.rt); err != nil {
-		return fmt.Errorf("%w: block at %d: record times: %v", ErrCorrupt, seq, err)
+	if rt {
+		return d.decodeRecordTimes()
+	}
+	return nil
+}
+
+// decodeRecordTimes decodes, of the block whose columns decodeColumns read,
+// the record time column into d.rt.
+func (d *blockDecoder) decodeRecordTimes() error {
+	var err error
+	if d.rt, err = readTimes(d.cols[colRecordTime], d.hdr.n, d.rt); err != nil {
+		return fmt.Errorf("%w: block at %d: record times: %v", ErrCorrupt, d.hdr.first, err)
 	}
 	return nil
 }

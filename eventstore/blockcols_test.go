@@ -137,3 +137,76 @@ func TestScanBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScanBlocksLazy checks that ScanBlocksLazy hands out the columns
+// ScanBlocks does, with the record times left undecoded until
+// LoadRecordTimes, which gives every record's own; and that RecordTimeRange
+// holds every record time of its block.
+func TestScanBlocksLazy(t *testing.T) {
+	clock := t0
+	l, err := eventstore.Open(filepath.Join(t.TempDir(), "events.db"), eventstore.WithNoSync(), eventstore.WithClock(func() time.Time { return clock }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	blockLogAppend(t, l, &clock, blockLogEvents(3, 5000), 700, 1, 90)
+	fields := []eventstore.Field{eventstore.FieldCategory}
+	r := rand.New(rand.NewPCG(3, 3))
+	err = l.View(func(s *eventstore.Snapshot) error {
+		for range 50 {
+			from := r.Uint64N(s.LastSeq() + 1)
+			to := from + r.Uint64N(3000)
+			var eager []eventstore.Columns
+			if err := s.ScanBlocks(from, to, fields, true, func(c *eventstore.Columns) error {
+				cp := *c
+				cp.Types, cp.Schemas, cp.Severities = append([]uint32(nil), c.Types...), append([]uint32(nil), c.Schemas...), append([]uint32(nil), c.Severities...)
+				cp.EventTimes, cp.RecordTimes = append([]int64(nil), c.EventTimes...), append([]int64(nil), c.RecordTimes...)
+				eager = append(eager, cp)
+				return nil
+			}, func(uint64, eventstore.Record) error { return nil }); err != nil {
+				return err
+			}
+			i := 0
+			if err := s.ScanBlocksLazy(from, to, fields, true, func(c *eventstore.Columns) error {
+				if i >= len(eager) {
+					t.Fatalf("%d..%d: more blocks than ScanBlocks", from, to)
+				}
+				e := &eager[i]
+				i++
+				if c.RecordTimes != nil {
+					t.Fatalf("%d..%d: record times decoded before they were asked for", from, to)
+				}
+				if c.First != e.First || !reflect.DeepEqual(c.Types, e.Types) || !reflect.DeepEqual(c.Schemas, e.Schemas) ||
+					!reflect.DeepEqual(c.Severities, e.Severities) || !reflect.DeepEqual(c.EventTimes, e.EventTimes) {
+					t.Fatalf("%d..%d: block at %d: columns differ from ScanBlocks'", from, to, c.First)
+				}
+				if r.IntN(3) == 0 {
+					return nil // never loaded
+				}
+				rts, err := c.LoadRecordTimes()
+				if err != nil {
+					return err
+				}
+				if !reflect.DeepEqual(rts, e.RecordTimes) || !reflect.DeepEqual(c.RecordTimes, e.RecordTimes) {
+					t.Fatalf("%d..%d: block at %d: record times %v, want %v", from, to, c.First, rts, e.RecordTimes)
+				}
+				first, last := c.RecordTimeRange()
+				for _, rt := range rts {
+					if rt < first || rt > last {
+						t.Fatalf("%d..%d: block at %d: record time %d outside %d..%d", from, to, c.First, rt, first, last)
+					}
+				}
+				return nil
+			}, func(uint64, eventstore.Record) error { return nil }); err != nil {
+				return err
+			}
+			if i != len(eager) {
+				t.Fatalf("%d..%d: %d blocks, ScanBlocks %d", from, to, i, len(eager))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

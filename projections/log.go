@@ -36,3 +36,10 @@ type blockScanner interface {
 	ScanBlocks(from, to uint64, fields []eventstore.Field, severity bool,
 		block func(*eventstore.Columns) error, record func(seq uint64, r eventstore.Record) error) error
 }
+
+// lazyBlockScanner is a blockScanner that can leave a block's record times
+// undecoded until a fold asks for them (eventstore.Snapshot.ScanBlocksLazy).
+type lazyBlockScanner interface {
+	ScanBlocksLazy(from, to uint64, fields []eventstore.Field, severity bool,
+		block func(*eventstore.Columns) error, record func(seq uint64, r eventstore.Record) error) error
+}

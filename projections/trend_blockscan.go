@@ -117,11 +117,15 @@ func (s *trendBlockScan) cell(e *trendPeriod, v uint32) (*trendPartCell, error) 
 	return c, nil
 }
 
-// block counts the complaints of the current schema of the block c, whose
+// block counts the complaints of the current schema of the block c (its
+// record times decoded only when a period's threshold needs them), whose
 // dimension's stored values are vals (nil with no dimension); other
 // calls the part's general count for record j, a complaint of an older
 // schema.
 func (s *trendBlockScan) block(c *eventstore.Columns, vals []uint32, other func(j int) error) error {
+	// Record times never go backwards in a log: a complaint of the block is
+	// late only in a period whose threshold is before the last of them.
+	_, lastRT := c.RecordTimeRange()
 	e := s.cur
 	if e == nil {
 		e = &trendPeriod{lo: 1, hi: 0} // no time falls in it
@@ -155,8 +159,12 @@ func (s *trendBlockScan) block(c *eventstore.Columns, vals []uint32, other func(
 			}
 		}
 		cell.count++
-		if e.thr != math.MaxInt64 {
-			if rt := c.RecordTimes[j]; rt > e.thr {
+		if e.thr < lastRT {
+			rts, err := c.LoadRecordTimes()
+			if err != nil {
+				return err
+			}
+			if rt := rts[j]; rt > e.thr {
 				cell.late++
 				cell.lateRT = max(cell.lateRT, rt)
 			}

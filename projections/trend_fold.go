@@ -274,7 +274,12 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 		if nd <= 1 {
 			one = &trendBlockScan{p: p, sev: nd == 1 && isSev[0], nd: nd, res: res, sevIDs: &sevIDs, byIdx: map[int32]*trendPeriod{}}
 		}
-		err = bs.ScanBlocks(from, to, dimFields, anySev, func(c *eventstore.Columns) error {
+		scan := bs.ScanBlocks
+		if ls, ok := bs.(lazyBlockScanner); ok && one != nil {
+			// Record times only for blocks that may hold a late complaint.
+			scan = ls.ScanBlocksLazy
+		}
+		err = scan(from, to, dimFields, anySev, func(c *eventstore.Columns) error {
 			for i := 0; i < nd; i++ {
 				if !isSev[i] {
 					dims[i] = c.Dim(fields[i])
@@ -314,7 +319,7 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 					if err != nil {
 						return err
 					}
-					return count(k, c.EventTimes[j], c.RecordTimes[j])
+					return count(k, c.EventTimes[j], r.RecordTime())
 				})
 			}
 			for j, t := range c.Types {
