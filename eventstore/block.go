@@ -679,17 +679,42 @@ func readTimes(p []byte, n int, dst []int64) ([]int64, error) {
 		return dst, fmt.Errorf("unit 10^%d", u)
 	}
 	dst[0] = t
+	m := pow10[u]
 	for i := 1; i < n; i++ {
-		q, w := binary.Varint(p)
+		q, w := fastVarint(p)
 		if w <= 0 {
-			return dst, fmt.Errorf("truncated at %d", i)
+			if q, w = binary.Varint(p); w <= 0 {
+				return dst, fmt.Errorf("truncated at %d", i)
+			}
 		}
 		p = p[w:]
-		t = int64(uint64(t) + uint64(q*pow10[u]))
+		t = int64(uint64(t) + uint64(q*m))
 		dst[i] = t
 	}
 	if len(p) != 0 {
 		return dst, fmt.Errorf("%d bytes after the last time", len(p))
 	}
 	return dst, nil
+}
+
+// fastVarint decodes the zigzag varint at the start of p as binary.Varint
+// does when it is at most 8 bytes and 8 bytes of p can be read: from one
+// 64-bit load, without a loop. Otherwise it returns w 0, and the caller
+// reads the varint with binary.Varint.
+func fastVarint(p []byte) (v int64, w int) {
+	if len(p) < 8 {
+		return 0, 0
+	}
+	x := binary.LittleEndian.Uint64(p)
+	stop := ^x & 0x8080808080808080 // the high bit of each byte that ends a varint
+	if stop == 0 {
+		return 0, 0
+	}
+	w = bits.TrailingZeros64(stop)/8 + 1
+	x &= 0x7f7f7f7f7f7f7f7f >> (64 - 8*uint(w))
+	// Gather the 7-bit groups: pairs into 14 bits, then 28, then 56.
+	x = x&0x007f007f007f007f | x&0x7f007f007f007f00>>1
+	x = x&0x00003fff00003fff | x&0x3fff00003fff0000>>2
+	x = x&0x000000000fffffff | x&0x0fffffff00000000>>4
+	return int64(x>>1) ^ -int64(x&1), w
 }
