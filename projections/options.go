@@ -12,6 +12,7 @@ type Option func(*options)
 type options struct {
 	workers         int
 	parallelMin     uint64 // smallest range split across workers
+	anyOrderPiece   uint64 // records of a piece of a fold in any order (see AnyOrder)
 	chunk           uint64
 	checkpointEvery time.Duration
 	persistEvery    time.Duration
@@ -27,6 +28,7 @@ func defaultOptions() options {
 	return options{
 		workers:         runtime.GOMAXPROCS(0),
 		parallelMin:     1 << 16,
+		anyOrderPiece:   1 << 18,
 		chunk:           1 << 21,
 		checkpointEvery: 5 * time.Second,
 		persistEvery:    2 * time.Second,

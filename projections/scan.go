@@ -41,6 +41,9 @@ func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options
 	if pl, ok := f.(Pipeliner); ok && workers > 1 && pl.ScansBesideMerge() {
 		return foldPipelined(ctx, log, f, from, to, workers, seen)
 	}
+	if ao, ok := f.(AnyOrder); ok && workers > 1 && n/uint64(2*workers) >= max(o.anyOrderPiece, 1) && ao.PartsInAnyOrder() {
+		return foldAnyOrder(ctx, log, f, from, to, workers, max(o.anyOrderPiece, 1), seen)
+	}
 	parts := make([]Part, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup

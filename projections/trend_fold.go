@@ -104,6 +104,12 @@ type trendPart struct {
 	anyET  bool
 	minET  int64
 	maxET  int64
+	// snap is the log's snapshot the part last scanned, and res and one the
+	// state of that scan a later Scan of the same snapshot goes on with
+	// (a fold in any order scans several pieces into a part).
+	snap *eventstore.Snapshot
+	res  *resolver
+	one  *trendBlockScan
 }
 
 // recentCell is a slot of trendPart.recent.
@@ -163,9 +169,17 @@ func (f *trendFold) NewPart() Part {
 	return &trendPart{f: f, cells: map[trendKey]*trendPartCell{}, packed: map[uint64]*trendPartCell{}}
 }
 
+// PartsInAnyOrder reports that the fold's Merge adds counts, and takes the
+// least and greatest event times, so that parts may come in any order
+// (AnyOrder).
+func (f *trendFold) PartsInAnyOrder() bool { return true }
+
 func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error {
 	f := p.f
-	res := newResolver(f.tab, s)
+	if es, ok := s.(*eventstore.Snapshot); !ok || es != p.snap || p.res == nil {
+		p.snap, p.res, p.one = es, newResolver(f.tab, s), nil
+	}
+	res := p.res
 	nd := len(f.dims)
 	var fields [maxKeyDims]eventstore.Field
 	var isSev [maxKeyDims]bool
@@ -270,9 +284,13 @@ func (p *trendPart) Scan(s Snapshot, from, to uint64, seen *atomic.Uint64) error
 			}
 		}
 		var dims [maxKeyDims][]uint32
-		var one *trendBlockScan
-		if nd <= 1 {
-			one = &trendBlockScan{p: p, sev: nd == 1 && isSev[0], nd: nd, res: res, sevIDs: &sevIDs, byIdx: map[int32]*trendPeriod{}}
+		one := p.one
+		if one == nil && nd <= 1 {
+			one = &trendBlockScan{p: p, sev: nd == 1 && isSev[0], nd: nd, res: res, byIdx: map[int32]*trendPeriod{}}
+			p.one = one
+		}
+		if one != nil {
+			one.sevIDs = &sevIDs
 		}
 		scan := bs.ScanBlocks
 		if ls, ok := bs.(lazyBlockScanner); ok && one != nil {
