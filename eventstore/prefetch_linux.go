@@ -3,8 +3,8 @@
 package eventstore
 
 import (
-	"io"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -37,33 +37,54 @@ func residentFraction(path string) float64 {
 	return float64(n) / float64(len(vec))
 }
 
-// Prefetch reads the log file sequentially into the page cache when most of
-// it is not there yet: on a cold cache a sequential read runs about ten times
-// faster than the page faults of a scan through the memory map. Call it
-// before a scan of much of the log. It returns at once; closing stop ends
-// the read early.
+// Prefetch reads the log file into the page cache when most of it is not
+// there yet, from its start to its end, prefetchReaders reads of
+// prefetchChunk bytes in flight: on a cold cache a sequential read runs
+// about ten times faster than the page faults of a scan through the memory
+// map, and several reads in flight faster than one. Call it before a scan
+// of much of the log. It returns at once; closing stop ends the read early.
 func (l *Log) Prefetch(stop <-chan struct{}) { prefetch(l.path, stop) }
+
+// prefetchReaders and prefetchChunk are how many reads of Prefetch are in
+// flight, and of how many bytes: a cold build of the 10M benchmark log
+// (310 MB) took 0.183-0.361 s (median 0.247) with 4 of 4 MB against
+// 0.204-0.447 s (median 0.289) with one, 32 runs each (2026-12-03).
+const (
+	prefetchReaders = 4
+	prefetchChunk   = 4 << 20
+)
 
 func prefetch(path string, stop <-chan struct{}) {
 	if path == "" || residentFraction(path) > 0.9 {
 		return
 	}
-	go func() {
-		f, err := os.Open(path)
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		buf := make([]byte, 4<<20)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	// The readers take the file's chunks in order; the last to end closes it.
+	var next atomic.Int64
+	var left atomic.Int32
+	left.Store(prefetchReaders)
+	for range prefetchReaders {
+		go func() {
+			defer func() {
+				if left.Add(-1) == 0 {
+					f.Close()
+				}
+			}()
+			buf := make([]byte, prefetchChunk)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				off := next.Add(prefetchChunk) - prefetchChunk
+				if n, err := f.ReadAt(buf, off); n < prefetchChunk || err != nil {
+					return
+				}
 			}
-			if _, err := f.Read(buf); err == io.EOF || err != nil {
-				return
-			}
-		}
-	}()
+		}()
+	}
 }
