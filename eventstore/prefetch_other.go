@@ -4,3 +4,6 @@ package eventstore
 
 // Prefetch does nothing where the page cache cannot be inspected.
 func (l *Log) Prefetch(stop <-chan struct{}) {}
+
+// PrefetchScan does nothing where the page cache cannot be inspected.
+func (l *Log) PrefetchScan(stop <-chan struct{}) {}

@@ -26,7 +26,7 @@ var _ Log = (*eventstore.Log)(nil)
 // prefetcher is a log that can read its file ahead while a long range is
 // scanned (eventstore.Log does, on Linux, when the file is not cached).
 type prefetcher interface {
-	Prefetch(stop <-chan struct{})
+	PrefetchScan(stop <-chan struct{})
 }
 
 // blockScanner is a view that hands out the records it keeps in blocks a

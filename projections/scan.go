@@ -32,7 +32,7 @@ func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options
 	if pf, ok := log.(prefetcher); ok && n >= prefetchMin {
 		stop := make(chan struct{})
 		defer close(stop)
-		pf.Prefetch(stop)
+		pf.PrefetchScan(stop)
 	}
 	workers := o.workers
 	if workers < 1 || n < o.parallelMin {
