@@ -195,7 +195,7 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 		recs[i] = Record(buf[p.off:end:end])
 	}
 	if l.opts.blocks && len(recs) > 0 {
-		if err := putBlocks(tx, puts[0].seq, recs, &l.enc); err != nil {
+		if err := putBlocks(tx, puts[0].seq, recs, &l.enc, &l.tail); err != nil {
 			return nil, fmt.Errorf("append: %w", err)
 		}
 	} else {

@@ -146,26 +146,35 @@ func recordTimeAt(b *bolt.Bucket, seq uint64) (rt int64, ok bool, err error) {
 // putBlocks stores recs, the first at sequence first, as blocks in tx: the
 // first of them extends the log's last block when it has room, so that small
 // commits do not make small blocks. It marks the log format 3.
-func putBlocks(tx *bolt.Tx, first uint64, recs []Record, enc *blockEncoder) error {
+func putBlocks(tx *bolt.Tx, first uint64, recs []Record, enc *blockEncoder, tail *tailBlock) error {
 	b := tx.Bucket(bucketEvents)
 	if k, v := b.Cursor().Last(); k != nil && isBlock(v) {
 		if bf, n, _ := blockSpan(v); n < blockMaxEvents && bf+uint64(n) == first {
-			var d blockDecoder
-			if err := decodeStored(&d, k, v); err != nil {
-				return err
+			old, ok := tail.records(v)
+			if !ok || len(old) != n {
+				var d blockDecoder
+				if err := decodeStored(&d, k, v); err != nil {
+					return err
+				}
+				old = d.recs
 			}
-			recs = append(d.recs[:n:n], recs...)
+			recs = append(old[:n:n], recs...)
 			first = bf
 		}
 	}
+	tail.forget()
 	for i := 0; i < len(recs); i += blockMaxEvents {
 		// bbolt keeps the value until the commit: each block its own.
-		v, err := enc.appendBlock(nil, first+uint64(i), recs[i:min(i+blockMaxEvents, len(recs))])
+		block := recs[i:min(i+blockMaxEvents, len(recs))]
+		v, err := enc.appendBlock(nil, first+uint64(i), block)
 		if err != nil {
 			return fmt.Errorf("block at %d: %w", first+uint64(i), err)
 		}
 		if err := b.Put(seqKey(first+uint64(i)), v); err != nil {
 			return fmt.Errorf("block at %d: %w", first+uint64(i), err)
+		}
+		if len(block) < blockMaxEvents {
+			tail.keep(v, block) // the last block, with room
 		}
 	}
 	m := tx.Bucket(bucketMeta)

@@ -58,6 +58,7 @@ type Log struct {
 	lastRT   int64
 	counters counters
 	enc      blockEncoder // the appender's, when it writes blocks
+	tail     tailBlock    // the appender's copy of the last block (putBlocks)
 
 	dict    *dict
 	last    atomic.Uint64
