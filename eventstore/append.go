@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/plaint/plaint/domain"
 )
@@ -107,12 +108,20 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 		rt = l.lastRT // record time never goes backwards
 	}
 	seq := l.last.Load()
-	var newKeys []eventKey
+	// The room of the transaction, reused: nothing refers to it once the
+	// transaction has committed or rolled back (appendScratch).
+	sc := &l.scratch
+	newKeys := sc.newKeys[:0]
 	var batchKeys map[eventKey]struct{}
 	if len(events) > 1 {
-		batchKeys = make(map[eventKey]struct{}, len(events))
+		if sc.batchKeys == nil {
+			sc.batchKeys = make(map[eventKey]struct{}, len(events))
+		}
+		batchKeys = sc.batchKeys
+		defer clear(batchKeys)
 	}
-	buf := make([]byte, 0, 128*len(events))
+	buf := slices.Grow(sc.buf[:0], 128*len(events))
+	defer func() { sc.buf, sc.newKeys = buf[:0], newKeys[:0] }()
 	type put struct {
 		seq uint64
 		off int
@@ -127,7 +136,8 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 		return 0
 	}
 	// The keys first, and their slots read ahead of the probes (see touch).
-	keys := make([]eventKey, len(events))
+	keys := slices.Grow(sc.keys[:0], len(events))[:len(events)]
+	sc.keys = keys
 	for i, ev := range events {
 		keys[i] = keyOf(ev.Source, ev.ID)
 	}
@@ -186,7 +196,9 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 	defer tx.Rollback()
 	evb := tx.Bucket(bucketEvents)
 	evb.FillPercent = 1.0
-	recs := make([]Record, len(puts))
+	recs := slices.Grow(sc.recs[:0], len(puts))[:len(puts)]
+	sc.recs = recs
+	defer clear(recs)
 	for i, p := range puts {
 		end := len(buf)
 		if i+1 < len(puts) {
@@ -239,4 +251,16 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 	l.last.Store(seq)
 	l.notify()
 	return results, nil
+}
+
+// appendScratch is the room appendValid reuses from one transaction to the
+// next (l.mu held): the records' bytes and their slices, the keys. bbolt
+// keeps what it is given to Put only until the transaction ends, and
+// nothing else refers to it after.
+type appendScratch struct {
+	buf       []byte
+	recs      []Record
+	keys      []eventKey
+	newKeys   []eventKey
+	batchKeys map[eventKey]struct{}
 }

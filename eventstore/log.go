@@ -59,6 +59,7 @@ type Log struct {
 	counters counters
 	enc      blockEncoder // the appender's, when it writes blocks
 	tail     tailBlock    // the appender's copy of the last block (putBlocks)
+	scratch  appendScratch
 
 	dict    *dict
 	last    atomic.Uint64
