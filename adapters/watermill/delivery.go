@@ -23,6 +23,62 @@ type delivery struct {
 // tokens or more) from newer ones; it is parsed the way
 // jetstream.Msg.Metadata parses it.
 func parseAck(reply string) (delivery, bool) {
+	// One pass over the subject, the token count included, and the numbers
+	// read digit by digit: ParseUint and the Count before were most of the
+	// 140 ns a message this took. What the fast way does not take (a number
+	// that is not one, too many digits) goes the general way, so that
+	// every subject reads as it did.
+	rest, ok := strings.CutPrefix(reply, "$JS.ACK.")
+	if !ok {
+		return delivery{}, false
+	}
+	var tok [9]string // the tokens after $JS.ACK., the ninth holding the rest
+	n, start := 0, 0
+	for i := 0; i < len(rest) && n < len(tok)-1; i++ {
+		if rest[i] == '.' {
+			tok[n], start = rest[start:i], i+1
+			n++
+		}
+	}
+	tok[n] = rest[start:]
+	n++
+	var t []string
+	switch n {
+	case 7: // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>
+		t = tok[:7]
+	case 9: // $JS.ACK.<domain>.<account hash>.<stream>.<consumer>...: 11 tokens or more
+		t = tok[2:9]
+	default:
+		return parseAckSlow(reply)
+	}
+	delivered, ok1 := decimal(t[2])
+	seq, ok2 := decimal(t[3])
+	cseq, ok3 := decimal(t[4])
+	ts, ok4 := decimal(t[5])
+	if !ok1 || !ok2 || !ok3 || !ok4 || t[0] == "" || t[1] == "" {
+		return parseAckSlow(reply)
+	}
+	return delivery{stream: t[0], consumer: t[1], delivered: delivered, streamSeq: seq, consumerSeq: cseq, timestamp: int64(ts)}, true
+}
+
+// decimal reads a number of 1 to 19 decimal digits (it cannot overflow).
+func decimal(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(c)
+	}
+	return v, true
+}
+
+// parseAckSlow is parseAck the general way, with strconv.
+func parseAckSlow(reply string) (delivery, bool) {
 	var d delivery
 	rest, ok := strings.CutPrefix(reply, "$JS.ACK.")
 	if !ok {
