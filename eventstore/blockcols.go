@@ -236,6 +236,7 @@ func (s *Snapshot) scanBlocks(from, to uint64, fields []Field, severity, lazy bo
 				cols.dims[f] = d.vals[colDim0+blockCol(f)][lo:hi]
 			}
 			err = block(&cols)
+			s.behind(v) // before the cursor moves to the next value
 		}
 		if err != nil {
 			if errors.Is(err, ErrStop) {

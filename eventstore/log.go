@@ -65,6 +65,7 @@ type Log struct {
 	last    atomic.Uint64
 	closed  atomic.Bool
 	changed atomic.Pointer[chan struct{}]
+	ahead   atomic.Pointer[readAhead] // the PrefetchScan under way, if any
 }
 
 // counters are the running totals kept in the meta bucket.

@@ -49,10 +49,28 @@ func (l *Log) Prefetch(stop <-chan struct{}) { prefetch(l.path, stop, 1, prefetc
 // chunks in flight, in order, which this disk serves faster than one, and
 // reads each into the page cache through a mapping of its own
 // (MADV_POPULATE_READ) instead of copying it out, which leaves the CPU to
-// the scan. (An open, which reads the key snapshot beside the log, is
-// slower with several reads: it uses Prefetch.)
+// the scan. The block scans of views begun while it reads keep behind it
+// (readAhead), so that the scan's page faults find pages it read. (An open,
+// which reads the key snapshot beside the log, is slower with several
+// reads: it uses Prefetch.)
 func (l *Log) PrefetchScan(stop <-chan struct{}) {
-	prefetch(l.path, stop, scanReaders, scanChunk, true)
+	f, ok := openCold(l.path)
+	if !ok {
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return
+	}
+	// Block scans of views begun from now on keep behind it (readAhead).
+	a := newReadAhead(fi.Size(), scanChunk)
+	l.ahead.Store(a)
+	done := readFileAhead(f, stop, scanReaders, scanChunk, true, a)
+	go func() {
+		<-done
+		l.ahead.CompareAndSwap(a, nil)
+	}()
 }
 
 // Prefetch's one read is of prefetchChunk bytes; PrefetchScan's scanReaders
@@ -70,27 +88,36 @@ const (
 const madvPopulateRead = 22
 
 // prefetch reads the file at path into the page cache, readers reads of
-// chunk bytes in flight, unless 90% of it is there already: mapped and
-// populated when populate (where the kernel can; read where it cannot),
-// else read.
+// chunk bytes in flight, unless 90% of it is there already (openCold):
+// mapped and populated when populate (where the kernel can; read where it
+// cannot), else read.
 func prefetch(path string, stop <-chan struct{}, readers int32, chunk int64, populate bool) {
-	if path == "" || residentFraction(path) > 0.9 {
-		return
+	if f, ok := openCold(path); ok {
+		readFileAhead(f, stop, readers, chunk, populate, nil)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	readAhead(f, stop, readers, chunk, populate)
 }
 
-// readAhead is prefetch of the open file f, which it closes when done; the
-// channel it returns is closed then.
-func readAhead(f *os.File, stop <-chan struct{}, readers int32, chunk int64, populate bool) <-chan struct{} {
+// openCold opens the file at path when less than 90% of it is in the page
+// cache.
+func openCold(path string) (*os.File, bool) {
+	if path == "" || residentFraction(path) > 0.9 {
+		return nil, false
+	}
+	f, err := os.Open(path)
+	return f, err == nil
+}
+
+// readFileAhead is prefetch of the open file f, which it closes when done,
+// noting each chunk read in a (when not nil) and ending it then; the channel
+// it returns is closed then.
+func readFileAhead(f *os.File, stop <-chan struct{}, readers int32, chunk int64, populate bool, a *readAhead) <-chan struct{} {
 	done := make(chan struct{})
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
+		if a != nil {
+			a.end()
+		}
 		close(done)
 		return done
 	}
@@ -104,6 +131,9 @@ func readAhead(f *os.File, stop <-chan struct{}, readers int32, chunk int64, pop
 			defer func() {
 				if left.Add(-1) == 0 {
 					f.Close()
+					if a != nil {
+						a.end()
+					}
 					close(done)
 				}
 			}()
@@ -120,17 +150,19 @@ func readAhead(f *os.File, stop <-chan struct{}, readers int32, chunk int64, pop
 					return
 				}
 				n := min(chunk, size-off)
-				if pop {
-					if populateRange(f, off, n) {
-						continue
-					}
+				if pop && !populateRange(f, off, n) {
 					pop = false
 				}
-				if buf == nil {
-					buf = make([]byte, chunk)
+				if !pop {
+					if buf == nil {
+						buf = make([]byte, chunk)
+					}
+					if _, err := f.ReadAt(buf[:n], off); err != nil {
+						return
+					}
 				}
-				if _, err := f.ReadAt(buf[:n], off); err != nil {
-					return
+				if a != nil {
+					a.read(off)
 				}
 			}
 		}()

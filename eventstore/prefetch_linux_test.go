@@ -12,8 +12,8 @@ import (
 
 // TestReadAhead reads a file of a few chunks and a part ahead, mapped and
 // populated and by reads, with one reader and several: every reader ends,
-// the file is closed, its bytes are unchanged; with stop closed first, the
-// readers end at once.
+// the file is closed, the progress says all of it was read, its bytes are
+// unchanged; with stop closed first, the readers end at once.
 func TestReadAhead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f")
 	const chunk = 64 << 10
@@ -31,13 +31,17 @@ func TestReadAhead(t *testing.T) {
 	for _, populate := range []bool{true, false} {
 		for _, readers := range []int32{1, 3, 8} {
 			f := mustOpen(t, path)
-			<-readAhead(f, nil, readers, chunk, populate)
+			a := newReadAhead(int64(len(data)), chunk)
+			<-readFileAhead(f, nil, readers, chunk, populate, a)
 			if err := f.Close(); err == nil {
 				t.Fatalf("populate %v, %d readers: the file was left open", populate, readers)
 			}
+			if a.prefix != int64(len(data)) || !a.ended {
+				t.Fatalf("populate %v, %d readers: read-ahead at %d of %d, ended %v", populate, readers, a.prefix, len(data), a.ended)
+			}
 			stop := make(chan struct{})
 			close(stop)
-			<-readAhead(mustOpen(t, path), stop, readers, chunk, populate)
+			<-readFileAhead(mustOpen(t, path), stop, readers, chunk, populate, nil)
 		}
 	}
 	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, data) {

@@ -22,6 +22,11 @@ type Snapshot struct {
 	tx   *bolt.Tx
 	last uint64
 	dict dictView
+	// ahead is the file's read-ahead under way when the view began (nil
+	// when none), and base the address of the file's first byte in the
+	// view's memory map: a block scan keeps behind the read-ahead.
+	ahead *readAhead
+	base  uintptr
 }
 
 // View runs fn with a snapshot of the log. Many views may run at once and
@@ -38,7 +43,12 @@ func (l *Log) View(fn func(*Snapshot) error) error {
 			if tx.Bucket(bucketEvents) == nil {
 				return fn(&Snapshot{tx: tx, last: 0, dict: dict})
 			}
-			return fn(&Snapshot{tx: tx, last: last, dict: dict})
+			s := &Snapshot{tx: tx, last: last, dict: dict}
+			if a := l.ahead.Load(); a != nil {
+				// The map does not move while the transaction is open.
+				s.ahead, s.base = a, l.db.Info().Data
+			}
+			return fn(s)
 		})
 	})
 }
