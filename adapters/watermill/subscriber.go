@@ -584,13 +584,14 @@ func (s *Subscriber) collect(iter jetstream.MessagesContext, jm jetstream.Msg, s
 	group[0] = jm
 	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.BatchWait)
 	defer cancel()
+	wait := jetstream.NextContext(gctx) // made once: each makes a closure
 	for len(group) < s.cfg.Batch {
 		select {
 		case s.sem <- struct{}{}:
 		default:
 			return group, false, nil // the in-flight window is full
 		}
-		jm, err = iter.Next(jetstream.NextContext(gctx))
+		jm, err = iter.Next(wait)
 		if err != nil {
 			<-s.sem
 			if gctx.Err() == nil || !errors.Is(err, gctx.Err()) {
