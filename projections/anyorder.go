@@ -58,15 +58,5 @@ func foldAnyOrder(ctx context.Context, log Log, f Fold, from, to uint64, workers
 		}()
 	}
 	wg.Wait()
-	for w, err := range errs {
-		if err != nil {
-			return fmt.Errorf("scan part %d: %w", w, err)
-		}
-	}
-	for _, p := range parts {
-		if err := f.Merge(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return mergeParts(f, parts, errs)
 }

@@ -63,17 +63,7 @@ func foldRange(ctx context.Context, log Log, f Fold, from, to uint64, o *options
 		}(w)
 	}
 	wg.Wait()
-	for w, err := range errs {
-		if err != nil {
-			return fmt.Errorf("scan part %d: %w", w, err)
-		}
-	}
-	for _, p := range parts {
-		if err := f.Merge(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return mergeParts(f, parts, errs)
 }
 
 // Pipeliner is a fold whose parts' Scan read nothing that its Merge writes
@@ -163,4 +153,20 @@ func foldPipelined(ctx context.Context, log Log, f Fold, from, to uint64, worker
 	close(stop)
 	wg.Wait()
 	return err
+}
+
+// mergeParts ends a parallel fold: the first worker's error if any (errs[w]
+// is worker w's), else f merges the parts in order.
+func mergeParts(f Fold, parts []Part, errs []error) error {
+	for w, err := range errs {
+		if err != nil {
+			return fmt.Errorf("scan part %d: %w", w, err)
+		}
+	}
+	for _, p := range parts {
+		if err := f.Merge(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
