@@ -204,8 +204,11 @@ func TestGracefulStopAndRestart(t *testing.T) {
 	if !strings.Contains(srv.out.String(), "stopped cleanly") {
 		t.Fatalf("no clean stop in the log:\n%s", srv.out)
 	}
-	srv = startServer(t, data, "--nats-listen", natsAddr)
+	// The restart pulls 64 messages at a time instead of the default 8192:
+	// smaller commits, the same events.
+	srv = startServer(t, data, "--nats-listen", natsAddr, "--pull-batch", "64")
 	t.Logf("%s: restarted", time.Since(began))
+	waitFor(t, 10*time.Second, "the restart saying it pulls 64 at a time", func() bool { return strings.Contains(srv.output(), "pull_batch=64") })
 	// Well inside the consumer's 30 s ack wait: the restart resets the
 	// consumer, so what the last run held unacknowledged comes back at once.
 	waitFor(t, 15*time.Second, "all events", func() bool { return srv.statUint("events") == n })

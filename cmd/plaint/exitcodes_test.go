@@ -38,6 +38,8 @@ func TestExitCodesOfRealFailures(t *testing.T) {
 		{2, []string{"emit", "--file", events, "--nats-url", "http://127.0.0.1:4222"}, "expected nats://HOST:PORT"},
 		{2, []string{"log", "tail", "--data", data, "--from", "0"}, "--from 0: sequences start at 1"},
 		{2, []string{"serve", "--data", dir, "--replicas", "0"}, "--replicas 0"},
+		{2, []string{"serve", "--data", dir, "--pull-batch", "0"}, "--pull-batch 0"},
+		{2, []string{"serve", "--data", dir, "--pull-batch", "8193"}, "--pull-batch 8193"},
 		{2, []string{"serve", "--data", dir, "--jetstream-max-store", "0"}, "--jetstream-max-store"},
 		{2, []string{"dlq", "list", "--limit", "0"}, "--limit 0"},
 		{3, []string{"verify", "--file", empty}, "is empty (0 bytes)"},

@@ -37,6 +37,7 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 	}
 	in, err := watermill.New(watermill.Config{
 		Consumer:   cons,
+		PullBatch:  c.PullBatch,
 		DeadLetter: e.nats.PublishDeadLetter,
 		Flush:      e.nats.Flush,
 		Store:      e.committer,

@@ -36,6 +36,7 @@ type ServeCmd struct {
 	Consumer          string        `help:"Durable JetStream consumer name, overriding the node id (default: the node id, or the consumer 'plaint' a directory made before node ids kept)." env:"PLAINT_CONSUMER"`
 	ReadyLag          uint64        `name:"ready-lag" help:"/readyz answers 503 while the node's consumer has more events than this not stored yet (catching up), so that a load balancer asks current nodes only; 0: never." default:"10000" env:"PLAINT_READY_LAG"`
 	Replicas          int           `help:"Stream replicas (3 on an R3 NATS cluster)." default:"1" env:"PLAINT_REPLICAS"`
+	PullBatch         int           `name:"pull-batch" help:"JetStream messages asked for in one pull of the ingest, 1 to 8192: larger pulls make larger commits (the default drains ~5% faster than 2048) and cost memory (about 270 MiB more peak RSS end to end than 2048)." default:"8192" env:"PLAINT_PULL_BATCH"`
 	StreamMaxAge      time.Duration `name:"stream-max-age" help:"How long PLAINT_EVENTS keeps events (0: no limit). With limits retention an event no node stored by then is dropped." default:"720h" env:"PLAINT_STREAM_MAX_AGE"`
 	StreamRetention   string        `name:"stream-retention" help:"limits: a buffer of the last --stream-max-age; interest: keep each event until every node's consumer acknowledged it (safer, costs the NATS server ~6 CPU-µs per event)." enum:"limits,interest" default:"limits" env:"PLAINT_STREAM_RETENTION"`
 	LogFormat         string        `name:"log-format" help:"Log line format." enum:"text,json" default:"text" env:"PLAINT_LOG_FORMAT"`
@@ -50,6 +51,9 @@ type ServeCmd struct {
 func (c *ServeCmd) Validate() error {
 	if c.Replicas < 1 || c.Replicas > 5 {
 		return fmt.Errorf("--replicas %d: must be from 1 to 5", c.Replicas)
+	}
+	if c.PullBatch < 1 || c.PullBatch > watermill.DefaultMaxInFlight {
+		return fmt.Errorf("--pull-batch %d: must be from 1 to %d (the ingest's in-flight window)", c.PullBatch, watermill.DefaultMaxInFlight)
 	}
 	if c.JetStreamMaxStore != "" {
 		n, err := parseSize(c.JetStreamMaxStore)
@@ -313,7 +317,7 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	}
 	fmt.Fprintf(g.Stdout, "plaint %s serving\n  nats: %s\n  http: %s://%s\n  data: %s (log %s, %d events)\n",
 		versionString(), natsWhere, scheme, hs.Addr(), abs, logFile, l.LastSeq())
-	logger.Info("ready", "nats", redact(natsURL), "http", hs.Addr(), "data", abs, "last_seq", l.LastSeq())
+	logger.Info("ready", "nats", redact(natsURL), "http", hs.Addr(), "data", abs, "last_seq", l.LastSeq(), "pull_batch", c.PullBatch)
 	return e, nil
 }
 
