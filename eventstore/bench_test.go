@@ -182,7 +182,7 @@ func bytesPerEvent(b *testing.B, opts ...eventstore.Option) {
 // opens are the later ones of one process (after cleanStopLog's);
 // BenchmarkFirstOpen measures the first open of a process, the one serve does.
 func BenchmarkOpenAfterCleanStop(b *testing.B) {
-	path := cleanStopLog(b)
+	path := cleanStopLog(b, 200_000)
 	var open, checked time.Duration
 	for range b.N {
 		start := time.Now()
@@ -208,9 +208,9 @@ func BenchmarkOpenAfterCleanStop(b *testing.B) {
 // temporary directory: a copy of the log PLAINT_BENCH_OPEN_LOG names, with
 // its key snapshot when it has one (BENCHMARKS.md uses the 10M-event log of
 // the projections benchmark), or else a new log of PLAINT_BENCH_EVENTS
-// (default 200k) events. It is opened and closed once, so that it has a key
-// snapshot of its own whatever was copied.
-func cleanStopLog(b *testing.B) string {
+// (default events) events. It is opened and closed once, so that it has a
+// key snapshot of its own whatever was copied.
+func cleanStopLog(b testing.TB, events int) string {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "events.db")
 	if src := os.Getenv("PLAINT_BENCH_OPEN_LOG"); src != "" {
@@ -223,7 +223,7 @@ func cleanStopLog(b *testing.B) string {
 		if err != nil {
 			b.Fatal(err)
 		}
-		evs := benchEvents(7, benchenv.Count(b, "PLAINT_BENCH_EVENTS", 200_000))
+		evs := benchEvents(7, benchenv.Count(b, "PLAINT_BENCH_EVENTS", events))
 		for i := 0; i < len(evs); i += 50_000 {
 			if _, err := l.Append(evs[i:min(i+50_000, len(evs))]...); err != nil {
 				b.Fatal(err)

@@ -26,7 +26,7 @@ import (
 // PLAINT_BENCH_OPEN_PROFILE=file writes the CPU profile of the last open
 // (Open and Checked).
 func BenchmarkFirstOpen(b *testing.B) {
-	path := cleanStopLog(b)
+	path := cleanStopLog(b, 200_000)
 	cold := os.Getenv("PLAINT_BENCH_COLD") == "1"
 	var open, checked, cpu float64
 	for range b.N {
@@ -36,25 +36,7 @@ func BenchmarkFirstOpen(b *testing.B) {
 				b.Fatalf("drop the page cache: %v", err)
 			}
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperFirstOpen$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "PLAINT_FIRST_OPEN_LOG="+path)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-		var o, c, u float64
-		n := 0
-		for _, line := range strings.Split(string(out), "\n") {
-			if f := strings.Fields(line); len(f) == 6 && f[0] == "first_open" {
-				o, _ = strconv.ParseFloat(f[1], 64)
-				c, _ = strconv.ParseFloat(f[3], 64)
-				u, _ = strconv.ParseFloat(f[5], 64)
-				n++
-			}
-		}
-		if n != 1 {
-			b.Fatalf("the child said: %s", out)
-		}
+		o, c, u := firstOpenChild(b, path)
 		b.Logf("open %.4f s, checked %.4f s, cpu %.3f s (cold %v)", o, c, u, cold)
 		open, checked, cpu = open+o, checked+c, cpu+u
 	}
@@ -64,13 +46,45 @@ func BenchmarkFirstOpen(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
+// firstOpenChild runs TestHelperFirstOpen in a fresh process on the log at
+// path and returns the seconds it reports: until Open returned, until
+// Checked did, and the CPU of both.
+func firstOpenChild(tb testing.TB, path string) (open, checked, cpu float64) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperFirstOpen$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "PLAINT_FIRST_OPEN_LOG="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("%v: %s", err, out)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) == 6 && f[0] == "first_open" {
+			open, _ = strconv.ParseFloat(f[1], 64)
+			checked, _ = strconv.ParseFloat(f[3], 64)
+			cpu, _ = strconv.ParseFloat(f[5], 64)
+			n++
+		}
+	}
+	if n != 1 {
+		tb.Fatalf("the child said: %s", out)
+	}
+	return open, checked, cpu
+}
+
 // TestHelperFirstOpen is BenchmarkFirstOpen's child: it opens the log
 // PLAINT_FIRST_OPEN_LOG names and prints "first_open <Open s> checked
-// <Checked s> cpu <CPU s of both>". Without the variable it does nothing.
+// <Checked s> cpu <CPU s of both>". Run by go test without the variable, it
+// checks that protocol itself: a child on a small log after a clean stop
+// reports one line, with Checked no earlier than Open.
 func TestHelperFirstOpen(t *testing.T) {
 	path := os.Getenv("PLAINT_FIRST_OPEN_LOG")
 	if path == "" {
-		t.Skip("run by BenchmarkFirstOpen")
+		open, checked, cpu := firstOpenChild(t, cleanStopLog(t, 5_000))
+		if open <= 0 || checked < open || cpu < 0 {
+			t.Fatalf("the child reported open %.4f s, checked %.4f s, cpu %.3f s", open, checked, cpu)
+		}
+		return
 	}
 	stopProfile := func() {}
 	if prof := os.Getenv("PLAINT_BENCH_OPEN_PROFILE"); prof != "" {
