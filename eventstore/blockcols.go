@@ -203,6 +203,10 @@ func (s *Snapshot) scanBlocks(from, to uint64, fields []Field, severity, lazy bo
 	if !ok {
 		return nil
 	}
+	// Only a long scan keeps behind the read-ahead: a short one (a live
+	// projection folding the last commits, near the end of the file) would
+	// otherwise wait for a build's read-ahead to reach the end.
+	follow := to-from+1 >= behindMin
 	var want [colEventTime]bool
 	want[colType], want[colSchema], want[colSeverity] = true, true, severity
 	for _, f := range fields {
@@ -236,7 +240,9 @@ func (s *Snapshot) scanBlocks(from, to uint64, fields []Field, severity, lazy bo
 				cols.dims[f] = d.vals[colDim0+blockCol(f)][lo:hi]
 			}
 			err = block(&cols)
-			s.behind(v) // before the cursor moves to the next value
+			if follow {
+				s.behind(v) // before the cursor moves to the next value
+			}
 		}
 		if err != nil {
 			if errors.Is(err, ErrStop) {

@@ -59,6 +59,12 @@ func (a *readAhead) wait(n int64) {
 	}
 }
 
+// behindMin is the fewest records a block scan must span to keep behind a
+// read-ahead (Snapshot.behind): the pieces and halves of a build are longer
+// (2^15 records and more), a live fold of the last commits far shorter. A
+// variable so that the tests can follow with a small log.
+var behindMin uint64 = 1 << 15
+
 // aheadMargin is how far past the end of a value a block scan waits for the
 // read-ahead before it moves to the next: the next value and its page.
 const aheadMargin = 64 << 10

@@ -94,6 +94,25 @@ func TestScanBlocksBehindReadAhead(t *testing.T) {
 	if len(wantFirsts) < 3 {
 		t.Fatalf("%d blocks", len(wantFirsts))
 	}
+	// A short scan does not wait for a read-ahead (a live fold of the last
+	// commits while a build reads the file): this one never moves.
+	still := newReadAhead(1<<30, 1<<20)
+	l.ahead.Store(still)
+	short := make(chan []uint64, 1)
+	go func() { f, _ := scan(); short <- f }()
+	select {
+	case f := <-short:
+		if !reflect.DeepEqual(f, wantFirsts) {
+			t.Fatal("the short scan beside the read-ahead gave other blocks")
+		}
+	case <-time.After(30 * time.Second):
+		still.end() // lets the scan and Close finish
+		t.Fatal("a scan of 5,000 records waited for a read-ahead that does not move")
+	}
+	l.ahead.Store(nil)
+	// A long scan keeps behind it: behindMin as low as this log.
+	defer func(m uint64) { behindMin = m }(behindMin)
+	behindMin = 1
 	for _, finish := range []string{"read", "end"} {
 		a := newReadAhead(1<<30, 1<<20) // far larger than the file: the scan waits past its values
 		l.ahead.Store(a)
