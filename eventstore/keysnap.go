@@ -126,75 +126,124 @@ var errSnapshotMismatch = errors.New("snapshot does not belong to this log")
 // system allows it (release unmaps it). Any problem returns an error, and
 // the caller rebuilds the set from the log instead.
 func (l *Log) loadKeySnapshot() (*keySet, uint64, error) {
-	m, err := mapKeySnapshot(l.keySnapshotPath())
-	if err != nil {
-		return nil, 0, err
-	}
-	keys, seq, err := l.keySetOf(m.data)
-	if err != nil {
-		m.release()
-		return nil, 0, err
-	}
-	keys.file = m
-	return keys, seq, nil
+	return l.keySetOf(readKeySnapshot(l.keySnapshotPath(), nil))
 }
 
-// keySetOf checks the snapshot b and returns the key set it holds, its
-// slots in b when the machine's layout is the snapshot's.
-func (l *Log) keySetOf(b []byte) (*keySet, uint64, error) {
+// keySnap is a key snapshot read and checked on its own: its file, the
+// position it reflects and its shards' sizes; err is why it cannot be used.
+type keySnap struct {
+	file  *keyFile
+	seq   uint64
+	ident eventKey  // the key of the event at seq
+	logID uuid.UUID // the log's identity
+	sizes [len(keySet{}.shards)]uint32
+	n     [len(keySet{}.shards)]uint32
+	err   error
+}
+
+// readKeySnapshot maps the snapshot at path, once ahead (when not nil) is
+// closed, and checks what the file alone can tell: its layout, its sizes
+// and its checksum. It needs nothing of the log, so that an open does it
+// while it reads the log's dictionary.
+func readKeySnapshot(path string, ahead <-chan struct{}) *keySnap {
+	if ahead != nil {
+		// Read ahead several pieces at a time (prefetchOpen), which this
+		// disk serves faster than the one MAP_POPULATE reads.
+		<-ahead
+	}
+	m, err := mapKeySnapshot(path)
+	if err != nil {
+		return &keySnap{err: err}
+	}
+	ks := &keySnap{file: m}
+	if ks.err = ks.check(m.data); ks.err != nil {
+		m.release()
+		ks.file = nil
+	}
+	return ks
+}
+
+// check checks the snapshot b's layout, sizes and checksum, and notes its
+// header.
+func (ks *keySnap) check(b []byte) error {
 	if len(b) < keySnapSlots+4 || string(b[:16]) != keySnapMagic {
-		return nil, 0, fmt.Errorf("not a key snapshot of this version")
+		return fmt.Errorf("not a key snapshot of this version")
 	}
-	if id, _ := uuid.Parse(l.id); id != uuid.UUID(b[16:32]) {
-		return nil, 0, errSnapshotMismatch
+	ks.logID = uuid.UUID(b[16:32])
+	ks.seq = binary.LittleEndian.Uint64(b[32:])
+	ks.ident = eventKey{binary.LittleEndian.Uint64(b[40:]), binary.LittleEndian.Uint64(b[48:])}
+	end := keySnapSlots
+	total := 0
+	for i := range ks.sizes {
+		size := binary.LittleEndian.Uint32(b[keySnapHeader+8*i:])
+		n := binary.LittleEndian.Uint32(b[keySnapHeader+8*i+4:])
+		if size&(size-1) != 0 || n > size || int(size) > (len(b)-end)/16 {
+			return fmt.Errorf("shard %d: bad size %d with %d keys", i, size, n)
+		}
+		ks.sizes[i], ks.n[i] = size, n
+		total += int(n)
+		end += int(size) * 16
 	}
-	seq := binary.LittleEndian.Uint64(b[32:])
-	ident := eventKey{binary.LittleEndian.Uint64(b[40:]), binary.LittleEndian.Uint64(b[48:])}
-	if seq == 0 || seq > l.last.Load() {
-		return nil, 0, errSnapshotMismatch
+	if len(b) != end+4 {
+		return fmt.Errorf("%d bytes for %d of slots", len(b), end+4)
+	}
+	if crc32.Checksum(b[:end], castagnoli) != binary.LittleEndian.Uint32(b[end:]) {
+		return fmt.Errorf("checksum mismatch")
+	}
+	if uint64(total) != ks.seq {
+		return fmt.Errorf("%d keys for %d events", total, ks.seq)
+	}
+	return nil
+}
+
+// keySetOf returns the key set the checked snapshot ks holds once it is
+// known to belong to this log, its slots in the snapshot's file when the
+// machine's layout is the snapshot's; else an error, and ks's file is
+// released.
+func (l *Log) keySetOf(ks *keySnap) (*keySet, uint64, error) {
+	if ks.err != nil {
+		return nil, 0, ks.err
+	}
+	keys, err := l.keySetFrom(ks)
+	if err != nil {
+		ks.file.release()
+		return nil, 0, err
+	}
+	keys.file = ks.file
+	return keys, ks.seq, nil
+}
+
+func (l *Log) keySetFrom(ks *keySnap) (*keySet, error) {
+	if id, _ := uuid.Parse(l.id); id != ks.logID {
+		return nil, errSnapshotMismatch
+	}
+	if ks.seq == 0 || ks.seq > l.last.Load() {
+		return nil, errSnapshotMismatch
 	}
 	err := l.View(func(s *Snapshot) error {
-		rec, err := s.Get(seq)
+		rec, err := s.Get(ks.seq)
 		if err != nil {
 			return err
 		}
 		k, _, err := recordKey(rec, s.dict, nil)
-		if err == nil && k != ident {
+		if err == nil && k != ks.ident {
 			err = errSnapshotMismatch
 		}
 		return err
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
+	b := ks.file.data
 	keys := &keySet{}
-	end := keySnapSlots
-	for i := range keys.shards {
-		size := binary.LittleEndian.Uint32(b[keySnapHeader+8*i:])
-		n := binary.LittleEndian.Uint32(b[keySnapHeader+8*i+4:])
-		if size&(size-1) != 0 || n > size || int(size) > (len(b)-end)/16 {
-			return nil, 0, fmt.Errorf("shard %d: bad size %d with %d keys", i, size, n)
-		}
-		keys.shards[i].n = int(n)
-		keys.n += int(n)
-		end += int(size) * 16
-	}
-	if len(b) != end+4 {
-		return nil, 0, fmt.Errorf("%d bytes for %d of slots", len(b), end+4)
-	}
-	if crc32.Checksum(b[:end], castagnoli) != binary.LittleEndian.Uint32(b[end:]) {
-		return nil, 0, fmt.Errorf("checksum mismatch")
-	}
-	if keys.n != int(seq) {
-		return nil, 0, fmt.Errorf("%d keys for %d events", keys.n, seq)
-	}
 	off := keySnapSlots
-	for i := range keys.shards {
-		size := int(binary.LittleEndian.Uint32(b[keySnapHeader+8*i:]))
+	for i, size := range ks.sizes {
+		sh := &keys.shards[i]
+		sh.n = int(ks.n[i])
+		keys.n += sh.n
 		if size == 0 {
 			continue
 		}
-		sh := &keys.shards[i]
 		if littleEndian {
 			// The slots' memory is the snapshot's layout: use it in place.
 			sh.slots = unsafe.Slice((*eventKey)(unsafe.Pointer(&b[off])), size)
@@ -204,9 +253,9 @@ func (l *Log) keySetOf(b []byte) (*keySet, uint64, error) {
 				sh.slots[j] = eventKey{binary.LittleEndian.Uint64(b[off+16*j:]), binary.LittleEndian.Uint64(b[off+16*j+8:])}
 			}
 		}
-		off += size * 16
+		off += int(size) * 16
 	}
-	return keys, seq, nil
+	return keys, nil
 }
 
 // keyFile is a key snapshot in memory (see keysnap.go): data is the file,

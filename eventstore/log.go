@@ -195,7 +195,30 @@ func (l *Log) checkPages() error {
 }
 
 func (l *Log) init() error {
+	// A writable open reads the log and its key snapshot ahead from the
+	// start when they are cold, and maps and checks the snapshot while it
+	// reads the dictionary: the dictionary's pages lie all over the file,
+	// and read by their faults alone they took 110-180 ms of a cold open
+	// of the 10M benchmark log, before anything else. The page check, once
+	// started, ends the log's read (readAhead).
+	readAhead := make(chan struct{})
+	checking, taken := false, false
+	var snap chan *keySnap
 	if !l.opts.readOnly {
+		keysAhead := l.prefetchOpen(readAhead)
+		snap = make(chan *keySnap, 1)
+		go func() { snap <- readKeySnapshot(l.keySnapshotPath(), keysAhead) }()
+		defer func() {
+			if !checking {
+				close(readAhead)
+			}
+			// A snapshot that loadKeys did not take is given back.
+			if ks := (*keySnap)(nil); !taken {
+				if ks = <-snap; ks.file != nil {
+					ks.file.release()
+				}
+			}
+		}()
 		err := guard("create buckets", func() error {
 			return l.db.Update(func(tx *bolt.Tx) error {
 				for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta, bucketStreamSeqs, bucketStreamDups} {
@@ -231,12 +254,12 @@ func (l *Log) init() error {
 	// pagecheck.go). A cold log is read ahead from the start, beside the
 	// snapshot's own read: the disk serves the two reads together faster
 	// than one after the other.
-	readAhead := make(chan struct{})
-	l.Prefetch(readAhead)
 	var check *pageCheck
-	keysErr := l.loadKeys(func() { check = l.startPageCheck(readAhead) })
+	startCheck := func() { check, checking = l.startPageCheck(readAhead), true }
+	taken = true
+	keysErr := l.loadKeys(<-snap, startCheck)
 	if check == nil {
-		check = l.startPageCheck(readAhead)
+		startCheck()
 	}
 	if keysErr != nil || l.keysFromSnapshot == 0 {
 		if err := check.wait(); err != nil {
@@ -286,17 +309,21 @@ func (l *Log) readState(tx *bolt.Tx) error {
 	return nil
 }
 
-// loadKeys loads the deduplication set from its snapshot, or else rebuilds
-// it from the log (calling rebuilding first): the file is read ahead
-// sequentially when cold, the records are hashed by one worker per core,
-// each over its own part of the log, and the set is sized up front.
-func (l *Log) loadKeys(rebuilding func()) error {
+// loadKeys loads the deduplication set from its snapshot ks (read by
+// readKeySnapshot), or else rebuilds it from the log (calling rebuilding
+// first): the file is read ahead sequentially when cold, the records are
+// hashed by one worker per core, each over its own part of the log, and
+// the set is sized up front.
+func (l *Log) loadKeys(ks *keySnap, rebuilding func()) error {
 	l.keys = &keySet{}
 	last := l.last.Load()
 	if last == 0 {
+		if ks.file != nil {
+			ks.file.release()
+		}
 		return nil
 	}
-	if keys, seq, err := l.loadKeySnapshot(); err == nil {
+	if keys, seq, err := l.keySetOf(ks); err == nil {
 		// The snapshot holds the keys up to seq; hash the records after it.
 		l.keys, l.keysFromSnapshot = keys, seq
 		return l.View(func(s *Snapshot) error {

@@ -7,3 +7,6 @@ func (l *Log) Prefetch(stop <-chan struct{}) {}
 
 // PrefetchScan does nothing where the page cache cannot be inspected.
 func (l *Log) PrefetchScan(stop <-chan struct{}) {}
+
+// prefetchOpen does nothing where the page cache cannot be inspected.
+func (l *Log) prefetchOpen(stop <-chan struct{}) <-chan struct{} { return nil }
