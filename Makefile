@@ -43,6 +43,7 @@ test-cluster:
 fuzz:
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./domain -run '^$$' -fuzz '^FuzzDecodeMatchesReference$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./domain -run '^$$' -fuzz '^FuzzCheckBuilt$$' -fuzztime 20000x
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzRecord$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzBlock$$' -fuzztime 3000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzReviewQueries$$' -fuzztime 20000x

@@ -186,8 +186,10 @@ func (src *source) emit(ctx context.Context, g *Globals, snk sink) ([]string, er
 
 // checker checks events plaint builds itself (CSV rows, the synthetic
 // history) the way the server will: each is encoded as the CloudEvent the
-// server receives and decoded by the same Decoder, on its type's subject.
-// What the server would dead-letter is reported instead of published.
+// server receives and checked by the same Decoder, on its type's subject
+// (Decoder.CheckBuilt, which gives Decode's answer without scanning the
+// JSON it has just written). What the server would dead-letter is reported
+// instead of published.
 type checker struct {
 	dec domain.Decoder
 	buf []byte
@@ -198,7 +200,7 @@ type checker struct {
 // the sinks copy what they keep.
 func (k *checker) check(ev *domain.Event) ([]byte, error) {
 	k.buf = ev.AppendJSON(k.buf[:0])
-	if _, err := k.dec.Decode(ev.Type.Subject(), k.buf); err != nil {
+	if err := k.dec.CheckBuilt(ev, k.buf); err != nil {
 		return nil, err
 	}
 	return k.buf, nil
