@@ -22,33 +22,58 @@ type judged struct {
 	win detect.Evaluation
 }
 
+// evalScratch is the memory evaluate and judge reuse (fold.scratch).
+type evalScratch struct {
+	judge  [2]judgeScratch
+	drills []*series
+	// spans[i] is where the drill-downs of the i-th category judged lie in
+	// drills (and so in their judgements): an empty span when none are.
+	spans []drillSpan
+	under map[string]bool
+}
+
+// drillSpan is a range of evalScratch.drills.
+type drillSpan struct{ from, to int }
+
+// judgeScratch is the memory of one judge call.
+type judgeScratch struct {
+	out             []judged
+	curs, lasts     []detect.Evaluation
+	curWin, lastWin []int
+}
+
 // evaluate judges every series at event time at (Unix ns), having read the
 // log up to seq: both period kinds, the categories, then the drill-down of
 // the categories that alarm or have an alert open.
 func (f *fold) evaluate(at int64, seq uint64) {
 	day := dayOf(at)
+	sc := &f.scratch
+	if sc.under == nil {
+		sc.under = map[string]bool{}
+	}
 	for ki, kind := range kinds {
 		cur := periodStartDay(kind, day)
 		for _, s := range f.st.Series {
 			f.roll(s, ki, cur)
 		}
-		cats := f.judge(f.cats, ki, at)
-		var drills []*series
-		under := map[string]bool{}
+		cats := f.judge(f.cats, ki, at, &sc.judge[0])
+		drills, spans, under := sc.drills[:0], sc.spans[:0], sc.under
+		clear(under)
 		for _, j := range cats {
 			ks := &j.s.K[ki]
+			from := len(drills)
 			if j.cur.Alarm || j.last.Alarm || ks.Open != nil {
 				under[j.s.Cat] = true
 				drills = append(drills, f.drill[j.s.Cat]...)
 			}
+			spans = append(spans, drillSpan{from, len(drills)})
 		}
-		dj := f.judge(drills, ki, at)
-		byCat := map[string][]judged{}
-		for _, j := range dj {
-			byCat[j.s.Cat] = append(byCat[j.s.Cat], j)
-		}
-		for _, j := range cats {
-			f.step(j, ki, at, seq, byCat[j.s.Cat])
+		sc.drills, sc.spans = drills, spans
+		// The drill-downs of a category lie together, in its order, as
+		// its drill list does.
+		dj := f.judge(drills, ki, at, &sc.judge[1])
+		for i, j := range cats {
+			f.step(j, ki, at, seq, dj[spans[i].from:spans[i].to])
 			f.setTriggers(j, ki)
 		}
 		for _, j := range dj {
@@ -61,6 +86,7 @@ func (f *fold) evaluate(at int64, seq uint64) {
 			}
 		}
 	}
+	clear(sc.drills) // no series kept alive from here
 }
 
 // roll moves s's period of kind ki to the one starting on day cur: the
@@ -197,16 +223,20 @@ func notJudged(s *series, kind detect.PeriodKind, reason string) detect.Evaluati
 // judge judges the running and last complete periods of every series of
 // list (one family each, decided together) at event time at, each with its
 // window look when the kind has one (the period and the one before it,
-// decided in the same family as the single periods).
-func (f *fold) judge(list []*series, ki int, at int64) []judged {
+// decided in the same family as the single periods). What it returns is in
+// sc's memory, valid until the next judge with sc.
+func (f *fold) judge(list []*series, ki int, at int64, sc *judgeScratch) []judged {
 	kind := kinds[ki]
 	window := f.window(ki)
-	out := make([]judged, len(list))
-	curs := make([]detect.Evaluation, len(list), 2*len(list))
-	lasts := make([]detect.Evaluation, len(list), 2*len(list))
+	n := len(list)
+	// Every element below n is written before it is read.
+	out := slices.Grow(sc.out[:0], n)[:n]
+	curs := slices.Grow(sc.curs[:0], 2*n)[:n]
+	lasts := slices.Grow(sc.lasts[:0], 2*n)[:n]
 	// The window looks follow the single-period looks in each family;
 	// curWin and lastWin say whose they are.
-	var curWin, lastWin []int
+	curWin, lastWin := sc.curWin[:0], sc.lastWin[:0]
+	defer func() { sc.out, sc.curs, sc.lasts, sc.curWin, sc.lastWin = out, curs, lasts, curWin, lastWin }()
 	endOfDay := dayTime(dayOf(at + nsPerDay - 1))
 	for i, s := range list {
 		ks := &s.K[ki]
@@ -275,7 +305,6 @@ func (f *fold) judge(list []*series, ki int, at int64) []judged {
 	f.d.Decide(curs)
 	f.d.Decide(lasts)
 	nc, nl := tested(curs), tested(lasts)
-	n := len(list)
 	for i := range out {
 		out[i].cur, out[i].last, out[i].testsCur, out[i].testsLast = curs[i], lasts[i], nc, nl
 	}

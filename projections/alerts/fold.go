@@ -34,6 +34,11 @@ type fold struct {
 	// tipped reports a complaint that took its category above the bound
 	// of its last judgement: everything is judged again at once.
 	tipped bool
+
+	// scratch holds what evaluate and judge reuse from one evaluation to
+	// the next (the categories' judgements in [0], their drill-downs' in
+	// [1]); nothing in it outlives an evaluation.
+	scratch evalScratch
 }
 
 // state is what is saved of the fold.
