@@ -78,7 +78,7 @@ func (l *Log) PrefetchScan(stop <-chan struct{}) {
 // is closed when the snapshot's has ended. Cold, the two files of the 10M
 // benchmark log (290 and 268 MB) were read in 0.28-0.29 s so, against
 // 0.30-0.44 s by one read of the log at a time beside the snapshot's
-// MAP_POPULATE (2026-12-03, 14:40 UTC).
+// MAP_POPULATE (2026-12-03, 14:25 UTC).
 func (l *Log) prefetchOpen(stop <-chan struct{}) <-chan struct{} {
 	prefetch(l.path, stop, scanReaders, scanChunk, true)
 	if f, ok := openCold(l.keySnapshotPath()); ok {
