@@ -213,6 +213,9 @@ func (l *Log) keySetOf(ks *keySnap) (*keySet, uint64, error) {
 	return keys, ks.seq, nil
 }
 
+// keySetFrom is keySetOf's key set: it checks that ks belongs to this log
+// (its identity, and the key of the event at its position) and lays the
+// set's slots on the snapshot's file.
 func (l *Log) keySetFrom(ks *keySnap) (*keySet, error) {
 	if id, _ := uuid.Parse(l.id); id != ks.logID {
 		return nil, errSnapshotMismatch

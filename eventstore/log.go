@@ -213,8 +213,8 @@ func (l *Log) init() error {
 				close(readAhead)
 			}
 			// A snapshot that loadKeys did not take is given back.
-			if ks := (*keySnap)(nil); !taken {
-				if ks = <-snap; ks.file != nil {
+			if !taken {
+				if ks := <-snap; ks.file != nil {
 					ks.file.release()
 				}
 			}
