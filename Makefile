@@ -51,6 +51,7 @@ fuzz:
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzAuthInputs$$' -fuzztime 5000x
 	$(GO) test ./adapters/watermill -run '^$$' -fuzz '^FuzzGroupFrames$$' -fuzztime 20000x
 	$(GO) test ./adapters/watermill -run '^$$' -fuzz '^FuzzParseAck$$' -fuzztime 20000x
+	$(GO) test ./adapters/nats -run '^$$' -fuzz '^FuzzParsePubAck$$' -fuzztime 20000x
 	$(GO) test ./eventstore -run '^$$' -fuzz '^FuzzParseCanonicalUUID$$' -fuzztime 20000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzAlertStreamStart$$' -fuzztime 20000x
 	$(GO) test ./adapters/http -run '^$$' -fuzz '^FuzzParseCloudEvent$$' -fuzztime 20000x

@@ -25,12 +25,13 @@ type PublisherConfig struct {
 	// Window bounds the messages published but not yet acknowledged by
 	// JetStream. Default 4096.
 	Window int
-	// MaxPending is the nats.go async publisher's own cap on outstanding
-	// acks; a publish that finds it full waits StallWait and then fails with
-	// "stalled", which the Publisher retries. Default Window.
+	// MaxPending caps the messages sent to the server whose acks are not in
+	// yet (a retry waiting out its backoff is not sent); a send that finds
+	// it full waits StallWait and then fails with "stalled", which the
+	// Publisher retries. Default Window.
 	MaxPending int
-	// StallWait is how long one async publish may wait for room under
-	// MaxPending before it reports a stall. Default 200ms.
+	// StallWait is how long one send may wait for room under MaxPending
+	// before it reports a stall. Default 200ms.
 	StallWait time.Duration
 	// AckTimeout is how long to wait for the PubAck of one message before it
 	// counts as timed out and is retried. Default 30s.
@@ -140,12 +141,16 @@ type pubItem struct {
 	buf      []byte    // the Publisher's copy of the payload
 	attempts int
 	due      time.Time
-	fut      jetstream.PubAckFuture
+	// token names the send its ack answers (ackRouter), sentAt is when it
+	// was sent, and res receives what the ack said.
+	token  uint64
+	sentAt time.Time
+	res    chan ackResult
 }
 
 // itemPool holds resolved pubItems for reuse.
 var itemPool = sync.Pool{New: func() any {
-	return &pubItem{msg: &nats.Msg{Header: nats.Header{}}}
+	return &pubItem{msg: &nats.Msg{Header: nats.Header{}}, res: make(chan ackResult, 1)}
 }}
 
 // newItem returns an item holding a copy of data for subject and msgID.
@@ -163,10 +168,9 @@ func newItem(subject, msgID string, data []byte) *pubItem {
 }
 
 // release returns an acknowledged item to the pool; large payloads are
-// dropped. Items that failed are left to the collector: nats.go may still
-// hold their message.
+// dropped. Items that failed are not reused.
 func release(it *pubItem) {
-	it.attempts, it.fut, it.due = 0, nil, time.Time{}
+	it.attempts, it.due, it.token = 0, time.Time{}, 0
 	if cap(it.buf) > 64<<10 {
 		it.buf = nil
 	}
@@ -180,7 +184,7 @@ func release(it *pubItem) {
 // concurrent use; call it from one goroutine, then Wait.
 type Publisher struct {
 	cfg   PublisherConfig
-	js    jetstream.JetStream
+	acks  *ackRouter
 	start time.Time
 
 	sem     chan struct{}  // one token per unresolved message
@@ -207,16 +211,13 @@ func (c *Client) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(c.nc,
-		jetstream.WithPublishAsyncMaxPending(cfg.MaxPending),
-		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout),
-	)
+	acks, err := newAckRouter(c.nc, cfg.MaxPending, cfg.StallWait)
 	if err != nil {
-		return nil, fmt.Errorf("nats: jetstream context: %w", err)
+		return nil, err
 	}
 	p := &Publisher{
 		cfg:     cfg,
-		js:      js,
+		acks:    acks,
 		start:   time.Now(),
 		sem:     make(chan struct{}, cfg.Window),
 		sendq:   make(chan *pubItem, cfg.Window),
@@ -313,9 +314,8 @@ func (p *Publisher) publish(it *pubItem) error {
 			return errAborted
 		}
 		it.attempts++
-		fut, err := p.js.PublishMsgAsync(it.msg, jetstream.WithStallWait(p.cfg.StallWait))
+		err := p.acks.send(it)
 		if err == nil {
-			it.fut = fut
 			p.pending <- it
 			return nil
 		}
@@ -343,22 +343,22 @@ func (p *Publisher) resolved() {
 }
 
 // collect resolves sent messages in order: acks are counted, retriable
-// errors go to the retry list, others fail.
+// errors go to the retry list, others fail. A message whose ack is not in
+// AckTimeout after its send times out (jetstream.ErrAsyncPublishTimeout,
+// retried).
 func (p *Publisher) collect() {
 	defer close(p.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for it := range p.pending {
-		var err error
-		select {
-		case ack := <-it.fut.Ok():
+		res := p.awaitAck(it, timer)
+		err := res.err
+		if err == nil {
 			p.acked.Add(1)
-			if ack.Duplicate {
+			if res.duplicate {
 				p.dups.Add(1)
 			}
-		case err = <-it.fut.Err():
-		case <-p.abort:
-			err = errAborted
 		}
-		it.fut = nil
 		<-p.sem
 		if err != nil {
 			if retriable(err) && it.attempts < p.cfg.MaxAttempts && !isClosed(p.abort) {
@@ -375,6 +375,31 @@ func (p *Publisher) collect() {
 		}
 		p.resolved()
 	}
+}
+
+// awaitAck returns what it's ack said, a timeout once AckTimeout has passed
+// since its send, or errAborted when Wait gave up; timer is the collector's.
+func (p *Publisher) awaitAck(it *pubItem, timer *time.Timer) ackResult {
+	select {
+	case res := <-it.res:
+		return res
+	default:
+	}
+	timer.Reset(time.Until(it.sentAt.Add(p.cfg.AckTimeout)))
+	defer timer.Stop()
+	var cause error
+	select {
+	case res := <-it.res:
+		return res
+	case <-timer.C:
+		cause = jetstream.ErrAsyncPublishTimeout
+	case <-p.abort:
+		cause = errAborted
+	}
+	if !p.acks.forget(it) {
+		return <-it.res // the ack came in meanwhile
+	}
+	return ackResult{err: cause}
 }
 
 // resendDue re-sends the retries whose backoff has passed.
@@ -467,6 +492,7 @@ func (p *Publisher) Wait(ctx context.Context) (PublishStats, error) {
 		<-p.sent
 		close(p.pending)
 		<-p.done
+		p.acks.close()
 		close(p.stopPr)
 		p.prDone.Wait()
 	}

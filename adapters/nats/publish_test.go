@@ -11,6 +11,7 @@ import (
 
 	"github.com/plaint/plaint/adapters/nats/natstest"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
@@ -281,5 +282,39 @@ func TestPublisherKeepsEachMessageWhileTheCallerReusesItsBuffer(t *testing.T) {
 		if id := msg.Headers().Get(jetstream.MsgIDHeader); id != plaintnats.MsgID(&ev) {
 			t.Fatalf("message %d has Nats-Msg-Id %q, want %q", i+1, id, plaintnats.MsgID(&ev))
 		}
+	}
+}
+
+// TestPublisherTimesOutMessagesNobodyAcks publishes where a plain subscriber
+// takes the messages and never answers (no stream, so no PubAck, and no
+// "no responders" either): each send times out after AckTimeout, is sent
+// once more, and then counts as failed, with the timeout as its reason.
+func TestPublisherTimesOutMessagesNobodyAcks(t *testing.T) {
+	s := natstest.Server(t)
+	nc, _ := natstest.Connect(t, s.ClientURL())
+	var got atomic.Int64
+	sub, err := nc.Subscribe("plaint.events.>", func(*nats.Msg) { got.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c := natstest.Client(t, s.ClientURL())
+	p, err := c.NewPublisher(plaintnats.PublisherConfig{MaxAttempts: 2, RetryBackoff: time.Millisecond, AckTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := publishN(t, p, 20)
+	var pe *plaintnats.PublishError
+	if !errors.As(err, &pe) || pe.Failed != 20 || st.Acked != 0 || st.Retries != 20 {
+		t.Fatalf("err %v, stats %+v; want 20 failed after one retry each", err, st)
+	}
+	if !strings.Contains(err.Error(), jetstream.ErrAsyncPublishTimeout.Error()) {
+		t.Fatalf("error %q does not name the timeout", err)
+	}
+	if n := got.Load(); n != 40 {
+		t.Fatalf("the subscriber took %d messages, want 40 (two sends each)", n)
 	}
 }

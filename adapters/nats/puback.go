@@ -1,0 +1,250 @@
+package nats
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ackRouter publishes the Publisher's messages to JetStream, each with a
+// reply subject under an inbox of its own, and hands each PubAck that comes
+// back (or the server's "no responders" status) to the message it answers.
+//
+// It does what nats.go's PublishMsgAsync does for the Publisher, for less:
+// that costs a future with two channels, a timer and an encoding/json
+// decode of the PubAck for every message: about 2 CPU-µs an event in
+// `plaint emit` (BENCHMARKS.md, "The publisher's own PubAck routing"). The
+// Publisher already bounds what is in flight (Window), keeps the order and
+// times the acks out itself.
+type ackRouter struct {
+	nc     *nats.Conn
+	prefix string // the inbox, "." included: the reply subject is prefix + token
+	sub    *nats.Subscription
+	// slots holds a token per message awaiting its ack, MaxPending at most;
+	// a send that finds none free for StallWait fails as stalled.
+	slots     chan struct{}
+	stallWait time.Duration
+
+	mu      sync.Mutex
+	next    uint64
+	waiting map[uint64]*pubItem
+}
+
+// ackResult is what the answer to one message said.
+type ackResult struct {
+	duplicate bool
+	err       error
+}
+
+func newAckRouter(nc *nats.Conn, maxPending int, stallWait time.Duration) (*ackRouter, error) {
+	r := &ackRouter{
+		nc: nc, prefix: nc.NewInbox() + ".", slots: make(chan struct{}, maxPending), stallWait: stallWait,
+		waiting: make(map[uint64]*pubItem, maxPending),
+	}
+	sub, err := nc.Subscribe(r.prefix+"*", r.handle)
+	if err != nil {
+		return nil, fmt.Errorf("nats: subscribe to the PubAck inbox: %w", err)
+	}
+	// A dropped ack would only time out and be re-sent, but need not be:
+	// the Publisher's Window bounds what can queue here.
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		sub.Unsubscribe()
+		return nil, fmt.Errorf("nats: PubAck inbox: %w", err)
+	}
+	r.sub = sub
+	return r, nil
+}
+
+// send publishes it with a reply subject that routes its ack to it.res.
+// It fails with jetstream.ErrTooManyStalledMsgs when MaxPending messages
+// await their acks for StallWait, and with nats.go's error when the
+// connection cannot take the message; it then awaits nothing.
+func (r *ackRouter) send(it *pubItem) error {
+	select {
+	case r.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(r.stallWait)
+		select {
+		case r.slots <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			return jetstream.ErrTooManyStalledMsgs
+		}
+	}
+	r.mu.Lock()
+	r.next++
+	it.token = r.next
+	r.waiting[it.token] = it
+	r.mu.Unlock()
+	var tb [24]byte
+	it.msg.Reply = r.prefix + string(strconv.AppendUint(tb[:0], it.token, 36))
+	it.sentAt = time.Now()
+	if err := r.nc.PublishMsg(it.msg); err != nil {
+		r.forget(it)
+		return err
+	}
+	return nil
+}
+
+// forget stops awaiting it's ack and reports whether it was still awaited:
+// false means the ack came first and is in it.res.
+func (r *ackRouter) forget(it *pubItem) bool {
+	r.mu.Lock()
+	_, ok := r.waiting[it.token]
+	if ok {
+		delete(r.waiting, it.token)
+	}
+	r.mu.Unlock()
+	if ok {
+		<-r.slots
+	}
+	return ok
+}
+
+// handle routes one answer to the message it answers; an answer to a
+// message no longer awaited (timed out, or answered twice) is dropped.
+func (r *ackRouter) handle(m *nats.Msg) {
+	token, err := strconv.ParseUint(m.Subject[len(r.prefix):], 36, 64)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	it, ok := r.waiting[token]
+	if ok {
+		delete(r.waiting, token)
+	}
+	r.mu.Unlock()
+	if !ok {
+		return
+	}
+	<-r.slots
+	it.res <- readPubAck(m)
+}
+
+// close stops routing acks.
+func (r *ackRouter) close() { r.sub.Unsubscribe() }
+
+// readPubAck reads JetStream's answer to a publish: a PubAck, or an error
+// as nats.go's async publish reports it (a *jetstream.APIError,
+// jetstream.ErrNoStreamResponse, jetstream.ErrInvalidJSAck).
+func readPubAck(m *nats.Msg) ackResult {
+	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
+		return ackResult{err: jetstream.ErrNoStreamResponse}
+	}
+	return parsePubAck(m.Data)
+}
+
+// parsePubAck reads a PubAck's JSON as encoding/json would (the way nats.go
+// reads it), and fast for the form the server writes: a flat object
+// without spaces or escapes, {"stream":...,"seq":...} with
+// "duplicate":true for a repeat. Anything else, or any key that
+// encoding/json would match to "error", "stream" or "duplicate" other than
+// those exact keys, is read by encoding/json. FuzzParsePubAck holds the two
+// readings equal.
+func parsePubAck(b []byte) ackResult {
+	if r, ok := flatPubAck(b); ok && json.Valid(b) {
+		return r
+	}
+	return decodePubAck(b)
+}
+
+// flatPubAck reads b as a flat JSON object of the server's form; ok is false
+// when b is not of that form.
+func flatPubAck(b []byte) (r ackResult, ok bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return r, false
+	}
+	stream := false
+	for i := 1; i < len(b)-1; {
+		// "key":
+		if b[i] != '"' {
+			return r, false
+		}
+		j := bytes.IndexByte(b[i+1:], '"')
+		if j < 0 {
+			return r, false
+		}
+		key := b[i+1 : i+1+j]
+		i += j + 2
+		if i >= len(b)-1 || b[i] != ':' || bytes.IndexByte(key, '\\') >= 0 {
+			return r, false
+		}
+		i++
+		// the value: a string without escapes, or a bare word or number
+		var val []byte
+		if b[i] == '"' {
+			j := bytes.IndexByte(b[i+1:], '"')
+			if j < 0 {
+				return r, false
+			}
+			val = b[i : i+j+2]
+			if bytes.IndexByte(val, '\\') >= 0 {
+				return r, false
+			}
+		} else {
+			j := i
+			for j < len(b)-1 && b[j] != ',' {
+				j++
+			}
+			val = b[i:j]
+			if bytes.ContainsAny(val, " \t\r\n{}[]\"") {
+				return r, false
+			}
+		}
+		i += len(val)
+		switch k := string(key); {
+		case k == "stream":
+			if len(val) < 3 || val[0] != '"' {
+				return r, false
+			}
+			stream = true
+		case k == "duplicate":
+			switch string(val) {
+			case "true":
+				r.duplicate = true
+			case "false":
+				r.duplicate = false
+			default:
+				return r, false
+			}
+		case strings.EqualFold(k, "error"), strings.EqualFold(k, "stream"), strings.EqualFold(k, "duplicate"):
+			return r, false
+		}
+		if i < len(b)-1 {
+			if b[i] != ',' {
+				return r, false
+			}
+			i++
+			if i == len(b)-1 {
+				return r, false
+			}
+		}
+	}
+	return r, stream
+}
+
+// decodePubAck is parsePubAck by encoding/json alone.
+func decodePubAck(b []byte) ackResult {
+	var pa struct {
+		Error     *jetstream.APIError `json:"error"`
+		Stream    string              `json:"stream"`
+		Duplicate bool                `json:"duplicate"`
+	}
+	if err := json.Unmarshal(b, &pa); err != nil {
+		return ackResult{err: jetstream.ErrInvalidJSAck}
+	}
+	if pa.Error != nil {
+		return ackResult{err: pa.Error}
+	}
+	if pa.Stream == "" {
+		return ackResult{err: jetstream.ErrInvalidJSAck}
+	}
+	return ackResult{duplicate: pa.Duplicate}
+}
