@@ -306,7 +306,7 @@ func (p *Publisher) sender() {
 	}
 }
 
-// publish sends one message until nats.go takes it, backing off after a
+// publish sends one message until the connection takes it, backing off after a
 // stall or another transient error; it returns the error it gave up on.
 func (p *Publisher) publish(it *pubItem) error {
 	for {
