@@ -58,6 +58,10 @@ func newAckRouter(nc *nats.Conn, maxPending int, stallWait time.Duration) (*ackR
 		sub.Unsubscribe()
 		return nil, fmt.Errorf("nats: PubAck inbox: %w", err)
 	}
+	// The server has the subscription before the first publish's ack;
+	// if the connection is down now, a lost early ack only times out and
+	// is re-sent.
+	_ = nc.FlushTimeout(2 * time.Second)
 	r.sub = sub
 	return r, nil
 }
