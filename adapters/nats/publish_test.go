@@ -16,6 +16,7 @@ import (
 
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 // publishFixture is an embedded server, a client connection and a stream
@@ -314,6 +315,8 @@ func TestPublisherTimesOutMessagesNobodyAcks(t *testing.T) {
 	if !strings.Contains(err.Error(), jetstream.ErrAsyncPublishTimeout.Error()) {
 		t.Fatalf("error %q does not name the timeout", err)
 	}
+	// Each send reached the subscriber; its handler runs on its own time.
+	testutil.WaitFor(t, 10*time.Second, "the subscriber to take 40 messages", func() bool { return got.Load() >= 40 })
 	if n := got.Load(); n != 40 {
 		t.Fatalf("the subscriber took %d messages, want 40 (two sends each)", n)
 	}
