@@ -3,10 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"slices"
-	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,38 +103,5 @@ func TestAnyOrderFoldScansEveryRecordOnce(t *testing.T) {
 // three workers in any order: every trend equals a naive recomputation,
 // live and as of earlier points.
 func TestTrendsInAnyOrderEqualNaiveRecomputation(t *testing.T) {
-	for seed := uint64(1); seed <= 4; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithWorkers(3), withParallelMin(1), withAnyOrderPiece(5),
-				WithChunk(97), WithCheckpointEvery(0), WithRestateGrace(propertyGrace))
-			g := newGen(seed)
-			var all []stored
-			ctx := context.Background()
-			for round := 0; round < 4; round++ {
-				all = append(all, appendRandom(t, l, g, 150+g.r.IntN(300))...)
-				for _, q := range propertyQueries {
-					got, err := e.Trends(ctx, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					checkTrend(t, got, all, q)
-				}
-			}
-			mid := all[len(all)/2]
-			for _, q := range propertyQueries[:2] {
-				q.AsOf = AsOf{Seq: mid.seq}
-				got, err := e.Trends(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkTrend(t, got, all[:len(all)/2+1], q)
-				q.AsOf = AsOf{Time: time.Unix(0, mid.rt)}
-				if got, err = e.Trends(ctx, q); err != nil {
-					t.Fatal(err)
-				}
-				checkTrend(t, got, all[:sort.Search(len(all), func(i int) bool { return all[i].rt > mid.rt })], q)
-			}
-		})
-	}
+	trendsEqualNaive(t, 4, withAnyOrderPiece(5))
 }

@@ -308,11 +308,18 @@ var propertyQueries = []TrendQuery{
 // folded incrementally (in parallel parts), every trend equals a naive
 // recomputation from the raw events, live and as of earlier points.
 func TestTrendsEqualNaiveRecomputation(t *testing.T) {
-	for seed := uint64(1); seed <= 6; seed++ {
+	trendsEqualNaive(t, 6)
+}
+
+// trendsEqualNaive runs the trend property test for seeds 1 to seeds on an
+// engine of 3 workers with the options more added.
+func trendsEqualNaive(t *testing.T, seeds uint64, more ...Option) {
+	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), WithWorkers(3), withParallelMin(1), WithChunk(97), WithCheckpointEvery(0),
-				WithRestateGrace(propertyGrace))
+			opts := append([]Option{WithWorkers(3), withParallelMin(1), WithChunk(97), WithCheckpointEvery(0),
+				WithRestateGrace(propertyGrace)}, more...)
+			e := openTestEngine(t, l, filepath.Join(dir, "projections.db"), opts...)
 			g := newGen(seed)
 			var all []stored
 			ctx := context.Background()
