@@ -105,13 +105,14 @@ func TestPublisherStoresEveryEvent(t *testing.T) {
 }
 
 // TestPublisherRetriesStalls publishes much faster than the server acks: the
-// nats.go async publisher may hold only 2 unacknowledged messages and stalls
-// after 1ms, so most sends fail with "stalled" at first. Every event must
-// still be stored exactly once.
+// Publisher may hold only 2 messages awaiting their acks and a send stalls
+// after a microsecond without room (an ack's round trip is far longer), so
+// most sends fail with "stalled" at first. Every event must still be
+// stored exactly once.
 func TestPublisherRetriesStalls(t *testing.T) {
 	f := newPublishFixture(t, true)
 	p, err := f.c.NewPublisher(plaintnats.PublisherConfig{
-		Window: 512, MaxPending: 2, StallWait: time.Millisecond,
+		Window: 512, MaxPending: 2, StallWait: time.Microsecond,
 		RetryBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxAttempts: 1000,
 	})
 	if err != nil {
