@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,5 +229,45 @@ func rewriteSnapshot(t *testing.T, path string, change func([]byte)) {
 	change(b)
 	if err := os.WriteFile(path+".keys", b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKeysLoadedSaysWhereTheKeysCameFrom: after a clean stop the keys come
+// from the snapshot; without it, or with a damaged one, they are rebuilt
+// and KeysLoaded says why.
+func TestKeysLoadedSaysWhereTheKeysCameFrom(t *testing.T) {
+	path := cleanlyClosedLog(t, 500)
+	for _, c := range []struct {
+		name, want string
+		change     func()
+	}{
+		{"after a clean stop", "from the key snapshot at 500, and 0 records after it", func() {}},
+		{"with a damaged snapshot", "could not be used (checksum mismatch)", func() {
+			rewriteSnapshot(t, path, func(b []byte) { b[len(b)/2] ^= 1 })
+		}},
+		{"without a snapshot", "there was no key snapshot beside it", func() {
+			if err := os.Remove(path + ".keys"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		c.change()
+		l := mustOpenLog(t, path)
+		if got := l.KeysLoaded(); !strings.Contains(got, c.want) {
+			t.Errorf("%s: KeysLoaded() = %q, want it to say %q", c.name, got, c.want)
+		}
+		allDuplicates(t, l, snapEvents("s", 0, 500))
+		// The close writes a snapshot again; the next case changes it.
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ro, err := Open(path, WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got := ro.KeysLoaded(); got != "" {
+		t.Errorf("read-only: KeysLoaded() = %q, want empty", got)
 	}
 }

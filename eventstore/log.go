@@ -51,8 +51,10 @@ type Log struct {
 	mu   sync.Mutex // serialises appends and guards the fields below
 	keys *keySet
 	// keysFromSnapshot is the position of the key snapshot loaded at open
-	// (0: the set was rebuilt from the whole log).
+	// (0: the set was rebuilt from the whole log); keysNote says how the
+	// set was loaded (KeysLoaded).
 	keysFromSnapshot uint64
+	keysNote         string
 	// check is the page check of the open (see pagecheck.go).
 	check    *pageCheck
 	lastRT   int64
@@ -323,9 +325,18 @@ func (l *Log) loadKeys(ks *keySnap, rebuilding func()) error {
 		}
 		return nil
 	}
-	if keys, seq, err := l.keySetOf(ks); err == nil {
+	set, seq, err := l.keySetOf(ks)
+	switch {
+	case err == nil:
+		l.keysNote = fmt.Sprintf("from the key snapshot at %d, and %d records after it", seq, last-seq)
+	case errors.Is(err, os.ErrNotExist):
+		l.keysNote = "rebuilt from the log: there was no key snapshot beside it (a clean stop writes one)"
+	default:
+		l.keysNote = fmt.Sprintf("rebuilt from the log: the key snapshot %s could not be used (%v)", l.keySnapshotPath(), err)
+	}
+	if err == nil {
 		// The snapshot holds the keys up to seq; hash the records after it.
-		l.keys, l.keysFromSnapshot = keys, seq
+		l.keys, l.keysFromSnapshot = set, seq
 		return l.View(func(s *Snapshot) error {
 			var buf []byte
 			return s.Scan(seq+1, last, func(seq uint64, r Record) error {
@@ -490,3 +501,10 @@ func seqKey(seq uint64) []byte {
 	binary.BigEndian.PutUint64(k[:], seq)
 	return k[:]
 }
+
+// KeysLoaded says how a writable open loaded the deduplication set: from
+// the key snapshot a clean stop wrote (and at which position), or rebuilt
+// from the whole log, with the reason the snapshot was not used; "" for a
+// read-only open or an empty log. A rebuild of a large log takes seconds,
+// so a server says it when it starts.
+func (l *Log) KeysLoaded() string { return l.keysNote }

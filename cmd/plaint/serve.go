@@ -164,7 +164,8 @@ func (c *ServeCmd) start(g *Globals, logger *slog.Logger) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger.Log(g.Ctx, level, "event log open", "events", l.LastSeq(), "took", time.Since(opened).Round(time.Millisecond))
+	logger.Log(g.Ctx, level, "event log open", "events", l.LastSeq(), "took", time.Since(opened).Round(time.Millisecond),
+		"dedupe_keys", l.KeysLoaded())
 	e.log = l
 	e.closers = append(e.closers, l.Close)
 	// A damaged projections store stops serve before anything is ingested.
