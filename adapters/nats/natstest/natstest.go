@@ -53,12 +53,20 @@ func Client(tb testing.TB, url string) *plaintnats.Client {
 	return c
 }
 
-// EnsureStreams creates plaint's streams and consumer with cfg.
+// EnsureStreams creates plaint's streams and consumer with cfg, retrying
+// as serve does (plaintnats.Retry) for at most ClusterReadyTimeout: a
+// cluster that has just formed, or is electing, may leave a request
+// unanswered, and one attempt bounded by the whole deadline then fails
+// although the next would succeed (seen in CI: a replicated stream's
+// create waited 20 s for an answer that never came).
 func EnsureStreams(tb testing.TB, c *plaintnats.Client, cfg plaintnats.StreamConfig) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), ClusterReadyTimeout)
 	defer cancel()
-	if err := c.EnsureStreams(ctx, cfg); err != nil {
+	retry := plaintnats.Retry{AttemptTimeout: 5 * time.Second}
+	if err := retry.Do(ctx, "create the streams and the consumer", func(ctx context.Context) error {
+		return c.EnsureStreams(ctx, cfg)
+	}); err != nil {
 		tb.Fatal(err)
 	}
 }
