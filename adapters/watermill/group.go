@@ -53,10 +53,18 @@ func appendFrame(b []byte, subject string, d delivery, data []byte) []byte {
 // <stream>:<first frame's sequence>:<its deliveries>+<frames>, unique: a
 // message is in one group at a time, and each redelivery counts.
 //
-// A message at or below replayed (the last stream sequence handed out
-// before the consumer was rewound) is delivered again: its frame counts at
-// least two deliveries, so that the ingest treats it as a redelivery.
-func groupMessage(group []jetstream.Msg, replayed uint64) *message.Message {
+// A message at or below handed (the last stream sequence handed out
+// before), or at or below one before it in the group, is delivered again:
+// the consumer delivers the stream in order, so only a message handed out
+// before comes again below it (after a rewind, or when the server
+// redelivers one of its own accord). Its frame counts at least two
+// deliveries, so that the ingest treats it as a redelivery; the server's
+// count does not say so after a rewind, which numbers deliveries from 1
+// again, nor when it delivers again a message whose delivery to a stopped
+// pull failed, which it does not count. It returns the message and the
+// last stream sequence handed out with it (the highest of handed and the
+// group's).
+func groupMessage(group []jetstream.Msg, handed uint64) (*message.Message, uint64) {
 	size := 0
 	for _, jm := range group {
 		size += len(jm.Subject()) + len(jm.Data()) + 4*binary.MaxVarintLen64
@@ -66,9 +74,10 @@ func groupMessage(group []jetstream.Msg, replayed uint64) *message.Message {
 	lo, hi := ^uint64(0), uint64(0)
 	for i, jm := range group {
 		d, _ := parseAck(jm.Reply())
-		if d.streamSeq <= replayed {
+		if d.streamSeq <= handed {
 			d.delivered = max(d.delivered, 2)
 		}
+		handed = max(handed, d.streamSeq)
 		if i == 0 {
 			first = d
 		}
@@ -87,7 +96,7 @@ func groupMessage(group []jetstream.Msg, replayed uint64) *message.Message {
 		MetaStreamSeqFirst: los,
 		MetaStreamSeqLast:  his,
 	}
-	return msg
+	return msg, handed
 }
 
 // Group is the content of a group message (see GroupContentType).

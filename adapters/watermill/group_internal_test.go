@@ -2,11 +2,13 @@ package watermill
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // groupOf returns a group message of the given frames, as groupMessage
@@ -98,5 +100,60 @@ func TestReadGroupRefusesOtherMessages(t *testing.T) {
 	}
 	if last == nil {
 		t.Fatal("a payload with fewer frames than its size was read without an error")
+	}
+}
+
+// replyMsg is a JetStream message with only a subject, data and an ack
+// subject: what groupMessage reads.
+type replyMsg struct {
+	jetstream.Msg
+	reply string
+}
+
+func (m replyMsg) Subject() string { return "plaint.events.complaint.filed" }
+func (m replyMsg) Data() []byte    { return []byte(`{}`) }
+func (m replyMsg) Reply() string   { return m.reply }
+
+// TestGroupMessageCountsWhatWasHandedOutAsRedelivered: a message at or
+// below the last stream sequence handed out, or below one before it in the
+// group, counts at least two deliveries whatever the server's count says
+// (a rewind numbers deliveries from 1 again, and a message whose delivery
+// to a stopped pull failed comes again uncounted); the others keep the
+// server's count.
+func TestGroupMessageCountsWhatWasHandedOutAsRedelivered(t *testing.T) {
+	const handed = 10
+	cases := []struct{ streamSeq, delivered, want uint64 }{
+		{11, 1, 1}, // new
+		{5, 1, 2},  // handed out before
+		{10, 1, 2}, // the last one handed out
+		{12, 1, 1}, // new
+		{12, 1, 2}, // again, in the same group
+		{11, 3, 3}, // the server's higher count stays
+		{13, 4, 4},
+	}
+	group := make([]jetstream.Msg, len(cases))
+	for i, c := range cases {
+		group[i] = replyMsg{reply: fmt.Sprintf("$JS.ACK.PLAINT_EVENTS.plaint.%d.%d.%d.1700000000000000000.0", c.delivered, c.streamSeq, i+1)}
+	}
+	msg, last := groupMessage(group, handed)
+	if last != 13 {
+		t.Errorf("last handed out %d, want 13", last)
+	}
+	g, err := ReadGroup(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for f, err := range g.Frames() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cases[i]; f.StreamSeq != c.streamSeq || f.Delivered != c.want {
+			t.Errorf("frame %d: stream seq %d delivered %d, want %d delivered %d", i, f.StreamSeq, f.Delivered, c.streamSeq, c.want)
+		}
+		i++
+	}
+	if i != len(cases) {
+		t.Fatalf("%d frames, want %d", i, len(cases))
 	}
 }

@@ -470,8 +470,11 @@ func TestBatchFailureNaksTheWholeGroupAndRedeliveryIsDeduplicated(t *testing.T) 
 	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
 	testutil.WaitFor(t, waitLimit, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
 	st := r.Stats()
-	if st.Errors != 1 || st.Stored+st.Duplicates != n || st.Duplicates == 0 || st.Received <= n {
-		t.Fatalf("stats = %+v: want one failure, its group redelivered and dropped as duplicates", st)
+	// The redelivered group's events were stored by the failed attempt:
+	// plaint's own retry, counted as redelivered (not as a producer's
+	// duplicates), although this store cannot say what it holds.
+	if st.Errors != 1 || st.Stored+st.Redelivered != n || st.Redelivered == 0 || st.Duplicates != 0 || st.Received <= n {
+		t.Fatalf("stats = %+v: want one failure, its group redelivered and dropped as redelivered", st)
 	}
 	if got := readLog(t, e.log); len(got) != n {
 		t.Fatalf("log has %d events, want %d", len(got), n)

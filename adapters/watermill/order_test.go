@@ -74,6 +74,33 @@ func TestBatchesAreStoredInStreamOrder(t *testing.T) {
 	checkStreamOrder(t, e.log)
 }
 
+// TestAGroupWithNothingToStoreWaitsForItsTurn holds the first group in the
+// store, with groups of dead letters only behind it and a group of valid
+// events after those: a group with nothing to store lets the next one go
+// only once its own turn has come, so that the last group is not stored
+// before the first (a group whose events were all stored before, redelivered,
+// is such a group too).
+func TestAGroupWithNothingToStoreWaitsForItsTurn(t *testing.T) {
+	e := newEnv(t)
+	const valid, invalid = 50, 100 // 100 in a row: at least one group of 50 holds only those
+	for i := range valid {
+		e.publishEvent(complaint("crm", fmt.Sprint(i)))
+	}
+	for range invalid {
+		e.publish(domain.TypeComplaintFiled.Subject(), []byte(`{"not":"an event"}`))
+	}
+	for i := range valid {
+		e.publishEvent(complaint("crm", fmt.Sprint(valid+i)))
+	}
+	store := &holdFirstStore{inner: e.com, hold: 2 * time.Second, committed: make(chan struct{})}
+	r := e.start(plaintwm.Config{Store: store, Batch: 50})
+	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(2*valid + invalid) })
+	checkStreamOrder(t, e.log)
+	if st := r.Stats(); st.Stored != 2*valid || st.DeadLettered != invalid {
+		t.Fatalf("stats %+v: want %d stored and %d dead-lettered", st, 2*valid, invalid)
+	}
+}
+
 // TestALostDeliveryIsDeliveredAgainInOrder has another client take one
 // delivery of the ingest's consumer mid-stream and never acknowledge it, as
 // a server that dies with deliveries on their way does: the ingest sees

@@ -387,9 +387,9 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 	stopping, stopped := s.drainOnStop(ctx, iter)
 	defer stopped()
 	prev := (<-chan struct{})(closedTurn)
-	var handed, replayed uint64 // the last stream sequence handed out; that when the consumer was last rewound
-	var seen *deliveries        // lost deliveries are looked for, and failed groups retried in place, only with a Rewind
-	var ch *chain               // the groups handed out since the last rewind
+	var handed uint64    // the last stream sequence handed out
+	var seen *deliveries // lost deliveries are looked for, and failed groups retried in place, only with a Rewind
+	var ch *chain        // the groups handed out since the last rewind
 	if s.cfg.Rewind != nil && s.cfg.Batch > 1 {
 		// The first delivery is checked too: one that is not the
 		// consumer's first (consumer sequence 1, as after the reset plaint
@@ -426,10 +426,9 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 		default:
 			t := nextTurn(prev, ch)
 			prev = t.mine
-			s.handOut(ctx, out, groupMessage(group, replayed), group, t)
-			if d, ok := parseAck(group[len(group)-1].Reply()); ok {
-				handed = max(handed, d.streamSeq)
-			}
+			var msg *message.Message
+			msg, handed = groupMessage(group, handed)
+			s.handOut(ctx, out, msg, group, t)
 		}
 		if iterErr != nil {
 			s.iterEnded(topic, iter, iterErr, stopping)
@@ -443,7 +442,7 @@ func (s *Subscriber) feed(ctx context.Context, topic string, iter jetstream.Mess
 			if !s.rewind(ctx, topic, iter, stopping, why, ch) {
 				return
 			}
-			*seen, replayed, ch = deliveries{reset: true}, handed, &chain{}
+			*seen, ch = deliveries{reset: true}, &chain{}
 		}
 	}
 }
