@@ -88,7 +88,9 @@ func TestRedeliveriesOfStoredEventsAreNotDuplicates(t *testing.T) {
 	}
 	e.publishEvent(complaint("crm", "good"))
 	e.publish(domain.TypeComplaintFiled.Subject(), []byte(`not json`))
-	r := e.start(plaintwm.Config{NakDelay: 20 * time.Millisecond, MaxNakDelay: 40 * time.Millisecond, BatchWait: 50 * time.Millisecond})
+	var hookRedelivered atomic.Int64
+	r := e.start(plaintwm.Config{NakDelay: 20 * time.Millisecond, MaxNakDelay: 40 * time.Millisecond, BatchWait: 50 * time.Millisecond,
+		Hooks: plaintwm.Hooks{Redelivered: func() { hookRedelivered.Add(1) }}})
 	testutil.WaitFor(t, waitLimit, "several failed rounds", func() bool { return r.Stats().Errors >= 4 })
 	st := r.Stats()
 	ls, err := e.log.Stats()
@@ -97,5 +99,8 @@ func TestRedeliveriesOfStoredEventsAreNotDuplicates(t *testing.T) {
 	}
 	if st.Stored != 1 || st.Duplicates != 0 || ls.Duplicates != 0 || st.Redelivered < 2 {
 		t.Fatalf("ingest %+v, log duplicates %d: want the event stored once, redelivered without counting duplicates", st, ls.Duplicates)
+	}
+	if h := hookRedelivered.Load(); h < 2 {
+		t.Fatalf("the Redelivered hook was called %d times, want at least 2", h)
 	}
 }

@@ -83,15 +83,11 @@ func (in *Ingest) handle(msg *message.Message) error {
 	}
 	// The valid events first: the dead letters must not delay them. A
 	// group with none (only dead letters, or only redeliveries of stored
-	// events) lets the next one go once its own turn has come: letting it go
-	// at once would let the group after it queue before the group before it
-	// (seen: a redelivered copy of an event stored before the first one).
+	// events) passes its turn on.
 	if len(events) == 0 {
-		t := turnOf(msg.Context())
-		if err := t.wait(msg.Context()); err != nil {
+		if err := turnOf(msg.Context()).pass(msg.Context()); err != nil {
 			return fmt.Errorf("wait for the group before: %w", err)
 		}
-		t.done()
 	} else {
 		late, err := in.appendAll(msg.Context(), events, from)
 		if err != nil {
@@ -133,8 +129,16 @@ func (in *Ingest) storedBefore(f Frame, ev *domain.Event) bool {
 	if !ok || f.Delivered <= 1 || !c.Contains(ev.Source, ev.ID) {
 		return false
 	}
-	in.redelivered.Add(1)
+	in.countRedelivered()
 	return true
+}
+
+// countRedelivered counts a redelivery whose event was stored already.
+func (in *Ingest) countRedelivered() {
+	in.redelivered.Add(1)
+	if h := in.cfg.Hooks.Redelivered; h != nil {
+		h()
+	}
 }
 
 // appendAll appends events, with one AppendBatch when the store has it, and
@@ -240,16 +244,12 @@ func (in *Ingest) appendEach(ctx context.Context, events []domain.Event, from []
 
 // counted counts one append's result for the event of frame f. A
 // duplicate that came in a redelivery (f.Delivered above 1) is plaint's own
-// retry, counted as Redelivered by the rule storedBefore applies before the
-// append: only there the copy delivered before was still being stored, so
-// that Contains did not see it yet. (The server redelivers so when a
-// delivery it had queued to a pull that a rewind stopped fails after the
-// reset: it finds the message pending again, delivered anew, and delivers
-// it once more at once; seen in TestDeliveriesLostBeforeTheFirstAre-
-// DeliveredAgainInOrder under load.)
+// retry, counted as redelivered by storedBefore's rule: its copy before was
+// still being stored (or the store is no Container), so that rule could not
+// see it before the append (see groupMessage for such copies).
 func (in *Ingest) counted(r eventstore.Result, f Frame) {
 	if r.Duplicate && f.Delivered > 1 {
-		in.redelivered.Add(1)
+		in.countRedelivered()
 		return
 	}
 	if r.Duplicate {

@@ -66,8 +66,13 @@ type Hooks struct {
 	Received func()
 	// Stored is called for every event appended to the log.
 	Stored func()
-	// Duplicate is called for every event dropped as already stored.
+	// Duplicate is called for every event dropped as already stored that
+	// came in a first delivery: a producer sent it again.
 	Duplicate func()
+	// Redelivered is called for every redelivery whose event was stored
+	// already (plaint's own retries, lost acknowledgements): acknowledged,
+	// not counted as a duplicate.
+	Redelivered func()
 	// DeadLettered is called for every message sent to the dead-letter
 	// stream, with its reason.
 	DeadLettered func(reason string)

@@ -466,7 +466,8 @@ func TestBatchFailureNaksTheWholeGroupAndRedeliveryIsDeduplicated(t *testing.T) 
 		t.Fatal("publish did not complete")
 	}
 	f := &failAfterStore{BatchStore: e.com}
-	r := e.start(plaintwm.Config{Store: f, NakDelay: 20 * time.Millisecond})
+	var hookRedelivered atomic.Int64
+	r := e.start(plaintwm.Config{Store: f, NakDelay: 20 * time.Millisecond, Hooks: plaintwm.Hooks{Redelivered: func() { hookRedelivered.Add(1) }}})
 	testutil.WaitFor(t, waitLimit, "every message acked", func() bool { return e.allAcked(n) })
 	testutil.WaitFor(t, waitLimit, "no message in flight", func() bool { return r.Stats().InFlight == 0 })
 	st := r.Stats()
@@ -475,6 +476,9 @@ func TestBatchFailureNaksTheWholeGroupAndRedeliveryIsDeduplicated(t *testing.T) 
 	// duplicates), although this store cannot say what it holds.
 	if st.Errors != 1 || st.Stored+st.Redelivered != n || st.Redelivered == 0 || st.Duplicates != 0 || st.Received <= n {
 		t.Fatalf("stats = %+v: want one failure, its group redelivered and dropped as redelivered", st)
+	}
+	if h := hookRedelivered.Load(); h != int64(st.Redelivered) {
+		t.Fatalf("the Redelivered hook was called %d times, the stats say %d", h, st.Redelivered)
 	}
 	if got := readLog(t, e.log); len(got) != n {
 		t.Fatalf("log has %d events, want %d", len(got), n)

@@ -54,6 +54,18 @@ func (t *turn) wait(ctx context.Context) error {
 	}
 }
 
+// pass lets the group after go once the group before may be overtaken: what
+// a group with nothing to store does (letting it go at once would let the
+// group after it queue before the group before it). It returns ctx's error
+// when ctx ends first, the group after still held.
+func (t *turn) pass(ctx context.Context) error {
+	if err := t.wait(ctx); err != nil {
+		return err
+	}
+	t.done()
+	return nil
+}
+
 // done lets the group after go; it may be called more than once.
 func (t *turn) done() {
 	if t != nil {

@@ -19,12 +19,13 @@ import (
 func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) (func() any, error) {
 	received := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_received_total", Help: "Messages taken from the events stream."})
 	stored := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_stored_total", Help: "Events appended to the log by this process."})
-	dups := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_duplicates_total", Help: "Events dropped as duplicates by this process."})
+	dups := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_duplicates_total", Help: "Events dropped as duplicates a producer sent again, by this process."})
+	redelivered := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_redelivered_total", Help: "Redeliveries of events already stored (plaint's own retries, lost acks), acknowledged by this process."})
 	dlq := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "plaint_ingest_dead_lettered_total", Help: "Messages sent to the dead-letter stream, by reason."}, []string{"reason"})
 	errs := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_errors_total", Help: "Failures of plaint itself; the message is redelivered."})
 	missed := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaint_ingest_pull_heartbeats_missed_total", Help: "Pull heartbeats missed (the pull is made anew); many in a row with no delivery climb the healing ladder."})
 	healed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "plaint_ingest_pull_heal_total", Help: "Rungs of the healing ladder climbed after pull heartbeats missed in a row: inspect, stepdown, reconnect."}, []string{"step"})
-	reg.MustRegister(received, stored, dups, dlq, errs, missed, healed)
+	reg.MustRegister(received, stored, dups, redelivered, dlq, errs, missed, healed)
 
 	var looked watermill.Config // its Consumer, typed without naming nats.go here
 	err := plaintnats.Retry{Logger: e.logger}.Do(g.Ctx, "look up the consumer", func(ctx context.Context) (err error) {
@@ -49,6 +50,7 @@ func (c *ServeCmd) startIngest(g *Globals, e *engine, reg *prometheus.Registry) 
 			Received:     received.Inc,
 			Stored:       stored.Inc,
 			Duplicate:    dups.Inc,
+			Redelivered:  redelivered.Inc,
 			DeadLettered: func(reason string) { dlq.WithLabelValues(reason).Inc() },
 			Error:        func(error) { errs.Inc() }, // the ingest logs them, rate limited
 		},
