@@ -36,7 +36,8 @@ type pending struct {
 	own        domain.Event
 	streamSeq  uint64 // the event's JetStream stream sequence, 0 when none
 	epoch      uint64 // its batch's Epoch, 0 when none
-	deadLetter bool
+	deadLetter bool   // a dead letter to count, by its deadSeq when not 0
+	deadSeq    uint64 // the dead letter's stream sequence (Batch.DeadLetterSeqs)
 	res        Result
 	err        error
 	done       chan struct{}
@@ -131,6 +132,7 @@ func (c *Committer) run() {
 	batch := make([]*pending, 0, c.maxBatch)
 	events := make([]*domain.Event, 0, c.maxBatch)
 	streams := make([]uint64, 0, c.maxBatch)
+	var deadSeqs []uint64
 	for {
 		var first *pending
 		select {
@@ -153,7 +155,7 @@ func (c *Committer) run() {
 				break fill
 			}
 		}
-		events, streams = events[:0], streams[:0]
+		events, streams, deadSeqs = events[:0], streams[:0], deadSeqs[:0]
 		var dl uint64
 		anyStream := false
 		epoch := c.epoch.Load()
@@ -162,9 +164,12 @@ func (c *Committer) run() {
 				p.err = ErrFenced // a batch before it failed
 				continue
 			}
-			if p.deadLetter {
+			switch {
+			case p.deadLetter && p.deadSeq != 0:
+				deadSeqs = append(deadSeqs, p.deadSeq)
+			case p.deadLetter:
 				dl++
-			} else {
+			default:
 				events = append(events, p.ev)
 				streams = append(streams, p.streamSeq)
 				anyStream = anyStream || p.streamSeq != 0
@@ -176,8 +181,8 @@ func (c *Committer) run() {
 		began := time.Now()
 		var results []Result
 		var err error
-		if len(events) > 0 || dl > 0 {
-			results, err = c.log.appendValid(events, streams, dl)
+		if len(events) > 0 || dl > 0 || len(deadSeqs) > 0 {
+			results, err = c.log.appendValid(events, streams, dl, deadSeqs)
 		}
 		if err != nil {
 			c.epoch.Add(1) // before any later transaction
@@ -185,13 +190,17 @@ func (c *Committer) run() {
 		if c.onBatch != nil {
 			c.onBatch(len(batch), time.Since(began))
 		}
-		i, stored, dups := 0, 0, 0
+		i, d, stored, dups := 0, len(events), 0, 0
 		for _, p := range batch {
 			if p.err == ErrFenced {
 				p.done <- struct{}{}
 				continue
 			}
 			p.err = err
+			if p.deadLetter && p.deadSeq != 0 && err == nil {
+				p.res = results[d] // counted before, or not
+				d++
+			}
 			if !p.deadLetter && err == nil {
 				p.res = results[i]
 				if p.res.Duplicate {

@@ -223,7 +223,7 @@ func (l *Log) init() error {
 		}()
 		err := guard("create buckets", func() error {
 			return l.db.Update(func(tx *bolt.Tx) error {
-				for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta, bucketStreamSeqs, bucketStreamDups} {
+				for _, b := range [][]byte{bucketEvents, bucketDict, bucketDictIDs, bucketMeta, bucketStreamSeqs, bucketStreamDups, bucketDeadLetters} {
 					if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 						return err
 					}

@@ -74,7 +74,9 @@ type Hooks struct {
 	// not counted as a duplicate.
 	Redelivered func()
 	// DeadLettered is called for every message sent to the dead-letter
-	// stream, with its reason.
+	// stream, with its reason: once per stream message with a BatchStore,
+	// even when the message is delivered again (see
+	// eventstore.Batch.DeadLetterSeqs).
 	DeadLettered func(reason string)
 	// Error is called for every failure of plaint itself (store or
 	// dead-letter publish error); the message is redelivered.

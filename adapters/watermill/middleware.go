@@ -73,7 +73,8 @@ func (in *Ingest) redeliverLater(h message.HandlerFunc) message.HandlerFunc {
 // message be acknowledged. A failed publish or count is plaint's failure:
 // the message is redelivered (its stored events are dropped as duplicates
 // then, and its dead letters published with the same message id, which
-// JetStream drops as duplicates too).
+// JetStream drops as duplicates too, and not counted again: see
+// countDeadLettersDurably).
 //
 // It is not Watermill's PoisonQueue middleware: that one publishes the
 // whole Watermill message, where plaint's handler rejects part of a group,
@@ -91,11 +92,12 @@ func (in *Ingest) deadLetters(h message.HandlerFunc) message.HandlerFunc {
 		}
 		// Count the dead letters only once they are published, so that a
 		// failed publish (the message is redelivered) is not counted.
-		if err := in.countDeadLettersDurably(ctx, len(rej.letters)); err != nil {
+		fresh, err := in.countDeadLettersDurably(ctx, rej.letters)
+		if err != nil {
 			return nil, fmt.Errorf("count dead letters: %w", err)
 		}
-		in.deadLettered.Add(uint64(len(rej.letters)))
-		for _, r := range rej.letters {
+		in.deadLettered.Add(uint64(len(fresh)))
+		for _, r := range fresh {
 			reason := reasonOf(r.cause)
 			in.dlqLog.record(reason, r.cause.Error(), r.f.Subject)
 			if hook := in.cfg.Hooks.DeadLettered; hook != nil {
@@ -131,19 +133,38 @@ func (in *Ingest) publishDeadLetters(ctx context.Context, rs []rejected) error {
 	return nil
 }
 
-// countDeadLettersDurably stores the count of n more dead letters.
-func (in *Ingest) countDeadLettersDurably(ctx context.Context, n int) error {
+// countDeadLettersDurably stores the count of the dead letters rs and
+// returns those it counted. A BatchStore counts them by their stream
+// sequence (eventstore.Batch.DeadLetterSeqs) and leaves out those it
+// counted before: the dead letters of a message delivered again after a
+// rewind, or after the server lost its acknowledgement, were published
+// again with the same Nats-Msg-Id, which JetStream dropped, and are not
+// counted twice either. A plain Store counts every one.
+func (in *Ingest) countDeadLettersDurably(ctx context.Context, rs []rejected) ([]rejected, error) {
 	if bs, ok := in.cfg.Store.(BatchStore); ok {
-		_, err := bs.AppendBatch(ctx, eventstore.Batch{DeadLettered: uint64(n)})
-		return err
+		seqs := make([]uint64, len(rs))
+		for i, r := range rs {
+			seqs[i] = r.f.StreamSeq
+		}
+		res, err := bs.AppendBatch(ctx, eventstore.Batch{DeadLetterSeqs: seqs})
+		if err != nil {
+			return nil, err
+		}
+		fresh := rs[:0:0]
+		for i, r := range rs {
+			if i >= len(res) || !res[i].Duplicate {
+				fresh = append(fresh, r)
+			}
+		}
+		return fresh, nil
 	}
-	errs := make([]error, n)
+	errs := make([]error, len(rs))
 	var wg sync.WaitGroup
-	for i := range n {
+	for i := range rs {
 		wg.Go(func() { errs[i] = in.cfg.Store.DeadLettered(ctx) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return rs, errors.Join(errs...)
 }
 
 // reasonOf returns the reason of an EINVALID error.

@@ -1,0 +1,80 @@
+package eventstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/eventstore"
+	"github.com/plaint/plaint/eventstore/logtest"
+)
+
+// TestDeadLettersAreCountedOncePerStreamMessage counts dead letters by their
+// stream sequence through the committer and the log, with a sequence
+// repeated in one batch, in a later batch and after a reopen, beside events
+// and dead letters without a sequence: each sequence is counted once, the
+// results say which were counted before, and verify holds the counter
+// against what was recorded.
+func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
+	dir := t.TempDir()
+	l := MustOpen(t, dir)
+	c := eventstore.NewCommitter(l)
+	ctx := context.Background()
+	ev := logtest.Event("crm", "1", t0)
+	res, err := c.AppendBatch(ctx, eventstore.Batch{Events: []domain.Event{ev}, DeadLetterSeqs: []uint64{5, 6, 5, 0}, DeadLettered: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDup := []bool{false, false, false, true, false}
+	if len(res) != len(wantDup) {
+		t.Fatalf("%d results, want %d (the event's, then one per dead letter sequence)", len(res), len(wantDup))
+	}
+	for i, r := range res {
+		if r.Duplicate != wantDup[i] {
+			t.Fatalf("result %d: duplicate %v, want %v (%+v)", i, r.Duplicate, wantDup[i], res)
+		}
+	}
+	// Again, with 6 counted before and 7 new: only 7 counts.
+	res, err = c.AppendBatch(ctx, eventstore.Batch{DeadLetterSeqs: []uint64{6, 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].Duplicate || res[1].Duplicate {
+		t.Fatalf("results %+v: want 6 counted before, 7 not", res)
+	}
+	c.Close()
+	stats := func(l *eventstore.Log) eventstore.Stats {
+		st, err := l.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	// 5, 6, 7, the sequence 0 and the one without: 5.
+	if st := stats(l); st.DeadLettered != 5 || st.Events != 1 {
+		t.Fatalf("stats %+v: want 5 dead-lettered and 1 event", st)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := eventstore.Open(filepath.Join(dir, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	res, err = l2.CommitBatch(eventstore.Batch{DeadLetterSeqs: []uint64{7, 5, 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].Duplicate || !res[1].Duplicate || res[2].Duplicate {
+		t.Fatalf("after a reopen: results %+v, want 7 and 5 counted before, 8 not", res)
+	}
+	if st := stats(l2); st.DeadLettered != 6 {
+		t.Fatalf("after a reopen: %d dead-lettered, want 6", st.DeadLettered)
+	}
+	rep, err := l2.Verify(ctx, nil)
+	if err != nil {
+		t.Fatalf("verify: %v (%v)", err, rep.Problems)
+	}
+}
