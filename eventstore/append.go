@@ -19,13 +19,13 @@ type Batch struct {
 	// DeadLettered is added to the dead-letter counter in the same transaction,
 	// so that the counter survives restarts with the log.
 	DeadLettered uint64
-	// DeadLetterSeqs are dead letters to count by the stream sequence of
-	// their message: each is counted once ever (see deadletters.go), so
-	// that a message delivered again after it was dead-lettered and
-	// counted is not counted twice. The results hold one Result for each,
-	// after those of Events: Duplicate when the log had counted it
-	// before. A sequence of 0 is counted as DeadLettered is.
-	DeadLetterSeqs []uint64
+	// DeadLetters are dead letters to count by the stream message they
+	// came from: each is counted once ever (see deadletters.go), so that a
+	// message delivered again after it was dead-lettered and counted is not
+	// counted twice. The results hold one Result for each, after those of
+	// Events: Duplicate when the log had counted it before. One with a
+	// StreamSeq of 0 is counted as DeadLettered is.
+	DeadLetters []DeadLetter
 	// StreamSeqs, when set, holds the JetStream stream sequence of each event
 	// (0: none). They are kept beside the records (see streamseq.go), so
 	// that erasing a customer can erase JetStream's copies of their events.
@@ -76,7 +76,7 @@ func (l *Log) CommitBatch(b Batch) ([]Result, error) {
 	for i := range b.Events {
 		events[i] = &b.Events[i]
 	}
-	return l.appendValid(events, b.StreamSeqs, b.DeadLettered, b.DeadLetterSeqs)
+	return l.appendValid(events, b.StreamSeqs, b.DeadLettered, b.DeadLetters)
 }
 
 // validate checks every event of b, unless b is marked Valid.
@@ -94,10 +94,10 @@ func (b *Batch) validate() error {
 
 // appendValid stores events already validated, with their stream
 // sequences (see Batch), a count of dead letters and the dead letters
-// counted by their stream sequence, in one transaction. Its results are
-// those of the events, then those of deadLetterSeqs. It reads the events in
+// counted by their stream message, in one transaction. Its results are
+// those of the events, then those of deadLetters. It reads the events in
 // place: the committer hands it the callers' own.
-func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLettered uint64, deadLetterSeqs []uint64) ([]Result, error) {
+func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLettered uint64, deadLetters []DeadLetter) ([]Result, error) {
 	if l.opts.readOnly {
 		return nil, ErrReadOnly
 	}
@@ -109,7 +109,7 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 	if l.closed.Load() {
 		return nil, ErrClosed
 	}
-	results := make([]Result, len(events)+len(deadLetterSeqs))
+	results := make([]Result, len(events)+len(deadLetters))
 	td := l.dict.begin()
 	cnt := l.counters
 	rt := l.opts.now().UnixNano()
@@ -195,7 +195,7 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 		}
 	}
 	cnt.deadLettered += deadLettered
-	if len(puts) == 0 && len(dups) == 0 && len(deadLetterSeqs) == 0 && cnt == l.counters {
+	if len(puts) == 0 && len(dups) == 0 && len(deadLetters) == 0 && cnt == l.counters {
 		return results, nil
 	}
 	tx, err := l.db.Begin(true)
@@ -243,7 +243,7 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 			return nil, fmt.Errorf("append: stream sequences: %w", err)
 		}
 	}
-	if err := countDeadLetters(tx, deadLetterSeqs, &cnt, results[len(events):]); err != nil {
+	if err := countDeadLetters(tx, deadLetters, &cnt, results[len(events):]); err != nil {
 		return nil, fmt.Errorf("append: %w", err)
 	}
 	if err := cnt.write(tx.Bucket(bucketMeta)); err != nil {

@@ -6,14 +6,14 @@ import (
 )
 
 // AppendBatch stores b.Events, and counts b.DeadLettered dead letters and
-// those of b.DeadLetterSeqs the log had not counted, through the group
+// those of b.DeadLetters the log had not counted, through the group
 // committer, and returns once every transaction holding them has
 // committed (with fsync). It is Append for many events at once: the events
 // join the committer's queue together, so one caller's batch and other
 // callers' events share transactions, and the caller waits once instead of
 // once per event. A batch may be split over consecutive transactions.
 //
-// The results are in the order of b.Events, then of b.DeadLetterSeqs.
+// The results are in the order of b.Events, then of b.DeadLetters.
 // Every event is validated first (unless b is marked Valid): if one is
 // invalid, nothing is queued, b.Queued is not called, and the error
 // (EINVALID) names its index. After a store failure the error is
@@ -32,7 +32,7 @@ func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) 
 		b.Queued = func() { once.Do(q) }
 		defer b.Queued() // a return before the events joined the queue
 	}
-	n := len(b.Events) + len(b.DeadLetterSeqs) + int(b.DeadLettered)
+	n := len(b.Events) + len(b.DeadLetters) + int(b.DeadLettered)
 	if n == 0 {
 		return nil, nil
 	}
@@ -60,8 +60,8 @@ queue:
 			if i < len(b.StreamSeqs) {
 				p.streamSeq = b.StreamSeqs[i]
 			}
-		case d < len(b.DeadLetterSeqs):
-			p.deadLetter, p.deadSeq = true, b.DeadLetterSeqs[d] // 0: counted as DeadLettered
+		case d < len(b.DeadLetters):
+			p.deadLetter, p.dead = true, b.DeadLetters[d] // StreamSeq 0: counted as DeadLettered
 		default:
 			p.deadLetter = true
 		}
@@ -91,7 +91,7 @@ queue:
 	}
 	// Once queued a request is always completed: wait for every one, so
 	// that the caller knows the outcome before acknowledging anything.
-	results := make([]Result, len(b.Events)+len(b.DeadLetterSeqs))
+	results := make([]Result, len(b.Events)+len(b.DeadLetters))
 	err := queueErr
 	for i, p := range ps {
 		<-p.done

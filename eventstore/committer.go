@@ -34,10 +34,10 @@ type pending struct {
 	// the event is committed), own in an Append.
 	ev         *domain.Event
 	own        domain.Event
-	streamSeq  uint64 // the event's JetStream stream sequence, 0 when none
-	epoch      uint64 // its batch's Epoch, 0 when none
-	deadLetter bool   // a dead letter to count, by its deadSeq when not 0
-	deadSeq    uint64 // the dead letter's stream sequence (Batch.DeadLetterSeqs)
+	streamSeq  uint64     // the event's JetStream stream sequence, 0 when none
+	epoch      uint64     // its batch's Epoch, 0 when none
+	deadLetter bool       // a dead letter to count, by its dead when dead.StreamSeq is not 0
+	dead       DeadLetter // the dead letter's stream message (Batch.DeadLetters)
 	res        Result
 	err        error
 	done       chan struct{}
@@ -132,7 +132,7 @@ func (c *Committer) run() {
 	batch := make([]*pending, 0, c.maxBatch)
 	events := make([]*domain.Event, 0, c.maxBatch)
 	streams := make([]uint64, 0, c.maxBatch)
-	var deadSeqs []uint64
+	var deads []DeadLetter
 	for {
 		var first *pending
 		select {
@@ -155,7 +155,7 @@ func (c *Committer) run() {
 				break fill
 			}
 		}
-		events, streams, deadSeqs = events[:0], streams[:0], deadSeqs[:0]
+		events, streams, deads = events[:0], streams[:0], deads[:0]
 		var dl uint64
 		anyStream := false
 		epoch := c.epoch.Load()
@@ -165,8 +165,8 @@ func (c *Committer) run() {
 				continue
 			}
 			switch {
-			case p.deadLetter && p.deadSeq != 0:
-				deadSeqs = append(deadSeqs, p.deadSeq)
+			case p.deadLetter && p.dead.StreamSeq != 0:
+				deads = append(deads, p.dead)
 			case p.deadLetter:
 				dl++
 			default:
@@ -181,8 +181,8 @@ func (c *Committer) run() {
 		began := time.Now()
 		var results []Result
 		var err error
-		if len(events) > 0 || dl > 0 || len(deadSeqs) > 0 {
-			results, err = c.log.appendValid(events, streams, dl, deadSeqs)
+		if len(events) > 0 || dl > 0 || len(deads) > 0 {
+			results, err = c.log.appendValid(events, streams, dl, deads)
 		}
 		if err != nil {
 			c.epoch.Add(1) // before any later transaction
@@ -197,7 +197,7 @@ func (c *Committer) run() {
 				continue
 			}
 			p.err = err
-			if p.deadLetter && p.deadSeq != 0 && err == nil {
+			if p.deadLetter && p.dead.StreamSeq != 0 && err == nil {
 				p.res = results[d] // counted before, or not
 				d++
 			}

@@ -12,43 +12,64 @@ import (
 // stream message is delivered again (a rewind, an acknowledgement the
 // server lost), its dead letter is published again with the same
 // Nats-Msg-Id, which JetStream drops, and it must not be counted again
-// either. So a dead letter with a stream sequence is counted with it
-// (Batch.DeadLetterSeqs), and the log keeps the sequences it counted, in
-// the transaction that counts them: a sequence counted before, in this
-// process or an earlier one, is not counted again.
+// either. So a dead letter is counted with the stream message it came from
+// (Batch.DeadLetters), and the log keeps the messages it counted, in the
+// transaction that counts them: a message counted before, in this process
+// or an earlier one, is not counted again.
 //
-// Bucket dead_letters: key = the stream sequence of a counted dead letter
-// (8 bytes, big endian); value one byte, 1 (bbolt's Get does not tell an
-// empty value from a missing key). Dead letters are rare (a message that
-// is not a valid event), so the bucket stays small.
+// Bucket dead_letters: key = the message's stream sequence, then the time
+// the stream stored it (Unix nanoseconds), 8 bytes each, big endian; value
+// one byte, 1 (bbolt's Get does not tell an empty value from a missing
+// key). The time tells a message delivered again (the same time) from
+// another message at the same sequence of a stream that was deleted and
+// made anew, which is counted. Dead letters are rare (a message that is
+// not a valid event), so the bucket stays small.
 var bucketDeadLetters = []byte("dead_letters")
 
-// countDeadLetters counts in cnt the dead letters of seqs the log has not
-// counted before (nor earlier in seqs) and records them in the bucket, and
-// reports for each whether it was counted before (Result.Duplicate). A
-// sequence of 0 (not known) is always counted.
-func countDeadLetters(tx *bolt.Tx, seqs []uint64, cnt *counters, results []Result) error {
-	if len(seqs) == 0 {
+// DeadLetter names the stream message a dead letter came from.
+type DeadLetter struct {
+	// StreamSeq is the message's sequence in its stream; 0 when not known
+	// (the dead letter is then always counted).
+	StreamSeq uint64
+	// StreamTime is when the stream stored the message, in Unix
+	// nanoseconds (0 when not known): every delivery of a message carries
+	// the same.
+	StreamTime int64
+}
+
+// key returns the dead letter's key in the bucket.
+func (d DeadLetter) key() [16]byte {
+	var k [16]byte
+	binary.BigEndian.PutUint64(k[:8], d.StreamSeq)
+	binary.BigEndian.PutUint64(k[8:], uint64(d.StreamTime))
+	return k
+}
+
+// countDeadLetters counts in cnt the dead letters of ds the log has not
+// counted before (nor earlier in ds) and records them in the bucket, and
+// reports for each whether it was counted before (Result.Duplicate). One
+// with a StreamSeq of 0 (not known) is always counted.
+func countDeadLetters(tx *bolt.Tx, ds []DeadLetter, cnt *counters, results []Result) error {
+	if len(ds) == 0 {
 		return nil
 	}
 	b := tx.Bucket(bucketDeadLetters)
 	if b == nil {
 		return fmt.Errorf("dead letters: no bucket %s", bucketDeadLetters)
 	}
-	var k [8]byte
 	one := []byte{1}
-	for i, seq := range seqs {
-		if seq == 0 {
+	for i, d := range ds {
+		if d.StreamSeq == 0 {
 			cnt.deadLettered++
 			continue
 		}
-		binary.BigEndian.PutUint64(k[:], seq)
+		k := d.key()
 		if b.Get(k[:]) != nil {
 			results[i].Duplicate = true
 			continue
 		}
 		if err := b.Put(k[:], one); err != nil {
-			return fmt.Errorf("dead letters: put %d: %w", seq, err)
+			return fmt.Errorf("dead letters: put %d: %w", d.StreamSeq, err)
 		}
 		cnt.deadLettered++
 	}

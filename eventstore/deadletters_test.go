@@ -11,24 +11,33 @@ import (
 )
 
 // TestDeadLettersAreCountedOncePerStreamMessage counts dead letters by their
-// stream sequence through the committer and the log, with a sequence
+// stream message through the committer and the log, with a message
 // repeated in one batch, in a later batch and after a reopen, beside events
-// and dead letters without a sequence: each sequence is counted once, the
-// results say which were counted before, and verify holds the counter
-// against what was recorded.
+// and dead letters without a sequence, and a message of a stream made anew
+// at a sequence counted before: each message is counted once, the results
+// say which were counted before, and verify holds the counter against what
+// was recorded.
 func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
+	// dl is the dead letter of stream message seq, stored at the
+	// stream's time 1000+seq (a stream made anew stores it later: dlAnew).
+	dl := func(seq uint64) eventstore.DeadLetter {
+		return eventstore.DeadLetter{StreamSeq: seq, StreamTime: int64(1000 + seq)}
+	}
+	dlAnew := func(seq uint64) eventstore.DeadLetter {
+		return eventstore.DeadLetter{StreamSeq: seq, StreamTime: int64(9000 + seq)}
+	}
 	dir := t.TempDir()
 	l := MustOpen(t, dir)
 	c := eventstore.NewCommitter(l)
 	ctx := context.Background()
 	ev := logtest.Event("crm", "1", t0)
-	res, err := c.AppendBatch(ctx, eventstore.Batch{Events: []domain.Event{ev}, DeadLetterSeqs: []uint64{5, 6, 5, 0}, DeadLettered: 1})
+	res, err := c.AppendBatch(ctx, eventstore.Batch{Events: []domain.Event{ev}, DeadLetters: []eventstore.DeadLetter{dl(5), dl(6), dl(5), {}}, DeadLettered: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantDup := []bool{false, false, false, true, false}
 	if len(res) != len(wantDup) {
-		t.Fatalf("%d results, want %d (the event's, then one per dead letter sequence)", len(res), len(wantDup))
+		t.Fatalf("%d results, want %d (the event's, then one per dead letter)", len(res), len(wantDup))
 	}
 	for i, r := range res {
 		if r.Duplicate != wantDup[i] {
@@ -36,7 +45,7 @@ func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 		}
 	}
 	// Again, with 6 counted before and 7 new: only 7 counts.
-	res, err = c.AppendBatch(ctx, eventstore.Batch{DeadLetterSeqs: []uint64{6, 7}})
+	res, err = c.AppendBatch(ctx, eventstore.Batch{DeadLetters: []eventstore.DeadLetter{dl(6), dl(7)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +60,7 @@ func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 		}
 		return st
 	}
-	// 5, 6, 7, the sequence 0 and the one without: 5.
+	// 5, 6, 7, the one of no sequence and the one without: 5.
 	if st := stats(l); st.DeadLettered != 5 || st.Events != 1 {
 		t.Fatalf("stats %+v: want 5 dead-lettered and 1 event", st)
 	}
@@ -63,15 +72,17 @@ func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l2.Close()
-	res, err = l2.CommitBatch(eventstore.Batch{DeadLetterSeqs: []uint64{7, 5, 8}})
+	// After a reopen 7 and 5 were counted; 8 is new, and so is 5 of a
+	// stream made anew (another time at the same sequence).
+	res, err = l2.CommitBatch(eventstore.Batch{DeadLetters: []eventstore.DeadLetter{dl(7), dl(5), dl(8), dlAnew(5)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res[0].Duplicate || !res[1].Duplicate || res[2].Duplicate {
-		t.Fatalf("after a reopen: results %+v, want 7 and 5 counted before, 8 not", res)
+	if !res[0].Duplicate || !res[1].Duplicate || res[2].Duplicate || res[3].Duplicate {
+		t.Fatalf("after a reopen: results %+v, want 7 and 5 counted before, 8 and the new stream's 5 not", res)
 	}
-	if st := stats(l2); st.DeadLettered != 6 {
-		t.Fatalf("after a reopen: %d dead-lettered, want 6", st.DeadLettered)
+	if st := stats(l2); st.DeadLettered != 7 {
+		t.Fatalf("after a reopen: %d dead-lettered, want 7", st.DeadLettered)
 	}
 	rep, err := l2.Verify(ctx, nil)
 	if err != nil {

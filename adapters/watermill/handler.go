@@ -8,6 +8,7 @@ import (
 	"iter"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -118,7 +119,11 @@ func framesOf(msg *message.Message) iter.Seq2[Frame, error] {
 	return func(yield func(Frame, error) bool) {
 		seq, _ := strconv.ParseUint(msg.Metadata.Get(MetaStreamSeq), 10, 64)
 		delivered, _ := strconv.ParseUint(msg.Metadata.Get(MetaDelivered), 10, 64)
-		yield(Frame{Subject: msg.Metadata.Get(MetaSubject), StreamSeq: seq, Delivered: delivered, Data: msg.Payload}, nil)
+		f := Frame{Subject: msg.Metadata.Get(MetaSubject), StreamSeq: seq, Delivered: delivered, Data: msg.Payload}
+		if ts, err := strconv.ParseInt(msg.Metadata.Get(MetaTimestamp), 10, 64); err == nil {
+			f.Timestamp = time.Unix(0, ts).UTC()
+		}
+		yield(f, nil)
 	}
 }
 

@@ -76,7 +76,7 @@ type Hooks struct {
 	// DeadLettered is called for every message sent to the dead-letter
 	// stream, with its reason: once per stream message with a BatchStore,
 	// even when the message is delivered again (see
-	// eventstore.Batch.DeadLetterSeqs).
+	// eventstore.Batch.DeadLetters).
 	DeadLettered func(reason string)
 	// Error is called for every failure of plaint itself (store or
 	// dead-letter publish error); the message is redelivered.

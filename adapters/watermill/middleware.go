@@ -135,18 +135,22 @@ func (in *Ingest) publishDeadLetters(ctx context.Context, rs []rejected) error {
 
 // countDeadLettersDurably stores the count of the dead letters rs and
 // returns those it counted. A BatchStore counts them by their stream
-// sequence (eventstore.Batch.DeadLetterSeqs) and leaves out those it
-// counted before: the dead letters of a message delivered again after a
-// rewind, or after the server lost its acknowledgement, were published
-// again with the same Nats-Msg-Id, which JetStream dropped, and are not
-// counted twice either. A plain Store counts every one.
+// message, its sequence and the time the stream stored it
+// (eventstore.Batch.DeadLetters), and leaves out those it counted before:
+// the dead letters of a message delivered again after a rewind, or after
+// the server lost its acknowledgement, were published again with the same
+// Nats-Msg-Id, which JetStream dropped, and are not counted twice either.
+// A plain Store counts every one.
 func (in *Ingest) countDeadLettersDurably(ctx context.Context, rs []rejected) ([]rejected, error) {
 	if bs, ok := in.cfg.Store.(BatchStore); ok {
-		seqs := make([]uint64, len(rs))
+		ds := make([]eventstore.DeadLetter, len(rs))
 		for i, r := range rs {
-			seqs[i] = r.f.StreamSeq
+			ds[i].StreamSeq = r.f.StreamSeq
+			if !r.f.Timestamp.IsZero() {
+				ds[i].StreamTime = r.f.Timestamp.UnixNano()
+			}
 		}
-		res, err := bs.AppendBatch(ctx, eventstore.Batch{DeadLetterSeqs: seqs})
+		res, err := bs.AppendBatch(ctx, eventstore.Batch{DeadLetters: ds})
 		if err != nil {
 			return nil, err
 		}

@@ -29,10 +29,12 @@ const (
 	MetaStream   = "nats_stream"
 	MetaConsumer = "nats_consumer"
 	// MetaStreamSeq is the message's sequence in the stream, MetaDelivered
-	// how often the server delivered it, this time included (one message
-	// per JetStream message).
+	// how often the server delivered it, this time included, and
+	// MetaTimestamp when the stream stored it, in Unix nanoseconds (one
+	// message per JetStream message).
 	MetaStreamSeq = "nats_stream_seq"
 	MetaDelivered = "nats_delivered"
+	MetaTimestamp = "nats_timestamp"
 	// MetaContentType is GroupContentType on a message that stands for a
 	// group of JetStream messages (batch mode; see ReadGroup).
 	MetaContentType = "content_type"
@@ -169,8 +171,8 @@ func (c *SubscriberConfig) Validate() error {
 //
 // A Watermill message's payload is the JetStream message's data, its
 // metadata the message's headers (but Nats-Msg-Id and the Nats-Expected-*
-// ones) with MetaSubject, MetaStream, MetaConsumer, MetaStreamSeq and
-// MetaDelivered, and its UUID the HeaderUUID header, or
+// ones) with MetaSubject, MetaStream, MetaConsumer, MetaStreamSeq,
+// MetaDelivered and MetaTimestamp, and its UUID the HeaderUUID header, or
 // <stream>:<sequence> when there is none. In batch mode a Watermill
 // message is a group (GroupContentType). A message's context is cancelled
 // once the message is acked or nacked and that was sent, or when Close
@@ -371,6 +373,7 @@ func messageOf(jm jetstream.Msg) *message.Message {
 	md[MetaConsumer] = d.consumer
 	md[MetaStreamSeq] = seq
 	md[MetaDelivered] = strconv.FormatUint(d.delivered, 10)
+	md[MetaTimestamp] = strconv.FormatInt(d.timestamp, 10)
 	msg := message.NewMessage(uuid, jm.Data())
 	msg.Metadata = md
 	return msg

@@ -15,8 +15,8 @@ import (
 	plaintwm "github.com/plaint/plaint/adapters/watermill"
 )
 
-// newGroupSubscriber returns a Subscriber in batch mode on the env's
-// durable consumer.
+// newGroupSubscriber returns a Subscriber on the env's durable consumer,
+// in batch mode when batch is above 1.
 func (e *env) newGroupSubscriber(batch int) *plaintwm.Subscriber {
 	e.t.Helper()
 	cons := e.wire(plaintwm.Config{}).Consumer
@@ -106,5 +106,36 @@ func TestBatchModeMessagesHoldTheirGroup(t *testing.T) {
 	case <-again.Context().Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the context of an acked message was not cancelled")
+	}
+}
+
+// TestPerMessageModeMetadataNamesTheStreamMessage: a Watermill message in
+// per-message mode carries its JetStream message's data and names it in
+// its metadata: subject, stream, consumer, sequence, delivery count and
+// when the stream stored it (what counts its dead letter once).
+func TestPerMessageModeMetadataNamesTheStreamMessage(t *testing.T) {
+	e := newEnv(t)
+	before := time.Now()
+	e.publish("plaint.events.test.0", []byte(`{"n":0}`))
+	sub := e.newGroupSubscriber(1)
+	msgs, err := sub.Subscribe(context.Background(), "ingest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg *message.Message
+	select {
+	case msg = <-msgs:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no message")
+	}
+	defer msg.Ack()
+	md := msg.Metadata
+	ts, err := strconv.ParseInt(md.Get(plaintwm.MetaTimestamp), 10, 64)
+	if err != nil || time.Unix(0, ts).Before(before.Add(-time.Second)) || time.Unix(0, ts).After(time.Now()) {
+		t.Fatalf("timestamp %q (%v): want the time the stream stored the message", md.Get(plaintwm.MetaTimestamp), err)
+	}
+	if string(msg.Payload) != `{"n":0}` || md.Get(plaintwm.MetaSubject) != "plaint.events.test.0" || md.Get(plaintwm.MetaStream) != plaintnats.EventsStream ||
+		md.Get(plaintwm.MetaConsumer) != plaintnats.DefaultConsumer || md.Get(plaintwm.MetaStreamSeq) != "1" || md.Get(plaintwm.MetaDelivered) != "1" {
+		t.Fatalf("payload %s, metadata %v", msg.Payload, md)
 	}
 }
