@@ -59,15 +59,18 @@ func TestClientFindsTheIngestConsumerAndWhatItHasPending(t *testing.T) {
 // TestDeadLettersKeepTheirTypeReasonAndOrigin: a dead letter goes to
 // plaint.dlq.<event type>, with the reason, the error and the original
 // subject in its headers; a large body is cut to fit, saying its size; the
-// same stream sequence dead-lettered again (a redelivery) is stored once,
-// and DeadLetterOrigin finds the original from it.
+// same stream message dead-lettered again (a redelivery) is stored once,
+// the message at the same sequence of a stream made anew (stored at
+// another time) is stored too, and DeadLetterOrigin finds the original
+// from both.
 func TestDeadLettersKeepTheirTypeReasonAndOrigin(t *testing.T) {
 	s, c := natstest.ServerWithStreams(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	publish := func(subject string, data []byte, seq uint64, cause error) {
+	stored := time.Date(2026, 12, 4, 9, 0, 0, 123, time.UTC)
+	publish := func(subject string, data []byte, seq uint64, stored time.Time, cause error) {
 		t.Helper()
-		f, err := c.PublishDeadLetter(ctx, subject, data, seq, cause)
+		f, err := c.PublishDeadLetter(ctx, subject, data, seq, stored, cause)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,18 +83,23 @@ func TestDeadLettersKeepTheirTypeReasonAndOrigin(t *testing.T) {
 		}
 	}
 	missing := &domain.Error{Code: domain.EINVALID, Reason: domain.ReasonMissingField, Field: "data.customer_id", Message: "is required\nfor complaint.filed"}
-	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"1"}`), 41, missing)
-	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"1"}`), 41, missing) // a redelivery
+	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"1"}`), 41, stored, missing)
+	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"1"}`), 41, stored, missing) // a redelivery
 	big := bytes.Repeat([]byte("a"), 1<<20)
-	publish("elsewhere.thing", big, 0, errors.New("too big"))
+	publish("elsewhere.thing", big, 0, time.Time{}, errors.New("too big"))
+	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"2"}`), 41, stored.Add(time.Hour), missing) // a stream made anew
+	publish(domain.TypeComplaintFiled.Subject(), []byte(`{"id":"3"}`), 43, time.Time{}, missing)           // the id of earlier versions
 	letters, err := c.ListDeadLetters(ctx, plaintnats.DLQFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(letters) != 2 {
-		t.Fatalf("%d dead letters, want 2 (the redelivery dropped): %+v", len(letters), letters)
+	if len(letters) != 4 {
+		t.Fatalf("%d dead letters, want 4 (the redelivery dropped, the new stream's kept): %+v", len(letters), letters)
 	}
 	first, second := letters[0], letters[1]
+	if string(letters[2].Body) != `{"id":"2"}` {
+		t.Fatalf("third dead letter %+v, want the new stream's message", letters[2])
+	}
 	if first.Reason != domain.ReasonMissingField || first.OriginalSubject != domain.TypeComplaintFiled.Subject() ||
 		first.Error != "data.customer_id: is required for complaint.filed" || string(first.Body) != `{"id":"1"}` {
 		t.Fatalf("first dead letter %+v", first)
@@ -131,5 +139,19 @@ func TestDeadLettersKeepTheirTypeReasonAndOrigin(t *testing.T) {
 	}
 	if _, ok := plaintnats.DeadLetterOrigin(m); ok {
 		t.Fatal("a dead letter without a stream sequence has an origin")
+	}
+	m, err = cons.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq, ok := plaintnats.DeadLetterOrigin(m); !ok || seq != 41 {
+		t.Fatalf("DeadLetterOrigin of the new stream's = %d, %v; want 41", seq, ok)
+	}
+	m, err = cons.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq, ok := plaintnats.DeadLetterOrigin(m); !ok || seq != 43 || m.Headers().Get(jetstream.MsgIDHeader) != "dlq:PLAINT_EVENTS:43" {
+		t.Fatalf("DeadLetterOrigin of %q = %d, %v; want 43", m.Headers().Get(jetstream.MsgIDHeader), seq, ok)
 	}
 }

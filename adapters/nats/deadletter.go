@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,20 +19,23 @@ const headerValueMax = 1024
 
 // PublishDeadLetter publishes to DLQStream the message of EventsStream that plaint
 // rejects: the one published to subject with data, at streamSeq in the
-// stream (0 when unknown), rejected with cause (a domain.Error whose Reason
-// goes in the Plaint-Reason header; "invalid" when it has none). It returns
-// once the message is sent; the future says when JetStream stored it.
+// stream (0 when unknown) and stored by it at stored (zero when unknown),
+// rejected with cause (a domain.Error whose Reason goes in the
+// Plaint-Reason header; "invalid" when it has none). It returns once the
+// message is sent; the future says when JetStream stored it.
 //
 // plaint.events.complaint.filed becomes plaint.dlq.complaint.filed, so that
 // a dead letter keeps its event type in its subject (plaint.dlq.unknown
 // for a subject outside plaint.events.). A body too large for the server
 // beside the headers is cut to fit, with its original size in
 // Plaint-Truncated. A dead letter with a stream sequence carries the
-// Nats-Msg-Id dlq:PLAINT_EVENTS:<seq>: a redelivery after a lost ack
-// publishes the same one, which JetStream drops within its duplicate
-// window, and DeadLetterOrigin finds the original from it.
-func (c *Client) PublishDeadLetter(ctx context.Context, subject string, data []byte, streamSeq uint64, cause error) (jetstream.PubAckFuture, error) {
-	msg, opts := c.deadLetterMsg(subject, data, streamSeq, cause)
+// Nats-Msg-Id dlq:PLAINT_EVENTS:<seq>:<stored, Unix nanoseconds> (without
+// the time when it is not known): a redelivery after a lost ack publishes
+// the same one, which JetStream drops within its duplicate window, while
+// the message at the same sequence of a stream deleted and made anew has
+// another; DeadLetterOrigin finds the original from it.
+func (c *Client) PublishDeadLetter(ctx context.Context, subject string, data []byte, streamSeq uint64, stored time.Time, cause error) (jetstream.PubAckFuture, error) {
+	msg, opts := c.deadLetterMsg(subject, data, streamSeq, stored, cause)
 	f, err := c.js.PublishMsgAsync(msg, opts...)
 	if err == nil {
 		return f, nil
@@ -49,7 +53,7 @@ func (c *Client) PublishDeadLetter(ctx context.Context, subject string, data []b
 
 // deadLetterMsg returns the dead letter of a message and its publish
 // options.
-func (c *Client) deadLetterMsg(subject string, data []byte, streamSeq uint64, cause error) (*nats.Msg, []jetstream.PublishOpt) {
+func (c *Client) deadLetterMsg(subject string, data []byte, streamSeq uint64, stored time.Time, cause error) (*nats.Msg, []jetstream.PublishOpt) {
 	token := strings.TrimPrefix(subject, domain.SubjectPrefix)
 	if token == subject || token == "" {
 		token = "unknown"
@@ -69,17 +73,25 @@ func (c *Client) deadLetterMsg(subject string, data []byte, streamSeq uint64, ca
 	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(DLQStream)}
 	if streamSeq > 0 {
-		opts = append(opts, jetstream.WithMsgID(deadLetterMsgID(streamSeq)))
+		opts = append(opts, jetstream.WithMsgID(deadLetterMsgID(streamSeq, stored)))
 	}
 	return &nats.Msg{Subject: DLQSubjectPrefix + token, Header: hdr, Data: data}, opts
 }
 
-// deadLetterIDPrefix and the message's sequence in EventsStream make the
-// Nats-Msg-Id of a dead letter (DeadLetterOrigin reads it back).
+// deadLetterIDPrefix, the message's sequence in EventsStream and the time
+// the stream stored it make the Nats-Msg-Id of a dead letter
+// (DeadLetterOrigin reads it back).
 const deadLetterIDPrefix = "dlq:" + EventsStream + ":"
 
-func deadLetterMsgID(seq uint64) string {
-	return deadLetterIDPrefix + strconv.FormatUint(seq, 10)
+// deadLetterMsgID returns the Nats-Msg-Id of the dead letter of the stream
+// message seq, stored at stored (left out when zero, as before plaint
+// wrote it).
+func deadLetterMsgID(seq uint64, stored time.Time) string {
+	id := deadLetterIDPrefix + strconv.FormatUint(seq, 10)
+	if stored.IsZero() {
+		return id
+	}
+	return id + ":" + strconv.FormatInt(stored.UnixNano(), 10)
 }
 
 // headerValue makes s safe for a NATS header value: one line, bounded.

@@ -114,14 +114,15 @@ func (c *Client) EraseMatching(ctx context.Context, stream string, match func(je
 
 // DeadLetterOrigin returns the sequence, in EventsStream, of the message a
 // dead letter was made from: plaint publishes each dead letter with the
-// message id dlq:<stream>:<sequence> (JetStream keeps it in the
-// Nats-Msg-Id header), and the original stays in the events stream until
-// it expires.
+// message id dlq:<stream>:<sequence>[:<stored>] (JetStream keeps it in the
+// Nats-Msg-Id header; see PublishDeadLetter), and the original stays in
+// the events stream until it expires.
 func DeadLetterOrigin(m jetstream.Msg) (uint64, bool) {
 	rest, ok := strings.CutPrefix(m.Headers().Get(jetstream.MsgIDHeader), deadLetterIDPrefix)
 	if !ok {
 		return 0, false
 	}
+	rest, _, _ = strings.Cut(rest, ":")
 	seq, err := strconv.ParseUint(rest, 10, 64)
 	return seq, err == nil && seq > 0
 }

@@ -85,10 +85,13 @@ type Hooks struct {
 
 // DeadLetterFunc publishes to the dead-letter stream a message plaint
 // rejects: the one published to subject with data, at streamSeq in its
-// stream (0 when unknown), rejected with cause (an EINVALID domain.Error
-// with its Reason). It returns once the message is sent; the future says
-// when it was stored. adapters/nats.Client.PublishDeadLetter is plaint's.
-type DeadLetterFunc func(ctx context.Context, subject string, data []byte, streamSeq uint64, cause error) (jetstream.PubAckFuture, error)
+// stream (0 when unknown) and stored by the stream at stored (zero when
+// unknown), rejected with cause (an EINVALID domain.Error with its
+// Reason). The sequence and the time name the stream message: its dead
+// letter is the same when it is delivered again. It returns once the
+// message is sent; the future says when it was stored.
+// adapters/nats.Client.PublishDeadLetter is plaint's.
+type DeadLetterFunc func(ctx context.Context, subject string, data []byte, streamSeq uint64, stored time.Time, cause error) (jetstream.PubAckFuture, error)
 
 // Config configures an Ingest.
 type Config struct {

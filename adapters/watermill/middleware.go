@@ -115,7 +115,7 @@ func (in *Ingest) publishDeadLetters(ctx context.Context, rs []rejected) error {
 	defer cancel()
 	futs := make([]jetstream.PubAckFuture, len(rs))
 	for i, r := range rs {
-		f, err := in.cfg.DeadLetter(ctx, r.f.Subject, r.f.Data, r.f.StreamSeq, r.cause)
+		f, err := in.cfg.DeadLetter(ctx, r.f.Subject, r.f.Data, r.f.StreamSeq, r.f.Timestamp, r.cause)
 		if err != nil {
 			return err
 		}
