@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -123,35 +124,25 @@ func TestDeadLettersKeepTheirTypeReasonAndOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := cons.Next()
-	if err != nil {
-		t.Fatal(err)
+	// The dead letters in their order, with the origin each must give
+	// (0: none) and the subject and message id they must have.
+	want := []struct {
+		origin         uint64
+		subject, msgID string
+	}{
+		{41, "plaint.dlq.complaint.filed", "dlq:PLAINT_EVENTS:41:" + strconv.FormatInt(stored.UnixNano(), 10)},
+		{0, "plaint.dlq.unknown", ""}, // a subject outside plaint.events., no stream sequence
+		{41, "plaint.dlq.complaint.filed", "dlq:PLAINT_EVENTS:41:" + strconv.FormatInt(stored.Add(time.Hour).UnixNano(), 10)},
+		{43, "plaint.dlq.complaint.filed", "dlq:PLAINT_EVENTS:43"}, // the form of earlier versions
 	}
-	if seq, ok := plaintnats.DeadLetterOrigin(m); !ok || seq != 41 {
-		t.Fatalf("DeadLetterOrigin = %d, %v; want 41", seq, ok)
-	}
-	m, err = cons.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Subject() != "plaint.dlq.unknown" {
-		t.Fatalf("a subject outside plaint.events. dead-lettered to %s", m.Subject())
-	}
-	if _, ok := plaintnats.DeadLetterOrigin(m); ok {
-		t.Fatal("a dead letter without a stream sequence has an origin")
-	}
-	m, err = cons.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if seq, ok := plaintnats.DeadLetterOrigin(m); !ok || seq != 41 {
-		t.Fatalf("DeadLetterOrigin of the new stream's = %d, %v; want 41", seq, ok)
-	}
-	m, err = cons.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if seq, ok := plaintnats.DeadLetterOrigin(m); !ok || seq != 43 || m.Headers().Get(jetstream.MsgIDHeader) != "dlq:PLAINT_EVENTS:43" {
-		t.Fatalf("DeadLetterOrigin of %q = %d, %v; want 43", m.Headers().Get(jetstream.MsgIDHeader), seq, ok)
+	for i, w := range want {
+		m, err := cons.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, ok := plaintnats.DeadLetterOrigin(m)
+		if id := m.Headers().Get(jetstream.MsgIDHeader); m.Subject() != w.subject || id != w.msgID || seq != w.origin || ok != (w.origin != 0) {
+			t.Fatalf("dead letter %d: subject %s, id %q, DeadLetterOrigin %d, %v; want %+v", i, m.Subject(), id, seq, ok, w)
+		}
 	}
 }
