@@ -16,15 +16,13 @@ type Result struct {
 // Batch is the unit of one append transaction.
 type Batch struct {
 	Events []domain.Event
-	// DeadLettered is added to the dead-letter counter in the same transaction,
-	// so that the counter survives restarts with the log.
-	DeadLettered uint64
-	// DeadLetters are dead letters to count by the stream message they
-	// came from: each is counted once ever (see deadletters.go), so that a
-	// message delivered again after it was dead-lettered and counted is not
-	// counted twice. The results hold one Result for each, after those of
-	// Events: Duplicate when the log had counted it before. One with a
-	// StreamSeq of 0 is counted as DeadLettered is.
+	// DeadLetters are dead letters to count, in the dead-letter counter of
+	// the same transaction (so that the counter survives restarts with the
+	// log), by the stream message they came from: each is counted once ever
+	// (see deadletters.go), so that a message delivered again after it was
+	// dead-lettered and counted is not counted twice. The results hold one
+	// Result for each, after those of Events: Duplicate when the log had
+	// counted it before. One with a StreamSeq of 0 is always counted.
 	DeadLetters []DeadLetter
 	// StreamSeqs, when set, holds the JetStream stream sequence of each event
 	// (0: none). They are kept beside the records (see streamseq.go), so
@@ -76,7 +74,7 @@ func (l *Log) CommitBatch(b Batch) ([]Result, error) {
 	for i := range b.Events {
 		events[i] = &b.Events[i]
 	}
-	return l.appendValid(events, b.StreamSeqs, b.DeadLettered, b.DeadLetters)
+	return l.appendValid(events, b.StreamSeqs, b.DeadLetters)
 }
 
 // validate checks every event of b, unless b is marked Valid.
@@ -93,11 +91,11 @@ func (b *Batch) validate() error {
 }
 
 // appendValid stores events already validated, with their stream
-// sequences (see Batch), a count of dead letters and the dead letters
-// counted by their stream message, in one transaction. Its results are
+// sequences (see Batch), and counts dead letters by their stream message,
+// in one transaction. Its results are
 // those of the events, then those of deadLetters. It reads the events in
 // place: the committer hands it the callers' own.
-func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLettered uint64, deadLetters []DeadLetter) ([]Result, error) {
+func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLetters []DeadLetter) ([]Result, error) {
 	if l.opts.readOnly {
 		return nil, ErrReadOnly
 	}
@@ -194,7 +192,6 @@ func (l *Log) appendValid(events []*domain.Event, streamSeqs []uint64, deadLette
 			cnt.lastTime = et
 		}
 	}
-	cnt.deadLettered += deadLettered
 	if len(puts) == 0 && len(dups) == 0 && len(deadLetters) == 0 && cnt == l.counters {
 		return results, nil
 	}

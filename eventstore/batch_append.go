@@ -5,8 +5,8 @@ import (
 	"sync"
 )
 
-// AppendBatch stores b.Events, and counts b.DeadLettered dead letters and
-// those of b.DeadLetters the log had not counted, through the group
+// AppendBatch stores b.Events, and counts the dead letters of
+// b.DeadLetters the log had not counted, through the group
 // committer, and returns once every transaction holding them has
 // committed (with fsync). It is Append for many events at once: the events
 // join the committer's queue together, so one caller's batch and other
@@ -32,7 +32,7 @@ func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) 
 		b.Queued = func() { once.Do(q) }
 		defer b.Queued() // a return before the events joined the queue
 	}
-	n := len(b.Events) + len(b.DeadLetters) + int(b.DeadLettered)
+	n := len(b.Events) + len(b.DeadLetters)
 	if n == 0 {
 		return nil, nil
 	}
@@ -54,16 +54,13 @@ func (c *Committer) AppendBatch(ctx context.Context, b Batch) ([]Result, error) 
 queue:
 	for i := range n {
 		p := pendingPool.Get().(*pending)
-		switch d := i - len(b.Events); {
-		case d < 0:
+		if i < len(b.Events) {
 			p.ev = &b.Events[i]
 			if i < len(b.StreamSeqs) {
 				p.streamSeq = b.StreamSeqs[i]
 			}
-		case d < len(b.DeadLetters):
-			p.deadLetter, p.dead = true, b.DeadLetters[d] // StreamSeq 0: counted as DeadLettered
-		default:
-			p.deadLetter = true
+		} else {
+			p.deadLetter, p.dead = true, b.DeadLetters[i-len(b.Events)]
 		}
 		p.epoch = b.Epoch
 		select {

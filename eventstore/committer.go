@@ -36,7 +36,7 @@ type pending struct {
 	own        domain.Event
 	streamSeq  uint64     // the event's JetStream stream sequence, 0 when none
 	epoch      uint64     // its batch's Epoch, 0 when none
-	deadLetter bool       // a dead letter to count, by its dead when dead.StreamSeq is not 0
+	deadLetter bool       // a dead letter to count, not an event
 	dead       DeadLetter // the dead letter's stream message (Batch.DeadLetters)
 	res        Result
 	err        error
@@ -89,23 +89,26 @@ func (c *Committer) Append(ctx context.Context, ev domain.Event) (Result, error)
 	if err := domain.Validate(&ev); err != nil {
 		return Result{}, err
 	}
-	return c.submit(ctx, ev, false)
+	return c.submit(ctx, ev, nil)
 }
 
-// DeadLettered counts one message sent to the dead-letter stream, durably,
-// in the next transaction.
-func (c *Committer) DeadLettered(ctx context.Context) error {
-	_, err := c.submit(ctx, domain.Event{}, true)
-	return err
+// DeadLettered counts the dead letter of the stream message d, durably, in
+// the next transaction, unless the log counted it before (Result.Duplicate;
+// see Batch.DeadLetters).
+func (c *Committer) DeadLettered(ctx context.Context, d DeadLetter) (Result, error) {
+	return c.submit(ctx, domain.Event{}, &d)
 }
 
-func (c *Committer) submit(ctx context.Context, ev domain.Event, dl bool) (Result, error) {
+// submit queues ev, or the dead letter dead when it is not nil, and
+// returns its result once the transaction holding it has committed.
+func (c *Committer) submit(ctx context.Context, ev domain.Event, dead *DeadLetter) (Result, error) {
 	p := pendingPool.Get().(*pending)
-	if !dl {
+	if dead == nil {
 		p.own = ev
 		p.ev = &p.own
+	} else {
+		p.deadLetter, p.dead = true, *dead
 	}
-	p.deadLetter = dl
 	c.closeMu.RLock()
 	if c.closed {
 		c.closeMu.RUnlock()
@@ -156,7 +159,6 @@ func (c *Committer) run() {
 			}
 		}
 		events, streams, deads = events[:0], streams[:0], deads[:0]
-		var dl uint64
 		anyStream := false
 		epoch := c.epoch.Load()
 		for _, p := range batch {
@@ -164,12 +166,9 @@ func (c *Committer) run() {
 				p.err = ErrFenced // a batch before it failed
 				continue
 			}
-			switch {
-			case p.deadLetter && p.dead.StreamSeq != 0:
+			if p.deadLetter {
 				deads = append(deads, p.dead)
-			case p.deadLetter:
-				dl++
-			default:
+			} else {
 				events = append(events, p.ev)
 				streams = append(streams, p.streamSeq)
 				anyStream = anyStream || p.streamSeq != 0
@@ -181,8 +180,8 @@ func (c *Committer) run() {
 		began := time.Now()
 		var results []Result
 		var err error
-		if len(events) > 0 || dl > 0 || len(deads) > 0 {
-			results, err = c.log.appendValid(events, streams, dl, deads)
+		if len(events) > 0 || len(deads) > 0 {
+			results, err = c.log.appendValid(events, streams, deads)
 		}
 		if err != nil {
 			c.epoch.Add(1) // before any later transaction
@@ -197,7 +196,7 @@ func (c *Committer) run() {
 				continue
 			}
 			p.err = err
-			if p.deadLetter && p.dead.StreamSeq != 0 && err == nil {
+			if p.deadLetter && err == nil {
 				p.res = results[d] // counted before, or not
 				d++
 			}

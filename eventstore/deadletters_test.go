@@ -11,12 +11,12 @@ import (
 )
 
 // TestDeadLettersAreCountedOncePerStreamMessage counts dead letters by their
-// stream message through the committer and the log, with a message
-// repeated in one batch, in a later batch and after a reopen, beside events
-// and dead letters without a sequence, and a message of a stream made anew
-// at a sequence counted before: each message is counted once, the results
-// say which were counted before, and verify holds the counter against what
-// was recorded.
+// stream message through the committer and the log, in batches and one at
+// a time, with a message repeated in one batch, in a later batch and after
+// a reopen, beside events and dead letters without a sequence, and a
+// message of a stream made anew at a sequence counted before: each message
+// is counted once, the results say which were counted before, and verify
+// holds the counter against what was recorded.
 func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 	// dl is the dead letter of stream message seq, stored at the
 	// stream's time 1000+seq (a stream made anew stores it later: dlAnew).
@@ -31,7 +31,7 @@ func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 	c := eventstore.NewCommitter(l)
 	ctx := context.Background()
 	ev := logtest.Event("crm", "1", t0)
-	res, err := c.AppendBatch(ctx, eventstore.Batch{Events: []domain.Event{ev}, DeadLetters: []eventstore.DeadLetter{dl(5), dl(6), dl(5), {}}, DeadLettered: 1})
+	res, err := c.AppendBatch(ctx, eventstore.Batch{Events: []domain.Event{ev}, DeadLetters: []eventstore.DeadLetter{dl(5), dl(6), dl(5), {}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +52,20 @@ func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 	if !res[0].Duplicate || res[1].Duplicate {
 		t.Fatalf("results %+v: want 6 counted before, 7 not", res)
 	}
+	// One at a time (the plain Store's way): 7 again is not counted, one
+	// without a sequence is.
+	for _, d := range []struct {
+		dl  eventstore.DeadLetter
+		dup bool
+	}{{dl(7), true}, {eventstore.DeadLetter{}, false}} {
+		r, err := c.DeadLettered(ctx, d.dl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Duplicate != d.dup {
+			t.Fatalf("DeadLettered(%+v): duplicate %v, want %v", d.dl, r.Duplicate, d.dup)
+		}
+	}
 	c.Close()
 	stats := func(l *eventstore.Log) eventstore.Stats {
 		st, err := l.Stats()
@@ -60,7 +74,7 @@ func TestDeadLettersAreCountedOncePerStreamMessage(t *testing.T) {
 		}
 		return st
 	}
-	// 5, 6, 7, the one of no sequence and the one without: 5.
+	// 5, 6, 7 and the two without a sequence: 5.
 	if st := stats(l); st.DeadLettered != 5 || st.Events != 1 {
 		t.Fatalf("stats %+v: want 5 dead-lettered and 1 event", st)
 	}

@@ -147,7 +147,7 @@ func TestCommitterGroupsConcurrentAppends(t *testing.T) {
 		}(w)
 	}
 	wg.Wait()
-	if err := c.DeadLettered(context.Background()); err != nil {
+	if _, err := c.DeadLettered(context.Background(), eventstore.DeadLetter{}); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()

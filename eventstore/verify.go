@@ -196,7 +196,7 @@ func (l *Log) Verify(ctx context.Context, progress func(done, total uint64)) (Ve
 					problem("counters: %s is %d but the log holds %d", t, c2.byType[t], byType[t])
 				}
 			}
-			// Every dead letter counted by its stream sequence is in the
+			// Every dead letter counted by its stream message is in the
 			// counter (which also holds those counted without one, and
 			// those of versions that kept no sequences).
 			if n := countedDeadLetters(tx); n > c2.deadLettered {

@@ -16,16 +16,12 @@ import (
 // delivered a second time, whole, after every message was handled, as a
 // consumer reset that overtakes acknowledgements does: the valid events
 // come back (as redeliveries, or as duplicates where the consumer's reset
-// numbers them as first deliveries), the invalid messages are dead-lettered again
-// (JetStream drops the copies by their Nats-Msg-Id), and the dead letters
-// are counted once, in the ingest's stats, its hook and the log, in the
-// modes whose store is a BatchStore (a plain Store counts every one, see
-// countDeadLettersDurably).
+// numbers them as first deliveries), the invalid messages are dead-lettered
+// again (JetStream drops the copies by their Nats-Msg-Id), and the dead
+// letters are counted once, in the ingest's stats, its hook and the log,
+// in every mode, with a BatchStore or a plain Store.
 func TestDeadLettersDeliveredAgainAreCountedOnce(t *testing.T) {
 	for _, m := range modes {
-		if m.name == "batch-store-without-AppendBatch" {
-			continue
-		}
 		t.Run(m.name, func(t *testing.T) {
 			e := newEnv(t)
 			const valid, invalid = 20, 5

@@ -243,7 +243,9 @@ func (g *gateStore) Append(ctx context.Context, ev domain.Event) (eventstore.Res
 	return g.inner.Append(ctx, ev)
 }
 
-func (g *gateStore) DeadLettered(ctx context.Context) error { return g.inner.DeadLettered(ctx) }
+func (g *gateStore) DeadLettered(ctx context.Context, d eventstore.DeadLetter) (eventstore.Result, error) {
+	return g.inner.DeadLettered(ctx, d)
+}
 
 // gateBatchStore is a gateStore with AppendBatch, gated the same way (each
 // event of a batch counts as one call). A batch counts as queued (the next

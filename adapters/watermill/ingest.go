@@ -23,11 +23,12 @@ import (
 
 // Store is where the ingest appends events. *eventstore.Committer is the
 // implementation: Append returns only after the transaction holding the
-// event has committed, and DeadLettered durably counts a dead-lettered
-// message.
+// event has committed, and DeadLettered durably counts the dead letter of
+// a stream message, unless it counted that message before
+// (Result.Duplicate: the message was delivered again).
 type Store interface {
 	Append(ctx context.Context, ev domain.Event) (eventstore.Result, error)
-	DeadLettered(ctx context.Context) error
+	DeadLettered(ctx context.Context, d eventstore.DeadLetter) (eventstore.Result, error)
 }
 
 var _ Store = (*eventstore.Committer)(nil)
@@ -74,9 +75,8 @@ type Hooks struct {
 	// not counted as a duplicate.
 	Redelivered func()
 	// DeadLettered is called for every message sent to the dead-letter
-	// stream, with its reason: once per stream message with a BatchStore,
-	// even when the message is delivered again (see
-	// eventstore.Batch.DeadLetters).
+	// stream, with its reason: once per stream message, even when the
+	// message is delivered again (see eventstore.Batch.DeadLetters).
 	DeadLettered func(reason string)
 	// Error is called for every failure of plaint itself (store or
 	// dead-letter publish error); the message is redelivered.

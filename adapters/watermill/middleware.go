@@ -134,41 +134,47 @@ func (in *Ingest) publishDeadLetters(ctx context.Context, rs []rejected) error {
 }
 
 // countDeadLettersDurably stores the count of the dead letters rs and
-// returns those it counted. A BatchStore counts them by their stream
-// message, its sequence and the time the stream stored it
+// returns those it counted. The store counts them by their stream message,
+// its sequence and the time the stream stored it
 // (eventstore.Batch.DeadLetters), and leaves out those it counted before:
 // the dead letters of a message delivered again after a rewind, or after
 // the server lost its acknowledgement, were published again with the same
 // Nats-Msg-Id, which JetStream dropped, and are not counted twice either.
-// A plain Store counts every one.
+// A BatchStore counts them in one call, a plain Store with concurrent
+// DeadLettered calls.
 func (in *Ingest) countDeadLettersDurably(ctx context.Context, rs []rejected) ([]rejected, error) {
-	if bs, ok := in.cfg.Store.(BatchStore); ok {
-		ds := make([]eventstore.DeadLetter, len(rs))
-		for i, r := range rs {
-			ds[i].StreamSeq = r.f.StreamSeq
-			if !r.f.Timestamp.IsZero() {
-				ds[i].StreamTime = r.f.Timestamp.UnixNano()
-			}
+	ds := make([]eventstore.DeadLetter, len(rs))
+	for i, r := range rs {
+		ds[i].StreamSeq = r.f.StreamSeq
+		if !r.f.Timestamp.IsZero() {
+			ds[i].StreamTime = r.f.Timestamp.UnixNano()
 		}
-		res, err := bs.AppendBatch(ctx, eventstore.Batch{DeadLetters: ds})
-		if err != nil {
+	}
+	var res []eventstore.Result
+	if bs, ok := in.cfg.Store.(BatchStore); ok {
+		var err error
+		if res, err = bs.AppendBatch(ctx, eventstore.Batch{DeadLetters: ds}); err != nil {
 			return nil, err
 		}
-		fresh := rs[:0:0]
-		for i, r := range rs {
-			if i >= len(res) || !res[i].Duplicate {
-				fresh = append(fresh, r)
-			}
+	} else {
+		res = make([]eventstore.Result, len(ds))
+		errs := make([]error, len(ds))
+		var wg sync.WaitGroup
+		for i := range ds {
+			wg.Go(func() { res[i], errs[i] = in.cfg.Store.DeadLettered(ctx, ds[i]) })
 		}
-		return fresh, nil
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
 	}
-	errs := make([]error, len(rs))
-	var wg sync.WaitGroup
-	for i := range rs {
-		wg.Go(func() { errs[i] = in.cfg.Store.DeadLettered(ctx) })
+	fresh := rs[:0:0]
+	for i, r := range rs {
+		if i >= len(res) || !res[i].Duplicate {
+			fresh = append(fresh, r)
+		}
 	}
-	wg.Wait()
-	return rs, errors.Join(errs...)
+	return fresh, nil
 }
 
 // reasonOf returns the reason of an EINVALID error.

@@ -35,7 +35,9 @@ func (h *holdFirstStore) Append(ctx context.Context, ev domain.Event) (eventstor
 	return h.inner.Append(ctx, ev)
 }
 
-func (h *holdFirstStore) DeadLettered(ctx context.Context) error { return h.inner.DeadLettered(ctx) }
+func (h *holdFirstStore) DeadLettered(ctx context.Context, d eventstore.DeadLetter) (eventstore.Result, error) {
+	return h.inner.DeadLettered(ctx, d)
+}
 
 func (h *holdFirstStore) AppendBatch(ctx context.Context, b eventstore.Batch) ([]eventstore.Result, error) {
 	if h.calls.Add(1) == 1 {
