@@ -13,6 +13,7 @@ import (
 	plaintnats "github.com/plaint/plaint/adapters/nats"
 	"github.com/plaint/plaint/adapters/nats/natstest"
 	"github.com/plaint/plaint/domain"
+	"github.com/plaint/plaint/internal/testutil"
 )
 
 func TestClientFindsTheIngestConsumerAndWhatItHasPending(t *testing.T) {
@@ -40,6 +41,16 @@ func TestClientFindsTheIngestConsumerAndWhatItHasPending(t *testing.T) {
 	if info := cons.CachedInfo(); info.Stream != plaintnats.EventsStream || info.Name != plaintnats.DefaultConsumer {
 		t.Fatalf("consumer %s on %s", info.Name, info.Stream)
 	}
+	// The server counts a stored message into a consumer's pending a
+	// moment after it acknowledges the publish, so the count is awaited.
+	var n uint64
+	testutil.WaitFor(t, 10*time.Second, "ConsumerPending to reach 3", func() bool {
+		if n, err = c.ConsumerPending(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+		return n == 3
+	})
+	// Once reached, it stays: nothing reads the consumer.
 	if n, err := c.ConsumerPending(ctx, ""); err != nil || n != 3 {
 		t.Fatalf("ConsumerPending = %d, %v; want 3", n, err)
 	}

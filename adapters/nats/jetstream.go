@@ -236,7 +236,9 @@ func (c *Client) IngestConsumer(ctx context.Context, consumer string) (jetstream
 
 // ConsumerPending returns how many events of EventsStream the durable
 // consumer has not had acknowledged yet: those not delivered plus those
-// delivered and not acknowledged.
+// delivered and not acknowledged. The server counts a stored message in a
+// moment after it acknowledges its publish, so the figure may lag a
+// publish just made; it suits gauges and readiness, not a barrier.
 func (c *Client) ConsumerPending(ctx context.Context, consumer string) (uint64, error) {
 	cons, err := c.IngestConsumer(ctx, consumer)
 	if err != nil {
