@@ -112,6 +112,11 @@ func init() {
 		New: func(*Definition, Env) (Fold, error) { return newCountFold(), nil }})
 	MustRegisterKind(Kind{Name: "test-count-entries", Version: 1, Persist: PersistEntries,
 		New: func(*Definition, Env) (Fold, error) { return countEntries{newCountFold()}, nil }})
+	// A kind whose fold lacks what its persistence needs (for
+	// TestRegisterKindRejects): registered here, once, so that the test can
+	// run again in the same process (-count).
+	MustRegisterKind(Kind{Name: "test-bad-persist", Version: 1, Persist: PersistEntries,
+		New: func(*Definition, Env) (Fold, error) { return newCountFold(), nil }})
 }
 
 // wantCounts counts the complaints by category among stored events up to seq.
@@ -226,8 +231,8 @@ func TestRegisterKindRejects(t *testing.T) {
 			t.Fatalf("empty kind: %v, want it to say %q", err, want)
 		}
 	}
-	// A kind whose fold lacks what its persistence needs fails at Ensure.
-	MustRegisterKind(Kind{Name: "test-bad-persist", Version: 1, Persist: PersistEntries, New: newF})
+	// A kind whose fold lacks what its persistence needs (registered in
+	// init) fails at Ensure.
 	l, dir := openTestLog(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	e := openTestEngine(t, l, filepath.Join(dir, "projections.db"))
 	if _, err := e.Ensure("builtin/bad", Definition{Kind: "test-bad-persist"}); err == nil || !strings.Contains(err.Error(), "no EntryState") {
