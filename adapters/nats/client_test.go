@@ -43,9 +43,9 @@ func TestClientFindsTheIngestConsumerAndWhatItHasPending(t *testing.T) {
 	}
 	// The server counts a stored message into a consumer's pending a
 	// moment after it acknowledges the publish, so the count is awaited.
-	var n uint64
 	testutil.WaitFor(t, 10*time.Second, "ConsumerPending to reach 3", func() bool {
-		if n, err = c.ConsumerPending(ctx, ""); err != nil {
+		n, err := c.ConsumerPending(ctx, "")
+		if err != nil {
 			t.Fatal(err)
 		}
 		return n == 3
